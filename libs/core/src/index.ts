@@ -1,0 +1,2 @@
+export { SurrogateError, errorMessage } from './surrogate-error';
+export { createLogger, safeUrl, REDACTED_PATHS, type Logger, type LoggerConfig } from './logger';
