@@ -1,0 +1,49 @@
+import type { Activation } from './experiment-spec';
+
+/**
+ * Defaults chosen so that a spec without `training` or `validation` sections gives a model a user
+ * would accept (measured on examples/black-scholes.yaml; see the README's figures).
+ */
+export const DEFAULTS = {
+  seed: 1,
+  sampler: 'sobol' as const,
+  chunkSize: 65536,
+  training: {
+    hiddenLayers: [64, 64, 64],
+    activation: 'silu' as Activation,
+    /** Epochs are chosen so that training sees about this many samples in all, within the bounds below. */
+    samplesSeen: 32 * 1048576,
+    minEpochs: 4,
+    maxEpochs: 400,
+    batchSize: 1024,
+    learningRate: 3e-3,
+    finalLearningRate: 1e-5,
+    threads: 0,
+  },
+  validation: {
+    samples: 65536,
+    /** Relative thresholds: fractions of each output's range over the validation points. */
+    maxAbsErrorRelative: 1e-3,
+    rmseRelative: 2e-4,
+  },
+} as const;
+
+/** Sobol direction numbers are 32-bit: sequence indices must stay below 2^32. */
+export const MAX_SAMPLES = 2 ** 32 - 1;
+
+/** Pulsar's default maxMessageSize; a chunk travels as one message and must fit under it. */
+export const MAX_MESSAGE_BYTES = 5 * 1024 * 1024;
+
+/** Room left in a chunk message for its header and the embedded spec. */
+export const CHUNK_HEADER_ALLOWANCE = 64 * 1024;
+
+/** The largest chunk (in samples) whose float32 columns fit one message. */
+export function maxChunkSize(columns: number): number {
+  return Math.floor((MAX_MESSAGE_BYTES - CHUNK_HEADER_ALLOWANCE) / (4 * columns));
+}
+
+/** Default epoch count: about DEFAULTS.training.samplesSeen samples processed in all. */
+export function defaultEpochs(samples: number): number {
+  const t = DEFAULTS.training;
+  return Math.min(t.maxEpochs, Math.max(t.minEpochs, Math.round(t.samplesSeen / samples)));
+}

@@ -1,0 +1,51 @@
+/** The resolved experiment spec: every default filled in, every value checked. */
+
+export const ACTIVATIONS = ['tanh', 'silu', 'softplus'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+export const SAMPLERS = ['sobol'] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
+
+export interface InputRange {
+  name: string;
+  min: number;
+  max: number;
+}
+
+export interface TrainingSettings {
+  hiddenLayers: number[];
+  activation: Activation;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  finalLearningRate: number;
+  /** onnxruntime intra-op threads; 0 = one per core. */
+  threads: number;
+}
+
+export interface OutputThreshold {
+  output: string;
+  maxAbsError: number;
+  rmse: number;
+  /** When true, both thresholds are fractions of the output's range over the validation points. */
+  relative: boolean;
+}
+
+export interface ValidationSettings {
+  samples: number;
+  thresholds: OutputThreshold[];
+}
+
+export interface ExperimentSpec {
+  name: string;
+  pricer: string;
+  fixed: Record<string, number | string>;
+  inputs: InputRange[];
+  outputs: string[];
+  samples: number;
+  chunkSize: number;
+  seed: number;
+  sampler: SamplerName;
+  training: TrainingSettings;
+  validation: ValidationSettings;
+}

@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { ExperimentSpec } from './experiment-spec';
+import { resolveSpec } from './resolve-spec';
+import { SpecError, type SpecIssue } from './spec-error';
+
+/** Parses spec text (YAML, or JSON — which YAML reads too) into a plain document, without checking it. */
+export function parseSpecDocument(text: string, source?: string): unknown {
+  const isJson = source?.toLowerCase().endsWith('.json') ?? false;
+  if (isJson) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new SpecError('SPEC_SYNTAX', [{ field: '(document)', rule: `not valid JSON: ${(err as Error).message}` }], {
+        source,
+        cause: err,
+      });
+    }
+  }
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const issues: SpecIssue[] = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      const rule = `YAML syntax error: ${e.message.split('\n')[0]}`;
+      return pos ? { field: '(document)', rule, line: pos.line, column: pos.col } : { field: '(document)', rule };
+    });
+    throw new SpecError('SPEC_SYNTAX', issues, { source });
+  }
+  return doc.toJS() as unknown;
+}
+
+/** Parses and checks spec text; returns the resolved spec with every default filled in. */
+export function parseSpec(text: string, source?: string): ExperimentSpec {
+  return resolveSpec(parseSpecDocument(text, source), source);
+}
+
+/** Reads, parses and checks a spec file (.yaml, .yml or .json). */
+export async function loadSpecFile(file: string): Promise<ExperimentSpec> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const rule = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(err)})`;
+    throw new SpecError('SPEC_NOT_FOUND', [{ field: '(file)', value: file, rule }], { source: path.basename(file), cause: err });
+  }
+  return parseSpec(text, file);
+}

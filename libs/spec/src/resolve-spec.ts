@@ -1,0 +1,318 @@
+import { getPricer, type ParameterSpec, type Pricer } from '@surrogate/pricing';
+import { DEFAULTS, MAX_SAMPLES, defaultEpochs, maxChunkSize } from './defaults';
+import {
+  ACTIVATIONS,
+  SAMPLERS,
+  type Activation,
+  type ExperimentSpec,
+  type InputRange,
+  type OutputThreshold,
+  type SamplerName,
+  type TrainingSettings,
+  type ValidationSettings,
+} from './experiment-spec';
+import { SpecError, type SpecIssue } from './spec-error';
+
+const TOP_LEVEL_KEYS = [
+  'name',
+  'pricer',
+  'fixed',
+  'inputs',
+  'outputs',
+  'samples',
+  'chunkSize',
+  'seed',
+  'sampler',
+  'training',
+  'validation',
+] as const;
+const TRAINING_KEYS = ['layers', 'activation', 'epochs', 'batchSize', 'learningRate', 'finalLearningRate', 'threads'];
+const VALIDATION_KEYS = ['samples', 'maxAbsError', 'rmse'];
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+type Dict = Record<string, unknown>;
+
+function isDict(v: unknown): v is Dict {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Collects every issue instead of stopping at the first, so a user fixes a spec in one pass. */
+class Checker {
+  readonly issues: SpecIssue[] = [];
+
+  fail(field: string, rule: string, value?: unknown): undefined {
+    this.issues.push(value === undefined ? { field, rule } : { field, value, rule });
+    return undefined;
+  }
+
+  knownKeys(obj: Dict, allowed: readonly string[], prefix: string): void {
+    for (const key of Object.keys(obj)) {
+      if (!allowed.includes(key)) {
+        this.fail(prefix ? `${prefix}.${key}` : key, `unknown key; allowed keys: ${allowed.join(', ')}`);
+      }
+    }
+  }
+
+  integer(v: unknown, field: string, min: number, max: number): number | undefined {
+    if (typeof v !== 'number' || !Number.isInteger(v)) return this.fail(field, 'must be a whole number', v);
+    if (v < min || v > max) return this.fail(field, `must be between ${min} and ${max}`, v);
+    return v;
+  }
+
+  positive(v: unknown, field: string): number | undefined {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return this.fail(field, 'must be a finite number', v);
+    if (v <= 0) return this.fail(field, 'must be greater than 0', v);
+    return v;
+  }
+
+  string(v: unknown, field: string): string | undefined {
+    if (typeof v !== 'string' || v.length === 0) return this.fail(field, 'must be a non-empty string', v);
+    return v;
+  }
+}
+
+function describeRange(p: ParameterSpec): string {
+  if (p.kind === 'choice') return `one of ${p.values.join(', ')}`;
+  return `${p.minInclusive ? '[' : '('}${p.min}, ${p.max}${p.maxInclusive ? ']' : ')'}`;
+}
+
+function inRange(p: ParameterSpec & { kind: 'number' }, x: number): boolean {
+  const lo = p.minInclusive ? x >= p.min : x > p.min;
+  const hi = p.maxInclusive ? x <= p.max : x < p.max;
+  return lo && hi;
+}
+
+function resolveFixed(c: Checker, raw: unknown, pricer: Pricer | undefined): Record<string, number | string> {
+  const fixed: Record<string, number | string> = {};
+  if (raw === undefined) return fixed;
+  if (!isDict(raw)) {
+    c.fail('fixed', 'must be a mapping of pricer parameter to value', raw);
+    return fixed;
+  }
+  for (const [name, value] of Object.entries(raw)) {
+    const field = `fixed.${name}`;
+    if (!pricer) continue;
+    const p = pricer.parameters.find((q) => q.name === name);
+    if (!p) {
+      c.fail(field, `not a parameter of pricer ${pricer.name}; parameters: ${pricer.parameters.map((q) => q.name).join(', ')}`);
+      continue;
+    }
+    if (p.kind === 'choice') {
+      if (typeof value !== 'string' || !p.values.includes(value)) c.fail(field, `must be ${describeRange(p)}`, value);
+      else fixed[name] = value;
+    } else if (typeof value !== 'number' || !Number.isFinite(value)) {
+      c.fail(field, `must be a number in ${describeRange(p)} (${p.unit})`, value);
+    } else if (!inRange(p, value)) {
+      c.fail(field, `outside the valid range ${describeRange(p)} of ${name} (${p.unit})`, value);
+    } else {
+      fixed[name] = value;
+    }
+  }
+  return fixed;
+}
+
+function resolveInputs(c: Checker, raw: unknown, pricer: Pricer | undefined, fixed: Dict): InputRange[] {
+  const inputs: InputRange[] = [];
+  if (!isDict(raw) || Object.keys(raw).length === 0) {
+    c.fail('inputs', 'must be a non-empty mapping of parameter name to {min, max}', raw);
+    return inputs;
+  }
+  for (const [name, box] of Object.entries(raw)) {
+    const field = `inputs.${name}`;
+    const p = pricer?.parameters.find((q) => q.name === name);
+    if (pricer && !p) {
+      c.fail(field, `not a parameter of pricer ${pricer.name}; parameters: ${pricer.parameters.map((q) => q.name).join(', ')}`);
+      continue;
+    }
+    if (p && p.kind !== 'number') {
+      c.fail(field, `${name} is a choice (${describeRange(p)}); only numeric parameters can be inputs — put it under fixed`);
+      continue;
+    }
+    if (name in fixed) c.fail(field, `${name} is also under fixed; a parameter is either fixed or an input`);
+    if (!isDict(box)) {
+      c.fail(field, 'must be a mapping {min, max}', box);
+      continue;
+    }
+    c.knownKeys(box, ['min', 'max'], field);
+    const { min, max } = box;
+    let ok = true;
+    for (const [k, v] of [['min', min], ['max', max]] as const) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        c.fail(`${field}.${k}`, 'must be a finite number', v);
+        ok = false;
+      } else if (p && p.kind === 'number' && !inRange(p, v)) {
+        c.fail(`${field}.${k}`, `outside the valid range ${describeRange(p)} of ${name} (${p.unit})`, v);
+        ok = false;
+      }
+    }
+    if (ok && (min as number) >= (max as number)) {
+      c.fail(`${field}`, `min must be less than max (min = ${min}, max = ${max})`);
+      ok = false;
+    }
+    if (ok) inputs.push({ name, min: min as number, max: max as number });
+  }
+  return inputs;
+}
+
+function resolveOutputs(c: Checker, raw: unknown, pricer: Pricer | undefined): string[] {
+  if (raw === undefined) return pricer ? [pricer.outputs[0] as string] : [];
+  if (!Array.isArray(raw) || raw.length === 0) {
+    c.fail('outputs', 'must be a non-empty list of output names', raw);
+    return [];
+  }
+  const outputs: string[] = [];
+  raw.forEach((o, i) => {
+    if (typeof o !== 'string') c.fail(`outputs[${i}]`, 'must be an output name', o);
+    else if (pricer && !pricer.outputs.includes(o))
+      c.fail(`outputs[${i}]`, `not an output of pricer ${pricer.name}; outputs: ${pricer.outputs.join(', ')}`, o);
+    else if (outputs.includes(o)) c.fail(`outputs[${i}]`, 'listed twice', o);
+    else outputs.push(o);
+  });
+  return outputs;
+}
+
+function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSettings {
+  const d = DEFAULTS.training;
+  const t: TrainingSettings = {
+    hiddenLayers: [...d.hiddenLayers],
+    activation: d.activation,
+    epochs: defaultEpochs(samples > 0 ? samples : 1),
+    batchSize: d.batchSize,
+    learningRate: d.learningRate,
+    finalLearningRate: d.finalLearningRate,
+    threads: d.threads,
+  };
+  if (raw === undefined) return t;
+  if (!isDict(raw)) {
+    c.fail('training', 'must be a mapping', raw);
+    return t;
+  }
+  c.knownKeys(raw, TRAINING_KEYS, 'training');
+  if (raw.layers !== undefined) {
+    if (!Array.isArray(raw.layers) || raw.layers.length === 0 || raw.layers.length > 16) {
+      c.fail('training.layers', 'must be a list of 1 to 16 hidden-layer widths', raw.layers);
+    } else {
+      const widths = raw.layers.map((w, i) => c.integer(w, `training.layers[${i}]`, 1, 4096));
+      if (widths.every((w) => w !== undefined)) t.hiddenLayers = widths as number[];
+    }
+  }
+  if (raw.activation !== undefined) {
+    if (!ACTIVATIONS.includes(raw.activation as Activation))
+      c.fail('training.activation', `must be one of ${ACTIVATIONS.join(', ')}`, raw.activation);
+    else t.activation = raw.activation as Activation;
+  }
+  if (raw.epochs !== undefined) t.epochs = c.integer(raw.epochs, 'training.epochs', 1, 100000) ?? t.epochs;
+  if (raw.batchSize !== undefined) t.batchSize = c.integer(raw.batchSize, 'training.batchSize', 1, 1 << 20) ?? t.batchSize;
+  if (raw.learningRate !== undefined) t.learningRate = c.positive(raw.learningRate, 'training.learningRate') ?? t.learningRate;
+  if (raw.finalLearningRate !== undefined)
+    t.finalLearningRate = c.positive(raw.finalLearningRate, 'training.finalLearningRate') ?? t.finalLearningRate;
+  if (raw.threads !== undefined) t.threads = c.integer(raw.threads, 'training.threads', 0, 1024) ?? t.threads;
+  if (t.finalLearningRate > t.learningRate)
+    c.fail('training.finalLearningRate', `must not exceed learningRate (${t.learningRate})`, t.finalLearningRate);
+  if (samples > 0 && t.batchSize > samples) c.fail('training.batchSize', `must not exceed samples (${samples})`, t.batchSize);
+  return t;
+}
+
+function thresholdFor(c: Checker, raw: unknown, key: string, output: string, outputs: string[]): number | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'number') return c.positive(raw, `validation.${key}`);
+  if (isDict(raw)) {
+    for (const k of Object.keys(raw))
+      if (!outputs.includes(k)) c.fail(`validation.${key}.${k}`, `not one of the spec's outputs (${outputs.join(', ')})`);
+    return raw[output] === undefined ? undefined : c.positive(raw[output], `validation.${key}.${output}`);
+  }
+  c.fail(`validation.${key}`, 'must be a number (every output) or a mapping of output to number', raw);
+  return undefined;
+}
+
+function resolveValidation(c: Checker, raw: unknown, outputs: string[]): ValidationSettings {
+  const d = DEFAULTS.validation;
+  const v: Dict = raw === undefined ? {} : isDict(raw) ? raw : {};
+  if (raw !== undefined && !isDict(raw)) c.fail('validation', 'must be a mapping', raw);
+  c.knownKeys(v, VALIDATION_KEYS, 'validation');
+  const samples = v.samples === undefined ? d.samples : (c.integer(v.samples, 'validation.samples', 1, 1 << 26) ?? d.samples);
+  // Report unknown outputs in per-output mappings once, not once per output.
+  const thresholds: OutputThreshold[] = outputs.map((output, i) => {
+    const quiet = i > 0 ? new Checker() : c;
+    const maxAbs = thresholdFor(quiet, v.maxAbsError, 'maxAbsError', output, outputs);
+    const rmse = thresholdFor(quiet, v.rmse, 'rmse', output, outputs);
+    if (maxAbs === undefined && rmse === undefined)
+      return { output, maxAbsError: d.maxAbsErrorRelative, rmse: d.rmseRelative, relative: true };
+    return { output, maxAbsError: maxAbs ?? Number.POSITIVE_INFINITY, rmse: rmse ?? Number.POSITIVE_INFINITY, relative: false };
+  });
+  return { samples, thresholds };
+}
+
+/**
+ * Checks a parsed spec document (from YAML or JSON) and fills in every default.
+ * Throws SpecError (SPEC_INVALID) listing every problem, each naming its field, value and rule.
+ */
+export function resolveSpec(doc: unknown, source?: string): ExperimentSpec {
+  const c = new Checker();
+  if (!isDict(doc)) throw new SpecError('SPEC_INVALID', [{ field: '(document)', rule: 'must be a mapping (key: value pairs)' }], { source });
+  c.knownKeys(doc, TOP_LEVEL_KEYS, '');
+
+  const name = c.string(doc.name, 'name');
+  if (name !== undefined && !NAME_PATTERN.test(name))
+    c.fail('name', 'must be 1–100 characters of letters, digits, dot, dash or underscore, starting with a letter or digit', name);
+
+  let pricer: Pricer | undefined;
+  const pricerName = c.string(doc.pricer, 'pricer');
+  if (pricerName !== undefined) {
+    try {
+      pricer = getPricer(pricerName);
+    } catch (err) {
+      c.fail('pricer', err instanceof Error ? err.message : String(err), pricerName);
+    }
+  }
+
+  const fixed = resolveFixed(c, doc.fixed, pricer);
+  const inputs = resolveInputs(c, doc.inputs, pricer, isDict(doc.fixed) ? doc.fixed : {});
+  const outputs = resolveOutputs(c, doc.outputs, pricer);
+
+  if (pricer) {
+    const named = new Set([...Object.keys(isDict(doc.fixed) ? doc.fixed : {}), ...Object.keys(isDict(doc.inputs) ? doc.inputs : {})]);
+    for (const p of pricer.parameters) {
+      if (p.default === undefined && !named.has(p.name))
+        c.fail(`fixed.${p.name}`, `pricer ${pricer.name} needs ${p.name} (${describeRange(p)}): give it under fixed or inputs`);
+    }
+  }
+
+  const samples = c.integer(doc.samples, 'samples', 1, MAX_SAMPLES) ?? 0;
+  const columns = Math.max(1, inputs.length) + Math.max(1, outputs.length);
+  const largest = maxChunkSize(columns);
+  let chunkSize = Math.min(DEFAULTS.chunkSize, largest, samples > 0 ? samples : DEFAULTS.chunkSize);
+  if (doc.chunkSize !== undefined) {
+    const requested = c.integer(doc.chunkSize, 'chunkSize', 1, MAX_SAMPLES);
+    if (requested !== undefined && requested > largest)
+      c.fail('chunkSize', `a chunk of ${requested} samples × ${columns} float32 columns exceeds the 5 MiB message limit; at most ${largest}`, requested);
+    else if (requested !== undefined) chunkSize = requested;
+  }
+
+  let seed: number = DEFAULTS.seed;
+  if (doc.seed !== undefined) seed = c.integer(doc.seed, 'seed', 0, 2 ** 32 - 1) ?? seed;
+
+  let sampler: SamplerName = DEFAULTS.sampler;
+  if (doc.sampler !== undefined) {
+    if (!SAMPLERS.includes(doc.sampler as SamplerName)) c.fail('sampler', `must be one of ${SAMPLERS.join(', ')}`, doc.sampler);
+    else sampler = doc.sampler as SamplerName;
+  }
+
+  const training = resolveTraining(c, doc.training, samples);
+  const validation = resolveValidation(c, doc.validation, outputs);
+
+  if (c.issues.length > 0) throw new SpecError('SPEC_INVALID', c.issues, { source });
+  return {
+    name: name as string,
+    pricer: pricerName as string,
+    fixed,
+    inputs,
+    outputs,
+    samples,
+    chunkSize,
+    seed,
+    sampler,
+    training,
+    validation,
+  };
+}

@@ -1,0 +1,168 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import {
+  chunkCounts,
+  defaultEpochs,
+  loadSpecFile,
+  maxChunkSize,
+  parseSpec,
+  planChunk,
+  planChunks,
+  SpecError,
+  specFromWire,
+  specToWire,
+} from './index';
+
+const EXAMPLE = `
+name: bs-call
+pricer: black-scholes
+fixed: {type: call, strike: 100, dividend: 0}
+inputs:
+  spot: {min: 80, max: 120}
+  volatility: {min: 0.1, max: 0.5}
+  rate: {min: 0.0, max: 0.08}
+  maturity: {min: 0.1, max: 2.0}
+outputs: [price]
+samples: 1048576
+chunkSize: 65536
+seed: 7
+`;
+
+function issuesOf(fn: () => unknown): { field: string; rule: string; value?: unknown }[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(SpecError);
+    return [...(err as SpecError).issues];
+  }
+  throw new Error('expected a SpecError');
+}
+
+describe('parseSpec', () => {
+  it('resolves the example with every default filled in', () => {
+    const spec = parseSpec(EXAMPLE, 'example.yaml');
+    expect(spec.name).toBe('bs-call');
+    expect(spec.inputs.map((i) => i.name)).toEqual(['spot', 'volatility', 'rate', 'maturity']);
+    expect(spec.inputs[0]).toEqual({ name: 'spot', min: 80, max: 120 });
+    expect(spec.fixed).toEqual({ type: 'call', strike: 100, dividend: 0 });
+    expect(spec.samples).toBe(1048576);
+    expect(spec.chunkSize).toBe(65536);
+    expect(spec.seed).toBe(7);
+    expect(spec.sampler).toBe('sobol');
+    expect(spec.training.epochs).toBe(defaultEpochs(1048576));
+    expect(spec.training.hiddenLayers.length).toBeGreaterThan(0);
+    expect(spec.validation.samples).toBeGreaterThan(0);
+    expect(spec.validation.thresholds).toEqual([{ output: 'price', maxAbsError: 1e-3, rmse: 2e-4, relative: true }]);
+  });
+
+  it('accepts JSON and gives the same spec', () => {
+    const yaml = parseSpec(EXAMPLE);
+    const json = parseSpec(JSON.stringify({ ...yaml, inputs: Object.fromEntries(yaml.inputs.map((i) => [i.name, { min: i.min, max: i.max }])), training: undefined, validation: undefined }), 'x.json');
+    expect(json.inputs).toEqual(yaml.inputs);
+    expect(json.training).toEqual(yaml.training);
+  });
+
+  it('takes absolute thresholds, per output or for all', () => {
+    const spec = parseSpec(`${EXAMPLE}\noutputs: [price, delta]\nvalidation: {samples: 1000, maxAbsError: {price: 0.01, delta: 0.001}, rmse: 0.002}\n`.replace('outputs: [price]\n', ''));
+    expect(spec.validation.thresholds).toEqual([
+      { output: 'price', maxAbsError: 0.01, rmse: 0.002, relative: false },
+      { output: 'delta', maxAbsError: 0.001, rmse: 0.002, relative: false },
+    ]);
+  });
+
+  it('names field, value and rule for each bad input, all at once', () => {
+    const bad = `
+name: bs-call
+pricer: black-scholes
+colour: red
+fixed: {type: call, strike: 100, dividend: 0}
+inputs:
+  spot: {min: 120, max: 80}
+  vol: {min: 0.1, max: 0.5}
+  volatility: {min: -0.1, max: 0.5}
+  maturity: {min: 0.1, max: 2.0}
+  rate: {min: 0, max: 0.08}
+samples: 0
+training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
+`;
+    const issues = issuesOf(() => parseSpec(bad));
+    const byField = Object.fromEntries(issues.map((i) => [i.field, i]));
+    expect(byField.colour?.rule).toMatch(/unknown key/);
+    expect(byField['inputs.spot']?.rule).toMatch(/min must be less than max/);
+    expect(byField['inputs.vol']?.rule).toMatch(/not a parameter of pricer black-scholes/);
+    expect(byField['inputs.volatility.min']).toMatchObject({ value: -0.1 });
+    expect(byField['inputs.volatility.min']?.rule).toMatch(/valid range/);
+    expect(byField.samples).toMatchObject({ value: 0 });
+    expect(byField['training.epochs']?.rule).toMatch(/whole number/);
+    expect(byField['training.activation']?.rule).toMatch(/tanh, silu, softplus/);
+  });
+
+  it('rejects an unknown pricer, naming the known ones', () => {
+    const issues = issuesOf(() => parseSpec(EXAMPLE.replace('pricer: black-scholes', 'pricer: heston-magic')));
+    expect(issues[0]).toMatchObject({ field: 'pricer', value: 'heston-magic' });
+    expect(issues[0]?.rule).toMatch(/black-scholes/);
+  });
+
+  it('rejects a parameter that is both fixed and an input, and a missing one', () => {
+    const both = issuesOf(() => parseSpec(EXAMPLE.replace('dividend: 0}', 'dividend: 0, spot: 100}')));
+    expect(both.some((i) => i.field === 'inputs.spot' && /also under fixed/.test(i.rule))).toBe(true);
+    const missing = issuesOf(() => parseSpec(EXAMPLE.replace('strike: 100, ', '')));
+    expect(missing.some((i) => i.field === 'fixed.strike' && /needs strike/.test(i.rule))).toBe(true);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    try {
+      parseSpec('name: x\ninputs: {spot: [1, 2\nsamples: 3\n');
+      throw new Error('expected a SpecError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(SpecError);
+      expect((err as SpecError).code).toBe('SPEC_SYNTAX');
+      expect((err as SpecError).issues[0]?.line).toBeGreaterThan(0);
+    }
+  });
+
+  it('rejects a chunk that would not fit one 5 MiB message', () => {
+    const issues = issuesOf(() => parseSpec(EXAMPLE.replace('chunkSize: 65536', 'chunkSize: 1000000')));
+    expect(issues[0]).toMatchObject({ field: 'chunkSize', value: 1000000 });
+    expect(issues[0]?.rule).toContain(String(maxChunkSize(5)));
+  });
+
+  it('reports a missing file as SPEC_NOT_FOUND', async () => {
+    await expect(loadSpecFile('/no/such/spec.yaml')).rejects.toMatchObject({ code: 'SPEC_NOT_FOUND' });
+    const dir = await mkdtemp(path.join(tmpdir(), 'spec-'));
+    const file = path.join(dir, 's.yaml');
+    await writeFile(file, EXAMPLE);
+    expect((await loadSpecFile(file)).name).toBe('bs-call');
+  });
+});
+
+describe('wire form', () => {
+  it('round-trips through the protobuf type unchanged', () => {
+    const spec = parseSpec(EXAMPLE);
+    const back = specFromWire(specToWire(spec));
+    expect(back).toEqual(spec);
+  });
+
+  it('re-checks a spec that arrives over the wire', () => {
+    const wire = specToWire(parseSpec(EXAMPLE));
+    wire.inputs[0]!.min = 500;
+    expect(() => specFromWire(wire)).toThrow(SpecError);
+  });
+});
+
+describe('chunk plan', () => {
+  it('covers [0, samples) exactly with chunk i at [i·n, (i+1)·n)', () => {
+    const spec = parseSpec(EXAMPLE.replace('samples: 1048576', 'samples: 200000').replace('chunkSize: 65536', 'chunkSize: 65536'));
+    const counts = chunkCounts(spec);
+    expect(counts.training).toBe(4);
+    const training = planChunks(spec).filter((c) => c.purpose === 'training');
+    expect(training.map((c) => [c.start, c.count])).toEqual([
+      [0, 65536],
+      [65536, 65536],
+      [131072, 65536],
+      [196608, 200000 - 196608],
+    ]);
+    expect(() => planChunk(spec, 'training', 4)).toThrow(RangeError);
+  });
+});

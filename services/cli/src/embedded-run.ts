@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { createLogger, type Logger } from '@surrogate/core';
+import { DatagenWorker } from '@surrogate/datagen-worker';
+import { createMemoryBus, Topics } from '@surrogate/messaging';
+import { Producer } from '@surrogate/producer';
+import { v1 } from '@surrogate/proto';
+import { Codecs } from '@surrogate/protocol';
+import { specToWire, type ExperimentSpec } from '@surrogate/spec';
+import { TrainerService } from '@surrogate/trainer';
+import { ExperimentWatcher, type ExperimentOutcome } from './experiment-watcher';
+import type { ProgressDisplay } from './progress-display';
+
+export interface EmbeddedRunOptions {
+  spec: ExperimentSpec;
+  outDir: string;
+  display: ProgressDisplay;
+  /** Pricing threads (default: one per core); training threads come from the spec. */
+  threads?: number;
+  pricerModules?: string[];
+  logger?: Logger;
+  /** Aborting cancels the experiment (as `surrogate cancel` would) and waits for it to stop. */
+  signal?: AbortSignal;
+  experimentId?: string;
+}
+
+export interface EmbeddedRunResult {
+  experimentId: string;
+  outcome: ExperimentOutcome;
+  seconds: number;
+}
+
+/** A fresh, sortable, path-safe experiment id: `<name>-<UTC time>-<random>`. */
+export function newExperimentId(name: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return `${name.slice(0, 80)}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Runs one experiment with every service in this process on the in-memory bus: the same
+ * services and the same protobuf messages as the distributed mode, only the bus differs.
+ */
+export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunResult> {
+  const started = performance.now();
+  const logger = o.logger ?? createLogger({ name: 'surrogate', level: process.env.LOG_LEVEL ?? 'warn' });
+  const bus = createMemoryBus({ name: 'embedded' });
+  const topics = new Topics();
+  const experimentId = o.experimentId ?? newExperimentId(o.spec.name);
+  const trainer = new TrainerService({
+    bus,
+    topics,
+    dataDir: path.join(o.outDir, 'dataset'),
+    artifactsDir: () => o.outDir,
+    logger: logger.child({ service: 'trainer' }),
+  });
+  const worker = new DatagenWorker({
+    bus,
+    topics,
+    threads: o.threads,
+    pricerModules: o.pricerModules,
+    logger: logger.child({ service: 'datagen-worker' }),
+    nackRedeliveryDelayMs: 200,
+  });
+  const producer = new Producer({ bus, topics, logger: logger.child({ service: 'producer' }) });
+  const watcher = new ExperimentWatcher(experimentId, o.display);
+  const onAbort = (): void => {
+    o.display.note('cancelling…');
+    const cancel = v1.ExperimentCommand.create({ experimentId, issuedAtMs: Date.now(), cancel: { reason: 'interrupted' } });
+    void bus.publish(topics.experiments, { payload: Codecs.command.encode(cancel), key: experimentId });
+  };
+  try {
+    await trainer.start();
+    await worker.start();
+    await producer.start();
+    await watcher.attach(bus, topics.events, `cli-${experimentId}`);
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    const submit = v1.ExperimentCommand.create({ experimentId, issuedAtMs: Date.now(), submit: { spec: specToWire(o.spec) } });
+    await bus.publish(topics.experiments, { payload: Codecs.command.encode(submit), key: experimentId });
+    const outcome = await watcher.outcome;
+    o.display.finish();
+    return { experimentId, outcome, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    await watcher.detach();
+    await producer.stop();
+    await worker.stop();
+    await trainer.stop();
+    await bus.close();
+  }
+}

@@ -1,0 +1,99 @@
+import type { Bus, Subscription } from '@surrogate/messaging';
+import type { v1 } from '@surrogate/proto';
+import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
+import type { ProgressDisplay } from './progress-display';
+
+/** How an experiment ended, as the events told it. */
+export type ExperimentOutcome =
+  | { kind: 'modelReady'; modelReady: v1.IModelReady }
+  | { kind: 'failed'; failed: v1.IExperimentFailed }
+  | { kind: 'rejected'; rejected: v1.IExperimentRejected }
+  | { kind: 'cancelled'; cancelled: v1.IExperimentCancelled };
+
+/**
+ * Follows one experiment's events: drives the progress display and resolves with the terminal
+ * event (model ready, failed, rejected, cancelled).
+ */
+export class ExperimentWatcher {
+  readonly outcome: Promise<ExperimentOutcome>;
+  private resolveOutcome!: (o: ExperimentOutcome) => void;
+  private subscription: Subscription | undefined;
+  private expected = 0;
+  private readonly landed = new Set<string>();
+  readonly notes: string[] = [];
+
+  constructor(
+    private readonly experimentId: string,
+    private readonly display: ProgressDisplay,
+  ) {
+    this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
+  }
+
+  async attach(bus: Bus, eventsTopic: string, subscription: string): Promise<void> {
+    this.subscription = await bus.subscribe({
+      topic: eventsTopic,
+      subscription,
+      type: 'exclusive',
+      handler: (m) => this.onEvent(Codecs.event.decode(m.payload)),
+    });
+  }
+
+  async detach(): Promise<void> {
+    await this.subscription?.close();
+    this.subscription = undefined;
+  }
+
+  onEvent(event: v1.ExperimentEvent): void {
+    if (event.experimentId !== this.experimentId) {
+      if (eventKind(event) === 'deadLettered' && event.deadLettered) {
+        this.display.note(`warning: a message was dead-lettered from ${event.deadLettered.topic}: ${event.deadLettered.reason}`);
+      }
+      return;
+    }
+    switch (eventKind(event)) {
+      case 'accepted': {
+        const a = event.accepted as v1.IExperimentAccepted;
+        this.expected = (a.trainingChunks ?? 0) + (a.validationChunks ?? 0);
+        this.display.setStage(`accepted: ${a.trainingChunks} training + ${a.validationChunks} validation chunks`);
+        this.display.chunk(0, this.expected);
+        return;
+      }
+      case 'chunkAccepted': {
+        const c = event.chunkAccepted as v1.IChunkAccepted;
+        this.landed.add(`${purposeName(c.purpose)}/${c.chunkIndex}`);
+        this.display.chunk(this.landed.size, this.expected);
+        return;
+      }
+      case 'chunkFailed': {
+        const f = event.chunkFailed as v1.IChunkFailed;
+        const note = `chunk ${purposeName(f.purpose)}/${f.chunkIndex} failed (${f.code}${f.permanent ? ', permanent' : ', will retry'}): ${f.reason}`;
+        this.notes.push(note);
+        this.display.note(note);
+        return;
+      }
+      case 'jobReissued': {
+        const r = event.jobReissued as v1.IJobReissued;
+        this.display.note(`re-issued ${purposeName(r.purpose)} chunk ${r.chunkIndex} (attempt ${r.attempt}): ${r.reason}`);
+        return;
+      }
+      case 'datasetReady':
+        this.display.setStage('training');
+        return;
+      case 'trainingProgress': {
+        const p = event.trainingProgress as v1.ITrainingProgress;
+        this.display.epoch(p.epoch ?? 0, p.epochs ?? 0, p.loss ?? Number.NaN, p.samplesPerSec ?? 0);
+        return;
+      }
+      case 'modelReady':
+        return this.resolveOutcome({ kind: 'modelReady', modelReady: event.modelReady as v1.IModelReady });
+      case 'failed':
+        return this.resolveOutcome({ kind: 'failed', failed: event.failed as v1.IExperimentFailed });
+      case 'rejected':
+        return this.resolveOutcome({ kind: 'rejected', rejected: event.rejected as v1.IExperimentRejected });
+      case 'cancelled':
+        return this.resolveOutcome({ kind: 'cancelled', cancelled: event.cancelled as v1.IExperimentCancelled });
+      default:
+        return;
+    }
+  }
+}

@@ -1,0 +1,296 @@
+import { mkdir, open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises';
+import * as path from 'node:path';
+import { SurrogateError } from '@surrogate/core';
+import type { PurposeName } from '@surrogate/protocol';
+
+export class DatasetStoreError extends SurrogateError {}
+
+export type DatasetStatus = 'collecting' | 'training' | 'done' | 'failed' | 'cancelled';
+
+interface Header {
+  type: 'header';
+  experimentId: string;
+  /** The experiment's wire spec (ExperimentSpec bytes, base64), so a restart can rebuild it exactly. */
+  spec: string;
+  expected: Record<PurposeName, number>;
+  inputDim: number;
+  outputDim: number;
+  createdAt: number;
+}
+
+interface ChunkRecord {
+  type: 'chunk';
+  purpose: PurposeName;
+  index: number;
+  start: number;
+  count: number;
+  file: string;
+  workerId: string;
+  pricerVersion: string;
+  at: number;
+}
+
+type Record_ = Header | ChunkRecord | { type: 'duplicate'; purpose: PurposeName; index: number; at: number } | { type: 'status'; status: DatasetStatus; reason?: string; at: number };
+
+/** Samples of one purpose, row-major: inputs N×D, outputs N×K. */
+export interface Samples {
+  count: number;
+  inputs: Float32Array;
+  outputs: Float32Array;
+}
+
+/**
+ * One experiment's dataset on disk: a shard file per chunk plus an append-only manifest
+ * (manifest.jsonl). A chunk is stored once by (purpose, index); a second copy is counted and
+ * dropped. Shards are written to a temporary name and renamed before the manifest records them,
+ * and the manifest is synced, so a crash at any point loses nothing that was acknowledged and a
+ * restart picks up where it stopped.
+ */
+export class DatasetStore {
+  private readonly chunks = new Map<string, ChunkRecord>();
+  private readonly stored: Record<PurposeName, number> = { training: 0, validation: 0 };
+  private duplicates = 0;
+  private statusValue: DatasetStatus = 'collecting';
+  private firstChunkAt: number | undefined;
+  private lastChunkAt: number | undefined;
+
+  private constructor(
+    readonly dir: string,
+    private readonly header: Header,
+    private readonly manifest: FileHandle,
+  ) {}
+
+  /** Opens (or creates, from the first chunk) the dataset of an experiment under `root`. */
+  static async open(root: string, experimentId: string, first?: { specBase64: string; inputDim: number; outputDim: number }): Promise<DatasetStore> {
+    const dir = path.join(root, safeDirName(experimentId));
+    const file = path.join(dir, 'manifest.jsonl');
+    let records: Record_[] = [];
+    try {
+      records = parseManifest(await readFile(file, 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new DatasetStoreError('MANIFEST_UNREADABLE', `cannot read ${file}`, { cause: err });
+    }
+    await mkdir(dir, { recursive: true });
+    const handle = await open(file, 'a');
+    let header = records[0]?.type === 'header' ? (records[0] as Header) : undefined;
+    if (!header) {
+      if (!first) {
+        await handle.close();
+        throw new DatasetStoreError('DATASET_UNKNOWN', `no dataset for experiment ${experimentId} under ${root}`);
+      }
+      header = {
+        type: 'header',
+        experimentId,
+        spec: first.specBase64,
+        expected: { training: 0, validation: 0 },
+        inputDim: first.inputDim,
+        outputDim: first.outputDim,
+        createdAt: Date.now(),
+      };
+      records = [header];
+      await handle.appendFile(JSON.stringify(header) + '\n');
+      await handle.datasync();
+    }
+    const store = new DatasetStore(dir, header, handle);
+    for (const r of records.slice(1)) store.apply(r);
+    return store;
+  }
+
+  /** Experiment ids with a dataset under root. */
+  static async list(root: string): Promise<string[]> {
+    try {
+      const entries = await readdir(root, { withFileTypes: true });
+      const ids: string[] = [];
+      for (const e of entries) {
+        if (!e.isDirectory()) continue;
+        try {
+          const first = (await readFile(path.join(root, e.name, 'manifest.jsonl'), 'utf8')).split('\n', 1)[0] ?? '';
+          ids.push((JSON.parse(first) as Header).experimentId);
+        } catch {
+          // not a dataset directory
+        }
+      }
+      return ids;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  get experimentId(): string {
+    return this.header.experimentId;
+  }
+  /** The wire spec bytes the dataset was created with. */
+  get specBytes(): Uint8Array {
+    return Buffer.from(this.header.spec, 'base64');
+  }
+  get status(): DatasetStatus {
+    return this.statusValue;
+  }
+  /** The pricer version the stored chunks were generated with. */
+  get pricerVersion(): string {
+    return this.chunks.values().next().value?.pricerVersion ?? '';
+  }
+  get duplicatesDropped(): number {
+    return this.duplicates;
+  }
+  get inputDim(): number {
+    return this.header.inputDim;
+  }
+  get outputDim(): number {
+    return this.header.outputDim;
+  }
+  /** Seconds from the first to the last chunk stored (data generation as seen from here). */
+  get collectSeconds(): number {
+    return this.firstChunkAt === undefined || this.lastChunkAt === undefined ? 0 : (this.lastChunkAt - this.firstChunkAt) / 1000;
+  }
+
+  counts(purpose: PurposeName): { stored: number; expected: number } {
+    return { stored: this.stored[purpose], expected: this.header.expected[purpose] };
+  }
+
+  get complete(): boolean {
+    const t = this.counts('training');
+    const v = this.counts('validation');
+    return t.expected > 0 && v.expected > 0 && t.stored === t.expected && v.stored === v.expected;
+  }
+
+  has(purpose: PurposeName, index: number): boolean {
+    return this.chunks.has(`${purpose}/${index}`);
+  }
+
+  /**
+   * Stores a chunk's raw column bytes; returns 'duplicate' (and stores nothing) when the chunk is
+   * already held. `expected` is the chunk count of its purpose, which the first chunk of each
+   * purpose fixes.
+   */
+  async store(chunk: {
+    purpose: PurposeName;
+    index: number;
+    expected: number;
+    start: number;
+    count: number;
+    inputs: Uint8Array;
+    outputs: Uint8Array;
+    workerId: string;
+    pricerVersion: string;
+  }): Promise<'stored' | 'duplicate'> {
+    if (this.has(chunk.purpose, chunk.index)) {
+      this.duplicates += 1;
+      await this.append({ type: 'duplicate', purpose: chunk.purpose, index: chunk.index, at: Date.now() });
+      return 'duplicate';
+    }
+    if (this.header.expected[chunk.purpose] === 0) {
+      this.header.expected[chunk.purpose] = chunk.expected;
+      await this.rewriteHeader();
+    }
+    const file = `${chunk.purpose}-${String(chunk.index).padStart(6, '0')}.f32`;
+    const tmp = path.join(this.dir, `.${file}.tmp`);
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writev([chunk.inputs, chunk.outputs]);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path.join(this.dir, file));
+    await this.append({
+      type: 'chunk',
+      purpose: chunk.purpose,
+      index: chunk.index,
+      start: chunk.start,
+      count: chunk.count,
+      file,
+      workerId: chunk.workerId,
+      pricerVersion: chunk.pricerVersion,
+      at: Date.now(),
+    });
+    return 'stored';
+  }
+
+  async setStatus(status: DatasetStatus, reason?: string): Promise<void> {
+    await this.append(reason === undefined ? { type: 'status', status, at: Date.now() } : { type: 'status', status, reason, at: Date.now() });
+  }
+
+  /** All samples of a purpose, row-major, in sequence order. */
+  async load(purpose: PurposeName): Promise<Samples> {
+    const records = [...this.chunks.values()].filter((r) => r.purpose === purpose).sort((a, b) => a.start - b.start);
+    const total = records.reduce((n, r) => n + r.count, 0);
+    const d = this.header.inputDim;
+    const k = this.header.outputDim;
+    const inputs = new Float32Array(total * d);
+    const outputs = new Float32Array(total * k);
+    let row = 0;
+    for (const r of records) {
+      const bytes = await readAll(path.join(this.dir, r.file));
+      if (bytes.byteLength !== r.count * (d + k) * 4) {
+        throw new DatasetStoreError('SHARD_CORRUPT', `shard ${r.file} has ${bytes.byteLength} bytes, expected ${r.count * (d + k) * 4}`);
+      }
+      const cols = new Float32Array(bytes.buffer, bytes.byteOffset, r.count * (d + k));
+      for (let j = 0; j < d; j++) for (let i = 0; i < r.count; i++) inputs[(row + i) * d + j] = cols[j * r.count + i] as number;
+      for (let j = 0; j < k; j++) for (let i = 0; i < r.count; i++) outputs[(row + i) * k + j] = cols[(d + j) * r.count + i] as number;
+      row += r.count;
+    }
+    return { count: total, inputs, outputs };
+  }
+
+  async close(): Promise<void> {
+    await this.manifest.close();
+  }
+
+  private apply(r: Record_): void {
+    if (r.type === 'chunk') {
+      const key = `${r.purpose}/${r.index}`;
+      if (this.chunks.has(key)) return;
+      this.chunks.set(key, r);
+      this.stored[r.purpose] += 1;
+      this.firstChunkAt ??= r.at;
+      this.lastChunkAt = r.at;
+    } else if (r.type === 'duplicate') {
+      this.duplicates += 1;
+    } else if (r.type === 'status') {
+      this.statusValue = r.status;
+    } else if (r.type === 'header') {
+      // A rewritten header (expected counts now known) supersedes the first.
+      this.header.expected = r.expected;
+    }
+  }
+
+  private async append(r: Record_): Promise<void> {
+    await this.manifest.appendFile(JSON.stringify(r) + '\n');
+    await this.manifest.datasync();
+    this.apply(r);
+  }
+
+  private async rewriteHeader(): Promise<void> {
+    await this.append({ ...this.header, expected: { ...this.header.expected } });
+  }
+}
+
+function parseManifest(text: string): Record_[] {
+  const out: Record_[] = [];
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      out.push(JSON.parse(line) as Record_);
+    } catch (err) {
+      // Only the last line can be torn by a crash mid-append; anything else is corruption.
+      if (i < lines.length - 2) throw new DatasetStoreError('MANIFEST_CORRUPT', `manifest line ${i + 1} is not JSON`, { cause: err });
+    }
+  });
+  return out;
+}
+
+async function readAll(file: string): Promise<Uint8Array> {
+  // A fresh, 4-byte-aligned copy: small reads may come back as a view into a shared pool.
+  return new Uint8Array(await readFile(file));
+}
+
+function safeDirName(id: string): string {
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(id) || id === '.' || id === '..') {
+    throw new DatasetStoreError('BAD_EXPERIMENT_ID', `experiment id ${JSON.stringify(id)} is not a safe directory name`);
+  }
+  return id;
+}
+

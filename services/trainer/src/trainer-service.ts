@@ -1,0 +1,264 @@
+import * as path from 'node:path';
+import { createLogger, errorMessage, SurrogateError, type Logger } from '@surrogate/core';
+import { RejectMessageError, type Bus, type IncomingMessage, type Subscription, type Topics } from '@surrogate/messaging';
+import { v1 } from '@surrogate/proto';
+import { Codecs, EventPublisher, eventKind, purposeName } from '@surrogate/protocol';
+import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
+import { DatasetStore } from './dataset-store';
+import { runTraining, TrainingRunError } from './training-run';
+
+export interface TrainerOptions {
+  bus: Bus;
+  topics: Topics;
+  /** Where datasets (shards + manifests) live; survives restarts. */
+  dataDir: string;
+  /** Where an experiment's model.onnx, report.json and spec.json go. Default `<artifactsRoot>/<experimentId>`. */
+  artifactsDir?: (experimentId: string, spec: ExperimentSpec) => string;
+  artifactsRoot?: string;
+  logger?: Logger;
+  /** onnxruntime intra-op threads; overrides the spec's. */
+  threads?: number;
+  /** Minimum interval between TrainingProgress events. Default 1 s (every epoch is always sent at the end). */
+  progressIntervalMs?: number;
+  subscription?: string;
+  maxRedeliveries?: number;
+}
+
+const SOURCE = 'trainer';
+
+/**
+ * The trainer: stores each chunk once (idempotent by experiment, purpose and chunk index), and
+ * when an experiment's dataset is complete trains, validates against the held-out chunks and
+ * exports ONNX — in a worker thread, off this event loop — then publishes ModelReady.
+ */
+export class TrainerService {
+  private readonly log: Logger;
+  private readonly events: EventPublisher;
+  private readonly stores = new Map<string, Promise<DatasetStore>>();
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly cancelled = new Set<string>();
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(private readonly options: TrainerOptions) {
+    this.log = options.logger ?? createLogger({ name: SOURCE });
+    this.events = new EventPublisher(options.bus, options.topics.events, SOURCE);
+  }
+
+  async start(): Promise<void> {
+    const { bus, topics } = this.options;
+    const onDeadLetter = (info: { topic: string; subscription: string; deadLetterTopic: string; messageId: string; reason: string }): void => {
+      this.log.warn(info, 'message dead-lettered');
+      this.events.publish('', { deadLettered: info }).catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'dead-letter event not published'));
+    };
+    this.subscriptions.push(
+      await bus.subscribe({
+        topic: topics.chunks,
+        subscription: this.options.subscription ?? SOURCE,
+        type: 'failover',
+        maxRedeliveries: this.options.maxRedeliveries ?? 5,
+        handler: (m) => this.handleChunk(m),
+        onDeadLetter,
+      }),
+      await bus.subscribe({
+        topic: topics.events,
+        subscription: `${this.options.subscription ?? SOURCE}-control`,
+        type: 'failover',
+        handler: (m) => this.handleEvent(m),
+        onDeadLetter,
+      }),
+    );
+    await this.resumeInterrupted();
+    this.log.info({ dataDir: this.options.dataDir }, 'trainer started');
+  }
+
+  /** Stops taking chunks and aborts running trainings (their datasets stay; a restart retrains). */
+  async stop(): Promise<void> {
+    await Promise.all(this.subscriptions.splice(0).map((s) => s.close()));
+    for (const r of this.running.values()) r.abort.abort();
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    for (const s of this.stores.values()) await (await s.catch(() => undefined))?.close();
+    this.stores.clear();
+    this.log.info('trainer stopped');
+  }
+
+  /** Resolves when the experiment's training (if any is running) has finished. */
+  async idle(experimentId: string): Promise<void> {
+    await this.running.get(experimentId)?.done;
+  }
+
+  async handleChunk(message: IncomingMessage): Promise<void> {
+    const chunk = Codecs.chunk.decode(message.payload);
+    const id = chunk.experimentId;
+    const purpose = purposeName(chunk.purpose);
+    if (this.cancelled.has(id)) return;
+    const spec = this.checkChunk(chunk);
+    const store = await this.store(id, chunk, spec);
+    if (store.status === 'cancelled') return;
+    const result = await store.store({
+      purpose,
+      index: chunk.chunkIndex,
+      expected: chunk.chunkCount,
+      start: Number(chunk.startIndex),
+      count: chunk.sampleCount,
+      inputs: chunk.inputs,
+      outputs: chunk.outputs,
+      workerId: chunk.workerId,
+      pricerVersion: chunk.pricerVersion,
+    });
+    const counts = store.counts(purpose);
+    await this.events.publish(id, {
+      chunkAccepted: {
+        purpose: chunk.purpose,
+        chunkIndex: chunk.chunkIndex,
+        duplicate: result === 'duplicate',
+        stored: counts.stored,
+        expected: counts.expected,
+      },
+    });
+    if (result === 'stored' && store.complete && store.status === 'collecting') this.startTraining(id, spec, store);
+  }
+
+  /** A chunk must be self-consistent and finite before it is stored; otherwise it is dead-lettered. */
+  private checkChunk(chunk: v1.DataChunk): ExperimentSpec {
+    let spec: ExperimentSpec;
+    try {
+      spec = specFromWire(chunk.spec ?? {});
+    } catch (err) {
+      if (err instanceof SpecError) throw new RejectMessageError(`chunk carries an invalid spec: ${err.message}`, { cause: err });
+      throw err;
+    }
+    const d = spec.inputs.length;
+    const k = spec.outputs.length;
+    const n = chunk.sampleCount;
+    const problems: string[] = [];
+    if (!chunk.experimentId) problems.push('experimentId is empty');
+    if (n <= 0) problems.push(`sampleCount is ${n}`);
+    if (chunk.chunkCount <= chunk.chunkIndex) problems.push(`chunkIndex ${chunk.chunkIndex} is not below chunkCount ${chunk.chunkCount}`);
+    if (chunk.inputNames.join(',') !== spec.inputs.map((i) => i.name).join(',')) problems.push(`inputNames [${chunk.inputNames}] differ from the spec's inputs`);
+    if (chunk.outputNames.join(',') !== spec.outputs.join(',')) problems.push(`outputNames [${chunk.outputNames}] differ from the spec's outputs`);
+    if (chunk.inputs.byteLength !== n * d * 4) problems.push(`inputs has ${chunk.inputs.byteLength} bytes, expected ${n * d * 4}`);
+    if (chunk.outputs.byteLength !== n * k * 4) problems.push(`outputs has ${chunk.outputs.byteLength} bytes, expected ${n * k * 4}`);
+    if (problems.length === 0) {
+      const values = new DataView(chunk.outputs.buffer, chunk.outputs.byteOffset, chunk.outputs.byteLength);
+      for (let i = 0; i < n * k; i++) {
+        const v = values.getFloat32(i * 4, true);
+        if (!Number.isFinite(v)) {
+          problems.push(`output value ${i} is ${v}; non-finite values are never trained on`);
+          break;
+        }
+      }
+    }
+    if (problems.length > 0) throw new RejectMessageError(`malformed chunk ${chunk.chunkIndex} of ${chunk.experimentId}: ${problems.join('; ')}`);
+    return spec;
+  }
+
+  private store(id: string, chunk?: v1.DataChunk, spec?: ExperimentSpec): Promise<DatasetStore> {
+    let p = this.stores.get(id);
+    if (!p) {
+      const first =
+        chunk && spec
+          ? { specBase64: Buffer.from(v1.ExperimentSpec.encode(chunk.spec as v1.IExperimentSpec).finish()).toString('base64'), inputDim: spec.inputs.length, outputDim: spec.outputs.length }
+          : undefined;
+      p = DatasetStore.open(this.options.dataDir, id, first);
+      this.stores.set(id, p);
+      p.catch(() => this.stores.delete(id));
+    }
+    return p;
+  }
+
+  async handleEvent(message: IncomingMessage): Promise<void> {
+    const event = Codecs.event.decode(message.payload);
+    if (eventKind(event) !== 'cancelled') return;
+    const id = event.experimentId;
+    this.cancelled.add(id);
+    this.running.get(id)?.abort.abort();
+    const store = await this.store(id).catch(() => undefined);
+    if (store && store.status !== 'done' && store.status !== 'cancelled') await store.setStatus('cancelled', event.cancelled?.reason ?? '');
+  }
+
+  private artifactsDir(id: string, spec: ExperimentSpec): string {
+    if (this.options.artifactsDir) return this.options.artifactsDir(id, spec);
+    return path.join(this.options.artifactsRoot ?? path.join(this.options.dataDir, '..', 'artifacts'), id);
+  }
+
+  /** Datasets that were complete but never finished training (the trainer died): train them now. */
+  private async resumeInterrupted(): Promise<void> {
+    for (const id of await DatasetStore.list(this.options.dataDir)) {
+      try {
+        const store = await this.store(id);
+        if (!store.complete || (store.status !== 'collecting' && store.status !== 'training')) continue;
+        const spec = specFromWire(v1.ExperimentSpec.decode(store.specBytes));
+        this.log.info({ experimentId: id }, 'resuming an interrupted training');
+        this.startTraining(id, spec, store);
+      } catch (err) {
+        this.log.error({ experimentId: id, err: errorMessage(err) }, 'could not resume a dataset');
+      }
+    }
+  }
+
+  private startTraining(id: string, spec: ExperimentSpec, store: DatasetStore): void {
+    if (this.running.has(id)) return;
+    const abort = new AbortController();
+    const done = this.train(id, spec, store, abort.signal).finally(() => this.running.delete(id));
+    this.running.set(id, { abort, done });
+  }
+
+  private async train(id: string, spec: ExperimentSpec, store: DatasetStore, signal: AbortSignal): Promise<void> {
+    const log = this.log.child({ experimentId: id });
+    const publish = (body: Parameters<EventPublisher['publish']>[1]): Promise<unknown> =>
+      this.events.publish(id, body).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'event not published'));
+    try {
+      await store.setStatus('training');
+      const t = store.counts('training');
+      const v = store.counts('validation');
+      await publish({
+        datasetReady: { trainingSamples: spec.samples, validationSamples: spec.validation.samples, duplicatesDropped: store.duplicatesDropped },
+      });
+      log.info({ training: t, validation: v }, 'dataset complete; training');
+      let lastSent = 0;
+      const interval = this.options.progressIntervalMs ?? 1000;
+      const result = await runTraining({
+        experimentId: id,
+        spec,
+        pricerVersion: store.pricerVersion,
+        dataset: store,
+        artifactsDir: this.artifactsDir(id, spec),
+        logger: log,
+        threads: this.options.threads,
+        signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - lastSent < interval && p.epoch < p.epochs) return;
+          lastSent = now;
+          void publish({ trainingProgress: p });
+        },
+      });
+      await store.setStatus('done');
+      log.info({ validation: { maxAbsError: result.validation.maxAbsError, rmse: result.validation.rmse, pass: result.validation.pass } }, 'model ready');
+      await publish({
+        modelReady: {
+          modelUri: result.modelPath,
+          reportUri: result.reportPath,
+          pass: result.validation.pass,
+          maxAbsError: result.validation.maxAbsError,
+          rmse: result.validation.rmse,
+          validationSamples: result.validation.samples,
+          reportJson: JSON.stringify(result.report),
+        },
+      });
+    } catch (err) {
+      if (signal.aborted) {
+        // Cancelled (status recorded by the cancel handler) or stopping (the dataset stays
+        // 'training', and a restart trains it again).
+        log.info('training aborted');
+        return;
+      }
+      const stage = err instanceof TrainingRunError ? err.stage : 'training';
+      const code = err instanceof SurrogateError ? err.code : 'TRAINING_FAILED';
+      log.error({ err: errorMessage(err), stage, code }, 'training failed');
+      await store.setStatus('failed', errorMessage(err)).catch(() => undefined);
+      await publish({ failed: { code, stage, reason: errorMessage(err) } });
+    }
+  }
+}
+

@@ -1,0 +1,185 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { SurrogateError, type Logger } from '@surrogate/core';
+import { computeOutputStats, exportInferenceModel, InferenceModel, trainMlp, type TrainProgress } from '@surrogate/nn';
+import type { ExperimentSpec } from '@surrogate/spec';
+import type { DatasetStore } from './dataset-store';
+import { validationMetrics, type ValidationResult } from './validation-metrics';
+
+export interface TrainingRunResult {
+  modelPath: string;
+  reportPath: string;
+  report: Record<string, unknown>;
+  validation: ValidationResult;
+}
+
+export interface TrainingRunOptions {
+  experimentId: string;
+  spec: ExperimentSpec;
+  pricerVersion: string;
+  dataset: DatasetStore;
+  artifactsDir: string;
+  logger: Logger;
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+/** Which stage failed, carried by errors out of a training run. */
+export class TrainingRunError extends SurrogateError {
+  constructor(
+    readonly stage: 'training' | 'validation' | 'export',
+    err: unknown,
+  ) {
+    const code = err instanceof SurrogateError ? err.code : 'TRAINING_RUN_FAILED';
+    super(code, err instanceof Error ? err.message : String(err), { cause: err, details: { stage } });
+  }
+}
+
+async function atomicWrite(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+async function stage<T>(name: TrainingRunError['stage'], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw err instanceof TrainingRunError ? err : new TrainingRunError(name, err);
+  }
+}
+
+/**
+ * Trains the experiment's MLP on its stored dataset (in a worker thread), exports the ONNX
+ * inference model, validates that exported model on the held-out chunks, and writes model.onnx,
+ * report.json and spec.json into artifactsDir.
+ */
+export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunResult> {
+  const t0 = performance.now();
+  const { spec, dataset } = o;
+  const inputNames = spec.inputs.map((i) => i.name);
+  const train = await dataset.load('training');
+  const held = await dataset.load('validation');
+  const tLoaded = performance.now();
+
+  const stats = computeOutputStats(train.outputs, train.count, spec.outputs.length);
+  const normalization = {
+    inputMin: spec.inputs.map((i) => i.min),
+    inputMax: spec.inputs.map((i) => i.max),
+    outputMean: stats.mean,
+    outputStd: stats.std,
+  };
+  const mlp = {
+    inputDim: spec.inputs.length,
+    outputDim: spec.outputs.length,
+    hiddenLayers: spec.training.hiddenLayers,
+    activation: spec.training.activation,
+  };
+  o.logger.info({ samples: train.count, mlp, training: spec.training }, 'training started');
+  const model = await stage('training', () =>
+    trainMlp(
+      { inputs: train.inputs, outputs: train.outputs, count: train.count },
+      mlp,
+      normalization,
+      {
+        epochs: spec.training.epochs,
+        batchSize: spec.training.batchSize,
+        learningRate: spec.training.learningRate,
+        finalLearningRate: spec.training.finalLearningRate,
+        seed: spec.seed,
+        threads: o.threads ?? spec.training.threads,
+      },
+      { onProgress: o.onProgress, signal: o.signal },
+    ),
+  );
+  const tTrained = performance.now();
+
+  const baseMetadata: Record<string, string> = {
+    'surrogate.experiment_id': o.experimentId,
+    'surrogate.spec_name': spec.name,
+    'surrogate.inputs': JSON.stringify(inputNames),
+    'surrogate.outputs': JSON.stringify(spec.outputs),
+    'surrogate.pricer': spec.pricer,
+    'surrogate.pricer_version': o.pricerVersion,
+    'surrogate.fixed': JSON.stringify(spec.fixed),
+    'surrogate.input_box': JSON.stringify(spec.inputs),
+  };
+  const validation = await stage('validation', async () => {
+    const candidate = await InferenceModel.load(exportInferenceModel(model, { inputNames, outputNames: spec.outputs, metadata: baseMetadata }));
+    try {
+      const predicted = await candidate.predict(held.inputs, held.count);
+      return validationMetrics(held, predicted, inputNames, spec.validation.thresholds);
+    } finally {
+      await candidate.close();
+    }
+  });
+  const tValidated = performance.now();
+
+  const onnxBytes = await stage('export', async () => {
+    const bytes = exportInferenceModel(model, {
+      inputNames,
+      outputNames: spec.outputs,
+      metadata: {
+        ...baseMetadata,
+        'surrogate.validation': JSON.stringify({
+          samples: validation.samples,
+          maxAbsError: validation.maxAbsError,
+          rmse: validation.rmse,
+          pass: validation.pass,
+        }),
+      },
+    });
+    await mkdir(o.artifactsDir, { recursive: true });
+    return bytes;
+  });
+  const modelPath = path.join(o.artifactsDir, 'model.onnx');
+  const reportPath = path.join(o.artifactsDir, 'report.json');
+  const parameterCount = model.parameters.reduce((n, p) => n + p.length, 0);
+  const secs = (a: number, b: number): number => Math.round((b - a)) / 1000;
+  const training = dataset.counts('training');
+  const validationCounts = dataset.counts('validation');
+  const report = {
+    experimentId: o.experimentId,
+    name: spec.name,
+    pricer: { name: spec.pricer, version: o.pricerVersion },
+    inputs: spec.inputs,
+    outputs: spec.outputs,
+    validation,
+    dataset: {
+      chunksExpected: training.expected + validationCounts.expected,
+      chunksStored: training.stored + validationCounts.stored,
+      duplicatesDropped: dataset.duplicatesDropped,
+      samples: train.count,
+      validationSamples: held.count,
+      trainingChunks: training,
+      validationChunks: validationCounts,
+    },
+    training: {
+      epochs: model.epochs,
+      steps: model.steps,
+      finalLoss: model.finalLoss,
+      lossHistory: model.lossHistory,
+      hiddenLayers: spec.training.hiddenLayers,
+      activation: spec.training.activation,
+      batchSize: spec.training.batchSize,
+      learningRate: spec.training.learningRate,
+      finalLearningRate: spec.training.finalLearningRate,
+      parameters: parameterCount,
+    },
+    timings: {
+      datagenSeconds: dataset.collectSeconds,
+      loadSeconds: secs(t0, tLoaded),
+      trainingSeconds: secs(tLoaded, tTrained),
+      validationSeconds: secs(tTrained, tValidated),
+      exportSeconds: secs(tValidated, performance.now()),
+    },
+    model: { file: 'model.onnx', input: `x float32 [N, ${inputNames.length}]`, output: `y float32 [N, ${spec.outputs.length}]` },
+  };
+  await stage('export', async () => {
+    await atomicWrite(modelPath, onnxBytes);
+    await atomicWrite(path.join(o.artifactsDir, 'spec.json'), JSON.stringify(spec, null, 2) + '\n');
+    await atomicWrite(reportPath, JSON.stringify(report, null, 2) + '\n');
+  });
+  return { modelPath, reportPath, report, validation };
+}
