@@ -20,7 +20,9 @@ export function encodeColumns(columns: readonly ArrayLike<number>[], count: numb
 export function decodeColumns(bytes: Uint8Array, columns: number, count: number): Float32Array[] {
   const expected = columns * count * 4;
   if (bytes.byteLength !== expected) {
-    throw new RangeError(`expected ${expected} bytes for ${columns} float32 columns of ${count} values, got ${bytes.byteLength}`);
+    throw new RangeError(
+      `expected ${expected} bytes for ${columns} float32 columns of ${count} values, got ${bytes.byteLength}`,
+    );
   }
   const copy = new Uint8Array(expected);
   copy.set(bytes);

@@ -22,7 +22,12 @@ export class EventPublisher {
   ) {}
 
   async publish(experimentId: string, body: EventBody): Promise<v1.ExperimentEvent> {
-    const event = v1.ExperimentEvent.create({ ...body, experimentId, timeMs: Date.now(), source: this.source });
+    const event = v1.ExperimentEvent.create({
+      ...body,
+      experimentId,
+      timeMs: Date.now(),
+      source: this.source,
+    });
     await this.bus.publish(this.topic, {
       payload: Codecs.event.encode(event),
       key: experimentId || undefined,

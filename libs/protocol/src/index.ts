@@ -2,3 +2,4 @@ export { Codecs, type WireCodec } from './wire-codec';
 export { EventPublisher, eventKind, type EventBody } from './event-publisher';
 export { encodeColumns, decodeColumns } from './chunk-columns';
 export { chunkKey, purposeName, purposeValue, type PurposeName } from './chunk-id';
+export { deadLetterReporter } from './dead-letter-reporter';

@@ -27,7 +27,9 @@ export function planChunk(spec: ExperimentSpec, purpose: ChunkPurposeName, index
   const total = purpose === 'training' ? spec.samples : spec.validation.samples;
   const start = index * spec.chunkSize;
   if (!Number.isInteger(index) || index < 0 || start >= total) {
-    throw new RangeError(`chunk ${index} is outside the ${purpose} plan of ${Math.ceil(total / spec.chunkSize)} chunks`);
+    throw new RangeError(
+      `chunk ${index} is outside the ${purpose} plan of ${Math.ceil(total / spec.chunkSize)} chunks`,
+    );
   }
   return { purpose, index, start, count: Math.min(spec.chunkSize, total - start) };
 }

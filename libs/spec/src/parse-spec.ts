@@ -12,18 +12,24 @@ export function parseSpecDocument(text: string, source?: string): unknown {
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
-      throw new SpecError('SPEC_SYNTAX', [{ field: '(document)', rule: `not valid JSON: ${(err as Error).message}` }], {
-        source,
-        cause: err,
-      });
+      throw new SpecError(
+        'SPEC_SYNTAX',
+        [{ field: '(document)', rule: `not valid JSON: ${(err as Error).message}` }],
+        {
+          source,
+          cause: err,
+        },
+      );
     }
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const issues: SpecIssue[] = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
-      const rule = `YAML syntax error: ${e.message.split('\n')[0]}`;
-      return pos ? { field: '(document)', rule, line: pos.line, column: pos.col } : { field: '(document)', rule };
+      const rule = `YAML syntax error: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`;
+      return pos
+        ? { field: '(document)', rule, line: pos.line, column: pos.col }
+        : { field: '(document)', rule };
     });
     throw new SpecError('SPEC_SYNTAX', issues, { source });
   }
@@ -42,8 +48,16 @@ export async function loadSpecFile(file: string): Promise<ExperimentSpec> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const rule = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(err)})`;
-    throw new SpecError('SPEC_NOT_FOUND', [{ field: '(file)', value: file, rule }], { source: path.basename(file), cause: err });
+    const rule =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : `cannot be read (${code ?? String(err)})`;
+    throw new SpecError('SPEC_NOT_FOUND', [{ field: '(file)', value: file, rule }], {
+      source: path.basename(file),
+      cause: err,
+    });
   }
   return parseSpec(text, file);
 }

@@ -26,7 +26,15 @@ const TOP_LEVEL_KEYS = [
   'training',
   'validation',
 ] as const;
-const TRAINING_KEYS = ['layers', 'activation', 'epochs', 'batchSize', 'learningRate', 'finalLearningRate', 'threads'];
+const TRAINING_KEYS = [
+  'layers',
+  'activation',
+  'epochs',
+  'batchSize',
+  'learningRate',
+  'finalLearningRate',
+  'threads',
+];
 const VALIDATION_KEYS = ['samples', 'maxAbsError', 'rmse'];
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -94,11 +102,15 @@ function resolveFixed(c: Checker, raw: unknown, pricer: Pricer | undefined): Rec
     if (!pricer) continue;
     const p = pricer.parameters.find((q) => q.name === name);
     if (!p) {
-      c.fail(field, `not a parameter of pricer ${pricer.name}; parameters: ${pricer.parameters.map((q) => q.name).join(', ')}`);
+      c.fail(
+        field,
+        `not a parameter of pricer ${pricer.name}; parameters: ${pricer.parameters.map((q) => q.name).join(', ')}`,
+      );
       continue;
     }
     if (p.kind === 'choice') {
-      if (typeof value !== 'string' || !p.values.includes(value)) c.fail(field, `must be ${describeRange(p)}`, value);
+      if (typeof value !== 'string' || !p.values.includes(value))
+        c.fail(field, `must be ${describeRange(p)}`, value);
       else fixed[name] = value;
     } else if (typeof value !== 'number' || !Number.isFinite(value)) {
       c.fail(field, `must be a number in ${describeRange(p)} (${p.unit})`, value);
@@ -121,11 +133,17 @@ function resolveInputs(c: Checker, raw: unknown, pricer: Pricer | undefined, fix
     const field = `inputs.${name}`;
     const p = pricer?.parameters.find((q) => q.name === name);
     if (pricer && !p) {
-      c.fail(field, `not a parameter of pricer ${pricer.name}; parameters: ${pricer.parameters.map((q) => q.name).join(', ')}`);
+      c.fail(
+        field,
+        `not a parameter of pricer ${pricer.name}; parameters: ${pricer.parameters.map((q) => q.name).join(', ')}`,
+      );
       continue;
     }
     if (p && p.kind !== 'number') {
-      c.fail(field, `${name} is a choice (${describeRange(p)}); only numeric parameters can be inputs — put it under fixed`);
+      c.fail(
+        field,
+        `${name} is a choice (${describeRange(p)}); only numeric parameters can be inputs — put it under fixed`,
+      );
       continue;
     }
     if (name in fixed) c.fail(field, `${name} is also under fixed; a parameter is either fixed or an input`);
@@ -136,7 +154,10 @@ function resolveInputs(c: Checker, raw: unknown, pricer: Pricer | undefined, fix
     c.knownKeys(box, ['min', 'max'], field);
     const { min, max } = box;
     let ok = true;
-    for (const [k, v] of [['min', min], ['max', max]] as const) {
+    for (const [k, v] of [
+      ['min', min],
+      ['max', max],
+    ] as const) {
       if (typeof v !== 'number' || !Number.isFinite(v)) {
         c.fail(`${field}.${k}`, 'must be a finite number', v);
         ok = false;
@@ -164,7 +185,11 @@ function resolveOutputs(c: Checker, raw: unknown, pricer: Pricer | undefined): s
   raw.forEach((o, i) => {
     if (typeof o !== 'string') c.fail(`outputs[${i}]`, 'must be an output name', o);
     else if (pricer && !pricer.outputs.includes(o))
-      c.fail(`outputs[${i}]`, `not an output of pricer ${pricer.name}; outputs: ${pricer.outputs.join(', ')}`, o);
+      c.fail(
+        `outputs[${i}]`,
+        `not an output of pricer ${pricer.name}; outputs: ${pricer.outputs.join(', ')}`,
+        o,
+      );
     else if (outputs.includes(o)) c.fail(`outputs[${i}]`, 'listed twice', o);
     else outputs.push(o);
   });
@@ -177,7 +202,8 @@ function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSet
     hiddenLayers: [...d.hiddenLayers],
     activation: d.activation,
     epochs: defaultEpochs(samples > 0 ? samples : 1),
-    batchSize: d.batchSize,
+    // A small dataset trains in full batches: the default never exceeds the sample count.
+    batchSize: samples > 0 ? Math.min(d.batchSize, samples) : d.batchSize,
     learningRate: d.learningRate,
     finalLearningRate: d.finalLearningRate,
     threads: d.threads,
@@ -202,23 +228,38 @@ function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSet
     else t.activation = raw.activation as Activation;
   }
   if (raw.epochs !== undefined) t.epochs = c.integer(raw.epochs, 'training.epochs', 1, 100000) ?? t.epochs;
-  if (raw.batchSize !== undefined) t.batchSize = c.integer(raw.batchSize, 'training.batchSize', 1, 1 << 20) ?? t.batchSize;
-  if (raw.learningRate !== undefined) t.learningRate = c.positive(raw.learningRate, 'training.learningRate') ?? t.learningRate;
+  if (raw.batchSize !== undefined)
+    t.batchSize = c.integer(raw.batchSize, 'training.batchSize', 1, 1 << 20) ?? t.batchSize;
+  if (raw.learningRate !== undefined)
+    t.learningRate = c.positive(raw.learningRate, 'training.learningRate') ?? t.learningRate;
   if (raw.finalLearningRate !== undefined)
-    t.finalLearningRate = c.positive(raw.finalLearningRate, 'training.finalLearningRate') ?? t.finalLearningRate;
+    t.finalLearningRate =
+      c.positive(raw.finalLearningRate, 'training.finalLearningRate') ?? t.finalLearningRate;
   if (raw.threads !== undefined) t.threads = c.integer(raw.threads, 'training.threads', 0, 1024) ?? t.threads;
   if (t.finalLearningRate > t.learningRate)
-    c.fail('training.finalLearningRate', `must not exceed learningRate (${t.learningRate})`, t.finalLearningRate);
-  if (samples > 0 && t.batchSize > samples) c.fail('training.batchSize', `must not exceed samples (${samples})`, t.batchSize);
+    c.fail(
+      'training.finalLearningRate',
+      `must not exceed learningRate (${t.learningRate})`,
+      t.finalLearningRate,
+    );
+  if (samples > 0 && t.batchSize > samples)
+    c.fail('training.batchSize', `must not exceed samples (${samples})`, t.batchSize);
   return t;
 }
 
-function thresholdFor(c: Checker, raw: unknown, key: string, output: string, outputs: string[]): number | undefined {
+function thresholdFor(
+  c: Checker,
+  raw: unknown,
+  key: string,
+  output: string,
+  outputs: string[],
+): number | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw === 'number') return c.positive(raw, `validation.${key}`);
   if (isDict(raw)) {
     for (const k of Object.keys(raw))
-      if (!outputs.includes(k)) c.fail(`validation.${key}.${k}`, `not one of the spec's outputs (${outputs.join(', ')})`);
+      if (!outputs.includes(k))
+        c.fail(`validation.${key}.${k}`, `not one of the spec's outputs (${outputs.join(', ')})`);
     return raw[output] === undefined ? undefined : c.positive(raw[output], `validation.${key}.${output}`);
   }
   c.fail(`validation.${key}`, 'must be a number (every output) or a mapping of output to number', raw);
@@ -230,7 +271,10 @@ function resolveValidation(c: Checker, raw: unknown, outputs: string[]): Validat
   const v: Dict = raw === undefined ? {} : isDict(raw) ? raw : {};
   if (raw !== undefined && !isDict(raw)) c.fail('validation', 'must be a mapping', raw);
   c.knownKeys(v, VALIDATION_KEYS, 'validation');
-  const samples = v.samples === undefined ? d.samples : (c.integer(v.samples, 'validation.samples', 1, 1 << 26) ?? d.samples);
+  const samples =
+    v.samples === undefined
+      ? d.samples
+      : (c.integer(v.samples, 'validation.samples', 1, 1 << 26) ?? d.samples);
   // Report unknown outputs in per-output mappings once, not once per output.
   const thresholds: OutputThreshold[] = outputs.map((output, i) => {
     const quiet = i > 0 ? new Checker() : c;
@@ -238,7 +282,12 @@ function resolveValidation(c: Checker, raw: unknown, outputs: string[]): Validat
     const rmse = thresholdFor(quiet, v.rmse, 'rmse', output, outputs);
     if (maxAbs === undefined && rmse === undefined)
       return { output, maxAbsError: d.maxAbsErrorRelative, rmse: d.rmseRelative, relative: true };
-    return { output, maxAbsError: maxAbs ?? Number.POSITIVE_INFINITY, rmse: rmse ?? Number.POSITIVE_INFINITY, relative: false };
+    return {
+      output,
+      maxAbsError: maxAbs ?? Number.POSITIVE_INFINITY,
+      rmse: rmse ?? Number.POSITIVE_INFINITY,
+      relative: false,
+    };
   });
   return { samples, thresholds };
 }
@@ -249,12 +298,21 @@ function resolveValidation(c: Checker, raw: unknown, outputs: string[]): Validat
  */
 export function resolveSpec(doc: unknown, source?: string): ExperimentSpec {
   const c = new Checker();
-  if (!isDict(doc)) throw new SpecError('SPEC_INVALID', [{ field: '(document)', rule: 'must be a mapping (key: value pairs)' }], { source });
+  if (!isDict(doc))
+    throw new SpecError(
+      'SPEC_INVALID',
+      [{ field: '(document)', rule: 'must be a mapping (key: value pairs)' }],
+      { source },
+    );
   c.knownKeys(doc, TOP_LEVEL_KEYS, '');
 
   const name = c.string(doc.name, 'name');
   if (name !== undefined && !NAME_PATTERN.test(name))
-    c.fail('name', 'must be 1–100 characters of letters, digits, dot, dash or underscore, starting with a letter or digit', name);
+    c.fail(
+      'name',
+      'must be 1–100 characters of letters, digits, dot, dash or underscore, starting with a letter or digit',
+      name,
+    );
 
   let pricer: Pricer | undefined;
   const pricerName = c.string(doc.pricer, 'pricer');
@@ -271,10 +329,16 @@ export function resolveSpec(doc: unknown, source?: string): ExperimentSpec {
   const outputs = resolveOutputs(c, doc.outputs, pricer);
 
   if (pricer) {
-    const named = new Set([...Object.keys(isDict(doc.fixed) ? doc.fixed : {}), ...Object.keys(isDict(doc.inputs) ? doc.inputs : {})]);
+    const named = new Set([
+      ...Object.keys(isDict(doc.fixed) ? doc.fixed : {}),
+      ...Object.keys(isDict(doc.inputs) ? doc.inputs : {}),
+    ]);
     for (const p of pricer.parameters) {
       if (p.default === undefined && !named.has(p.name))
-        c.fail(`fixed.${p.name}`, `pricer ${pricer.name} needs ${p.name} (${describeRange(p)}): give it under fixed or inputs`);
+        c.fail(
+          `fixed.${p.name}`,
+          `pricer ${pricer.name} needs ${p.name} (${describeRange(p)}): give it under fixed or inputs`,
+        );
     }
   }
 
@@ -285,7 +349,11 @@ export function resolveSpec(doc: unknown, source?: string): ExperimentSpec {
   if (doc.chunkSize !== undefined) {
     const requested = c.integer(doc.chunkSize, 'chunkSize', 1, MAX_SAMPLES);
     if (requested !== undefined && requested > largest)
-      c.fail('chunkSize', `a chunk of ${requested} samples × ${columns} float32 columns exceeds the 5 MiB message limit; at most ${largest}`, requested);
+      c.fail(
+        'chunkSize',
+        `a chunk of ${requested} samples × ${columns} float32 columns exceeds the 5 MiB message limit; at most ${largest}`,
+        requested,
+      );
     else if (requested !== undefined) chunkSize = requested;
   }
 
@@ -294,7 +362,8 @@ export function resolveSpec(doc: unknown, source?: string): ExperimentSpec {
 
   let sampler: SamplerName = DEFAULTS.sampler;
   if (doc.sampler !== undefined) {
-    if (!SAMPLERS.includes(doc.sampler as SamplerName)) c.fail('sampler', `must be one of ${SAMPLERS.join(', ')}`, doc.sampler);
+    if (!SAMPLERS.includes(doc.sampler as SamplerName))
+      c.fail('sampler', `must be one of ${SAMPLERS.join(', ')}`, doc.sampler);
     else sampler = doc.sampler as SamplerName;
   }
 

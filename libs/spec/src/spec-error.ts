@@ -18,10 +18,19 @@ export type SpecErrorCode = 'SPEC_INVALID' | 'SPEC_SYNTAX' | 'SPEC_NOT_FOUND';
 export class SpecError extends SurrogateError {
   readonly issues: readonly SpecIssue[];
 
-  constructor(code: SpecErrorCode, issues: readonly SpecIssue[], options: { source?: string; cause?: unknown } = {}) {
+  constructor(
+    code: SpecErrorCode,
+    issues: readonly SpecIssue[],
+    options: { source?: string; cause?: unknown } = {},
+  ) {
     const where = options.source ? `${options.source}: ` : '';
     const lines = issues.map((i) => `  - ${formatIssue(i)}`);
-    const head = code === 'SPEC_NOT_FOUND' ? 'spec file not found' : code === 'SPEC_SYNTAX' ? 'spec syntax error' : 'invalid spec';
+    const head =
+      code === 'SPEC_NOT_FOUND'
+        ? 'spec file not found'
+        : code === 'SPEC_SYNTAX'
+          ? 'spec syntax error'
+          : 'invalid spec';
     super(code, `${where}${head}:\n${lines.join('\n')}`, {
       cause: options.cause,
       details: { source: options.source, issues },
@@ -31,7 +40,10 @@ export class SpecError extends SurrogateError {
 }
 
 export function formatIssue(issue: SpecIssue): string {
-  const at = issue.line !== undefined ? ` (line ${issue.line}${issue.column !== undefined ? `, column ${issue.column}` : ''})` : '';
+  const at =
+    issue.line !== undefined
+      ? ` (line ${issue.line}${issue.column !== undefined ? `, column ${issue.column}` : ''})`
+      : '';
   const value = issue.value === undefined ? '' : ` = ${JSON.stringify(issue.value)}`;
   return `${issue.field}${value}${at}: ${issue.rule}`;
 }

@@ -53,18 +53,33 @@ describe('parseSpec', () => {
     expect(spec.training.epochs).toBe(defaultEpochs(1048576));
     expect(spec.training.hiddenLayers.length).toBeGreaterThan(0);
     expect(spec.validation.samples).toBeGreaterThan(0);
-    expect(spec.validation.thresholds).toEqual([{ output: 'price', maxAbsError: 1e-3, rmse: 2e-4, relative: true }]);
+    expect(spec.validation.thresholds).toEqual([
+      { output: 'price', maxAbsError: 1e-3, rmse: 2e-4, relative: true },
+    ]);
   });
 
   it('accepts JSON and gives the same spec', () => {
     const yaml = parseSpec(EXAMPLE);
-    const json = parseSpec(JSON.stringify({ ...yaml, inputs: Object.fromEntries(yaml.inputs.map((i) => [i.name, { min: i.min, max: i.max }])), training: undefined, validation: undefined }), 'x.json');
+    const json = parseSpec(
+      JSON.stringify({
+        ...yaml,
+        inputs: Object.fromEntries(yaml.inputs.map((i) => [i.name, { min: i.min, max: i.max }])),
+        training: undefined,
+        validation: undefined,
+      }),
+      'x.json',
+    );
     expect(json.inputs).toEqual(yaml.inputs);
     expect(json.training).toEqual(yaml.training);
   });
 
   it('takes absolute thresholds, per output or for all', () => {
-    const spec = parseSpec(`${EXAMPLE}\noutputs: [price, delta]\nvalidation: {samples: 1000, maxAbsError: {price: 0.01, delta: 0.001}, rmse: 0.002}\n`.replace('outputs: [price]\n', ''));
+    const spec = parseSpec(
+      `${EXAMPLE}\noutputs: [price, delta]\nvalidation: {samples: 1000, maxAbsError: {price: 0.01, delta: 0.001}, rmse: 0.002}\n`.replace(
+        'outputs: [price]\n',
+        '',
+      ),
+    );
     expect(spec.validation.thresholds).toEqual([
       { output: 'price', maxAbsError: 0.01, rmse: 0.002, relative: false },
       { output: 'delta', maxAbsError: 0.001, rmse: 0.002, relative: false },
@@ -99,7 +114,9 @@ training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
   });
 
   it('rejects an unknown pricer, naming the known ones', () => {
-    const issues = issuesOf(() => parseSpec(EXAMPLE.replace('pricer: black-scholes', 'pricer: heston-magic')));
+    const issues = issuesOf(() =>
+      parseSpec(EXAMPLE.replace('pricer: black-scholes', 'pricer: heston-magic')),
+    );
     expect(issues[0]).toMatchObject({ field: 'pricer', value: 'heston-magic' });
     expect(issues[0]?.rule).toMatch(/black-scholes/);
   });
@@ -153,7 +170,9 @@ describe('wire form', () => {
 
 describe('chunk plan', () => {
   it('covers [0, samples) exactly with chunk i at [i·n, (i+1)·n)', () => {
-    const spec = parseSpec(EXAMPLE.replace('samples: 1048576', 'samples: 200000').replace('chunkSize: 65536', 'chunkSize: 65536'));
+    const spec = parseSpec(
+      EXAMPLE.replace('samples: 1048576', 'samples: 200000').replace('chunkSize: 65536', 'chunkSize: 65536'),
+    );
     const counts = chunkCounts(spec);
     expect(counts.training).toBe(4);
     const training = planChunks(spec).filter((c) => c.purpose === 'training');

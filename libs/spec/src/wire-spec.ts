@@ -5,7 +5,8 @@ import { resolveSpec } from './resolve-spec';
 /** The resolved spec as its wire type, for jobs, chunks and events. */
 export function specToWire(spec: ExperimentSpec): v1.ExperimentSpec {
   const fixed: Record<string, v1.IFixedValue> = {};
-  for (const [k, v] of Object.entries(spec.fixed)) fixed[k] = typeof v === 'number' ? { number: v } : { text: v };
+  for (const [k, v] of Object.entries(spec.fixed))
+    fixed[k] = typeof v === 'number' ? { number: v } : { text: v };
   return v1.ExperimentSpec.create({
     name: spec.name,
     pricer: spec.pricer,

@@ -53,11 +53,18 @@ export async function cli(argv: string[]): Promise<CliResult> {
     }
     const { values, positionals } = parsed;
     const [command, arg, ...extra] = positionals;
-    if (values.help || command === undefined || command === 'help') return { exitCode: ExitCode.ok, stdout: USAGE, stderr: '' };
-    if (extra.length > 0) throw badInput('BAD_ARGUMENT', `unexpected argument(s): ${extra.join(' ')}\n\n${USAGE}`);
+    if (values.help || command === undefined || command === 'help')
+      return { exitCode: ExitCode.ok, stdout: USAGE, stderr: '' };
+    if (extra.length > 0)
+      throw badInput('BAD_ARGUMENT', `unexpected argument(s): ${extra.join(' ')}\n\n${USAGE}`);
     switch (command) {
       case 'run': {
-        const r = await runCommand(arg, { out: values.out, threads: values.threads, quiet: values.quiet, pricerModules: values['pricer-module'] });
+        const r = await runCommand(arg, {
+          out: values.out,
+          threads: values.threads,
+          quiet: values.quiet,
+          pricerModules: values['pricer-module'],
+        });
         return { exitCode: r.exitCode, stdout: r.output, stderr: '' };
       }
       case 'validate':
@@ -70,7 +77,11 @@ export async function cli(argv: string[]): Promise<CliResult> {
         throw badInput('UNKNOWN_COMMAND', `unknown command "${command}"\n\n${USAGE}`);
     }
   } catch (err) {
-    return { exitCode: exitCodeOf(err), stdout: '', stderr: `error: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      exitCode: exitCodeOf(err),
+      stdout: '',
+      stderr: `error: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }
 

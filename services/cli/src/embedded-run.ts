@@ -65,7 +65,11 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
   const watcher = new ExperimentWatcher(experimentId, o.display);
   const onAbort = (): void => {
     o.display.note('cancelling…');
-    const cancel = v1.ExperimentCommand.create({ experimentId, issuedAtMs: Date.now(), cancel: { reason: 'interrupted' } });
+    const cancel = v1.ExperimentCommand.create({
+      experimentId,
+      issuedAtMs: Date.now(),
+      cancel: { reason: 'interrupted' },
+    });
     void bus.publish(topics.experiments, { payload: Codecs.command.encode(cancel), key: experimentId });
   };
   try {
@@ -74,7 +78,11 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     await producer.start();
     await watcher.attach(bus, topics.events, `cli-${experimentId}`);
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    const submit = v1.ExperimentCommand.create({ experimentId, issuedAtMs: Date.now(), submit: { spec: specToWire(o.spec) } });
+    const submit = v1.ExperimentCommand.create({
+      experimentId,
+      issuedAtMs: Date.now(),
+      submit: { spec: specToWire(o.spec) },
+    });
     await bus.publish(topics.experiments, { payload: Codecs.command.encode(submit), key: experimentId });
     const outcome = await watcher.outcome;
     o.display.finish();

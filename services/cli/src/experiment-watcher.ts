@@ -46,7 +46,9 @@ export class ExperimentWatcher {
   onEvent(event: v1.ExperimentEvent): void {
     if (event.experimentId !== this.experimentId) {
       if (eventKind(event) === 'deadLettered' && event.deadLettered) {
-        this.display.note(`warning: a message was dead-lettered from ${event.deadLettered.topic}: ${event.deadLettered.reason}`);
+        this.display.note(
+          `warning: a message was dead-lettered from ${event.deadLettered.topic}: ${event.deadLettered.reason}`,
+        );
       }
       return;
     }
@@ -54,7 +56,9 @@ export class ExperimentWatcher {
       case 'accepted': {
         const a = event.accepted as v1.IExperimentAccepted;
         this.expected = (a.trainingChunks ?? 0) + (a.validationChunks ?? 0);
-        this.display.setStage(`accepted: ${a.trainingChunks} training + ${a.validationChunks} validation chunks`);
+        this.display.setStage(
+          `accepted: ${a.trainingChunks} training + ${a.validationChunks} validation chunks`,
+        );
         this.display.chunk(0, this.expected);
         return;
       }
@@ -73,7 +77,9 @@ export class ExperimentWatcher {
       }
       case 'jobReissued': {
         const r = event.jobReissued as v1.IJobReissued;
-        this.display.note(`re-issued ${purposeName(r.purpose)} chunk ${r.chunkIndex} (attempt ${r.attempt}): ${r.reason}`);
+        this.display.note(
+          `re-issued ${purposeName(r.purpose)} chunk ${r.chunkIndex} (attempt ${r.attempt}): ${r.reason}`,
+        );
         return;
       }
       case 'datasetReady':
@@ -91,7 +97,10 @@ export class ExperimentWatcher {
       case 'rejected':
         return this.resolveOutcome({ kind: 'rejected', rejected: event.rejected as v1.IExperimentRejected });
       case 'cancelled':
-        return this.resolveOutcome({ kind: 'cancelled', cancelled: event.cancelled as v1.IExperimentCancelled });
+        return this.resolveOutcome({
+          kind: 'cancelled',
+          cancelled: event.cancelled as v1.IExperimentCancelled,
+        });
       default:
         return;
     }

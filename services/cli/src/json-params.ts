@@ -1,8 +1,13 @@
 import { badInput } from './cli-error';
 
 /** Parses a --params value: a JSON object (or, where `allowArray`, an array of objects). */
-export function parseJsonParams(raw: string | undefined, flag: string, allowArray = false): Record<string, unknown>[] {
-  if (raw === undefined) throw badInput('MISSING_OPTION', `${flag} is required: a JSON object such as '{"spot": 100}'`);
+export function parseJsonParams(
+  raw: string | undefined,
+  flag: string,
+  allowArray = false,
+): Record<string, unknown>[] {
+  if (raw === undefined)
+    throw badInput('MISSING_OPTION', `${flag} is required: a JSON object such as '{"spot": 100}'`);
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -13,7 +18,10 @@ export function parseJsonParams(raw: string | undefined, flag: string, allowArra
   list.forEach((v, i) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) {
       const where = list.length > 1 ? `${flag}[${i}]` : flag;
-      throw badInput('BAD_JSON', `${where} must be a JSON object of name: value pairs${allowArray ? ' (or an array of them)' : ''}`);
+      throw badInput(
+        'BAD_JSON',
+        `${where} must be a JSON object of name: value pairs${allowArray ? ' (or an array of them)' : ''}`,
+      );
     }
   });
   return list as Record<string, unknown>[];

@@ -28,7 +28,10 @@ export class ProgressDisplay {
 
   epoch(done: number, total: number, loss: number, samplesPerSec: number): void {
     this.epochs = { done, total, loss, samplesPerSec };
-    this.render(`epoch ${done}/${total} loss ${loss.toExponential(3)} (${Math.round(samplesPerSec)} samples/s)`, done === total);
+    this.render(
+      `epoch ${done}/${total} loss ${loss.toExponential(3)} (${Math.round(samplesPerSec)} samples/s)`,
+      done === total,
+    );
   }
 
   /** A line that stays (warnings, results). */

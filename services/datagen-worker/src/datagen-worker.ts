@@ -1,9 +1,15 @@
 import { hostname } from 'node:os';
 import { createLogger, errorMessage, SurrogateError, type Logger } from '@surrogate/core';
-import { RejectMessageError, type Bus, type IncomingMessage, type Subscription, type Topics } from '@surrogate/messaging';
+import {
+  RejectMessageError,
+  type Bus,
+  type IncomingMessage,
+  type Subscription,
+  type Topics,
+} from '@surrogate/messaging';
 import { findNonFinite, getPricer, loadPricerModules } from '@surrogate/pricing';
 import { v1 } from '@surrogate/proto';
-import { Codecs, encodeColumns, EventPublisher, purposeName } from '@surrogate/protocol';
+import { Codecs, deadLetterReporter, encodeColumns, EventPublisher, purposeName } from '@surrogate/protocol';
 import { SpecError, specFromWire } from '@surrogate/spec';
 import { PricingPool } from './pricing-pool';
 
@@ -58,10 +64,7 @@ export class DatagenWorker {
       maxRedeliveries: this.options.maxRedeliveries ?? 5,
       nackRedeliveryDelayMs: this.options.nackRedeliveryDelayMs ?? 1000,
       handler: (m) => this.handleJob(m),
-      onDeadLetter: (info) => {
-        this.log.warn(info, 'job dead-lettered');
-        this.events.publish('', { deadLettered: info }).catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'dead-letter event not published'));
-      },
+      onDeadLetter: deadLetterReporter(this.events, this.log),
     });
     this.log.info({ workerId: this.workerId, threads: this.pool.size }, 'datagen worker started');
   }
@@ -81,10 +84,16 @@ export class DatagenWorker {
     try {
       spec = specFromWire(job.spec ?? {});
     } catch (err) {
-      if (err instanceof SpecError) throw new RejectMessageError(`job carries an invalid spec: ${err.message}`, { cause: err });
+      if (err instanceof SpecError)
+        throw new RejectMessageError(`job carries an invalid spec: ${err.message}`, { cause: err });
       throw err;
     }
-    const log = this.log.child({ experimentId: job.experimentId, purpose, chunk: job.chunkIndex, attempt: job.attempt });
+    const log = this.log.child({
+      experimentId: job.experimentId,
+      purpose,
+      chunk: job.chunkIndex,
+      attempt: job.attempt,
+    });
     const started = process.hrtime.bigint();
     let slice;
     try {
@@ -103,7 +112,14 @@ export class DatagenWorker {
       // bus retry in case the failure was transient (a crashed thread); it dead-letters at the end.
       const code = err instanceof SurrogateError ? err.code : 'PRICING_FAILED';
       await this.events.publish(job.experimentId, {
-        chunkFailed: { purpose: job.purpose, chunkIndex: job.chunkIndex, code, reason: errorMessage(err), permanent: false, attempt: job.attempt },
+        chunkFailed: {
+          purpose: job.purpose,
+          chunkIndex: job.chunkIndex,
+          code,
+          reason: errorMessage(err),
+          permanent: false,
+          attempt: job.attempt,
+        },
       });
       throw err;
     }
@@ -114,7 +130,14 @@ export class DatagenWorker {
       const reason = `pricer ${spec.pricer} returned ${bad.value} for ${bad.output} at sample ${Number(job.startIndex) + bad.row} (inputs ${JSON.stringify(row)}); non-finite values are never trained on`;
       log.error({ row, output: bad.output }, 'pricer returned a non-finite value; chunk failed');
       await this.events.publish(job.experimentId, {
-        chunkFailed: { purpose: job.purpose, chunkIndex: job.chunkIndex, code: 'NON_FINITE_OUTPUT', reason, permanent: true, attempt: job.attempt },
+        chunkFailed: {
+          purpose: job.purpose,
+          chunkIndex: job.chunkIndex,
+          code: 'NON_FINITE_OUTPUT',
+          reason,
+          permanent: true,
+          attempt: job.attempt,
+        },
       });
       return; // deterministic: retrying gives the same values, so the job is done (and failed)
     }

@@ -57,8 +57,20 @@ export class PricingPool {
     }
     const done = await Promise.all(parts);
     return {
-      inputs: task.box.map((_, j) => concat(Float32Array, done.map((d) => d.inputs[j] as Float32Array), task.count)),
-      outputs: task.outputs.map((_, k) => concat(Float64Array, done.map((d) => d.outputs[k] as Float64Array), task.count)),
+      inputs: task.box.map((_, j) =>
+        concat(
+          Float32Array,
+          done.map((d) => d.inputs[j] as Float32Array),
+          task.count,
+        ),
+      ),
+      outputs: task.outputs.map((_, k) =>
+        concat(
+          Float64Array,
+          done.map((d) => d.outputs[k] as Float64Array),
+          task.count,
+        ),
+      ),
     };
   }
 
@@ -91,7 +103,8 @@ export class PricingPool {
   }
 
   private failAll(thread: Thread, err: Error): void {
-    for (const p of thread.pending.values()) p.reject(new PricingPoolError('PRICING_THREAD_FAILED', err.message, { cause: err }));
+    for (const p of thread.pending.values())
+      p.reject(new PricingPoolError('PRICING_THREAD_FAILED', err.message, { cause: err }));
     thread.pending.clear();
   }
 }

@@ -16,13 +16,29 @@ parentPort?.on('message', (request: ThreadRequest) => {
   try {
     const { task } = request;
     const pricer = getPricer(task.pricer);
-    const inputs = chunkInputs({ sampler: task.sampler, seed: task.seed, box: task.box, start: task.start, count: task.count });
-    const outputs = priceColumns(pricer, task.fixed, task.box.map((b) => b.name), inputs, task.outputs);
+    const inputs = chunkInputs({
+      sampler: task.sampler,
+      seed: task.seed,
+      box: task.box,
+      start: task.start,
+      count: task.count,
+    });
+    const outputs = priceColumns(
+      pricer,
+      task.fixed,
+      task.box.map((b) => b.name),
+      inputs,
+      task.outputs,
+    );
     for (const c of [...inputs, ...outputs]) transfer.push(c.buffer as ArrayBuffer);
     response = { id: request.id, ok: true, slice: { inputs, outputs } };
   } catch (err) {
     const e = err as { message?: string; code?: string; details?: unknown };
-    response = { id: request.id, ok: false, error: { message: e.message ?? String(err), code: e.code, details: e.details } };
+    response = {
+      id: request.id,
+      ok: false,
+      error: { message: e.message ?? String(err), code: e.code, details: e.details },
+    };
   }
   parentPort?.postMessage(response, transfer);
 });

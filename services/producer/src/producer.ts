@@ -1,7 +1,15 @@
 import { createLogger, errorMessage, type Logger } from '@surrogate/core';
 import type { Bus, IncomingMessage, Subscription, Topics } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
-import { chunkKey, Codecs, EventPublisher, eventKind, purposeName, purposeValue } from '@surrogate/protocol';
+import {
+  chunkKey,
+  Codecs,
+  deadLetterReporter,
+  EventPublisher,
+  eventKind,
+  purposeName,
+  purposeValue,
+} from '@surrogate/protocol';
 import { planChunk, SpecError, specFromWire, specToWire, type ChunkPurposeName } from '@surrogate/spec';
 import { ExperimentTracker } from './experiment-tracker';
 
@@ -58,8 +66,7 @@ export class Producer {
       subscription,
       type: 'failover' as const,
       maxRedeliveries: this.options.maxRedeliveries ?? 5,
-      onDeadLetter: (info: { topic: string; subscription: string; deadLetterTopic: string; messageId: string; reason: string }) =>
-        this.reportDeadLetter(info),
+      onDeadLetter: deadLetterReporter(this.events, this.log),
     };
     this.subscriptions.push(
       await bus.subscribe({ ...common, topic: topics.experiments, handler: (m) => this.handleCommand(m) }),
@@ -87,7 +94,11 @@ export class Producer {
     const id = command.experimentId;
     if (!id) {
       await this.events.publish('', {
-        rejected: { code: 'MISSING_EXPERIMENT_ID', field: 'experimentId', reason: 'an experiment command needs an experiment id' },
+        rejected: {
+          code: 'MISSING_EXPERIMENT_ID',
+          field: 'experimentId',
+          reason: 'an experiment command needs an experiment id',
+        },
       });
       return;
     }
@@ -95,7 +106,11 @@ export class Producer {
     else if (command.cancel) await this.cancel(id, command.cancel.reason || 'cancelled by user');
     else
       await this.events.publish(id, {
-        rejected: { code: 'EMPTY_COMMAND', field: 'command', reason: 'the command carries neither submit nor cancel' },
+        rejected: {
+          code: 'EMPTY_COMMAND',
+          field: 'command',
+          reason: 'the command carries neither submit nor cancel',
+        },
       });
   }
 
@@ -112,7 +127,9 @@ export class Producer {
       if (!(err instanceof SpecError)) throw err;
       const first = err.issues[0];
       this.log.warn({ experimentId: id, issues: err.issues }, 'spec rejected');
-      await this.events.publish(id, { rejected: { code: err.code, field: first?.field ?? '', reason: err.message } });
+      await this.events.publish(id, {
+        rejected: { code: err.code, field: first?.field ?? '', reason: err.message },
+      });
       return;
     }
     this.experiments.set(id, tracker);
@@ -120,14 +137,20 @@ export class Producer {
     await this.events.publish(id, {
       accepted: { spec: tracker.wireSpec, trainingChunks: training, validationChunks: validation },
     });
-    this.log.info({ experimentId: id, name: tracker.spec.name, training, validation }, 'experiment accepted; publishing jobs');
+    this.log.info(
+      { experimentId: id, name: tracker.spec.name, training, validation },
+      'experiment accepted; publishing jobs',
+    );
     const all: { purpose: ChunkPurposeName; index: number }[] = [];
     for (let i = 0; i < training; i++) all.push({ purpose: 'training', index: i });
     for (let i = 0; i < validation; i++) all.push({ purpose: 'validation', index: i });
     await this.publishJobs(tracker, all);
   }
 
-  private async publishJobs(tracker: ExperimentTracker, chunks: { purpose: ChunkPurposeName; index: number }[]): Promise<void> {
+  private async publishJobs(
+    tracker: ExperimentTracker,
+    chunks: { purpose: ChunkPurposeName; index: number }[],
+  ): Promise<void> {
     const limit = this.options.publishConcurrency ?? 64;
     let next = 0;
     const lane = async (): Promise<void> => {
@@ -139,7 +162,11 @@ export class Producer {
     await Promise.all(Array.from({ length: Math.min(limit, chunks.length) }, lane));
   }
 
-  private async publishJob(tracker: ExperimentTracker, purpose: ChunkPurposeName, index: number): Promise<number> {
+  private async publishJob(
+    tracker: ExperimentTracker,
+    purpose: ChunkPurposeName,
+    index: number,
+  ): Promise<number> {
     const plan = planChunk(tracker.spec, purpose, index);
     const attempt = tracker.issued(purpose, index, Date.now());
     const job = v1.DataGenJob.create({
@@ -163,10 +190,17 @@ export class Producer {
   private async cancel(id: string, reason: string): Promise<void> {
     const tracker = this.experiments.get(id);
     if (!tracker) {
-      await this.events.publish(id, { rejected: { code: 'UNKNOWN_EXPERIMENT', field: 'experimentId', reason: `no experiment ${id} to cancel` } });
+      await this.events.publish(id, {
+        rejected: {
+          code: 'UNKNOWN_EXPERIMENT',
+          field: 'experimentId',
+          reason: `no experiment ${id} to cancel`,
+        },
+      });
       return;
     }
-    if (tracker.status === 'cancelled' || tracker.status === 'succeeded' || tracker.status === 'failed') return;
+    if (tracker.status === 'cancelled' || tracker.status === 'succeeded' || tracker.status === 'failed')
+      return;
     tracker.status = 'cancelled';
     this.log.info({ experimentId: id, reason }, 'experiment cancelled');
     await this.events.publish(id, { cancelled: { reason } });
@@ -186,7 +220,12 @@ export class Producer {
       case 'chunkFailed': {
         const f = event.chunkFailed as v1.ChunkFailed;
         if (f.permanent && tracker.isActive) {
-          await this.fail(tracker, f.code || 'CHUNK_FAILED', 'datagen', `${purposeName(f.purpose)} chunk ${f.chunkIndex}: ${f.reason}`);
+          await this.fail(
+            tracker,
+            f.code || 'CHUNK_FAILED',
+            'datagen',
+            `${purposeName(f.purpose)} chunk ${f.chunkIndex}: ${f.reason}`,
+          );
         }
         return;
       }
@@ -232,7 +271,10 @@ export class Producer {
           }
           const attempt = await this.publishJob(tracker, c.purpose, c.index);
           const reason = `no chunk landed for ${this.jobTimeoutMs} ms`;
-          this.log.warn({ experimentId: tracker.id, purpose: c.purpose, index: c.index, attempt }, 're-issued a stalled job');
+          this.log.warn(
+            { experimentId: tracker.id, purpose: c.purpose, index: c.index, attempt },
+            're-issued a stalled job',
+          );
           await this.events.publish(tracker.id, {
             jobReissued: { purpose: purposeValue(c.purpose), chunkIndex: c.index, attempt, reason },
           });
@@ -243,12 +285,5 @@ export class Producer {
     } finally {
       this.checking = false;
     }
-  }
-
-  private reportDeadLetter(info: { topic: string; subscription: string; deadLetterTopic: string; messageId: string; reason: string }): void {
-    this.log.warn(info, 'message dead-lettered');
-    this.events.publish('', { deadLettered: info }).catch((err: unknown) => {
-      this.log.error({ err: errorMessage(err) }, 'could not publish the dead-letter event');
-    });
   }
 }

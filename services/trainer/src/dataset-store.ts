@@ -30,7 +30,11 @@ interface ChunkRecord {
   at: number;
 }
 
-type Record_ = Header | ChunkRecord | { type: 'duplicate'; purpose: PurposeName; index: number; at: number } | { type: 'status'; status: DatasetStatus; reason?: string; at: number };
+type Record_ =
+  | Header
+  | ChunkRecord
+  | { type: 'duplicate'; purpose: PurposeName; index: number; at: number }
+  | { type: 'status'; status: DatasetStatus; reason?: string; at: number };
 
 /** Samples of one purpose, row-major: inputs N×D, outputs N×K. */
 export interface Samples {
@@ -61,22 +65,35 @@ export class DatasetStore {
   ) {}
 
   /** Opens (or creates, from the first chunk) the dataset of an experiment under `root`. */
-  static async open(root: string, experimentId: string, first?: { specBase64: string; inputDim: number; outputDim: number }): Promise<DatasetStore> {
+  static async open(
+    root: string,
+    experimentId: string,
+    first?: { specBase64: string; inputDim: number; outputDim: number },
+  ): Promise<DatasetStore> {
     const dir = path.join(root, safeDirName(experimentId));
     const file = path.join(dir, 'manifest.jsonl');
-    let records: Record_[] = [];
+    let text = '';
     try {
-      records = parseManifest(await readFile(file, 'utf8'));
+      text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new DatasetStoreError('MANIFEST_UNREADABLE', `cannot read ${file}`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new DatasetStoreError('MANIFEST_UNREADABLE', `cannot read ${file}`, { cause: err });
     }
+    let records = parseManifest(text);
     await mkdir(dir, { recursive: true });
     const handle = await open(file, 'a');
+    if (text.length > 0 && !text.endsWith('\n')) {
+      // A crash tore the last append: drop the fragment so the next record starts on its own line.
+      await handle.truncate(Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
+    }
     let header = records[0]?.type === 'header' ? (records[0] as Header) : undefined;
     if (!header) {
       if (!first) {
         await handle.close();
-        throw new DatasetStoreError('DATASET_UNKNOWN', `no dataset for experiment ${experimentId} under ${root}`);
+        throw new DatasetStoreError(
+          'DATASET_UNKNOWN',
+          `no dataset for experiment ${experimentId} under ${root}`,
+        );
       }
       header = {
         type: 'header',
@@ -104,7 +121,8 @@ export class DatasetStore {
       for (const e of entries) {
         if (!e.isDirectory()) continue;
         try {
-          const first = (await readFile(path.join(root, e.name, 'manifest.jsonl'), 'utf8')).split('\n', 1)[0] ?? '';
+          const first =
+            (await readFile(path.join(root, e.name, 'manifest.jsonl'), 'utf8')).split('\n', 1)[0] ?? '';
           ids.push((JSON.parse(first) as Header).experimentId);
         } catch {
           // not a dataset directory
@@ -142,7 +160,9 @@ export class DatasetStore {
   }
   /** Seconds from the first to the last chunk stored (data generation as seen from here). */
   get collectSeconds(): number {
-    return this.firstChunkAt === undefined || this.lastChunkAt === undefined ? 0 : (this.lastChunkAt - this.firstChunkAt) / 1000;
+    return this.firstChunkAt === undefined || this.lastChunkAt === undefined
+      ? 0
+      : (this.lastChunkAt - this.firstChunkAt) / 1000;
   }
 
   counts(purpose: PurposeName): { stored: number; expected: number } {
@@ -176,7 +196,6 @@ export class DatasetStore {
     pricerVersion: string;
   }): Promise<'stored' | 'duplicate'> {
     if (this.has(chunk.purpose, chunk.index)) {
-      this.duplicates += 1;
       await this.append({ type: 'duplicate', purpose: chunk.purpose, index: chunk.index, at: Date.now() });
       return 'duplicate';
     }
@@ -209,12 +228,18 @@ export class DatasetStore {
   }
 
   async setStatus(status: DatasetStatus, reason?: string): Promise<void> {
-    await this.append(reason === undefined ? { type: 'status', status, at: Date.now() } : { type: 'status', status, reason, at: Date.now() });
+    await this.append(
+      reason === undefined
+        ? { type: 'status', status, at: Date.now() }
+        : { type: 'status', status, reason, at: Date.now() },
+    );
   }
 
   /** All samples of a purpose, row-major, in sequence order. */
   async load(purpose: PurposeName): Promise<Samples> {
-    const records = [...this.chunks.values()].filter((r) => r.purpose === purpose).sort((a, b) => a.start - b.start);
+    const records = [...this.chunks.values()]
+      .filter((r) => r.purpose === purpose)
+      .sort((a, b) => a.start - b.start);
     const total = records.reduce((n, r) => n + r.count, 0);
     const d = this.header.inputDim;
     const k = this.header.outputDim;
@@ -224,11 +249,16 @@ export class DatasetStore {
     for (const r of records) {
       const bytes = await readAll(path.join(this.dir, r.file));
       if (bytes.byteLength !== r.count * (d + k) * 4) {
-        throw new DatasetStoreError('SHARD_CORRUPT', `shard ${r.file} has ${bytes.byteLength} bytes, expected ${r.count * (d + k) * 4}`);
+        throw new DatasetStoreError(
+          'SHARD_CORRUPT',
+          `shard ${r.file} has ${bytes.byteLength} bytes, expected ${r.count * (d + k) * 4}`,
+        );
       }
       const cols = new Float32Array(bytes.buffer, bytes.byteOffset, r.count * (d + k));
-      for (let j = 0; j < d; j++) for (let i = 0; i < r.count; i++) inputs[(row + i) * d + j] = cols[j * r.count + i] as number;
-      for (let j = 0; j < k; j++) for (let i = 0; i < r.count; i++) outputs[(row + i) * k + j] = cols[(d + j) * r.count + i] as number;
+      for (let j = 0; j < d; j++)
+        for (let i = 0; i < r.count; i++) inputs[(row + i) * d + j] = cols[j * r.count + i] as number;
+      for (let j = 0; j < k; j++)
+        for (let i = 0; i < r.count; i++) outputs[(row + i) * k + j] = cols[(d + j) * r.count + i] as number;
       row += r.count;
     }
     return { count: total, inputs, outputs };
@@ -276,7 +306,8 @@ function parseManifest(text: string): Record_[] {
       out.push(JSON.parse(line) as Record_);
     } catch (err) {
       // Only the last line can be torn by a crash mid-append; anything else is corruption.
-      if (i < lines.length - 2) throw new DatasetStoreError('MANIFEST_CORRUPT', `manifest line ${i + 1} is not JSON`, { cause: err });
+      if (i < lines.length - 2)
+        throw new DatasetStoreError('MANIFEST_CORRUPT', `manifest line ${i + 1} is not JSON`, { cause: err });
     }
   });
   return out;
@@ -289,8 +320,10 @@ async function readAll(file: string): Promise<Uint8Array> {
 
 function safeDirName(id: string): string {
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(id) || id === '.' || id === '..') {
-    throw new DatasetStoreError('BAD_EXPERIMENT_ID', `experiment id ${JSON.stringify(id)} is not a safe directory name`);
+    throw new DatasetStoreError(
+      'BAD_EXPERIMENT_ID',
+      `experiment id ${JSON.stringify(id)} is not a safe directory name`,
+    );
   }
   return id;
 }
-

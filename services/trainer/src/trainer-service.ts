@@ -1,8 +1,14 @@
 import * as path from 'node:path';
 import { createLogger, errorMessage, SurrogateError, type Logger } from '@surrogate/core';
-import { RejectMessageError, type Bus, type IncomingMessage, type Subscription, type Topics } from '@surrogate/messaging';
+import {
+  RejectMessageError,
+  type Bus,
+  type IncomingMessage,
+  type Subscription,
+  type Topics,
+} from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
-import { Codecs, EventPublisher, eventKind, purposeName } from '@surrogate/protocol';
+import { Codecs, deadLetterReporter, EventPublisher, eventKind, purposeName } from '@surrogate/protocol';
 import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
 import { DatasetStore } from './dataset-store';
 import { runTraining, TrainingRunError } from './training-run';
@@ -46,10 +52,7 @@ export class TrainerService {
 
   async start(): Promise<void> {
     const { bus, topics } = this.options;
-    const onDeadLetter = (info: { topic: string; subscription: string; deadLetterTopic: string; messageId: string; reason: string }): void => {
-      this.log.warn(info, 'message dead-lettered');
-      this.events.publish('', { deadLettered: info }).catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'dead-letter event not published'));
-    };
+    const onDeadLetter = deadLetterReporter(this.events, this.log);
     this.subscriptions.push(
       await bus.subscribe({
         topic: topics.chunks,
@@ -115,7 +118,8 @@ export class TrainerService {
         expected: counts.expected,
       },
     });
-    if (result === 'stored' && store.complete && store.status === 'collecting') this.startTraining(id, spec, store);
+    if (result === 'stored' && store.complete && store.status === 'collecting')
+      this.startTraining(id, spec, store);
   }
 
   /** A chunk must be self-consistent and finite before it is stored; otherwise it is dead-lettered. */
@@ -124,7 +128,8 @@ export class TrainerService {
     try {
       spec = specFromWire(chunk.spec ?? {});
     } catch (err) {
-      if (err instanceof SpecError) throw new RejectMessageError(`chunk carries an invalid spec: ${err.message}`, { cause: err });
+      if (err instanceof SpecError)
+        throw new RejectMessageError(`chunk carries an invalid spec: ${err.message}`, { cause: err });
       throw err;
     }
     const d = spec.inputs.length;
@@ -133,11 +138,16 @@ export class TrainerService {
     const problems: string[] = [];
     if (!chunk.experimentId) problems.push('experimentId is empty');
     if (n <= 0) problems.push(`sampleCount is ${n}`);
-    if (chunk.chunkCount <= chunk.chunkIndex) problems.push(`chunkIndex ${chunk.chunkIndex} is not below chunkCount ${chunk.chunkCount}`);
-    if (chunk.inputNames.join(',') !== spec.inputs.map((i) => i.name).join(',')) problems.push(`inputNames [${chunk.inputNames}] differ from the spec's inputs`);
-    if (chunk.outputNames.join(',') !== spec.outputs.join(',')) problems.push(`outputNames [${chunk.outputNames}] differ from the spec's outputs`);
-    if (chunk.inputs.byteLength !== n * d * 4) problems.push(`inputs has ${chunk.inputs.byteLength} bytes, expected ${n * d * 4}`);
-    if (chunk.outputs.byteLength !== n * k * 4) problems.push(`outputs has ${chunk.outputs.byteLength} bytes, expected ${n * k * 4}`);
+    if (chunk.chunkCount <= chunk.chunkIndex)
+      problems.push(`chunkIndex ${chunk.chunkIndex} is not below chunkCount ${chunk.chunkCount}`);
+    if (chunk.inputNames.join(',') !== spec.inputs.map((i) => i.name).join(','))
+      problems.push(`inputNames [${chunk.inputNames}] differ from the spec's inputs`);
+    if (chunk.outputNames.join(',') !== spec.outputs.join(','))
+      problems.push(`outputNames [${chunk.outputNames}] differ from the spec's outputs`);
+    if (chunk.inputs.byteLength !== n * d * 4)
+      problems.push(`inputs has ${chunk.inputs.byteLength} bytes, expected ${n * d * 4}`);
+    if (chunk.outputs.byteLength !== n * k * 4)
+      problems.push(`outputs has ${chunk.outputs.byteLength} bytes, expected ${n * k * 4}`);
     if (problems.length === 0) {
       const values = new DataView(chunk.outputs.buffer, chunk.outputs.byteOffset, chunk.outputs.byteLength);
       for (let i = 0; i < n * k; i++) {
@@ -148,7 +158,10 @@ export class TrainerService {
         }
       }
     }
-    if (problems.length > 0) throw new RejectMessageError(`malformed chunk ${chunk.chunkIndex} of ${chunk.experimentId}: ${problems.join('; ')}`);
+    if (problems.length > 0)
+      throw new RejectMessageError(
+        `malformed chunk ${chunk.chunkIndex} of ${chunk.experimentId}: ${problems.join('; ')}`,
+      );
     return spec;
   }
 
@@ -157,7 +170,13 @@ export class TrainerService {
     if (!p) {
       const first =
         chunk && spec
-          ? { specBase64: Buffer.from(v1.ExperimentSpec.encode(chunk.spec as v1.IExperimentSpec).finish()).toString('base64'), inputDim: spec.inputs.length, outputDim: spec.outputs.length }
+          ? {
+              specBase64: Buffer.from(
+                v1.ExperimentSpec.encode(chunk.spec as v1.IExperimentSpec).finish(),
+              ).toString('base64'),
+              inputDim: spec.inputs.length,
+              outputDim: spec.outputs.length,
+            }
           : undefined;
       p = DatasetStore.open(this.options.dataDir, id, first);
       this.stores.set(id, p);
@@ -173,7 +192,8 @@ export class TrainerService {
     this.cancelled.add(id);
     this.running.get(id)?.abort.abort();
     const store = await this.store(id).catch(() => undefined);
-    if (store && store.status !== 'done' && store.status !== 'cancelled') await store.setStatus('cancelled', event.cancelled?.reason ?? '');
+    if (store && store.status !== 'done' && store.status !== 'cancelled')
+      await store.setStatus('cancelled', event.cancelled?.reason ?? '');
   }
 
   private artifactsDir(id: string, spec: ExperimentSpec): string {
@@ -203,16 +223,27 @@ export class TrainerService {
     this.running.set(id, { abort, done });
   }
 
-  private async train(id: string, spec: ExperimentSpec, store: DatasetStore, signal: AbortSignal): Promise<void> {
+  private async train(
+    id: string,
+    spec: ExperimentSpec,
+    store: DatasetStore,
+    signal: AbortSignal,
+  ): Promise<void> {
     const log = this.log.child({ experimentId: id });
     const publish = (body: Parameters<EventPublisher['publish']>[1]): Promise<unknown> =>
-      this.events.publish(id, body).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'event not published'));
+      this.events
+        .publish(id, body)
+        .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'event not published'));
     try {
       await store.setStatus('training');
       const t = store.counts('training');
       const v = store.counts('validation');
       await publish({
-        datasetReady: { trainingSamples: spec.samples, validationSamples: spec.validation.samples, duplicatesDropped: store.duplicatesDropped },
+        datasetReady: {
+          trainingSamples: spec.samples,
+          validationSamples: spec.validation.samples,
+          duplicatesDropped: store.duplicatesDropped,
+        },
       });
       log.info({ training: t, validation: v }, 'dataset complete; training');
       let lastSent = 0;
@@ -234,7 +265,16 @@ export class TrainerService {
         },
       });
       await store.setStatus('done');
-      log.info({ validation: { maxAbsError: result.validation.maxAbsError, rmse: result.validation.rmse, pass: result.validation.pass } }, 'model ready');
+      log.info(
+        {
+          validation: {
+            maxAbsError: result.validation.maxAbsError,
+            rmse: result.validation.rmse,
+            pass: result.validation.pass,
+          },
+        },
+        'model ready',
+      );
       await publish({
         modelReady: {
           modelUri: result.modelPath,
@@ -261,4 +301,3 @@ export class TrainerService {
     }
   }
 }
-

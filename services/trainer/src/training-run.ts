@@ -1,7 +1,13 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { SurrogateError, type Logger } from '@surrogate/core';
-import { computeOutputStats, exportInferenceModel, InferenceModel, trainMlp, type TrainProgress } from '@surrogate/nn';
+import {
+  computeOutputStats,
+  exportInferenceModel,
+  InferenceModel,
+  trainMlp,
+  type TrainProgress,
+} from '@surrogate/nn';
 import type { ExperimentSpec } from '@surrogate/spec';
 import type { DatasetStore } from './dataset-store';
 import { validationMetrics, type ValidationResult } from './validation-metrics';
@@ -106,7 +112,9 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
     'surrogate.input_box': JSON.stringify(spec.inputs),
   };
   const validation = await stage('validation', async () => {
-    const candidate = await InferenceModel.load(exportInferenceModel(model, { inputNames, outputNames: spec.outputs, metadata: baseMetadata }));
+    const candidate = await InferenceModel.load(
+      exportInferenceModel(model, { inputNames, outputNames: spec.outputs, metadata: baseMetadata }),
+    );
     try {
       const predicted = await candidate.predict(held.inputs, held.count);
       return validationMetrics(held, predicted, inputNames, spec.validation.thresholds);
@@ -136,7 +144,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
   const modelPath = path.join(o.artifactsDir, 'model.onnx');
   const reportPath = path.join(o.artifactsDir, 'report.json');
   const parameterCount = model.parameters.reduce((n, p) => n + p.length, 0);
-  const secs = (a: number, b: number): number => Math.round((b - a)) / 1000;
+  const secs = (a: number, b: number): number => Math.round(b - a) / 1000;
   const training = dataset.counts('training');
   const validationCounts = dataset.counts('validation');
   const report = {
@@ -174,7 +182,11 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
       validationSeconds: secs(tTrained, tValidated),
       exportSeconds: secs(tValidated, performance.now()),
     },
-    model: { file: 'model.onnx', input: `x float32 [N, ${inputNames.length}]`, output: `y float32 [N, ${spec.outputs.length}]` },
+    model: {
+      file: 'model.onnx',
+      input: `x float32 [N, ${inputNames.length}]`,
+      output: `y float32 [N, ${spec.outputs.length}]`,
+    },
   };
   await stage('export', async () => {
     await atomicWrite(modelPath, onnxBytes);

@@ -37,7 +37,8 @@ export function validationMetrics(
   const n = truth.count;
   const k = thresholds.length;
   const d = inputNames.length;
-  if (predicted.length !== n * k) throw new RangeError(`expected ${n * k} predictions, got ${predicted.length}`);
+  if (predicted.length !== n * k)
+    throw new RangeError(`expected ${n * k} predictions, got ${predicted.length}`);
   const outputs = thresholds.map((t, j): OutputMetrics => {
     let sumSq = 0;
     let sumAbs = 0;
@@ -79,7 +80,11 @@ export function validationMetrics(
       maxAbsErrorThreshold,
       rmseThreshold,
       pass: maxAbs <= maxAbsErrorThreshold && rmse <= rmseThreshold,
-      worst: { inputs, expected: truth.outputs[worst * k + j] as number, predicted: predicted[worst * k + j] as number },
+      worst: {
+        inputs,
+        expected: truth.outputs[worst * k + j] as number,
+        predicted: predicted[worst * k + j] as number,
+      },
     };
   });
   return {

@@ -11,7 +11,10 @@ function namesFrom(metadata: Record<string, string>, key: string, file: string):
   } catch {
     // reported below
   }
-  throw badInput('MODEL_METADATA_MISSING', `${file} lacks Surrogate metadata (${key}); was it exported by surrogate run?`);
+  throw badInput(
+    'MODEL_METADATA_MISSING',
+    `${file} lacks Surrogate metadata (${key}); was it exported by surrogate run?`,
+  );
 }
 
 /**
@@ -25,7 +28,10 @@ export async function predictCommand(file: string | undefined, params: string | 
   try {
     bytes = await readFile(file);
   } catch (err) {
-    throw badInput('MODEL_NOT_FOUND', `cannot read model ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw badInput(
+      'MODEL_NOT_FOUND',
+      `cannot read model ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   let model: InferenceModel;
   try {
@@ -40,17 +46,26 @@ export async function predictCommand(file: string | undefined, params: string | 
     points.forEach((point, i) => {
       const where = points.length > 1 ? `--params[${i}]` : '--params';
       for (const key of Object.keys(point)) {
-        if (!inputs.includes(key)) throw badInput('UNKNOWN_INPUT', `${where}.${key}: not an input of this model; inputs: ${inputs.join(', ')}`);
+        if (!inputs.includes(key))
+          throw badInput(
+            'UNKNOWN_INPUT',
+            `${where}.${key}: not an input of this model; inputs: ${inputs.join(', ')}`,
+          );
       }
       inputs.forEach((name, j) => {
         const v = point[name];
         if (typeof v !== 'number' || !Number.isFinite(v))
-          throw badInput('BAD_INPUT', `${where}.${name} = ${JSON.stringify(v)}: every input (${inputs.join(', ')}) needs a finite number`);
+          throw badInput(
+            'BAD_INPUT',
+            `${where}.${name} = ${JSON.stringify(v)}: every input (${inputs.join(', ')}) needs a finite number`,
+          );
         x[i * inputs.length + j] = v;
       });
     });
     const y = await model.predict(x, points.length);
-    const rows = points.map((_, i) => Object.fromEntries(outputs.map((name, k) => [name, y[i * outputs.length + k] as number])));
+    const rows = points.map((_, i) =>
+      Object.fromEntries(outputs.map((name, k) => [name, y[i * outputs.length + k] as number])),
+    );
     return JSON.stringify(points.length === 1 && !params?.trim().startsWith('[') ? rows[0] : rows);
   } finally {
     await model.close();

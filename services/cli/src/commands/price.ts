@@ -5,7 +5,7 @@ import { parseJsonParams } from '../json-params';
 
 /** `surrogate price <pricer> --params '<json>'`: one JSON line with every output of the pricer. */
 export function priceCommand(pricerName: string | undefined, params: string | undefined): string {
-  if (!pricerName) throw badInput('MISSING_ARGUMENT', 'usage: surrogate price <pricer> --params \'<json>\'');
+  if (!pricerName) throw badInput('MISSING_ARGUMENT', "usage: surrogate price <pricer> --params '<json>'");
   const [values] = parseJsonParams(params, '--params');
   try {
     const result = priceOne(getPricer(pricerName), values as Record<string, unknown>);

@@ -18,25 +18,38 @@ export interface RunCommandOptions {
  * Exit 0 when validation passes, 1 when it does not or the run fails, 2 on bad input
  * (nothing is written then).
  */
-export async function runCommand(file: string | undefined, o: RunCommandOptions): Promise<{ output: string; exitCode: ExitCode }> {
+export async function runCommand(
+  file: string | undefined,
+  o: RunCommandOptions,
+): Promise<{ output: string; exitCode: ExitCode }> {
   if (!file) throw badInput('MISSING_ARGUMENT', 'usage: surrogate run <spec.yaml|spec.json> [--out DIR]');
   let threads: number | undefined;
   if (o.threads !== undefined) {
     threads = Number(o.threads);
-    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw badInput('BAD_OPTION', `--threads = ${o.threads}: must be a whole number from 1 to 1024`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
+      throw badInput('BAD_OPTION', `--threads = ${o.threads}: must be a whole number from 1 to 1024`);
   }
   const spec = await loadSpecFile(file);
   const outDir = path.resolve(o.out ?? path.join('out', spec.name));
   await mkdir(outDir, { recursive: true });
 
   const display = new ProgressDisplay(process.stderr, Boolean(process.stderr.isTTY), o.quiet ?? false);
-  display.note(`running ${spec.name}: ${spec.samples} samples of ${spec.pricer} in ${Math.ceil(spec.samples / spec.chunkSize)} chunks → ${outDir}`);
+  display.note(
+    `running ${spec.name}: ${spec.samples} samples of ${spec.pricer} in ${Math.ceil(spec.samples / spec.chunkSize)} chunks → ${outDir}`,
+  );
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const { experimentId, outcome, seconds } = await runEmbedded({ spec, outDir, display, threads, signal: abort.signal, pricerModules: o.pricerModules });
+    const { experimentId, outcome, seconds } = await runEmbedded({
+      spec,
+      outDir,
+      display,
+      threads,
+      signal: abort.signal,
+      pricerModules: o.pricerModules,
+    });
     switch (outcome.kind) {
       case 'modelReady': {
         const m = outcome.modelReady;
@@ -56,11 +69,23 @@ export async function runCommand(file: string | undefined, o: RunCommandOptions)
         return { output: JSON.stringify(summary), exitCode: m.pass ? ExitCode.ok : ExitCode.failed };
       }
       case 'failed':
-        throw new CliError(outcome.failed.code ?? 'FAILED', `experiment ${experimentId} failed in ${outcome.failed.stage}: ${outcome.failed.reason}`, ExitCode.failed);
+        throw new CliError(
+          outcome.failed.code ?? 'FAILED',
+          `experiment ${experimentId} failed in ${outcome.failed.stage}: ${outcome.failed.reason}`,
+          ExitCode.failed,
+        );
       case 'rejected':
-        throw new CliError(outcome.rejected.code ?? 'REJECTED', `experiment ${experimentId} rejected: ${outcome.rejected.reason}`, ExitCode.badInput);
+        throw new CliError(
+          outcome.rejected.code ?? 'REJECTED',
+          `experiment ${experimentId} rejected: ${outcome.rejected.reason}`,
+          ExitCode.badInput,
+        );
       case 'cancelled':
-        throw new CliError('CANCELLED', `experiment ${experimentId} cancelled: ${outcome.cancelled.reason}`, ExitCode.failed);
+        throw new CliError(
+          'CANCELLED',
+          `experiment ${experimentId} cancelled: ${outcome.cancelled.reason}`,
+          ExitCode.failed,
+        );
     }
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -1,0 +1,212 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { blackScholes } from '@surrogate/pricing';
+import { parseSpec } from '@surrogate/spec';
+import { cli } from './cli';
+import { runEmbedded } from './embedded-run';
+import { ProgressDisplay } from './progress-display';
+
+const run = promisify(execFile);
+const MAIN = path.join(__dirname, 'main.js');
+const NAN_PLUGIN = path.join(__dirname, 'test-fixtures', 'nan-pricer.js');
+
+async function surrogate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [MAIN, ...args], {
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      maxBuffer: 1 << 24,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const SMALL = `
+name: small-bs
+pricer: black-scholes
+fixed: {type: call, strike: 100, dividend: 0, rate: 0.02}
+inputs:
+  spot: {min: 80, max: 120}
+  volatility: {min: 0.15, max: 0.4}
+  maturity: {min: 0.25, max: 1.5}
+samples: 16384
+chunkSize: 4096
+seed: 3
+training: {layers: [32, 32], epochs: 60, batchSize: 256, learningRate: 0.005, finalLearningRate: 0.00005}
+validation: {samples: 2048, maxAbsError: 0.5, rmse: 0.1}
+`;
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'surrogate-cli-'));
+});
+
+describe('surrogate price', () => {
+  it("prices Hull's example call (S=42, K=40, r=10%, σ=20%, T=0.5 → 4.7594)", async () => {
+    const r = await cli([
+      'price',
+      'black-scholes',
+      '--params',
+      '{"spot":42,"strike":40,"rate":0.1,"dividend":0,"volatility":0.2,"maturity":0.5,"type":"call"}',
+    ]);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, number>;
+    expect(out.price).toBeCloseTo(4.7594, 4);
+    expect(Object.keys(out).sort()).toEqual(['delta', 'gamma', 'price', 'rho', 'theta', 'vega']);
+  });
+
+  it('exits 2 naming the parameter, its value and the valid range', async () => {
+    const r = await cli([
+      'price',
+      'black-scholes',
+      '--params',
+      '{"spot":42,"strike":40,"rate":0.1,"dividend":0,"volatility":-0.2,"maturity":0.5}',
+    ]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/volatility/);
+    expect(r.stderr).toMatch(/-0\.2/);
+    const unknown = await cli(['price', 'no-such-pricer', '--params', '{}']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/black-scholes/);
+    const badJson = await cli(['price', 'black-scholes', '--params', '{spot:']);
+    expect(badJson.exitCode).toBe(2);
+    expect(badJson.stderr).toMatch(/--params is not valid JSON/);
+  });
+});
+
+describe('surrogate validate', () => {
+  it('prints the resolved example spec', async () => {
+    const r = await cli(['validate', path.join(__dirname, '../../../examples/black-scholes.yaml')]);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      valid: boolean;
+      spec: { samples: number; training: { epochs: number } };
+    };
+    expect(out.valid).toBe(true);
+    expect(out.spec.samples).toBe(1048576);
+    expect(out.spec.training.epochs).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['unknown key', SMALL + 'colour: red\n', /colour: unknown key/],
+    [
+      'min ≥ max',
+      SMALL.replace('{min: 80, max: 120}', '{min: 120, max: 80}'),
+      /inputs\.spot: min must be less than max/,
+    ],
+    ['unknown input', SMALL.replace('spot: {min', 'spott: {min'), /inputs\.spott: not a parameter/],
+    [
+      'non-positive samples',
+      SMALL.replace('samples: 16384', 'samples: -5'),
+      /samples = -5: must be between 1/,
+    ],
+    ['YAML syntax', SMALL.replace('inputs:', 'inputs: [oops'), /line \d+/],
+    ['unknown pricer', SMALL.replace('pricer: black-scholes', 'pricer: nope'), /pricer = "nope"/],
+  ])('exits 2 on %s, naming the field and the rule', async (_what, text, pattern) => {
+    const file = path.join(dir, `bad-${Math.random().toString(36).slice(2)}.yaml`);
+    await writeFile(file, text);
+    const r = await cli(['validate', file]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(pattern);
+  });
+
+  it('exits 2 on a missing file', async () => {
+    const r = await cli(['validate', path.join(dir, 'missing.yaml')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/no such file/);
+  });
+});
+
+describe('surrogate run (embedded)', () => {
+  it('runs an experiment end to end and writes a model that matches the pricer', async () => {
+    const spec = path.join(dir, 'small.yaml');
+    await writeFile(spec, SMALL);
+    const out = path.join(dir, 'small-out');
+    const r = await surrogate('run', spec, '--out', out);
+    expect(r.stderr).toMatch(/chunks/);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as { pass: boolean; model: string };
+    expect(summary.pass).toBe(true);
+    for (const f of ['model.onnx', 'report.json', 'spec.json'])
+      expect(existsSync(path.join(out, f))).toBe(true);
+
+    const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
+    expect(report.dataset).toMatchObject({
+      chunksExpected: 5,
+      chunksStored: 5,
+      duplicatesDropped: 0,
+      samples: 16384,
+    });
+    expect(report.validation.samples).toBe(2048);
+    expect(report.validation.pass).toBe(true);
+    expect(report.validation.maxAbsError).toBeLessThanOrEqual(0.5);
+    expect(report.training.epochs).toBe(60);
+    expect(report.training.steps).toBe(60 * 64);
+    expect(Number.isFinite(report.training.finalLoss)).toBe(true);
+    for (const k of ['datagenSeconds', 'trainingSeconds', 'validationSeconds', 'exportSeconds'])
+      expect(typeof report.timings[k]).toBe('number');
+    const saved = JSON.parse(await readFile(path.join(out, 'spec.json'), 'utf8'));
+    expect(saved).toEqual(JSON.parse(JSON.stringify(parseSpec(SMALL))));
+
+    // The exported model takes raw inputs in spec order and returns raw prices.
+    const point = { spot: 103, volatility: 0.3, maturity: 0.9 };
+    const p = await cli(['predict', path.join(out, 'model.onnx'), '--params', JSON.stringify(point)]);
+    expect(p.exitCode).toBe(0);
+    const predicted = JSON.parse(p.stdout) as { price: number };
+    const truth = blackScholes({ ...point, strike: 100, rate: 0.02, dividend: 0, type: 'call' }).price;
+    expect(Math.abs(predicted.price - truth)).toBeLessThan(0.5);
+
+    const bad = await cli(['predict', path.join(out, 'model.onnx'), '--params', '{"spot": 100}']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/volatility/);
+  }, 180_000);
+
+  it('exits 2 on a bad spec and writes nothing', async () => {
+    const spec = path.join(dir, 'bad-run.yaml');
+    await writeFile(spec, SMALL.replace('samples: 16384', 'samples: 0'));
+    const out = path.join(dir, 'never-written');
+    const r = await surrogate('run', spec, '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/samples = 0/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('fails the run with a clear event when the pricer returns NaN, and trains on nothing', async () => {
+    const spec = path.join(dir, 'nan.yaml');
+    await writeFile(
+      spec,
+      `name: nan\npricer: broken-linear\ninputs: {spot: {min: 90, max: 130}}\noutputs: [value]\nsamples: 4096\nchunkSize: 1024\nvalidation: {samples: 512}\n`,
+    );
+    const out = path.join(dir, 'nan-out');
+    const r = await surrogate('run', spec, '--out', out, '--pricer-module', NAN_PLUGIN);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/NON_FINITE_OUTPUT|returned NaN/);
+    expect(r.stderr).toMatch(/spot/);
+    expect(existsSync(path.join(out, 'model.onnx'))).toBe(false);
+  }, 60_000);
+
+  it('keeps the event loop responsive while data is generated and the model trains', async () => {
+    const spec = parseSpec(
+      SMALL.replace('samples: 16384', 'samples: 65536').replace('epochs: 60', 'epochs: 8'),
+    );
+    const histogram = monitorEventLoopDelay({ resolution: 5 });
+    histogram.enable();
+    const result = await runEmbedded({
+      spec,
+      outDir: path.join(dir, 'loop-out'),
+      display: new ProgressDisplay(process.stderr, false, true),
+    });
+    histogram.disable();
+    expect(result.outcome.kind).toBe('modelReady');
+    // Pricing and training run in worker threads: the loop only routes messages and writes shards.
+    expect(histogram.percentile(99) / 1e6).toBeLessThan(100);
+    expect(histogram.max / 1e6).toBeLessThan(1000);
+  }, 180_000);
+});

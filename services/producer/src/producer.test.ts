@@ -1,0 +1,210 @@
+import { createLogger } from '@surrogate/core';
+import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
+import { v1 } from '@surrogate/proto';
+import { Codecs, eventKind, purposeValue } from '@surrogate/protocol';
+import { parseSpec, specToWire } from '@surrogate/spec';
+import { Producer } from './producer';
+
+const SPEC = parseSpec(`
+name: t
+pricer: black-scholes
+fixed: {type: call, strike: 100, dividend: 0, rate: 0.01, maturity: 1}
+inputs: {spot: {min: 80, max: 120}, volatility: {min: 0.1, max: 0.5}}
+samples: 1000
+chunkSize: 300
+validation: {samples: 250}
+`);
+
+interface Harness {
+  bus: Bus;
+  topics: Topics;
+  producer: Producer;
+  jobs: v1.DataGenJob[];
+  events: v1.ExperimentEvent[];
+  dead: string[];
+}
+
+async function harness(options: { jobTimeoutMs?: number; maxJobAttempts?: number } = {}): Promise<Harness> {
+  const bus = createMemoryBus();
+  const topics = new Topics();
+  const jobs: v1.DataGenJob[] = [];
+  const events: v1.ExperimentEvent[] = [];
+  const dead: string[] = [];
+  await bus.subscribe({
+    topic: topics.jobs,
+    subscription: 'test',
+    type: 'exclusive',
+    handler: (m) => void jobs.push(Codecs.job.decode(m.payload)),
+  });
+  await bus.subscribe({
+    topic: topics.events,
+    subscription: 'test',
+    type: 'exclusive',
+    handler: (m) => void events.push(Codecs.event.decode(m.payload)),
+  });
+  const producer = new Producer({
+    bus,
+    topics,
+    checkIntervalMs: 20,
+    logger: createLogger({ name: 'producer', level: 'silent' }),
+    ...options,
+  });
+  await producer.start();
+  await bus.subscribe({
+    topic: `${topics.experiments}-producer-DLQ`,
+    subscription: 'test',
+    type: 'exclusive',
+    handler: (m) => void dead.push(m.properties.DEAD_LETTER_REASON ?? ''),
+  });
+  return { bus, topics, producer, jobs, events, dead };
+}
+
+function submit(h: Harness, id: string, spec: v1.IExperimentSpec = specToWire(SPEC)): Promise<unknown> {
+  const cmd = v1.ExperimentCommand.create({ experimentId: id, submit: { spec } });
+  return h.bus.publish(h.topics.experiments, { payload: Codecs.command.encode(cmd), key: id });
+}
+
+function kinds(h: Harness, id: string): string[] {
+  return h.events.filter((e) => e.experimentId === id).map(eventKind);
+}
+
+async function land(
+  h: Harness,
+  id: string,
+  purpose: 'training' | 'validation',
+  index: number,
+): Promise<void> {
+  const event = v1.ExperimentEvent.create({
+    experimentId: id,
+    chunkAccepted: { purpose: purposeValue(purpose), chunkIndex: index },
+  });
+  await h.bus.publish(h.topics.events, { payload: Codecs.event.encode(event), key: id });
+}
+
+describe('Producer', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.producer.stop();
+    await h.bus.close();
+  });
+
+  it('accepts a spec and publishes one job per chunk covering every sample exactly once', async () => {
+    h = await harness();
+    await submit(h, 'e1');
+    await waitFor(() => h.jobs.length === 5, 2000, 'five jobs');
+    expect(kinds(h, 'e1')[0]).toBe('accepted');
+    const accepted = h.events[0]?.accepted;
+    expect(accepted?.trainingChunks).toBe(4);
+    expect(accepted?.validationChunks).toBe(1);
+    const training = h.jobs
+      .filter((j) => j.purpose === v1.ChunkPurpose.TRAINING)
+      .sort((a, b) => a.chunkIndex - b.chunkIndex);
+    expect(training.map((j) => [Number(j.startIndex), j.sampleCount])).toEqual([
+      [0, 300],
+      [300, 300],
+      [600, 300],
+      [900, 100],
+    ]);
+    const validation = h.jobs.filter((j) => j.purpose === v1.ChunkPurpose.VALIDATION);
+    expect(validation.map((j) => [Number(j.startIndex), j.sampleCount])).toEqual([[0, 250]]);
+    expect(h.jobs.every((j) => j.attempt === 1 && j.experimentId === 'e1' && j.spec?.name === 't')).toBe(
+      true,
+    );
+  });
+
+  it('ignores a redelivered submit of a known experiment', async () => {
+    h = await harness();
+    await submit(h, 'e1');
+    await waitFor(() => h.jobs.length === 5, 2000);
+    await submit(h, 'e1');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.jobs).toHaveLength(5);
+    expect(kinds(h, 'e1').filter((k) => k === 'accepted')).toHaveLength(1);
+  });
+
+  it('rejects an invalid spec with the field and publishes no job', async () => {
+    h = await harness();
+    const wire = specToWire(SPEC);
+    wire.inputs[0]!.min = 130;
+    await submit(h, 'bad', wire);
+    await waitFor(() => kinds(h, 'bad').includes('rejected'), 2000);
+    const rejected = h.events.find((e) => e.rejected)?.rejected;
+    expect(rejected?.field).toBe('inputs.spot');
+    expect(rejected?.reason).toMatch(/min must be less than max/);
+    expect(h.jobs).toHaveLength(0);
+  });
+
+  it('dead-letters an undecodable command with a reason and keeps serving', async () => {
+    h = await harness();
+    await h.bus.publish(h.topics.experiments, { payload: new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]) });
+    await waitFor(() => h.dead.length === 1, 2000, 'dead letter');
+    expect(h.dead[0]).toMatch(/not a valid surrogate\.v1\.ExperimentCommand/);
+    await waitFor(() => h.events.some((e) => e.deadLettered), 2000, 'dead-letter event');
+    await submit(h, 'after');
+    await waitFor(() => h.jobs.length === 5, 2000, 'jobs after the bad message');
+  });
+
+  it('re-issues the outstanding jobs of a stalled experiment, then fails it after the last attempt', async () => {
+    h = await harness({ jobTimeoutMs: 150, maxJobAttempts: 2 });
+    await submit(h, 'e1');
+    await waitFor(() => h.jobs.length === 5, 2000);
+    for (let i = 0; i < 4; i++) await land(h, 'e1', 'training', i);
+    await waitFor(() => h.producer.experiment('e1')?.landed === 4, 2000);
+    await waitFor(() => kinds(h, 'e1').includes('jobReissued'), 3000, 're-issue');
+    const reissued = h.jobs.filter((j) => j.attempt === 2);
+    expect(reissued.map((j) => [j.purpose, j.chunkIndex])).toEqual([[v1.ChunkPurpose.VALIDATION, 0]]);
+    await waitFor(() => kinds(h, 'e1').includes('failed'), 3000, 'failure');
+    const failed = h.events.find((e) => e.failed)?.failed;
+    expect(failed?.code).toBe('JOB_ATTEMPTS_EXHAUSTED');
+    expect(failed?.stage).toBe('datagen');
+  });
+
+  it('does not re-issue once every chunk has landed', async () => {
+    h = await harness({ jobTimeoutMs: 100 });
+    await submit(h, 'e1');
+    await waitFor(() => h.jobs.length === 5, 2000);
+    for (let i = 0; i < 4; i++) await land(h, 'e1', 'training', i);
+    await land(h, 'e1', 'validation', 0);
+    await land(h, 'e1', 'validation', 0);
+    await waitFor(() => h.producer.experiment('e1')?.status === 'datagen-complete', 2000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.jobs).toHaveLength(5);
+    expect(h.producer.experiment('e1')?.landed).toBe(5);
+  });
+
+  it('fails the experiment when a chunk fails permanently', async () => {
+    h = await harness();
+    await submit(h, 'e1');
+    await waitFor(() => h.jobs.length === 5, 2000);
+    const event = v1.ExperimentEvent.create({
+      experimentId: 'e1',
+      chunkFailed: {
+        purpose: v1.ChunkPurpose.TRAINING,
+        chunkIndex: 2,
+        code: 'NON_FINITE_OUTPUT',
+        reason: 'NaN',
+        permanent: true,
+      },
+    });
+    await h.bus.publish(h.topics.events, { payload: Codecs.event.encode(event), key: 'e1' });
+    await waitFor(() => kinds(h, 'e1').includes('failed'), 2000);
+    const failed = h.events.find((e) => e.failed)?.failed;
+    expect(failed?.code).toBe('NON_FINITE_OUTPUT');
+    expect(failed?.reason).toMatch(/training chunk 2: NaN/);
+  });
+
+  it('cancels a running experiment once', async () => {
+    h = await harness();
+    await submit(h, 'e1');
+    await waitFor(() => h.jobs.length === 5, 2000);
+    for (let i = 0; i < 2; i++) {
+      const cmd = v1.ExperimentCommand.create({ experimentId: 'e1', cancel: { reason: 'user asked' } });
+      await h.bus.publish(h.topics.experiments, { payload: Codecs.command.encode(cmd), key: 'e1' });
+    }
+    await waitFor(() => kinds(h, 'e1').includes('cancelled'), 2000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(kinds(h, 'e1').filter((k) => k === 'cancelled')).toHaveLength(1);
+    expect(h.events.find((e) => e.cancelled)?.cancelled?.reason).toBe('user asked');
+    expect(h.producer.experiment('e1')?.status).toBe('cancelled');
+  });
+});

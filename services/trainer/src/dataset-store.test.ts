@@ -1,0 +1,93 @@
+import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { encodeColumns } from '@surrogate/protocol';
+import { DatasetStore } from './dataset-store';
+
+const FIRST = { specBase64: Buffer.from([1, 2, 3]).toString('base64'), inputDim: 2, outputDim: 1 };
+
+function chunk(
+  purpose: 'training' | 'validation',
+  index: number,
+  start: number,
+  count: number,
+  expected: number,
+) {
+  const a = Float32Array.from({ length: count }, (_, i) => start + i);
+  const b = Float32Array.from({ length: count }, (_, i) => -(start + i));
+  const y = Float32Array.from({ length: count }, (_, i) => (start + i) / 2);
+  return {
+    purpose,
+    index,
+    expected,
+    start,
+    count,
+    inputs: encodeColumns([a, b], count),
+    outputs: encodeColumns([y], count),
+    workerId: 'w',
+    pricerVersion: '1.0.0',
+  };
+}
+
+describe('DatasetStore', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'dataset-'));
+  });
+
+  it('stores each chunk once, counts duplicates, and loads rows in sequence order', async () => {
+    const store = await DatasetStore.open(root, 'exp-1', FIRST);
+    expect(await store.store(chunk('training', 1, 3, 2, 2))).toBe('stored');
+    expect(await store.store(chunk('training', 0, 0, 3, 2))).toBe('stored');
+    expect(await store.store(chunk('training', 1, 3, 2, 2))).toBe('duplicate');
+    expect(store.counts('training')).toEqual({ stored: 2, expected: 2 });
+    expect(store.duplicatesDropped).toBe(1);
+    expect(store.complete).toBe(false);
+    expect(await store.store(chunk('validation', 0, 0, 2, 1))).toBe('stored');
+    expect(store.complete).toBe(true);
+    const t = await store.load('training');
+    expect(t.count).toBe(5);
+    expect(Array.from(t.inputs)).toEqual([0, -0, 1, -1, 2, -2, 3, -3, 4, -4]);
+    expect(Array.from(t.outputs)).toEqual([0, 0.5, 1, 1.5, 2]);
+    await store.close();
+  });
+
+  it('comes back after a restart with everything it had acknowledged, tolerating a torn last line', async () => {
+    const store = await DatasetStore.open(root, 'exp-2', FIRST);
+    await store.store(chunk('training', 0, 0, 3, 2));
+    await store.store(chunk('training', 0, 0, 3, 2));
+    await store.setStatus('training');
+    await store.close();
+    await appendFile(path.join(root, 'exp-2', 'manifest.jsonl'), '{"type":"chunk","purp');
+
+    const again = await DatasetStore.open(root, 'exp-2');
+    expect(again.counts('training')).toEqual({ stored: 1, expected: 2 });
+    expect(again.duplicatesDropped).toBe(1);
+    expect(again.status).toBe('training');
+    expect(Buffer.from(again.specBytes)).toEqual(Buffer.from([1, 2, 3]));
+    expect(await again.store(chunk('training', 0, 0, 3, 2))).toBe('duplicate');
+    expect(await again.store(chunk('training', 1, 3, 2, 2))).toBe('stored');
+    expect(await DatasetStore.list(root)).toEqual(['exp-2']);
+    await again.close();
+    const third = await DatasetStore.open(root, 'exp-2');
+    expect(third.counts('training')).toEqual({ stored: 2, expected: 2 });
+    await third.close();
+  });
+
+  it('refuses a corrupt manifest line that is not the last', async () => {
+    const store = await DatasetStore.open(root, 'exp-3', FIRST);
+    await store.store(chunk('training', 0, 0, 3, 1));
+    await store.close();
+    const file = path.join(root, 'exp-3', 'manifest.jsonl');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines.splice(1, 0, 'garbage');
+    await writeFile(file, lines.join('\n'));
+    await expect(DatasetStore.open(root, 'exp-3')).rejects.toMatchObject({ code: 'MANIFEST_CORRUPT' });
+  });
+
+  it('refuses an experiment id that is not a safe directory name', async () => {
+    await expect(DatasetStore.open(root, '../escape', FIRST)).rejects.toMatchObject({
+      code: 'BAD_EXPERIMENT_ID',
+    });
+  });
+});
