@@ -1,0 +1,24 @@
+import { SurrogateError } from '@surrogate/core';
+
+/** Stable codes of the errors the bus throws. */
+export const BusErrorCode = {
+  /** publish/subscribe after close. */
+  BUS_CLOSED: 'BUS_CLOSED',
+  /** A second consumer on an exclusive subscription. */
+  SUBSCRIPTION_BUSY: 'SUBSCRIPTION_BUSY',
+  /** A consumer of another type than the consumers already attached to the subscription. */
+  SUBSCRIPTION_TYPE_MISMATCH: 'SUBSCRIPTION_TYPE_MISMATCH',
+  /** A malformed topic, message or subscribe option. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+} as const;
+
+export type BusErrorCode = (typeof BusErrorCode)[keyof typeof BusErrorCode];
+
+/** An error of the bus itself (as opposed to one thrown by a handler). */
+export class BusError extends SurrogateError {
+  declare readonly code: BusErrorCode;
+
+  constructor(code: BusErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(code, message, options);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The bus port: the only messaging API services use. Adapters (memory, pulsar) implement `Bus`
+ * with the same semantics, checked by the conformance suite (`describeBusConformance`).
+ */
+
+/** How a subscription spreads its messages over the consumers attached to it (Pulsar's four types). */
+export type SubscriptionType = 'exclusive' | 'shared' | 'failover' | 'key-shared';
+
+export const SUBSCRIPTION_TYPES: readonly SubscriptionType[] = ['exclusive', 'shared', 'failover', 'key-shared'];
+
+export interface OutgoingMessage {
+  payload: Uint8Array;
+  /** Partition/routing key; key-shared subscriptions keep one key on one consumer. */
+  key?: string;
+  properties?: Record<string, string>;
+}
+
+export interface PublishReceipt {
+  /** The id the message carries when it is delivered (`IncomingMessage.messageId`). */
+  messageId: string;
+}
+
+export interface IncomingMessage {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly key?: string;
+  readonly properties: Readonly<Record<string, string>>;
+  readonly messageId: string;
+  /** 0 on first delivery. */
+  readonly redeliveryCount: number;
+  /** ms since epoch. */
+  readonly publishTime: number;
+}
+
+/** Resolves => ack; throws/rejects => nack (redelivery); throws `RejectMessageError` => dead letter now. */
+export type MessageHandler = (message: IncomingMessage) => Promise<void> | void;
+
+/** What `onDeadLetter` is told after a message has been published to its dead-letter topic. */
+export interface DeadLetterInfo {
+  topic: string;
+  subscription: string;
+  deadLetterTopic: string;
+  /** Id of the original message (also in the dead letter's `ORIGIN_MESSAGE_ID` property). */
+  messageId: string;
+  /** Message of the last error (also in the dead letter's `DEAD_LETTER_REASON` property). */
+  reason: string;
+  /** redeliveryCount of the last delivery (0 when a first delivery was rejected). */
+  redeliveryCount: number;
+  /** Id of the message on the dead-letter topic. */
+  deadLetterMessageId: string;
+}
+
+export type InitialPosition = 'latest' | 'earliest';
+
+export interface SubscribeOptions {
+  topic: string;
+  subscription: string;
+  type: SubscriptionType;
+  handler: MessageHandler;
+  /** Max messages in the handler at once for this consumer (default 1). */
+  concurrency?: number;
+  /** Default 5: a message is delivered at most maxRedeliveries+1 times, then dead-lettered. */
+  maxRedeliveries?: number;
+  /** Default `${topic}-${subscription}-DLQ` (Pulsar's convention). */
+  deadLetterTopic?: string;
+  /** Default 1000 ms. */
+  nackRedeliveryDelayMs?: number;
+  /** 0/undefined = off; a handler still running after this is treated as failed and its message redelivered. */
+  ackTimeoutMs?: number;
+  /** Where a NEW subscription starts; default 'latest'. An existing subscription keeps its cursor. */
+  initialPosition?: InitialPosition;
+  consumerName?: string;
+  /** Called once a message has been dead-lettered, e.g. to publish an event saying why. Errors are logged, not thrown. */
+  onDeadLetter?: (info: DeadLetterInfo) => void | Promise<void>;
+}
+
+export interface Subscription {
+  readonly topic: string;
+  readonly subscription: string;
+  /**
+   * Detaches this consumer: it takes no new messages, its in-flight handlers finish (their outcome
+   * acks or nacks as usual), and whatever it has not acked goes back to the subscription for other
+   * consumers. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+export interface Bus {
+  /** Resolves only once the message is accepted (durably, for Pulsar). */
+  publish(topic: string, message: OutgoingMessage): Promise<PublishReceipt>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * Closes all subscriptions and waits for in-flight handlers (which may still publish meanwhile),
+   * then rejects later use with BUS_CLOSED. Idempotent.
+   */
+  close(): Promise<void>;
+}

@@ -1,0 +1,97 @@
+import { createLogger, type Logger } from '@surrogate/core';
+import type { Bus, OutgoingMessage, PublishReceipt, SubscribeOptions, Subscription } from './bus';
+import { BusError, BusErrorCode } from './bus-error';
+import { checkOutgoingMessage, checkTopic } from './message-validation';
+import { MemorySubscription, type MemorySubscriptionContext, type MemorySubscriptionStats } from './memory-subscription';
+import { MemoryTopic } from './memory-topic';
+import { resolveSubscribeOptions } from './subscribe-options';
+
+export interface MemoryBusOptions {
+  /** Shown in errors and logs. Default `memory`. */
+  name?: string;
+  /** Default: a pino logger named `messaging.<name>`. */
+  logger?: Logger;
+}
+
+/**
+ * The embedded adapter: topics, durable subscriptions, redelivery and dead letters in one process,
+ * with Pulsar's semantics (see the bus port and the conformance suite). Nothing survives `close()`.
+ */
+export class MemoryBus implements Bus {
+  readonly name: string;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private readonly topics = new Map<string, MemoryTopic>();
+  private closing: Promise<void> | undefined;
+  private consumerIds = 0;
+  private readonly context: MemorySubscriptionContext;
+
+  constructor(options: MemoryBusOptions = {}) {
+    this.name = options.name ?? 'memory';
+    const log = options.logger ?? createLogger({ name: `messaging.${this.name}` });
+    this.context = {
+      isOpen: () => this.state === 'open',
+      append: (topic, message) => this.topic(topic).append(message),
+      nextConsumerId: () => ++this.consumerIds,
+      log,
+    };
+  }
+
+  /** Accepted at once. Still allowed while `close()` waits for handlers, which may publish before they ack. */
+  async publish(topic: string, message: OutgoingMessage): Promise<PublishReceipt> {
+    if (this.state === 'closed') throw this.closedError();
+    checkTopic(topic);
+    checkOutgoingMessage(message);
+    return { messageId: this.topic(topic).append(message).messageId };
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    if (this.state !== 'open') throw this.closedError();
+    const resolved = resolveSubscribeOptions(options);
+    const topic = this.topic(resolved.topic);
+    let subscription = topic.subscriptions.get(resolved.subscription);
+    if (subscription === undefined) {
+      const start = resolved.initialPosition === 'earliest' ? topic.retained() : [];
+      subscription = new MemorySubscription(topic.name, resolved.subscription, this.context, start);
+      topic.subscriptions.set(resolved.subscription, subscription);
+    }
+    return subscription.attach(resolved);
+  }
+
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      this.state = 'closing';
+      this.closing = this.shutdown();
+    }
+    return this.closing;
+  }
+
+  /** The state of one subscription (for tests and embedded-mode metrics); undefined if it does not exist. */
+  stats(topic: string, subscription: string): MemorySubscriptionStats | undefined {
+    return this.topics.get(topic)?.subscriptions.get(subscription)?.stats();
+  }
+
+  private async shutdown(): Promise<void> {
+    const subscriptions = [...this.topics.values()].flatMap((topic) => [...topic.subscriptions.values()]);
+    for (const subscription of subscriptions) subscription.stop();
+    await Promise.all(subscriptions.map((subscription) => subscription.closeConsumers()));
+    this.state = 'closed';
+    this.topics.clear();
+  }
+
+  private topic(name: string): MemoryTopic {
+    let topic = this.topics.get(name);
+    if (topic === undefined) {
+      topic = new MemoryTopic(name, this.topics.size);
+      this.topics.set(name, topic);
+    }
+    return topic;
+  }
+
+  private closedError(): BusError {
+    return new BusError(BusErrorCode.BUS_CLOSED, `bus "${this.name}" is closed`, { details: { bus: this.name } });
+  }
+}
+
+export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
+  return new MemoryBus(options);
+}

@@ -1,0 +1,72 @@
+import { BusError, BusErrorCode } from './bus-error';
+import { SUBSCRIPTION_TYPES, type DeadLetterInfo, type InitialPosition, type MessageHandler, type SubscribeOptions, type SubscriptionType } from './bus';
+import { defaultDeadLetterTopic } from './dead-letter';
+import { checkTopic } from './message-validation';
+
+export const DEFAULT_CONCURRENCY = 1;
+export const DEFAULT_MAX_REDELIVERIES = 5;
+export const DEFAULT_NACK_REDELIVERY_DELAY_MS = 1000;
+
+/** SubscribeOptions checked and with every default filled in; adapters work from this. */
+export interface ResolvedSubscribeOptions {
+  readonly topic: string;
+  readonly subscription: string;
+  readonly type: SubscriptionType;
+  readonly handler: MessageHandler;
+  readonly concurrency: number;
+  readonly maxRedeliveries: number;
+  readonly deadLetterTopic: string;
+  readonly nackRedeliveryDelayMs: number;
+  /** 0 = off. */
+  readonly ackTimeoutMs: number;
+  readonly initialPosition: InitialPosition;
+  readonly consumerName?: string;
+  readonly onDeadLetter?: (info: DeadLetterInfo) => void | Promise<void>;
+}
+
+function invalid(message: string, details: Record<string, unknown>): BusError {
+  return new BusError(BusErrorCode.INVALID_ARGUMENT, message, { details });
+}
+
+function integerAtLeast(name: string, value: number | undefined, min: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw invalid(`${name} must be an integer >= ${min}, got ${String(value)}`, { option: name, value });
+  }
+  return value;
+}
+
+/** Validates subscribe options (BusError INVALID_ARGUMENT) and applies the defaults of the port. */
+export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
+  const topic = checkTopic(options.topic);
+  if (typeof options.subscription !== 'string' || options.subscription.length === 0) {
+    throw invalid('subscription must be a non-empty string', { option: 'subscription', value: options.subscription });
+  }
+  if (!SUBSCRIPTION_TYPES.includes(options.type)) {
+    throw invalid(`type must be one of ${SUBSCRIPTION_TYPES.join(', ')}, got ${String(options.type)}`, { option: 'type', value: options.type });
+  }
+  if (typeof options.handler !== 'function') throw invalid('handler must be a function', { option: 'handler' });
+  if (options.onDeadLetter !== undefined && typeof options.onDeadLetter !== 'function') {
+    throw invalid('onDeadLetter must be a function', { option: 'onDeadLetter' });
+  }
+  const initialPosition = options.initialPosition ?? 'latest';
+  if (initialPosition !== 'latest' && initialPosition !== 'earliest') {
+    throw invalid(`initialPosition must be 'latest' or 'earliest', got ${String(initialPosition)}`, { option: 'initialPosition', value: initialPosition });
+  }
+  const deadLetterTopic =
+    options.deadLetterTopic === undefined ? defaultDeadLetterTopic(topic, options.subscription) : checkTopic(options.deadLetterTopic);
+  return {
+    topic,
+    subscription: options.subscription,
+    type: options.type,
+    handler: options.handler,
+    concurrency: integerAtLeast('concurrency', options.concurrency, 1, DEFAULT_CONCURRENCY),
+    maxRedeliveries: integerAtLeast('maxRedeliveries', options.maxRedeliveries, 0, DEFAULT_MAX_REDELIVERIES),
+    deadLetterTopic,
+    nackRedeliveryDelayMs: integerAtLeast('nackRedeliveryDelayMs', options.nackRedeliveryDelayMs, 0, DEFAULT_NACK_REDELIVERY_DELAY_MS),
+    ackTimeoutMs: integerAtLeast('ackTimeoutMs', options.ackTimeoutMs, 0, 0),
+    initialPosition,
+    consumerName: options.consumerName,
+    onDeadLetter: options.onDeadLetter,
+  };
+}
