@@ -5,7 +5,8 @@ module.exports = (projectDir) => ({
   rootDir: projectDir,
   roots: ['<rootDir>/dist'],
   testMatch: ['**/*.test.js'],
-  testEnvironment: 'node',
+  // Node's environment, with the outer realm's typed arrays (see jest.environment.js).
+  testEnvironment: require.resolve('./jest.environment.js'),
   testTimeout: 30000,
   maxWorkers: 1,
 });

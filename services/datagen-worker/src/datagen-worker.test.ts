@@ -1,0 +1,130 @@
+import { createLogger } from '@surrogate/core';
+import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
+import { blackScholes, chunkInputs } from '@surrogate/pricing';
+import { v1 } from '@surrogate/proto';
+import { Codecs, decodeColumns, eventKind } from '@surrogate/protocol';
+import { parseSpec, specToWire } from '@surrogate/spec';
+import { DatagenWorker } from './datagen-worker';
+import { PricingPool } from './pricing-pool';
+
+const SPEC = parseSpec(`
+name: w
+pricer: black-scholes
+fixed: {type: put, strike: 100, dividend: 0.01}
+inputs: {spot: {min: 80, max: 120}, volatility: {min: 0.1, max: 0.5}, rate: {min: 0, max: 0.05}, maturity: {min: 0.1, max: 2}}
+outputs: [price, delta]
+samples: 5000
+chunkSize: 1000
+seed: 11
+`);
+
+describe('PricingPool', () => {
+  it('gives the same bits with any number of threads, and the bits of the sampler and the pricer', async () => {
+    const task = {
+      pricer: 'black-scholes',
+      fixed: SPEC.fixed,
+      box: SPEC.inputs,
+      sampler: 'sobol' as const,
+      seed: 11,
+      start: 1000,
+      count: 1000,
+      outputs: ['price', 'delta'],
+    };
+    const one = new PricingPool({ threads: 1 });
+    const two = new PricingPool({ threads: 2 });
+    try {
+      const a = await one.compute(task);
+      const b = await two.compute(task);
+      expect(Buffer.from(b.inputs[0]!.buffer)).toEqual(Buffer.from(a.inputs[0]!.buffer));
+      expect(Array.from(b.outputs[1]!)).toEqual(Array.from(a.outputs[1]!));
+      const inputs = chunkInputs({ sampler: 'sobol', seed: 11, box: SPEC.inputs, start: 1000, count: 1000 });
+      expect(Array.from(a.inputs[3]!)).toEqual(Array.from(inputs[3]!));
+      const row = 417;
+      const p = blackScholes({
+        spot: inputs[0]![row]!,
+        volatility: inputs[1]![row]!,
+        rate: inputs[2]![row]!,
+        maturity: inputs[3]![row]!,
+        strike: 100,
+        dividend: 0.01,
+        type: 'put',
+      });
+      expect(a.outputs[0]![row]).toBe(p.price);
+      expect(a.outputs[1]![row]).toBe(p.delta);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+});
+
+describe('DatagenWorker', () => {
+  let bus: Bus;
+  let worker: DatagenWorker;
+  const topics = new Topics();
+  const chunks: v1.DataChunk[] = [];
+  const events: v1.ExperimentEvent[] = [];
+  const dead: string[] = [];
+
+  beforeAll(async () => {
+    bus = createMemoryBus();
+    await bus.subscribe({ topic: topics.chunks, subscription: 't', type: 'exclusive', handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)) });
+    await bus.subscribe({ topic: topics.events, subscription: 't', type: 'exclusive', handler: (m) => void events.push(Codecs.event.decode(m.payload)) });
+    await bus.subscribe({
+      topic: `${topics.jobs}-datagen-DLQ`,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => void dead.push(m.properties.DEAD_LETTER_REASON ?? ''),
+    });
+    worker = new DatagenWorker({ bus, topics, threads: 2, logger: createLogger({ name: 'w', level: 'silent' }) });
+    await worker.start();
+  });
+  afterAll(async () => {
+    await worker.stop();
+    await bus.close();
+  });
+
+  function job(purpose: v1.ChunkPurpose, index: number, spec: v1.IExperimentSpec = specToWire(SPEC)): v1.DataGenJob {
+    return v1.DataGenJob.create({ experimentId: 'e', purpose, chunkIndex: index, chunkCount: 5, startIndex: index * 1000, sampleCount: 1000, attempt: 1, spec });
+  }
+
+  it('turns a job into a chunk: float32 column-major inputs from the sampler, outputs from the pricer', async () => {
+    await bus.publish(topics.jobs, { payload: Codecs.job.encode(job(v1.ChunkPurpose.TRAINING, 2)) });
+    await waitFor(() => chunks.length === 1, 5000, 'chunk');
+    const c = chunks[0]!;
+    expect(c).toMatchObject({ experimentId: 'e', chunkIndex: 2, chunkCount: 5, sampleCount: 1000, pricer: 'black-scholes' });
+    expect(c.inputNames).toEqual(['spot', 'volatility', 'rate', 'maturity']);
+    expect(c.outputNames).toEqual(['price', 'delta']);
+    const inputs = decodeColumns(c.inputs, 4, 1000);
+    const expected = chunkInputs({ sampler: 'sobol', seed: 11, box: SPEC.inputs, start: 2000, count: 1000 });
+    expect(inputs.map((col) => Array.from(col))).toEqual(expected.map((col) => Array.from(col)));
+    const outputs = decodeColumns(c.outputs, 2, 1000);
+    const row = 5;
+    const p = blackScholes({ spot: inputs[0]![row]!, volatility: inputs[1]![row]!, rate: inputs[2]![row]!, maturity: inputs[3]![row]!, strike: 100, dividend: 0.01, type: 'put' });
+    expect(outputs[0]![row]).toBe(Math.fround(p.price));
+    expect(outputs[1]![row]).toBe(Math.fround(p.delta));
+  });
+
+  it('draws validation chunks from an independent uniform stream', async () => {
+    await bus.publish(topics.jobs, { payload: Codecs.job.encode(job(v1.ChunkPurpose.VALIDATION, 2)) });
+    await waitFor(() => chunks.length === 2, 5000, 'validation chunk');
+    const training = decodeColumns(chunks[0]!.inputs, 4, 1000);
+    const validation = decodeColumns(chunks[1]!.inputs, 4, 1000);
+    const expected = chunkInputs({ sampler: 'uniform', seed: 11, box: SPEC.inputs, start: 2000, count: 1000 });
+    expect(Array.from(validation[0]!)).toEqual(Array.from(expected[0]!));
+    expect(Array.from(validation[0]!)).not.toEqual(Array.from(training[0]!));
+  });
+
+  it('dead-letters an undecodable job and a job with an invalid spec, with reasons, and keeps working', async () => {
+    await bus.publish(topics.jobs, { payload: new Uint8Array([0x0a, 0xff]) });
+    const broken = specToWire(SPEC);
+    broken.pricer = 'nope';
+    await bus.publish(topics.jobs, { payload: Codecs.job.encode(job(v1.ChunkPurpose.TRAINING, 0, broken)) });
+    await waitFor(() => dead.length === 2, 5000, 'dead letters');
+    expect(dead[0]).toMatch(/not a valid surrogate\.v1\.DataGenJob/);
+    expect(dead[1]).toMatch(/invalid spec.*pricer/s);
+    await waitFor(() => events.filter((e) => eventKind(e) === 'deadLettered').length === 2, 5000);
+    await bus.publish(topics.jobs, { payload: Codecs.job.encode(job(v1.ChunkPurpose.TRAINING, 3)) });
+    await waitFor(() => chunks.length === 3, 5000, 'chunk after bad jobs');
+  });
+});

@@ -1,0 +1,140 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createLogger } from '@surrogate/core';
+import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
+import { chunkInputs, getPricer, priceColumns } from '@surrogate/pricing';
+import { v1 } from '@surrogate/proto';
+import { Codecs, encodeColumns, eventKind, purposeValue } from '@surrogate/protocol';
+import { parseSpec, planChunks, specToWire } from '@surrogate/spec';
+import { DatasetStore } from './dataset-store';
+import { TrainerService } from './trainer-service';
+
+const SPEC = parseSpec(`
+name: tr
+pricer: black-scholes
+fixed: {type: call, strike: 100, dividend: 0, rate: 0.01, volatility: 0.2}
+inputs: {spot: {min: 80, max: 120}, maturity: {min: 0.5, max: 1.5}}
+samples: 4096
+chunkSize: 2048
+seed: 5
+training: {layers: [16, 16], epochs: 20, batchSize: 128}
+validation: {samples: 1024, maxAbsError: 2, rmse: 1}
+`);
+
+function chunkFor(experimentId: string, purpose: 'training' | 'validation', index: number): v1.DataChunk {
+  const plan = planChunks(SPEC).find((c) => c.purpose === purpose && c.index === index)!;
+  const inputs = chunkInputs({ sampler: purpose === 'training' ? 'sobol' : 'uniform', seed: SPEC.seed, box: SPEC.inputs, start: plan.start, count: plan.count });
+  const outputs = priceColumns(getPricer('black-scholes'), SPEC.fixed, ['spot', 'maturity'], inputs, ['price']);
+  return v1.DataChunk.create({
+    experimentId,
+    purpose: purposeValue(purpose),
+    chunkIndex: index,
+    chunkCount: purpose === 'training' ? 2 : 1,
+    startIndex: plan.start,
+    sampleCount: plan.count,
+    pricer: 'black-scholes',
+    pricerVersion: '1.0.0',
+    inputNames: ['spot', 'maturity'],
+    outputNames: ['price'],
+    inputs: encodeColumns(inputs, plan.count),
+    outputs: encodeColumns(outputs, plan.count),
+    spec: specToWire(SPEC),
+    workerId: 'test',
+    attempt: 1,
+  });
+}
+
+describe('TrainerService', () => {
+  let bus: Bus;
+  let root: string;
+  let trainer: TrainerService;
+  const topics = new Topics();
+  const events: v1.ExperimentEvent[] = [];
+  const dead: string[] = [];
+  const silent = createLogger({ name: 'trainer', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+  const publish = (c: v1.DataChunk | Uint8Array): Promise<unknown> =>
+    bus.publish(topics.chunks, { payload: c instanceof Uint8Array ? c : Codecs.chunk.encode(c), key: 'x' });
+  const kinds = (id: string): string[] => events.filter((e) => e.experimentId === id).map(eventKind);
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'trainer-'));
+    bus = createMemoryBus();
+    await bus.subscribe({ topic: topics.events, subscription: 't', type: 'exclusive', handler: (m) => void events.push(Codecs.event.decode(m.payload)) });
+    await bus.subscribe({
+      topic: `${topics.chunks}-trainer-DLQ`,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => void dead.push(m.properties.DEAD_LETTER_REASON ?? ''),
+    });
+    trainer = new TrainerService({ bus, topics, dataDir: path.join(root, 'data'), artifactsRoot: path.join(root, 'artifacts'), logger: silent });
+    await trainer.start();
+  });
+  afterAll(async () => {
+    await trainer.stop();
+    await bus.close();
+  });
+
+  it('stores each chunk once, trains when the dataset is complete, and reports duplicates', async () => {
+    await publish(chunkFor('e1', 'training', 0));
+    await publish(chunkFor('e1', 'training', 0));
+    await publish(chunkFor('e1', 'validation', 0));
+    await publish(chunkFor('e1', 'training', 1));
+    await waitFor(() => kinds('e1').includes('modelReady') || kinds('e1').includes('failed'), 60_000, 'model');
+    const accepted = events.filter((e) => e.experimentId === 'e1' && e.chunkAccepted).map((e) => e.chunkAccepted!);
+    expect(accepted.map((a) => a.duplicate)).toEqual([false, true, false, false]);
+    const ready = events.find((e) => e.experimentId === 'e1' && e.modelReady)!.modelReady!;
+    expect(ready.modelUri).toBe(path.join(root, 'artifacts', 'e1', 'model.onnx'));
+    const report = JSON.parse(await readFile(ready.reportUri as string, 'utf8'));
+    expect(report.dataset).toMatchObject({ chunksExpected: 3, chunksStored: 3, duplicatesDropped: 1, samples: 4096, validationSamples: 1024 });
+    expect(report.pricer).toEqual({ name: 'black-scholes', version: '1.0.0' });
+    expect(kinds('e1').indexOf('datasetReady')).toBeLessThan(kinds('e1').indexOf('modelReady'));
+    expect(kinds('e1')).toContain('trainingProgress');
+    // A chunk that arrives after the model was built is recognised, not trained again.
+    await publish(chunkFor('e1', 'training', 1));
+    await waitFor(() => events.filter((e) => e.experimentId === 'e1' && e.chunkAccepted).length === 5, 5000);
+    expect(kinds('e1').filter((k) => k === 'modelReady')).toHaveLength(1);
+  }, 90_000);
+
+  it('dead-letters malformed and non-finite chunks with a reason, storing nothing', async () => {
+    await publish(new Uint8Array([0x12, 0x05, 0x01]));
+    const short = chunkFor('e2', 'training', 0);
+    short.inputs = short.inputs.subarray(0, 100);
+    await publish(short);
+    const nan = chunkFor('e2', 'training', 1);
+    const values = new Float32Array(nan.outputs.buffer.slice(nan.outputs.byteOffset, nan.outputs.byteOffset + nan.outputs.byteLength));
+    values[7] = Number.NaN;
+    nan.outputs = new Uint8Array(values.buffer);
+    await publish(nan);
+    await waitFor(() => dead.length === 3, 5000, 'three dead letters');
+    expect(dead[0]).toMatch(/not a valid surrogate\.v1\.DataChunk/);
+    expect(dead[1]).toMatch(/inputs has 100 bytes, expected 16384/);
+    expect(dead[2]).toMatch(/output value 7 is NaN; non-finite values are never trained on/);
+    expect(existsSync(path.join(root, 'data', 'e2'))).toBe(false);
+  });
+
+  it('trains a dataset that was complete when a previous trainer died', async () => {
+    const dataDir = path.join(root, 'data');
+    const store = await DatasetStore.open(dataDir, 'e3', {
+      specBase64: Buffer.from(v1.ExperimentSpec.encode(specToWire(SPEC)).finish()).toString('base64'),
+      inputDim: 2,
+      outputDim: 1,
+    });
+    for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) {
+      const c = chunkFor('e3', purpose, index);
+      await store.store({ purpose, index, expected: c.chunkCount, start: Number(c.startIndex), count: c.sampleCount, inputs: c.inputs, outputs: c.outputs, workerId: 'w', pricerVersion: '1.0.0' });
+    }
+    await store.setStatus('training');
+    await store.close();
+    const second = new TrainerService({ bus, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent, subscription: 'second' });
+    await second.start();
+    try {
+      await waitFor(() => kinds('e3').includes('modelReady'), 60_000, 'resumed model');
+      expect(existsSync(path.join(root, 'artifacts', 'e3', 'report.json'))).toBe(true);
+    } finally {
+      await second.stop();
+    }
+  }, 90_000);
+});
