@@ -1,0 +1,223 @@
+import { normCdf, normPdf } from './normal-distribution';
+import type { ParamValues } from './parameter-spec';
+import type { Pricer } from './pricer';
+import { validateParams } from './validate-params';
+
+export type OptionType = 'call' | 'put';
+
+export interface BlackScholesInputs {
+  spot: number;
+  strike: number;
+  rate: number;
+  dividend: number;
+  volatility: number;
+  maturity: number;
+  type: OptionType;
+}
+
+/**
+ * Price and greeks of a European option under Black–Scholes–Merton with a continuous dividend
+ * yield q. Conventions (all per unit, not per percent or per day):
+ * - `delta` = ∂V/∂S, `gamma` = ∂²V/∂S²;
+ * - `vega` = ∂V/∂σ per unit volatility (0.01 of it is the change for one vol point);
+ * - `theta` = ∂V/∂t per year of calendar time passing, i.e. −∂V/∂T at fixed inputs otherwise;
+ * - `rho` = ∂V/∂r per unit rate (the dividend yield held fixed).
+ */
+export interface BlackScholesResult {
+  price: number;
+  delta: number;
+  gamma: number;
+  vega: number;
+  theta: number;
+  rho: number;
+}
+
+const INV_SQRT_2PI = 0.3989422804014327; // 1/sqrt(2π)
+
+// Math functions bound once: global lookups are slow inside vm contexts (e.g. jest's sandbox).
+const exp = Math.exp;
+const log = Math.log;
+const sqrt = Math.sqrt;
+
+/**
+ * Writes price, delta, gamma, vega, theta, rho (in that order) into out[0..5]. No allocation.
+ *
+ * With σ√T > 0 the closed form is used: with F = S·e^{(r−q)T}, d1 = ln(F/K)/(σ√T) + σ√T/2,
+ * d2 = d1 − σ√T, call = S e^{−qT} N(d1) − K e^{−rT} N(d2), put = K e^{−rT} N(−d2) − S e^{−qT} N(−d1)
+ * (tails computed directly, never as 1 − N).
+ *
+ * When σ√T = 0 (zero volatility or zero maturity) the values are the limits as σ√T → 0: the
+ * discounted intrinsic value of the forward, e^{−rT}·max(±(F − K), 0), with N(d1) = N(d2) = 1, 0
+ * or 1/2 as the forward is above, below or exactly at the strike. Away from the strike gamma and
+ * vega are 0; exactly at it (F = K) gamma is +Infinity (the payoff's kink), vega is its σ → 0
+ * limit S e^{−qT} √T/√(2π), and when T = 0 with σ > 0 theta is −Infinity. Never NaN for inputs
+ * in the pricer's valid ranges.
+ */
+export function blackScholesInto(
+  spot: number,
+  strike: number,
+  rate: number,
+  dividend: number,
+  volatility: number,
+  maturity: number,
+  isCall: boolean,
+  out: Float64Array | number[],
+): void {
+  const sqrtT = sqrt(maturity);
+  const stdDev = volatility * sqrtT;
+  const dq = exp(-dividend * maturity);
+  const df = exp(-rate * maturity);
+  const sDq = spot * dq;
+  const kDf = strike * df;
+
+  if (stdDev > 0) {
+    const d1 = (log(spot / strike) + (rate - dividend) * maturity) / stdDev + 0.5 * stdDev;
+    const d2 = d1 - stdDev;
+    const pdf = normPdf(d1);
+    const decay = (-sDq * pdf * volatility) / (2 * sqrtT);
+    if (isCall) {
+      const n1 = normCdf(d1);
+      const n2 = normCdf(d2);
+      out[0] = sDq * n1 - kDf * n2;
+      out[1] = dq * n1;
+      out[4] = decay - rate * kDf * n2 + dividend * sDq * n1;
+      out[5] = kDf * maturity * n2;
+    } else {
+      const n1 = normCdf(-d1);
+      const n2 = normCdf(-d2);
+      out[0] = kDf * n2 - sDq * n1;
+      out[1] = -dq * n1;
+      out[4] = decay + rate * kDf * n2 - dividend * sDq * n1;
+      out[5] = -kDf * maturity * n2;
+    }
+    out[2] = (dq * pdf) / (spot * stdDev);
+    out[3] = sDq * pdf * sqrtT;
+    return;
+  }
+
+  // σ√T = 0: deterministic forward. moneyness > 0 ⇔ F > K.
+  const moneyness = sDq - kDf;
+  const atStrike = moneyness === 0;
+  const w = moneyness > 0 ? 1 : atStrike ? 0.5 : 0; // N(d1) = N(d2) in the limit
+  if (isCall) {
+    out[0] = moneyness > 0 ? moneyness : 0;
+    out[1] = dq * w;
+    out[4] = w * (dividend * sDq - rate * kDf);
+    out[5] = w * kDf * maturity;
+  } else {
+    const v = 1 - w;
+    out[0] = moneyness < 0 ? -moneyness : 0;
+    out[1] = -dq * v;
+    out[4] = v * (rate * kDf - dividend * sDq);
+    out[5] = -v * kDf * maturity;
+  }
+  out[2] = atStrike ? Infinity : 0;
+  out[3] = atStrike ? sDq * sqrtT * INV_SQRT_2PI : 0;
+  if (atStrike && volatility > 0) out[4] = -Infinity;
+}
+
+const NUMBER = { kind: 'number' as const, minInclusive: true, maxInclusive: true };
+
+/**
+ * The `black-scholes` pricer: European call/put on an asset with a continuous dividend yield.
+ * Valid ranges: spot and strike in (0, 1e9]; rate and dividend in [−1, 1] (continuously
+ * compounded, per year); volatility in [0, 5] (per √year); maturity in [0, 100] years.
+ * Outputs `price, delta, gamma, vega, theta, rho` with the conventions of {@link BlackScholesResult}.
+ */
+export const blackScholesPricer: Pricer = Object.freeze({
+  name: 'black-scholes',
+  version: '1.0.0',
+  description:
+    'European call/put under Black–Scholes–Merton with a continuous dividend yield; price and greeks.',
+  parameters: Object.freeze([
+    Object.freeze({
+      ...NUMBER,
+      name: 'spot',
+      unit: 'currency',
+      description: 'Spot price of the underlying',
+      min: 0,
+      max: 1e9,
+      minInclusive: false,
+    }),
+    Object.freeze({
+      ...NUMBER,
+      name: 'strike',
+      unit: 'currency',
+      description: 'Strike price',
+      min: 0,
+      max: 1e9,
+      minInclusive: false,
+    }),
+    Object.freeze({
+      ...NUMBER,
+      name: 'rate',
+      unit: '1/year',
+      description: 'Risk-free rate, continuously compounded',
+      min: -1,
+      max: 1,
+    }),
+    Object.freeze({
+      ...NUMBER,
+      name: 'dividend',
+      unit: '1/year',
+      description: 'Continuous dividend yield (the foreign rate for an FX option)',
+      min: -1,
+      max: 1,
+      default: 0,
+    }),
+    Object.freeze({
+      ...NUMBER,
+      name: 'volatility',
+      unit: '1/sqrt(year)',
+      description: 'Lognormal volatility',
+      min: 0,
+      max: 5,
+    }),
+    Object.freeze({
+      ...NUMBER,
+      name: 'maturity',
+      unit: 'years',
+      description: 'Time to expiry',
+      min: 0,
+      max: 100,
+    }),
+    Object.freeze({
+      kind: 'choice' as const,
+      name: 'type',
+      description: 'Option type',
+      values: Object.freeze(['call', 'put']),
+      default: 'call',
+    }),
+  ]),
+  outputs: Object.freeze(['price', 'delta', 'gamma', 'vega', 'theta', 'rho']),
+  evaluate(params: ParamValues, out: Float64Array): void {
+    blackScholesInto(
+      params.spot as number,
+      params.strike as number,
+      params.rate as number,
+      params.dividend as number,
+      params.volatility as number,
+      params.maturity as number,
+      params.type !== 'put',
+      out,
+    );
+  },
+});
+
+/** Validates the inputs against the `black-scholes` pricer's ranges and returns price and greeks. */
+export function blackScholes(p: BlackScholesInputs): BlackScholesResult {
+  const { spot, strike, rate, dividend, volatility, maturity, type } = p;
+  const v = validateParams(blackScholesPricer, { spot, strike, rate, dividend, volatility, maturity, type });
+  const out = [0, 0, 0, 0, 0, 0];
+  blackScholesInto(
+    v.spot as number,
+    v.strike as number,
+    v.rate as number,
+    v.dividend as number,
+    v.volatility as number,
+    v.maturity as number,
+    v.type !== 'put',
+    out,
+  );
+  return { price: out[0], delta: out[1], gamma: out[2], vega: out[3], theta: out[4], rho: out[5] };
+}

@@ -1,0 +1,31 @@
+/** A real-valued pricer parameter with its valid range. */
+export interface NumberParameter {
+  kind: 'number';
+  name: string;
+  /** Unit of the value, e.g. `"years"` or `"1/year"`; empty when dimensionless. */
+  unit: string;
+  description: string;
+  /** Lower bound of the valid range (may be `-Infinity`). */
+  min: number;
+  /** Upper bound of the valid range (may be `Infinity`). */
+  max: number;
+  /** Whether `min` itself is a valid value. */
+  minInclusive: boolean;
+  /** Whether `max` itself is a valid value. */
+  maxInclusive: boolean;
+  default?: number;
+}
+
+/** A parameter that takes one of a fixed set of string values. */
+export interface ChoiceParameter {
+  kind: 'choice';
+  name: string;
+  description: string;
+  values: readonly string[];
+  default?: string;
+}
+
+export type ParameterSpec = NumberParameter | ChoiceParameter;
+
+/** Parameter values by name, as a pricer receives them. */
+export type ParamValues = Readonly<Record<string, number | string>>;

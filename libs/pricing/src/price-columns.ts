@@ -1,0 +1,147 @@
+import { errorMessage } from '@surrogate/core';
+import type { NumberParameter, ParamValues } from './parameter-spec';
+import type { Pricer } from './pricer';
+import { PricingError } from './pricing-error';
+import { checkValue, validateParams } from './validate-params';
+
+function outputIndices(pricer: Pricer, outputNames: readonly string[]): number[] {
+  return outputNames.map((name) => {
+    const k = pricer.outputs.indexOf(name);
+    if (k < 0) {
+      throw new PricingError(
+        'UNKNOWN_OUTPUT',
+        `${pricer.name}: unknown output ${JSON.stringify(name)}; valid outputs: ${pricer.outputs.join(', ')}`,
+        { details: { pricer: pricer.name, output: name, valid: [...pricer.outputs] } },
+      );
+    }
+    return k;
+  });
+}
+
+function inputSpecs(
+  pricer: Pricer,
+  inputNames: readonly string[],
+  inputs: readonly Float32Array[],
+): NumberParameter[] {
+  if (inputNames.length === 0)
+    throw new PricingError('INVALID_ARGUMENT', 'priceColumns needs at least one input column');
+  if (inputs.length !== inputNames.length) {
+    throw new PricingError(
+      'INVALID_ARGUMENT',
+      `${inputNames.length} input names but ${inputs.length} input columns`,
+    );
+  }
+  const rows = inputs[0].length;
+  return inputNames.map((name, k) => {
+    if (inputNames.indexOf(name) !== k)
+      throw new PricingError('INVALID_ARGUMENT', `input ${name} is listed twice`);
+    if (inputs[k].length !== rows) {
+      throw new PricingError(
+        'INVALID_ARGUMENT',
+        `input column ${name} has ${inputs[k].length} rows, expected ${rows}`,
+      );
+    }
+    const spec = pricer.parameters.find((p) => p.name === name);
+    if (spec === undefined) {
+      const valid = pricer.parameters.map((p) => p.name).join(', ');
+      throw new PricingError(
+        'UNKNOWN_PARAMETER',
+        `${pricer.name}: unknown parameter ${JSON.stringify(name)}; valid parameters: ${valid}`,
+        {
+          details: {
+            pricer: pricer.name,
+            parameter: name,
+            value: undefined,
+            rule: `one of the parameters ${valid}`,
+          },
+        },
+      );
+    }
+    if (spec.kind !== 'number') {
+      throw new PricingError(
+        'INVALID_PARAMETER',
+        `${pricer.name}: ${name} is a choice parameter and cannot be an input column`,
+        {
+          details: { pricer: pricer.name, parameter: name, value: undefined, rule: 'number parameter' },
+        },
+      );
+    }
+    return spec;
+  });
+}
+
+/** Prefixes a parameter error with the row it came from (details gain `row`). */
+function rowError(err: unknown, row: number): unknown {
+  if (!(err instanceof PricingError)) return err;
+  return new PricingError(err.code, `row ${row}: ${err.message}`, {
+    cause: err,
+    details: { ...err.details, row },
+  });
+}
+
+/** Runs `f`; an error about one of the input columns is attributed to `row`. */
+function withRow<T>(row: number, f: () => T, inputNames: readonly string[]): T {
+  try {
+    return f();
+  } catch (err) {
+    const parameter = err instanceof PricingError ? err.details.parameter : undefined;
+    throw typeof parameter === 'string' && inputNames.includes(parameter) ? rowError(err, row) : err;
+  }
+}
+
+/**
+ * Evaluates `pricer` at every row: the parameters are `fixed` overridden by the row's input values
+ * (inputs[k][row] for inputNames[k], used exactly as stored, i.e. as float32 values). Every row is
+ * validated. Returns one Float64Array per requested output (UNKNOWN_OUTPUT if the pricer has no
+ * such output). Non-finite results are returned as they are; see `findNonFinite`.
+ */
+export function priceColumns(
+  pricer: Pricer,
+  fixed: ParamValues,
+  inputNames: readonly string[],
+  inputs: readonly Float32Array[],
+  outputNames: readonly string[],
+): Float64Array[] {
+  const indices = outputIndices(pricer, outputNames);
+  const specs = inputSpecs(pricer, inputNames, inputs);
+  const rows = inputs[0].length;
+  const columns = outputNames.map(() => new Float64Array(rows));
+  if (rows === 0) return columns;
+
+  // Validate the fixed part once, with the inputs set to the first row's values; then only the
+  // inputs change from row to row.
+  const first: Record<string, unknown> = { ...fixed };
+  inputNames.forEach((name, k) => {
+    first[name] = inputs[k][0];
+  });
+  const params = withRow(0, () => validateParams(pricer, first), inputNames);
+  const out = new Float64Array(pricer.outputs.length);
+  const nInputs = inputNames.length;
+  const nOutputs = indices.length;
+  for (let row = 0; row < rows; row++) {
+    for (let k = 0; k < nInputs; k++) {
+      const value = inputs[k][row];
+      try {
+        params[inputNames[k]] = checkValue(pricer, specs[k], value);
+      } catch (err) {
+        throw rowError(err, row);
+      }
+    }
+    // An output the pricer fails to write shows up as NaN instead of the previous row's value.
+    out.fill(NaN);
+    try {
+      pricer.evaluate(params, out);
+    } catch (err) {
+      throw new PricingError(
+        'PRICER_FAILED',
+        `pricer ${pricer.name} failed at row ${row}: ${errorMessage(err)}`,
+        {
+          cause: err,
+          details: { pricer: pricer.name, row, params: { ...params } },
+        },
+      );
+    }
+    for (let j = 0; j < nOutputs; j++) columns[j][row] = out[indices[j]];
+  }
+  return columns;
+}
