@@ -43,7 +43,7 @@ export function newExperimentId(name: string): string {
 export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunResult> {
   const started = performance.now();
   const logger = o.logger ?? createLogger({ name: 'surrogate', level: process.env.LOG_LEVEL ?? 'warn' });
-  const bus = createMemoryBus({ name: 'embedded' });
+  const bus = createMemoryBus({ name: 'embedded', logger: logger.child({ component: 'bus' }) });
   const topics = new Topics();
   const experimentId = o.experimentId ?? newExperimentId(o.spec.name);
   const trainer = new TrainerService({

@@ -58,6 +58,32 @@ describe('PricingPool', () => {
   });
 });
 
+describe('PricingPool with a thread that dies', () => {
+  it('fails the slice with a typed error and replaces the thread', async () => {
+    const pool = new PricingPool({
+      threads: 1,
+      pricerModules: [require.resolve('./test-fixtures/exiting-pricer')],
+    });
+    const task = (min: number, max: number) => ({
+      pricer: 'exits-above-half',
+      fixed: {},
+      box: [{ name: 'x', min, max }],
+      sampler: 'uniform' as const,
+      seed: 1,
+      start: 0,
+      count: 64,
+      outputs: ['y'],
+    });
+    try {
+      await expect(pool.compute(task(0.6, 1))).rejects.toMatchObject({ code: 'PRICING_THREAD_FAILED' });
+      const ok = await pool.compute(task(0, 0.4));
+      expect(Array.from(ok.outputs[0]!)).toEqual(Array.from(ok.inputs[0]!));
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('DatagenWorker', () => {
   let bus: Bus;
   let worker: DatagenWorker;
@@ -67,16 +93,31 @@ describe('DatagenWorker', () => {
   const dead: string[] = [];
 
   beforeAll(async () => {
-    bus = createMemoryBus();
-    await bus.subscribe({ topic: topics.chunks, subscription: 't', type: 'exclusive', handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)) });
-    await bus.subscribe({ topic: topics.events, subscription: 't', type: 'exclusive', handler: (m) => void events.push(Codecs.event.decode(m.payload)) });
+    bus = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
+    await bus.subscribe({
+      topic: topics.chunks,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)),
+    });
+    await bus.subscribe({
+      topic: topics.events,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => void events.push(Codecs.event.decode(m.payload)),
+    });
     await bus.subscribe({
       topic: `${topics.jobs}-datagen-DLQ`,
       subscription: 't',
       type: 'exclusive',
       handler: (m) => void dead.push(m.properties.DEAD_LETTER_REASON ?? ''),
     });
-    worker = new DatagenWorker({ bus, topics, threads: 2, logger: createLogger({ name: 'w', level: 'silent' }) });
+    worker = new DatagenWorker({
+      bus,
+      topics,
+      threads: 2,
+      logger: createLogger({ name: 'w', level: 'silent' }),
+    });
     await worker.start();
   });
   afterAll(async () => {
@@ -84,15 +125,34 @@ describe('DatagenWorker', () => {
     await bus.close();
   });
 
-  function job(purpose: v1.ChunkPurpose, index: number, spec: v1.IExperimentSpec = specToWire(SPEC)): v1.DataGenJob {
-    return v1.DataGenJob.create({ experimentId: 'e', purpose, chunkIndex: index, chunkCount: 5, startIndex: index * 1000, sampleCount: 1000, attempt: 1, spec });
+  function job(
+    purpose: v1.ChunkPurpose,
+    index: number,
+    spec: v1.IExperimentSpec = specToWire(SPEC),
+  ): v1.DataGenJob {
+    return v1.DataGenJob.create({
+      experimentId: 'e',
+      purpose,
+      chunkIndex: index,
+      chunkCount: 5,
+      startIndex: index * 1000,
+      sampleCount: 1000,
+      attempt: 1,
+      spec,
+    });
   }
 
   it('turns a job into a chunk: float32 column-major inputs from the sampler, outputs from the pricer', async () => {
     await bus.publish(topics.jobs, { payload: Codecs.job.encode(job(v1.ChunkPurpose.TRAINING, 2)) });
     await waitFor(() => chunks.length === 1, 5000, 'chunk');
     const c = chunks[0]!;
-    expect(c).toMatchObject({ experimentId: 'e', chunkIndex: 2, chunkCount: 5, sampleCount: 1000, pricer: 'black-scholes' });
+    expect(c).toMatchObject({
+      experimentId: 'e',
+      chunkIndex: 2,
+      chunkCount: 5,
+      sampleCount: 1000,
+      pricer: 'black-scholes',
+    });
     expect(c.inputNames).toEqual(['spot', 'volatility', 'rate', 'maturity']);
     expect(c.outputNames).toEqual(['price', 'delta']);
     const inputs = decodeColumns(c.inputs, 4, 1000);
@@ -100,7 +160,15 @@ describe('DatagenWorker', () => {
     expect(inputs.map((col) => Array.from(col))).toEqual(expected.map((col) => Array.from(col)));
     const outputs = decodeColumns(c.outputs, 2, 1000);
     const row = 5;
-    const p = blackScholes({ spot: inputs[0]![row]!, volatility: inputs[1]![row]!, rate: inputs[2]![row]!, maturity: inputs[3]![row]!, strike: 100, dividend: 0.01, type: 'put' });
+    const p = blackScholes({
+      spot: inputs[0]![row]!,
+      volatility: inputs[1]![row]!,
+      rate: inputs[2]![row]!,
+      maturity: inputs[3]![row]!,
+      strike: 100,
+      dividend: 0.01,
+      type: 'put',
+    });
     expect(outputs[0]![row]).toBe(Math.fround(p.price));
     expect(outputs[1]![row]).toBe(Math.fround(p.delta));
   });
@@ -110,7 +178,13 @@ describe('DatagenWorker', () => {
     await waitFor(() => chunks.length === 2, 5000, 'validation chunk');
     const training = decodeColumns(chunks[0]!.inputs, 4, 1000);
     const validation = decodeColumns(chunks[1]!.inputs, 4, 1000);
-    const expected = chunkInputs({ sampler: 'uniform', seed: 11, box: SPEC.inputs, start: 2000, count: 1000 });
+    const expected = chunkInputs({
+      sampler: 'uniform',
+      seed: 11,
+      box: SPEC.inputs,
+      start: 2000,
+      count: 1000,
+    });
     expect(Array.from(validation[0]!)).toEqual(Array.from(expected[0]!));
     expect(Array.from(validation[0]!)).not.toEqual(Array.from(training[0]!));
   });
@@ -126,5 +200,64 @@ describe('DatagenWorker', () => {
     await waitFor(() => events.filter((e) => eventKind(e) === 'deadLettered').length === 2, 5000);
     await bus.publish(topics.jobs, { payload: Codecs.job.encode(job(v1.ChunkPurpose.TRAINING, 3)) });
     await waitFor(() => chunks.length === 3, 5000, 'chunk after bad jobs');
+  });
+});
+
+describe('DatagenWorker with a pricer that throws', () => {
+  it('retries the job, then reports a permanent failure and dead-letters it', async () => {
+    const silent = createLogger({ name: 'w', level: 'silent' });
+    const bus = createMemoryBus({ logger: silent });
+    const topics = new Topics();
+    const failures: v1.IChunkFailed[] = [];
+    const dead: string[] = [];
+    await bus.subscribe({
+      topic: topics.events,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => {
+        const e = Codecs.event.decode(m.payload);
+        if (e.chunkFailed) failures.push(e.chunkFailed);
+      },
+    });
+    await bus.subscribe({
+      topic: `${topics.jobs}-datagen-DLQ`,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => void dead.push(m.properties.DEAD_LETTER_REASON ?? ''),
+    });
+    const plugin = require.resolve('./test-fixtures/throwing-pricer');
+    const worker = new DatagenWorker({
+      bus,
+      topics,
+      threads: 1,
+      pricerModules: [plugin],
+      maxRedeliveries: 2,
+      nackRedeliveryDelayMs: 20,
+      logger: silent,
+    });
+    await worker.start();
+    try {
+      const spec = parseSpec(
+        'name: t\npricer: always-throws\ninputs: {x: {min: 0, max: 1}}\noutputs: [y]\nsamples: 10\n',
+      );
+      const job = v1.DataGenJob.create({
+        experimentId: 'e',
+        purpose: v1.ChunkPurpose.TRAINING,
+        chunkIndex: 0,
+        chunkCount: 1,
+        startIndex: 0,
+        sampleCount: 10,
+        attempt: 1,
+        spec: specToWire(spec),
+      });
+      await bus.publish(topics.jobs, { payload: Codecs.job.encode(job) });
+      await waitFor(() => dead.length === 1, 5000, 'dead letter');
+      expect(failures.map((f) => f.permanent)).toEqual([false, false, true]);
+      expect(failures[2]?.reason).toMatch(/pricing library crashed \(after 3 deliveries\)/);
+      expect(dead[0]).toMatch(/pricing library crashed/);
+    } finally {
+      await worker.stop();
+      await bus.close();
+    }
   });
 });

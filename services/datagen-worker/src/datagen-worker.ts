@@ -45,6 +45,7 @@ export class DatagenWorker {
   private readonly pool: PricingPool;
   private subscription: Subscription | undefined;
   readonly workerId: string;
+  private readonly maxRedeliveries: number;
 
   constructor(private readonly options: DatagenWorkerOptions) {
     this.log = options.logger ?? createLogger({ name: SOURCE });
@@ -53,6 +54,7 @@ export class DatagenWorker {
     if (options.pricerModules?.length) loadPricerModules(options.pricerModules);
     this.pool = new PricingPool({ threads: options.threads, pricerModules: options.pricerModules });
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}`;
+    this.maxRedeliveries = options.maxRedeliveries ?? 5;
   }
 
   async start(): Promise<void> {
@@ -61,7 +63,7 @@ export class DatagenWorker {
       subscription: this.options.subscription ?? 'datagen',
       type: 'shared',
       concurrency: this.options.concurrency ?? 1,
-      maxRedeliveries: this.options.maxRedeliveries ?? 5,
+      maxRedeliveries: this.maxRedeliveries,
       nackRedeliveryDelayMs: this.options.nackRedeliveryDelayMs ?? 1000,
       handler: (m) => this.handleJob(m),
       onDeadLetter: deadLetterReporter(this.events, this.log),
@@ -108,16 +110,21 @@ export class DatagenWorker {
         outputs: spec.outputs,
       });
     } catch (err) {
-      // A pricer that throws on these deterministic inputs will throw again: say so, and let the
-      // bus retry in case the failure was transient (a crashed thread); it dead-letters at the end.
+      // The failure may be transient (a crashed thread): the bus retries. On the last delivery
+      // before the dead-letter topic the failure is final, and the event says so, so the producer
+      // fails the experiment now rather than after a stall timeout.
       const code = err instanceof SurrogateError ? err.code : 'PRICING_FAILED';
+      const permanent = message.redeliveryCount >= this.maxRedeliveries;
+      const deliveries = message.redeliveryCount + 1;
+      const reason = permanent ? `${errorMessage(err)} (after ${deliveries} deliveries)` : errorMessage(err);
+      log.warn({ err: errorMessage(err), code, deliveries, permanent }, 'pricing failed');
       await this.events.publish(job.experimentId, {
         chunkFailed: {
           purpose: job.purpose,
           chunkIndex: job.chunkIndex,
           code,
-          reason: errorMessage(err),
-          permanent: false,
+          reason,
+          permanent,
           attempt: job.attempt,
         },
       });

@@ -25,21 +25,29 @@ export class PricingPool {
   private readonly threads: Thread[] = [];
   private nextId = 1;
   private closed = false;
+  private readonly pricerModules: string[];
 
   constructor(options: { threads?: number; pricerModules?: string[] } = {}) {
     this.size = Math.max(1, options.threads ?? availableParallelism());
-    const entry = path.join(__dirname, 'pricing-thread.js');
-    for (let i = 0; i < this.size; i++) {
-      const worker = new Worker(entry, { workerData: { pricerModules: options.pricerModules ?? [] } });
-      const thread: Thread = { worker, pending: new Map() };
-      worker.on('message', (msg: ThreadResponse) => this.settle(thread, msg));
-      worker.on('error', (err) => this.failAll(thread, err));
-      worker.on('exit', (code) => {
-        if (!this.closed) this.failAll(thread, new Error(`pricing thread exited with code ${code}`));
-      });
-      worker.unref();
-      this.threads.push(thread);
-    }
+    this.pricerModules = options.pricerModules ?? [];
+    for (let i = 0; i < this.size; i++) this.threads.push(this.spawn(i));
+  }
+
+  /** Starts thread i; a thread that dies (a plugin that exits, an out-of-memory) is replaced. */
+  private spawn(i: number): Thread {
+    const worker = new Worker(path.join(__dirname, 'pricing-thread.js'), {
+      workerData: { pricerModules: this.pricerModules },
+    });
+    const thread: Thread = { worker, pending: new Map() };
+    worker.on('message', (msg: ThreadResponse) => this.settle(thread, msg));
+    worker.on('error', (err) => this.failAll(thread, err));
+    worker.on('exit', (code) => {
+      if (this.closed) return;
+      this.failAll(thread, new Error(`pricing thread exited with code ${code}`));
+      this.threads[i] = this.spawn(i);
+    });
+    worker.unref();
+    return thread;
   }
 
   /** Prices `task` (a whole chunk), slices spread over the threads; returns columns in order. */

@@ -25,7 +25,7 @@ interface Harness {
 }
 
 async function harness(options: { jobTimeoutMs?: number; maxJobAttempts?: number } = {}): Promise<Harness> {
-  const bus = createMemoryBus();
+  const bus = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
   const topics = new Topics();
   const jobs: v1.DataGenJob[] = [];
   const events: v1.ExperimentEvent[] = [];

@@ -25,8 +25,16 @@ validation: {samples: 1024, maxAbsError: 2, rmse: 1}
 
 function chunkFor(experimentId: string, purpose: 'training' | 'validation', index: number): v1.DataChunk {
   const plan = planChunks(SPEC).find((c) => c.purpose === purpose && c.index === index)!;
-  const inputs = chunkInputs({ sampler: purpose === 'training' ? 'sobol' : 'uniform', seed: SPEC.seed, box: SPEC.inputs, start: plan.start, count: plan.count });
-  const outputs = priceColumns(getPricer('black-scholes'), SPEC.fixed, ['spot', 'maturity'], inputs, ['price']);
+  const inputs = chunkInputs({
+    sampler: purpose === 'training' ? 'sobol' : 'uniform',
+    seed: SPEC.seed,
+    box: SPEC.inputs,
+    start: plan.start,
+    count: plan.count,
+  });
+  const outputs = priceColumns(getPricer('black-scholes'), SPEC.fixed, ['spot', 'maturity'], inputs, [
+    'price',
+  ]);
   return v1.DataChunk.create({
     experimentId,
     purpose: purposeValue(purpose),
@@ -61,15 +69,26 @@ describe('TrainerService', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'trainer-'));
-    bus = createMemoryBus();
-    await bus.subscribe({ topic: topics.events, subscription: 't', type: 'exclusive', handler: (m) => void events.push(Codecs.event.decode(m.payload)) });
+    bus = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
+    await bus.subscribe({
+      topic: topics.events,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => void events.push(Codecs.event.decode(m.payload)),
+    });
     await bus.subscribe({
       topic: `${topics.chunks}-trainer-DLQ`,
       subscription: 't',
       type: 'exclusive',
       handler: (m) => void dead.push(m.properties.DEAD_LETTER_REASON ?? ''),
     });
-    trainer = new TrainerService({ bus, topics, dataDir: path.join(root, 'data'), artifactsRoot: path.join(root, 'artifacts'), logger: silent });
+    trainer = new TrainerService({
+      bus,
+      topics,
+      dataDir: path.join(root, 'data'),
+      artifactsRoot: path.join(root, 'artifacts'),
+      logger: silent,
+    });
     await trainer.start();
   });
   afterAll(async () => {
@@ -82,13 +101,25 @@ describe('TrainerService', () => {
     await publish(chunkFor('e1', 'training', 0));
     await publish(chunkFor('e1', 'validation', 0));
     await publish(chunkFor('e1', 'training', 1));
-    await waitFor(() => kinds('e1').includes('modelReady') || kinds('e1').includes('failed'), 60_000, 'model');
-    const accepted = events.filter((e) => e.experimentId === 'e1' && e.chunkAccepted).map((e) => e.chunkAccepted!);
+    await waitFor(
+      () => kinds('e1').includes('modelReady') || kinds('e1').includes('failed'),
+      60_000,
+      'model',
+    );
+    const accepted = events
+      .filter((e) => e.experimentId === 'e1' && e.chunkAccepted)
+      .map((e) => e.chunkAccepted!);
     expect(accepted.map((a) => a.duplicate)).toEqual([false, true, false, false]);
     const ready = events.find((e) => e.experimentId === 'e1' && e.modelReady)!.modelReady!;
     expect(ready.modelUri).toBe(path.join(root, 'artifacts', 'e1', 'model.onnx'));
     const report = JSON.parse(await readFile(ready.reportUri as string, 'utf8'));
-    expect(report.dataset).toMatchObject({ chunksExpected: 3, chunksStored: 3, duplicatesDropped: 1, samples: 4096, validationSamples: 1024 });
+    expect(report.dataset).toMatchObject({
+      chunksExpected: 3,
+      chunksStored: 3,
+      duplicatesDropped: 1,
+      samples: 4096,
+      validationSamples: 1024,
+    });
     expect(report.pricer).toEqual({ name: 'black-scholes', version: '1.0.0' });
     expect(kinds('e1').indexOf('datasetReady')).toBeLessThan(kinds('e1').indexOf('modelReady'));
     expect(kinds('e1')).toContain('trainingProgress');
@@ -104,7 +135,9 @@ describe('TrainerService', () => {
     short.inputs = short.inputs.subarray(0, 100);
     await publish(short);
     const nan = chunkFor('e2', 'training', 1);
-    const values = new Float32Array(nan.outputs.buffer.slice(nan.outputs.byteOffset, nan.outputs.byteOffset + nan.outputs.byteLength));
+    const values = new Float32Array(
+      nan.outputs.buffer.slice(nan.outputs.byteOffset, nan.outputs.byteOffset + nan.outputs.byteLength),
+    );
     values[7] = Number.NaN;
     nan.outputs = new Uint8Array(values.buffer);
     await publish(nan);
@@ -122,13 +155,34 @@ describe('TrainerService', () => {
       inputDim: 2,
       outputDim: 1,
     });
-    for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) {
+    for (const [purpose, index] of [
+      ['training', 0],
+      ['training', 1],
+      ['validation', 0],
+    ] as const) {
       const c = chunkFor('e3', purpose, index);
-      await store.store({ purpose, index, expected: c.chunkCount, start: Number(c.startIndex), count: c.sampleCount, inputs: c.inputs, outputs: c.outputs, workerId: 'w', pricerVersion: '1.0.0' });
+      await store.store({
+        purpose,
+        index,
+        expected: c.chunkCount,
+        start: Number(c.startIndex),
+        count: c.sampleCount,
+        inputs: c.inputs,
+        outputs: c.outputs,
+        workerId: 'w',
+        pricerVersion: '1.0.0',
+      });
     }
     await store.setStatus('training');
     await store.close();
-    const second = new TrainerService({ bus, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent, subscription: 'second' });
+    const second = new TrainerService({
+      bus,
+      topics,
+      dataDir,
+      artifactsRoot: path.join(root, 'artifacts'),
+      logger: silent,
+      subscription: 'second',
+    });
     await second.start();
     try {
       await waitFor(() => kinds('e3').includes('modelReady'), 60_000, 'resumed model');
