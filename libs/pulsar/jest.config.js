@@ -1,0 +1,5 @@
+// The shared preset, plus a global teardown that stops the real broker if the tests started it.
+module.exports = {
+  ...require('../../jest.preset.js')(__dirname),
+  globalTeardown: '<rootDir>/dist/test-support/global-teardown.js',
+};

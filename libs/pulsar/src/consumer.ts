@@ -1,0 +1,797 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '@surrogate/core';
+import { AckTimeoutTracker } from './ack-timeout-tracker';
+import { decodeBatch } from './batch-codec';
+import type { ClientContext } from './client-context';
+import { decompress } from './compression';
+import type { Connection, ConsumerListener } from './connection';
+import type { PayloadSection } from './frame';
+import type { Message } from './message';
+import { MessageId } from './message-id';
+import { NegativeAckTracker } from './negative-ack-tracker';
+import type { Producer, ProducerOptions } from './producer';
+import { BrokerError, PulsarError, PulsarErrorCode } from './pulsar-error';
+import { Reconnector } from './reconnector';
+import { ReceiverQueue } from './receiver-queue';
+import { retryUntil } from './retry';
+import {
+  type BaseCommand,
+  CommandType,
+  type MessageIdData,
+  ackSetFromWire,
+  fromKeyValues,
+  proto,
+  toKeyValues,
+} from './wire';
+
+/** How a subscription spreads messages over its consumers. */
+export type SubscriptionType = 'exclusive' | 'shared' | 'failover' | 'key-shared';
+export type InitialPosition = 'latest' | 'earliest';
+
+export interface DeadLetterPolicy {
+  /** A message delivered this many times more than once (redeliveryCount >= this) goes to the DLQ instead of being redelivered. */
+  maxRedeliverCount: number;
+  /** Default `${topic}-${subscription}-DLQ`. */
+  deadLetterTopic?: string;
+}
+
+export interface ConsumerOptions {
+  topic: string;
+  subscription: string;
+  /** Default exclusive. */
+  type?: SubscriptionType;
+  consumerName?: string;
+  /**
+   * Messages prefetched (flow permits granted ahead of `receive`). Default 1000. 0 grants one
+   * permit per waiting `receive` call: the consumer never holds a message nobody asked for.
+   * Permits are re-granted as the application receives messages, so a slow consumer holds at
+   * most this many (plus the rest of one batch).
+   */
+  receiverQueueSize?: number;
+  /** Redeliver messages not acked this long after they were received (0 = off, default). */
+  ackTimeoutMs?: number;
+  /** Delay before a nacked message is redelivered (default 60000). */
+  nackRedeliveryDelayMs?: number;
+  deadLetter?: DeadLetterPolicy;
+  /** Where a NEW subscription starts (default latest). */
+  initialPosition?: InitialPosition;
+  /** Failover/shared priority (lower is higher priority). */
+  priorityLevel?: number;
+  /** Metadata attached to the consumer on the broker. */
+  properties?: Record<string, string>;
+}
+
+export interface NackOptions {
+  /** Extra properties for the dead letter, if this nack sends the message to the DLQ. */
+  deadLetterProperties?: Record<string, string>;
+}
+
+/** Told after a message was published to the dead-letter topic and acked. */
+export interface DeadLetterEvent {
+  message: Message;
+  deadLetterTopic: string;
+  deadLetterMessageId: MessageId;
+}
+
+/** Receives from a subscription. Iterate it, or call `receive`. */
+export interface Consumer extends AsyncIterable<Message> {
+  readonly topic: string;
+  readonly subscription: string;
+  receive(timeoutMs?: number): Promise<Message>;
+  /** Acknowledges one message (a batch entry is acked on the broker once all its messages are). */
+  ack(message: Message): Promise<void>;
+  /** Acknowledges this message and all before it (exclusive and failover only). */
+  ackCumulative(message: Message): Promise<void>;
+  /** Redelivers the message after nackRedeliveryDelayMs (or dead-letters it after too many deliveries). */
+  nack(message: Message, options?: NackOptions): void;
+  /** Publishes the message to the dead-letter topic now, then acks it. Needs a deadLetter policy or topic. */
+  deadLetter(message: Message, properties?: Record<string, string>): Promise<MessageId>;
+  unsubscribe(): Promise<void>;
+  close(): Promise<void>;
+  on(event: 'activeChange', listener: (isActive: boolean, topic: string) => void): this;
+  on(event: 'deadLetter', listener: (event: DeadLetterEvent) => void): this;
+  on(event: 'endOfTopic', listener: (topic: string) => void): this;
+}
+
+/** What a consumer needs besides the client context. */
+export interface ConsumerDeps {
+  ctx: ClientContext;
+  createProducer(options: ProducerOptions): Promise<Producer>;
+  /** Shared queue (partitioned consumers); the consumer makes its own when omitted. */
+  queue?: ReceiverQueue<Message>;
+  /** Parent topic name (for the default DLQ topic of a partition). */
+  parentTopic?: string;
+  partition?: number;
+  /** Who emits events (the partitioned parent, or the consumer itself). */
+  events?: EventEmitter;
+}
+
+const SUB_TYPES: Record<SubscriptionType, number> = {
+  exclusive: proto.CommandSubscribe.SubType.Exclusive,
+  shared: proto.CommandSubscribe.SubType.Shared,
+  failover: proto.CommandSubscribe.SubType.Failover,
+  'key-shared': proto.CommandSubscribe.SubType.Key_Shared,
+};
+
+/** Errors after which re-subscribing is pointless. */
+const FATAL_SUBSCRIBE_ERRORS = new Set([
+  'TopicNotFound',
+  'SubscriptionNotFound',
+  'InvalidTopicName',
+  'NotAllowedError',
+  'IncompatibleSchema',
+  'TopicTerminatedError',
+]);
+
+const MAX_TRACKED = 10_000;
+
+/** The consumer that received each message (for acks through a partitioned parent). */
+const owners = new WeakMap<Message, SingleTopicConsumer>();
+export function ownerOf(message: Message): SingleTopicConsumer | undefined {
+  return owners.get(message);
+}
+
+type State = 'connecting' | 'ready' | 'closed' | 'failed';
+
+/**
+ * Consumer of one (non-partitioned or partition) topic: subscribes, grants flow permits as the
+ * application receives, unpacks batches, acks (batched messages once the whole batch is acked),
+ * redelivers on nack and ack timeout, dead-letters after too many deliveries, and re-subscribes
+ * after a lost connection.
+ */
+export class SingleTopicConsumer extends EventEmitter implements Consumer, ConsumerListener {
+  readonly topic: string;
+  readonly subscription: string;
+  readonly type: SubscriptionType;
+  private readonly consumerId: number;
+  private readonly ctx: ClientContext;
+  private readonly log: Logger;
+  private readonly queue: ReceiverQueue<Message>;
+  private readonly ownsQueue: boolean;
+  private readonly receiverQueueSize: number;
+  private readonly partition: number;
+  private readonly events: EventEmitter;
+  private readonly reconnector: Reconnector;
+  private readonly ackTimeout?: AckTimeoutTracker<Message>;
+  private readonly nacks: NegativeAckTracker<{ message: Message; options?: NackOptions }>;
+  private readonly batchAcks = new Map<string, { size: number; acked: Set<number> }>();
+  private readonly localRedeliveries = new Map<string, number>();
+  private pendingAcks: MessageIdData[] = [];
+  private ackFlushScheduled = false;
+  private availablePermits = 0;
+  /** receiverQueueSize 0: permits granted and not yet used by a message. */
+  private outstandingPermits = 0;
+  private consumerEpoch = 0;
+  private cnx?: Connection;
+  private state: State = 'connecting';
+  private deadLetterProducer?: Promise<Producer>;
+  private readonly deadLetterTopic?: string;
+  /** Last ACTIVE_CONSUMER_CHANGE (failover/exclusive). */
+  isActive?: boolean;
+
+  private constructor(
+    private readonly options: ConsumerOptions,
+    private readonly deps: ConsumerDeps,
+  ) {
+    super();
+    this.ctx = deps.ctx;
+    this.topic = options.topic;
+    this.subscription = options.subscription;
+    this.type = options.type ?? 'exclusive';
+    if (!(this.type in SUB_TYPES))
+      throw new PulsarError(
+        PulsarErrorCode.INVALID_ARGUMENT,
+        `unknown subscription type "${String(this.type)}"`,
+      );
+    if (!options.subscription)
+      throw new PulsarError(PulsarErrorCode.INVALID_ARGUMENT, 'subscription name is required');
+    this.consumerId = this.ctx.newConsumerId();
+    this.partition = deps.partition ?? -1;
+    this.receiverQueueSize = options.receiverQueueSize ?? 1000;
+    if (!Number.isInteger(this.receiverQueueSize) || this.receiverQueueSize < 0) {
+      throw new PulsarError(
+        PulsarErrorCode.INVALID_ARGUMENT,
+        `receiverQueueSize must be an integer >= 0, got ${this.receiverQueueSize}`,
+      );
+    }
+    this.events = deps.events ?? this;
+    this.log = this.ctx.log.child({
+      topic: this.topic,
+      subscription: this.subscription,
+      consumerId: this.consumerId,
+    });
+    this.ownsQueue = deps.queue === undefined;
+    this.queue = deps.queue ?? new ReceiverQueue<Message>((m) => this.messageDequeued(m));
+    const deadLetter = options.deadLetter;
+    if (deadLetter)
+      this.deadLetterTopic =
+        deadLetter.deadLetterTopic ?? `${deps.parentTopic ?? this.topic}-${this.subscription}-DLQ`;
+    if (options.ackTimeoutMs && options.ackTimeoutMs > 0)
+      this.ackTimeout = new AckTimeoutTracker(
+        options.ackTimeoutMs,
+        (expired) => void this.redeliver(expired.map((message) => ({ message }))),
+      );
+    this.nacks = new NegativeAckTracker(
+      options.nackRedeliveryDelayMs ?? 60_000,
+      (due) => void this.redeliver(due),
+    );
+    this.reconnector = new Reconnector({
+      attempt: () => this.connect(),
+      isClosed: () => this.state === 'closed' || this.state === 'failed',
+      onPermanentFailure: (err) => this.failPermanently(err),
+      retriable: (err) => !(err instanceof BrokerError) || !FATAL_SUBSCRIBE_ERRORS.has(err.code),
+      log: this.log,
+      initialBackoffMs: this.ctx.initialBackoffMs,
+      maxBackoffMs: this.ctx.maxBackoffMs,
+    });
+  }
+
+  /** Subscribes, retrying transient failures for up to operationTimeoutMs. */
+  static async create(options: ConsumerOptions, deps: ConsumerDeps): Promise<SingleTopicConsumer> {
+    const consumer = new SingleTopicConsumer(options, deps);
+    try {
+      await retryUntil(() => consumer.connect(), {
+        timeoutMs: deps.ctx.operationTimeoutMs,
+        initialBackoffMs: deps.ctx.initialBackoffMs,
+        maxBackoffMs: deps.ctx.maxBackoffMs,
+      });
+    } catch (err) {
+      consumer.state = 'failed';
+      consumer.stopTimers();
+      throw err;
+    }
+    return consumer;
+  }
+
+  get connected(): boolean {
+    return this.state === 'ready';
+  }
+
+  private async connect(): Promise<void> {
+    const broker = await this.ctx.lookup.lookup(this.topic);
+    const cnx = await this.ctx.pool.get(broker.logicalUrl, broker.physicalUrl);
+    cnx.registerConsumer(this.consumerId, this);
+    try {
+      await cnx.request((requestId) => ({
+        type: CommandType.SUBSCRIBE,
+        subscribe: {
+          topic: this.topic,
+          subscription: this.subscription,
+          subType: SUB_TYPES[this.type],
+          consumerId: this.consumerId,
+          requestId,
+          ...(this.options.consumerName === undefined ? {} : { consumerName: this.options.consumerName }),
+          ...(this.options.priorityLevel === undefined ? {} : { priorityLevel: this.options.priorityLevel }),
+          durable: true,
+          metadata: toKeyValues(this.options.properties),
+          initialPosition:
+            this.options.initialPosition === 'earliest'
+              ? proto.CommandSubscribe.InitialPosition.Earliest
+              : proto.CommandSubscribe.InitialPosition.Latest,
+          ...(this.type === 'key-shared'
+            ? { keySharedMeta: { keySharedMode: proto.KeySharedMode.AUTO_SPLIT } }
+            : {}),
+          consumerEpoch: this.consumerEpoch,
+        },
+      }));
+    } catch (err) {
+      cnx.unregisterConsumer(this.consumerId);
+      throw err;
+    }
+    if (this.state === 'closed' || this.state === 'failed') {
+      cnx.unregisterConsumer(this.consumerId);
+      return;
+    }
+    this.cnx = cnx;
+    this.state = 'ready';
+    this.flushAcks();
+    // Fresh permits: whatever was prefetched on the old connection was dropped.
+    this.availablePermits = 0;
+    this.outstandingPermits = 0;
+    if (this.receiverQueueSize > 0) this.flow(this.receiverQueueSize);
+    else this.grantOnDemand();
+  }
+
+  // ---- receiving -------------------------------------------------------------------------
+
+  async receive(timeoutMs?: number): Promise<Message> {
+    if (this.state === 'failed' || this.state === 'closed')
+      throw new PulsarError(PulsarErrorCode.ALREADY_CLOSED, `consumer on ${this.topic} is closed`);
+    const next = this.queue.receive(timeoutMs);
+    if (this.receiverQueueSize === 0) this.grantOnDemand();
+    return next;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
+    for (;;) {
+      try {
+        yield await this.receive();
+      } catch (err) {
+        if (err instanceof PulsarError && err.code === PulsarErrorCode.ALREADY_CLOSED) return;
+        throw err;
+      }
+    }
+  }
+
+  /** receiverQueueSize 0: one permit per waiting receive not covered by a queued message or an outstanding permit. */
+  private grantOnDemand(): void {
+    if (this.state !== 'ready') return;
+    const wanted = this.queue.waiting - this.queue.size - this.outstandingPermits;
+    if (wanted > 0) {
+      this.outstandingPermits += wanted;
+      this.flow(wanted);
+    }
+  }
+
+  private flow(permits: number): void {
+    if (permits <= 0 || !this.cnx) return;
+    this.cnx.send({ type: CommandType.FLOW, flow: { consumerId: this.consumerId, messagePermits: permits } });
+  }
+
+  /** Permits used by a message the application will never see (skipped, discarded, dropped). */
+  private returnPermits(count: number): void {
+    if (count <= 0) return;
+    if (this.receiverQueueSize === 0) {
+      this.grantOnDemand();
+      return;
+    }
+    this.availablePermits += count;
+    this.maybeFlow();
+  }
+
+  private maybeFlow(): void {
+    const threshold = Math.max(1, Math.floor(this.receiverQueueSize / 2));
+    if (this.availablePermits >= threshold && this.state === 'ready') {
+      this.flow(this.availablePermits);
+      this.availablePermits = 0;
+    }
+  }
+
+  /** The application took `message` from the queue. */
+  messageDequeued(message: Message): void {
+    this.ackTimeout?.add(message.messageId.toString(), message);
+    if (this.receiverQueueSize > 0) {
+      this.availablePermits++;
+      this.maybeFlow();
+    }
+  }
+
+  onMessage(command: NonNullable<BaseCommand['message']>, section: PayloadSection): void {
+    if (this.state !== 'ready') return;
+    const metadata = section.metadata;
+    const isBatch = Object.prototype.hasOwnProperty.call(metadata, 'numMessagesInBatch');
+    const count = isBatch ? Math.max(1, metadata.numMessagesInBatch ?? 1) : 1;
+    if (this.receiverQueueSize === 0) this.outstandingPermits = Math.max(0, this.outstandingPermits - count);
+    const entry = MessageId.fromData(command.messageId, this.partition);
+
+    if (typeof command.consumerEpoch === 'number' && command.consumerEpoch < this.consumerEpoch) {
+      // Sent before our last redeliver-all: the broker redelivers it anyway.
+      this.returnPermits(count);
+      return;
+    }
+    if (section.checksumValid === false) {
+      this.discard(entry, count, proto.CommandAck.ValidationError.ChecksumMismatch, 'checksum mismatch');
+      return;
+    }
+    let payload: Buffer;
+    try {
+      payload = decompress(
+        metadata.compression ?? 0,
+        section.payload,
+        metadata.uncompressedSize ?? section.payload.length,
+      );
+    } catch (err) {
+      if (err instanceof PulsarError && err.code === PulsarErrorCode.UNSUPPORTED_COMPRESSION) {
+        // Not corrupt, just unreadable here: never ack it (no silent loss); it stays in the backlog.
+        this.log.error(
+          { messageId: entry.toString(), err },
+          'cannot read a message: unsupported compression; leaving it unacknowledged',
+        );
+        this.returnPermits(count);
+        return;
+      }
+      this.discard(entry, count, proto.CommandAck.ValidationError.DecompressionError, (err as Error).message);
+      return;
+    }
+    const brokerRedeliveries = command.redeliveryCount ?? 0;
+    const base = {
+      topic: this.topic,
+      publishTime: metadata.publishTime,
+      producerName: metadata.producerName,
+    };
+    if (!isBatch) {
+      this.deliver({
+        ...base,
+        messageId: entry,
+        payload,
+        properties: fromKeyValues(metadata.properties),
+        sequenceId: metadata.sequenceId,
+        redeliveryCount: this.redeliveryCountOf(entry, brokerRedeliveries),
+        ...(metadata.partitionKey === undefined || metadata.partitionKey === null
+          ? {}
+          : { key: metadata.partitionKey }),
+        ...(metadata.eventTime ? { eventTime: metadata.eventTime } : {}),
+      });
+      return;
+    }
+    let items;
+    try {
+      items = decodeBatch(payload, count);
+    } catch (err) {
+      this.discard(
+        entry,
+        count,
+        proto.CommandAck.ValidationError.BatchDeSerializeError,
+        (err as Error).message,
+      );
+      return;
+    }
+    const entryKey = entry.entryKey();
+    let tracker = this.batchAcks.get(entryKey);
+    if (!tracker) {
+      tracker = { size: count, acked: new Set() };
+      this.batchAcks.set(entryKey, tracker);
+      if (this.batchAcks.size > MAX_TRACKED)
+        this.batchAcks.delete(this.batchAcks.keys().next().value as string);
+    }
+    const brokerAckSet = ackSetFromWire(command.ackSet);
+    let skipped = 0;
+    items.forEach((item, index) => {
+      const ackedByBroker = brokerAckSet.length > 0 && !bitIsSet(brokerAckSet, index);
+      if (item.metadata.compactedOut || ackedByBroker || tracker.acked.has(index)) {
+        tracker.acked.add(index);
+        skipped++;
+        return;
+      }
+      const id = new MessageId(entry.ledgerId, entry.entryId, this.partition, index, count);
+      const m = item.metadata;
+      this.deliver({
+        ...base,
+        messageId: id,
+        payload: item.payload,
+        properties: fromKeyValues(m.properties),
+        sequenceId: typeof m.sequenceId === 'number' ? m.sequenceId : metadata.sequenceId + index,
+        redeliveryCount: this.redeliveryCountOf(id, brokerRedeliveries),
+        ...(m.partitionKey === undefined || m.partitionKey === null ? {} : { key: m.partitionKey }),
+        ...(m.eventTime ? { eventTime: m.eventTime } : {}),
+      });
+    });
+    if (tracker.acked.size === tracker.size) {
+      // Everything in it was acked before: ack the entry (again) so the broker stops sending it.
+      this.batchAcks.delete(entryKey);
+      this.queueAck(entry.toEntryData());
+    }
+    this.returnPermits(skipped);
+  }
+
+  private deliver(message: Message): void {
+    owners.set(message, this);
+    this.queue.push(message);
+  }
+
+  private redeliveryCountOf(id: MessageId, fromBroker: number): number {
+    return Math.max(fromBroker, this.localRedeliveries.get(id.toString()) ?? 0);
+  }
+
+  private discard(entry: MessageId, count: number, validationError: number, why: string): void {
+    this.log.error({ messageId: entry.toString(), why }, 'discarding a corrupt message');
+    this.cnx?.send({
+      type: CommandType.ACK,
+      ack: {
+        consumerId: this.consumerId,
+        ackType: proto.CommandAck.AckType.Individual,
+        messageId: [entry.toEntryData()],
+        validationError,
+      },
+    });
+    this.returnPermits(count);
+  }
+
+  // ---- acknowledging ----------------------------------------------------------------------
+
+  private checkOwned(message: Message): void {
+    if (owners.get(message) !== this)
+      throw new PulsarError(
+        PulsarErrorCode.INVALID_ARGUMENT,
+        `message ${message.messageId.toString()} was not received by this consumer`,
+      );
+  }
+
+  async ack(message: Message): Promise<void> {
+    this.checkOwned(message);
+    const id = message.messageId;
+    this.forget(id);
+    if (id.batchIndex < 0) {
+      this.queueAck(id.toEntryData());
+      return;
+    }
+    const tracker = this.batchAcks.get(id.entryKey());
+    if (!tracker) return; // the whole batch was acked already
+    tracker.acked.add(id.batchIndex);
+    if (tracker.acked.size >= tracker.size) {
+      this.batchAcks.delete(id.entryKey());
+      this.queueAck(id.toEntryData());
+    }
+  }
+
+  async ackCumulative(message: Message): Promise<void> {
+    this.checkOwned(message);
+    if (this.type === 'shared' || this.type === 'key-shared') {
+      throw new PulsarError(
+        PulsarErrorCode.INVALID_ARGUMENT,
+        `cumulative ack is not allowed on a ${this.type} subscription`,
+      );
+    }
+    const id = message.messageId;
+    this.ackTimeout?.removeWhere((m) => m.messageId.compareTo(id) <= 0);
+    for (const [key] of this.localRedeliveries) {
+      if (MessageId.parse(key).compareTo(id) <= 0) this.localRedeliveries.delete(key);
+    }
+    let target: MessageIdData | undefined = id.toEntryData();
+    if (id.batchIndex >= 0) {
+      const tracker = this.batchAcks.get(id.entryKey());
+      if (tracker) for (let i = 0; i <= id.batchIndex; i++) tracker.acked.add(i);
+      const complete = !tracker || tracker.acked.size >= tracker.size;
+      if (complete) this.batchAcks.delete(id.entryKey());
+      // Not the whole batch yet: acknowledge everything before this entry.
+      else target = id.entryId > 0 ? { ledgerId: id.ledgerId, entryId: id.entryId - 1 } : undefined;
+    }
+    for (const [key] of this.batchAcks) {
+      const [ledger, entry] = key.split(':').map(Number);
+      if (ledger < id.ledgerId || (ledger === id.ledgerId && entry < id.entryId)) this.batchAcks.delete(key);
+    }
+    if (target)
+      this.cnx?.send({
+        type: CommandType.ACK,
+        ack: {
+          consumerId: this.consumerId,
+          ackType: proto.CommandAck.AckType.Cumulative,
+          messageId: [target],
+        },
+      });
+  }
+
+  nack(message: Message, options?: NackOptions): void {
+    this.checkOwned(message);
+    const key = message.messageId.toString();
+    this.ackTimeout?.remove(key);
+    this.nacks.add(key, options === undefined ? { message } : { message, options });
+  }
+
+  /** Stops tracking an acked message. */
+  private forget(id: MessageId): void {
+    const key = id.toString();
+    this.ackTimeout?.remove(key);
+    this.nacks.remove(key);
+    this.localRedeliveries.delete(key);
+  }
+
+  private queueAck(id: MessageIdData): void {
+    this.pendingAcks.push(id);
+    if (this.pendingAcks.length > MAX_TRACKED) this.pendingAcks.shift(); // disconnected for long: the broker redelivers anyway
+    if (!this.ackFlushScheduled) {
+      this.ackFlushScheduled = true;
+      setImmediate(() => {
+        this.ackFlushScheduled = false;
+        this.flushAcks();
+      });
+    }
+  }
+
+  /** Sends the acks collected since the last flush in one ACK command. */
+  private flushAcks(): void {
+    if (this.pendingAcks.length === 0 || this.state !== 'ready' || !this.cnx) return;
+    const ids = this.pendingAcks;
+    this.pendingAcks = [];
+    this.cnx.send({
+      type: CommandType.ACK,
+      ack: { consumerId: this.consumerId, ackType: proto.CommandAck.AckType.Individual, messageId: ids },
+    });
+  }
+
+  // ---- redelivery and dead letters --------------------------------------------------------
+
+  private async redeliver(items: { message: Message; options?: NackOptions }[]): Promise<void> {
+    if (this.state === 'closed' || this.state === 'failed') return;
+    const again: Message[] = [];
+    const toDeadLetter: { message: Message; options?: NackOptions }[] = [];
+    for (const item of items) {
+      const key = item.message.messageId.toString();
+      const max = this.options.deadLetter?.maxRedeliverCount;
+      if (max !== undefined && item.message.redeliveryCount >= max) toDeadLetter.push(item);
+      else {
+        again.push(item.message);
+        this.localRedeliveries.delete(key);
+        this.localRedeliveries.set(key, item.message.redeliveryCount + 1);
+        if (this.localRedeliveries.size > MAX_TRACKED)
+          this.localRedeliveries.delete(this.localRedeliveries.keys().next().value as string);
+      }
+    }
+    const failed = await Promise.all(
+      toDeadLetter.map(async ({ message, options }) => {
+        try {
+          await this.deadLetter(message, options?.deadLetterProperties);
+          return undefined;
+        } catch (err) {
+          this.log.error(
+            { err, messageId: message.messageId.toString() },
+            'could not publish to the dead-letter topic: redelivering instead',
+          );
+          return message;
+        }
+      }),
+    );
+    for (const m of failed) if (m) again.push(m);
+    if (again.length === 0 || this.state !== 'ready' || !this.cnx) return;
+    if (this.type === 'shared' || this.type === 'key-shared') {
+      const entries = new Map<string, MessageIdData>();
+      for (const m of again) entries.set(m.messageId.entryKey(), m.messageId.toEntryData());
+      this.cnx.send({
+        type: CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES,
+        redeliverUnacknowledgedMessages: { consumerId: this.consumerId, messageIds: [...entries.values()] },
+      });
+      return;
+    }
+    this.redeliverAll();
+  }
+
+  /**
+   * Exclusive/failover subscriptions cannot redeliver single messages: the broker rewinds to the
+   * first unacked message. Prefetched messages are dropped (they come again) and the epoch
+   * makes us ignore those already in flight.
+   */
+  private redeliverAll(): void {
+    if (!this.cnx) return;
+    this.consumerEpoch++;
+    const dropped = this.queue.removeWhere((m) => owners.get(m) === this).length;
+    this.ackTimeout?.clear();
+    this.cnx.send({
+      type: CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES,
+      redeliverUnacknowledgedMessages: { consumerId: this.consumerId, consumerEpoch: this.consumerEpoch },
+    });
+    this.returnPermits(dropped);
+  }
+
+  async deadLetter(message: Message, properties?: Record<string, string>): Promise<MessageId> {
+    this.checkOwned(message);
+    if (!this.deadLetterTopic)
+      throw new PulsarError(
+        PulsarErrorCode.INVALID_ARGUMENT,
+        'no dead-letter topic configured (deadLetter policy)',
+      );
+    const topic = this.deadLetterTopic;
+    if (!this.deadLetterProducer) {
+      this.deadLetterProducer = this.deps.createProducer({ topic, batching: false });
+      this.deadLetterProducer.catch(() => (this.deadLetterProducer = undefined));
+    }
+    const producer = await this.deadLetterProducer;
+    const id = await producer.send({
+      payload: message.payload,
+      ...(message.key === undefined ? {} : { key: message.key }),
+      ...(message.eventTime === undefined ? {} : { eventTime: message.eventTime }),
+      properties: {
+        ...message.properties,
+        REAL_TOPIC: this.deps.parentTopic ?? this.topic,
+        ORIGIN_MESSAGE_ID: message.messageId.toString(),
+        ...(properties ?? {}),
+      },
+    });
+    await this.ack(message);
+    this.log.info(
+      {
+        messageId: message.messageId.toString(),
+        deadLetterTopic: topic,
+        redeliveryCount: message.redeliveryCount,
+      },
+      'message dead-lettered',
+    );
+    this.events.emit('deadLetter', {
+      message,
+      deadLetterTopic: topic,
+      deadLetterMessageId: id,
+    } satisfies DeadLetterEvent);
+    return id;
+  }
+
+  // ---- broker events and connection loss ---------------------------------------------------
+
+  onActiveConsumerChange(isActive: boolean): void {
+    this.isActive = isActive;
+    this.events.emit('activeChange', isActive, this.topic);
+  }
+
+  onReachedEndOfTopic(): void {
+    this.events.emit('endOfTopic', this.topic);
+  }
+
+  onClosedByBroker(): void {
+    this.lostConnection(
+      new PulsarError(PulsarErrorCode.CONNECTION_CLOSED, `broker closed the consumer on ${this.topic}`),
+    );
+  }
+
+  onConnectionClosed(cause: PulsarError): void {
+    this.lostConnection(cause);
+  }
+
+  private lostConnection(cause: PulsarError): void {
+    this.cnx?.unregisterConsumer(this.consumerId);
+    this.cnx = undefined;
+    if (this.state !== 'ready') return;
+    this.state = 'connecting';
+    // The broker redelivers everything unacked: drop what was prefetched.
+    this.queue.removeWhere((m) => owners.get(m) === this);
+    this.ackTimeout?.clear();
+    this.reconnector.start(cause);
+  }
+
+  private failPermanently(err: unknown): void {
+    this.state = 'failed';
+    this.stopTimers();
+    this.log.error({ err }, 'consumer failed permanently');
+    if (this.ownsQueue)
+      this.queue.close(
+        new PulsarError(
+          PulsarErrorCode.ALREADY_CLOSED,
+          `consumer on ${this.topic} failed: ${(err as Error).message}`,
+          { cause: err },
+        ),
+      );
+  }
+
+  private stopTimers(): void {
+    this.reconnector.stop();
+    this.ackTimeout?.clear();
+    this.nacks.clear();
+  }
+
+  async unsubscribe(): Promise<void> {
+    if (this.state === 'closed')
+      throw new PulsarError(PulsarErrorCode.ALREADY_CLOSED, `consumer on ${this.topic} is closed`);
+    const cnx = this.cnx;
+    if (!cnx)
+      throw new PulsarError(PulsarErrorCode.CONNECTION_CLOSED, `consumer on ${this.topic} is not connected`);
+    await cnx.request((requestId) => ({
+      type: CommandType.UNSUBSCRIBE,
+      unsubscribe: { consumerId: this.consumerId, requestId },
+    }));
+    await this.shutdown(false);
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    await this.shutdown(true);
+  }
+
+  private async shutdown(sendClose: boolean): Promise<void> {
+    this.flushAcks();
+    const cnx = this.cnx;
+    this.state = 'closed';
+    this.cnx = undefined;
+    this.stopTimers();
+    if (this.ownsQueue) this.queue.close();
+    else this.queue.removeWhere((m) => owners.get(m) === this);
+    if (cnx && !cnx.closed && sendClose) {
+      try {
+        await cnx.request((requestId) => ({
+          type: CommandType.CLOSE_CONSUMER,
+          closeConsumer: { consumerId: this.consumerId, requestId },
+        }));
+      } catch (err) {
+        this.log.debug({ err }, 'CLOSE_CONSUMER failed (connection gone)');
+      }
+    }
+    cnx?.unregisterConsumer(this.consumerId);
+    const dlq = this.deadLetterProducer;
+    this.deadLetterProducer = undefined;
+    if (dlq) await dlq.then((p) => p.close()).catch(() => undefined);
+  }
+}
+
+/** Bit `index` of a little-endian bit set stored in int64 words. */
+function bitIsSet(words: readonly { low: number; high: number }[], index: number): boolean {
+  const word = words[Math.floor(index / 64)];
+  if (!word) return false;
+  const bit = index % 64;
+  return bit < 32 ? ((word.low >>> bit) & 1) === 1 : ((word.high >>> (bit - 32)) & 1) === 1;
+}

@@ -1,0 +1,45 @@
+/**
+ * @surrogate/pulsar: a pure-TypeScript client of the Apache Pulsar binary protocol.
+ *
+ * ```ts
+ * const client = await PulsarClient.connect({ serviceUrl: 'pulsar://127.0.0.1:6650', token });
+ * const producer = await client.createProducer({ topic: 'jobs', batching: { maxPublishDelayMs: 5 }, compression: 'lz4' });
+ * const id = await producer.send({ payload, key: 'experiment-1', properties: { kind: 'job' } });
+ * const consumer = await client.subscribe({ topic: 'jobs', subscription: 'workers', type: 'shared',
+ *   receiverQueueSize: 0, ackTimeoutMs: 60_000, nackRedeliveryDelayMs: 1000, deadLetter: { maxRedeliverCount: 5 } });
+ * for await (const message of consumer) { try { handle(message); await consumer.ack(message); } catch { consumer.nack(message); } }
+ * await client.close();
+ * ```
+ *
+ * - Message ids: `MessageId.toString()` is the same in the send receipt and on delivery
+ *   ("ledger:entry:partition[:batchIndex]").
+ * - Flow control: `receiverQueueSize` permits are granted ahead of `receive` and re-granted as the
+ *   application receives; 0 grants one permit per waiting `receive` (for N concurrent handlers,
+ *   run N receive loops).
+ * - Errors: `PulsarError` (codes in `PulsarErrorCode`) and `BrokerError` (code = the broker's
+ *   ServerError name, e.g. "AuthenticationError"), both `SurrogateError`s.
+ * - Reconnects (bounded jittered backoff) re-create producers (resending pending messages with
+ *   their sequence ids) and consumers (re-subscribe, fresh permits); authentication failures are
+ *   not retried.
+ */
+export { PulsarClient, type ClientOptions } from './client';
+export type { TlsOptions, TokenSource } from './connection';
+export type { Producer, ProducerMessage, ProducerOptions, BatchingOptions } from './producer';
+export type { PartitionedProducerOptions } from './partitioned-producer';
+export type {
+  Consumer,
+  ConsumerOptions,
+  SubscriptionType,
+  InitialPosition,
+  DeadLetterPolicy,
+  NackOptions,
+  DeadLetterEvent,
+} from './consumer';
+export type { Message } from './message';
+export { MessageId } from './message-id';
+export type { CompressionName } from './compression';
+export type { HashingScheme } from './key-hash';
+export { PulsarError, PulsarErrorCode, BrokerError, isAuthError, isRetriable } from './pulsar-error';
+export { fullTopicName, partitionTopicName } from './topic-name';
+export { crc32c } from './crc32c';
+export { lz4Compress, lz4Decompress } from './lz4-block';
