@@ -10,6 +10,8 @@ export const BusErrorCode = {
   SUBSCRIPTION_TYPE_MISMATCH: 'SUBSCRIPTION_TYPE_MISMATCH',
   /** A malformed topic, message or subscribe option. */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** The broker (or the connection to it) failed the operation; `cause` holds the adapter's error. */
+  BROKER_ERROR: 'BROKER_ERROR',
 } as const;
 
 export type BusErrorCode = (typeof BusErrorCode)[keyof typeof BusErrorCode];

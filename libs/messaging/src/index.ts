@@ -24,6 +24,9 @@ export {
 export { checkOutgoingMessage, checkTopic } from './message-validation';
 export { topicName, Topics, LOGICAL_TOPICS, type LogicalTopic, type TopicsScope } from './topics';
 export { MemoryBus, createMemoryBus, type MemoryBusOptions } from './memory-bus';
+export { PulsarBus, createPulsarBus, DEFAULT_DEAD_LETTER_SUBSCRIPTION, type PulsarBusOptions } from './pulsar-bus';
+export { KEYLESS_KEY_PREFIX } from './keyless-key';
+export { openBus, type OpenBusOptions } from './open-bus';
 export type { MemorySubscriptionStats } from './memory-subscription';
 export { describeBusConformance, type ConformanceHarness, type ConformanceOptions } from './conformance/bus-conformance';
 export { waitFor, sleep } from './conformance/wait-for';
