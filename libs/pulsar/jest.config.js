@@ -1,5 +1,5 @@
-// The shared preset, plus a global teardown that stops the real broker if the tests started it.
+// The shared preset, plus a global teardown that stops the real broker if these tests started it.
 module.exports = {
   ...require('../../jest.preset.js')(__dirname),
-  globalTeardown: '<rootDir>/dist/test-support/global-teardown.js',
+  globalTeardown: require.resolve('@surrogate/testing/dist/global-teardown.js'),
 };

@@ -4,7 +4,7 @@ import { waitFor } from './conformance/wait-for';
 import { MemoryBus } from './memory-bus';
 import { openBus } from './open-bus';
 import { PulsarBus } from './pulsar-bus';
-import { BROKER_START_TIMEOUT_MS, brokerUrl, uniqueTopic } from './test-support/broker';
+import { BROKER_START_TIMEOUT_MS, brokerUrl, uniqueTopic } from '@surrogate/testing';
 
 const logger = createLogger({ name: 'open-bus-test', level: 'silent' });
 

@@ -8,7 +8,7 @@ import { DeadLetterProperty, defaultDeadLetterTopic } from './dead-letter';
 import { KEYLESS_KEY_PREFIX } from './keyless-key';
 import { createPulsarBus, DEFAULT_DEAD_LETTER_SUBSCRIPTION, type PulsarBus } from './pulsar-bus';
 import { RejectMessageError } from './reject-message-error';
-import { BROKER_START_TIMEOUT_MS, brokerUrl, uniqueTopic } from './test-support/broker';
+import { BROKER_START_TIMEOUT_MS, brokerUrl, uniqueTopic } from '@surrogate/testing';
 
 const logger = createLogger({ name: 'pulsar-bus-test', level: process.env.LOG_LEVEL ?? 'silent' });
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { PULSAR_SCRIPT, STARTED_MARKER } from './broker';
+import { PULSAR_SCRIPT, STARTED_MARKER } from './real-broker';
 
 /** Stops the broker if the tests started it (set PULSAR_KEEP_BROKER=1 to keep it for the next run). */
 export default function globalTeardown(): void {
