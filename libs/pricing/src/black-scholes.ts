@@ -1,3 +1,4 @@
+import { DIVIDEND, MATURITY, OPTION_TYPE, RATE, SPOT, STRIKE, VOLATILITY } from './common-parameters';
 import { normCdf, normPdf } from './normal-distribution';
 import type { ParamValues } from './parameter-spec';
 import type { Pricer } from './pricer';
@@ -116,8 +117,6 @@ export function blackScholesInto(
   if (atStrike && volatility > 0) out[4] = -Infinity;
 }
 
-const NUMBER = { kind: 'number' as const, minInclusive: true, maxInclusive: true };
-
 /**
  * The `black-scholes` pricer: European call/put on an asset with a continuous dividend yield.
  * Valid ranges: spot and strike in (0, 1e9]; rate and dividend in [−1, 1] (continuously
@@ -129,66 +128,7 @@ export const blackScholesPricer: Pricer = Object.freeze({
   version: '1.0.0',
   description:
     'European call/put under Black–Scholes–Merton with a continuous dividend yield; price and greeks.',
-  parameters: Object.freeze([
-    Object.freeze({
-      ...NUMBER,
-      name: 'spot',
-      unit: 'currency',
-      description: 'Spot price of the underlying',
-      min: 0,
-      max: 1e9,
-      minInclusive: false,
-    }),
-    Object.freeze({
-      ...NUMBER,
-      name: 'strike',
-      unit: 'currency',
-      description: 'Strike price',
-      min: 0,
-      max: 1e9,
-      minInclusive: false,
-    }),
-    Object.freeze({
-      ...NUMBER,
-      name: 'rate',
-      unit: '1/year',
-      description: 'Risk-free rate, continuously compounded',
-      min: -1,
-      max: 1,
-    }),
-    Object.freeze({
-      ...NUMBER,
-      name: 'dividend',
-      unit: '1/year',
-      description: 'Continuous dividend yield (the foreign rate for an FX option)',
-      min: -1,
-      max: 1,
-      default: 0,
-    }),
-    Object.freeze({
-      ...NUMBER,
-      name: 'volatility',
-      unit: '1/sqrt(year)',
-      description: 'Lognormal volatility',
-      min: 0,
-      max: 5,
-    }),
-    Object.freeze({
-      ...NUMBER,
-      name: 'maturity',
-      unit: 'years',
-      description: 'Time to expiry',
-      min: 0,
-      max: 100,
-    }),
-    Object.freeze({
-      kind: 'choice' as const,
-      name: 'type',
-      description: 'Option type',
-      values: Object.freeze(['call', 'put']),
-      default: 'call',
-    }),
-  ]),
+  parameters: Object.freeze([SPOT, STRIKE, RATE, DIVIDEND, VOLATILITY, MATURITY, OPTION_TYPE]),
   outputs: Object.freeze(['price', 'delta', 'gamma', 'vega', 'theta', 'rho']),
   evaluate(params: ParamValues, out: Float64Array): void {
     blackScholesInto(

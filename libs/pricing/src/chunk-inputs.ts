@@ -1,8 +1,23 @@
+import { LatinHypercube } from './latin-hypercube';
 import { PricingError } from './pricing-error';
 import { SobolSequence } from './sobol-sequence';
 import { UniformSampler } from './uniform-sampler';
 
-export type SamplerKind = 'sobol' | 'uniform';
+/**
+ * - `sobol`: Owen-scrambled Sobol (training data);
+ * - `sobol-unscrambled`: the plain Sobol sequence (the seed is checked but does not matter);
+ * - `lhs`: a Latin hypercube design over `total` points (needs `total`);
+ * - `uniform`: Philox pseudo-random uniforms (held-out points).
+ */
+export type SamplerKind = 'sobol' | 'sobol-unscrambled' | 'lhs' | 'uniform';
+
+/** The sampler kinds `chunkInputs` accepts. */
+export const SAMPLER_KINDS: readonly SamplerKind[] = Object.freeze([
+  'sobol',
+  'sobol-unscrambled',
+  'lhs',
+  'uniform',
+]);
 
 /** One sampled input: its name and the interval [min, max] it is mapped onto. */
 export interface BoxDimension {
@@ -12,7 +27,7 @@ export interface BoxDimension {
 }
 
 export interface ChunkInputsOptions {
-  /** `sobol`: Owen-scrambled Sobol (training data); `uniform`: Philox uniforms (held-out points). */
+  /** The point set; see {@link SamplerKind}. */
   sampler: SamplerKind;
   seed: number;
   box: readonly BoxDimension[];
@@ -20,6 +35,12 @@ export interface ChunkInputsOptions {
   start: number;
   /** Number of points. */
   count: number;
+  /**
+   * `lhs` only (required there): the size of the whole design, i.e. the experiment's sample count.
+   * A Latin hypercube is stratified over all `total` points, so every chunk of one experiment must
+   * pass the same `total`; chunk [start, start + count) must lie within it.
+   */
+  total?: number;
 }
 
 function checkBox(box: readonly BoxDimension[]): void {
@@ -53,18 +74,24 @@ function checkBox(box: readonly BoxDimension[]): void {
  * any machine, and any split of a range into chunks gives the same points.
  */
 export function chunkInputs(opts: ChunkInputsOptions): Float32Array[] {
-  const { sampler, seed, box, start, count } = opts;
+  const { sampler, seed, box, start, count, total } = opts;
   checkBox(box);
   if (!Number.isInteger(count) || count < 0) {
     throw new PricingError('INVALID_ARGUMENT', `count must be a non-negative integer, got ${String(count)}`);
   }
-  let source: SobolSequence | UniformSampler;
+  let source: SobolSequence | UniformSampler | LatinHypercube;
   if (sampler === 'sobol') source = new SobolSequence(box.length, { seed, scramble: true });
+  else if (sampler === 'sobol-unscrambled') source = new SobolSequence(box.length, { seed, scramble: false });
   else if (sampler === 'uniform') source = new UniformSampler(box.length, { seed });
-  else {
+  else if (sampler === 'lhs') {
+    if (total === undefined) {
+      throw new PricingError('INVALID_ARGUMENT', 'the lhs sampler needs total, the size of the whole design');
+    }
+    source = new LatinHypercube(box.length, { seed, total });
+  } else {
     throw new PricingError(
       'INVALID_ARGUMENT',
-      `sampler must be "sobol" or "uniform", got ${JSON.stringify(sampler)}`,
+      `sampler must be one of ${SAMPLER_KINDS.map((k) => JSON.stringify(k)).join(', ')}, got ${JSON.stringify(sampler)}`,
     );
   }
   const unit = box.map(() => new Float64Array(count));

@@ -2,9 +2,22 @@ export { PricingError, type PricingErrorCode } from './pricing-error';
 export type { NumberParameter, ChoiceParameter, ParameterSpec, ParamValues } from './parameter-spec';
 export type { Pricer } from './pricer';
 export { registerPricer, getPricer, pricerNames, loadPricerModules } from './pricer-registry';
-export { validateParams, checkRange } from './validate-params';
+export { validateParams, checkRange, checkInteger, invalidParameter } from './validate-params';
 export { priceOne } from './price-one';
-export { normCdf, normPdf } from './normal-distribution';
+export { normCdf, normPdf, expTimesNormCdf } from './normal-distribution';
+export { normQuantile } from './normal-quantile';
+export { AdaptiveGaussKronrod, type Integrand, type QuadratureResult } from './gauss-kronrod';
+export { BrownianBridge } from './brownian-bridge';
+export {
+  SPOT,
+  STRIKE,
+  RATE,
+  DIVIDEND,
+  VOLATILITY,
+  MATURITY,
+  OPTION_TYPE,
+  numberParameter,
+} from './common-parameters';
 export {
   blackScholes,
   blackScholesPricer,
@@ -12,8 +25,60 @@ export {
   type BlackScholesResult,
   type OptionType,
 } from './black-scholes';
+export {
+  heston,
+  hestonInto,
+  hestonPricer,
+  hestonIntegratedVariance,
+  type HestonInputs,
+  type HestonResult,
+} from './heston';
+export {
+  american,
+  americanInto,
+  americanPricer,
+  AMERICAN_DEFAULT_STEPS,
+  AMERICAN_MAX_STEPS,
+  type AmericanInputs,
+  type AmericanResult,
+} from './american';
+export {
+  barrier,
+  barrierPrice,
+  barrierPricer,
+  BARRIER_TYPES,
+  type BarrierType,
+  type BarrierInputs,
+} from './barrier';
+export {
+  asianGeometric,
+  asianGeometricInto,
+  asianGeometricPricer,
+  geometricMoments,
+  GEOMETRIC_MAX_FIXINGS,
+  type AsianGeometricInputs,
+  type AsianGeometricResult,
+} from './asian-geometric';
+export {
+  asianArithmetic,
+  asianArithmeticInto,
+  asianArithmeticPricer,
+  ASIAN_REPLICATIONS,
+  ASIAN_DEFAULT_PATHS,
+  ASIAN_MAX_PATHS,
+  ASIAN_MAX_SEED,
+  type AsianArithmeticInputs,
+  type AsianArithmeticResult,
+} from './asian-arithmetic';
 export { SobolSequence, SOBOL_MAX_DIMENSIONS, SOBOL_MAX_INDEX, type SobolOptions } from './sobol-sequence';
 export { UniformSampler, uniformPoint, UNIFORM_MAX_INDEX } from './uniform-sampler';
-export { chunkInputs, type ChunkInputsOptions, type BoxDimension, type SamplerKind } from './chunk-inputs';
+export { LatinHypercube, permuteIndex, LHS_MAX_TOTAL } from './latin-hypercube';
+export {
+  chunkInputs,
+  SAMPLER_KINDS,
+  type ChunkInputsOptions,
+  type BoxDimension,
+  type SamplerKind,
+} from './chunk-inputs';
 export { priceColumns } from './price-columns';
 export { findNonFinite, type NonFiniteValue } from './find-non-finite';

@@ -83,23 +83,11 @@ export function normPdf(x: number): number {
   return y > 40 ? 0 : INV_SQRT_2PI * expHalfSquare(y);
 }
 
-/** Standard normal distribution function Φ(x) = P[Z <= x]; Φ(−∞) = 0, Φ(∞) = 1, NaN → NaN. */
-export function normCdf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const y = abs(x);
-  if (y <= 0.67448975) {
-    const z = x * x;
-    let num = A4 * z;
-    let den = z;
-    num = (num + A0) * z;
-    den = (den + B0) * z;
-    num = (num + A1) * z;
-    den = (den + B1) * z;
-    num = (num + A2) * z;
-    den = (den + B2) * z;
-    return 0.5 + (x * (num + A3)) / (den + B3);
-  }
-  let tail: number; // Φ(−y)
+/**
+ * Φ(−y)·exp(y²/2) for y > 0.67448975 (Cody's rational approximations of the tail without the
+ * Gaussian factor); finite for every such y, including where Φ(−y) itself underflows.
+ */
+function tailRatio(y: number): number {
   if (y <= SQRT_32) {
     let num = C8 * y;
     let den = y;
@@ -117,23 +105,51 @@ export function normCdf(x: number): number {
     den = (den + D5) * y;
     num = (num + C6) * y;
     den = (den + D6) * y;
-    tail = expHalfSquare(y) * ((num + C7) / (den + D7));
-  } else if (y < TAIL_UNDERFLOW) {
-    const z = 1 / (y * y);
-    let num = P5 * z;
-    let den = z;
-    num = (num + P0) * z;
-    den = (den + Q0) * z;
-    num = (num + P1) * z;
-    den = (den + Q1) * z;
-    num = (num + P2) * z;
-    den = (den + Q2) * z;
-    num = (num + P3) * z;
-    den = (den + Q3) * z;
-    const r = (z * (num + P4)) / (den + Q4);
-    tail = expHalfSquare(y) * ((INV_SQRT_2PI - r) / y);
-  } else {
-    tail = 0;
+    return (num + C7) / (den + D7);
   }
+  const z = 1 / (y * y);
+  let num = P5 * z;
+  let den = z;
+  num = (num + P0) * z;
+  den = (den + Q0) * z;
+  num = (num + P1) * z;
+  den = (den + Q1) * z;
+  num = (num + P2) * z;
+  den = (den + Q2) * z;
+  num = (num + P3) * z;
+  den = (den + Q3) * z;
+  const r = (z * (num + P4)) / (den + Q4);
+  return (INV_SQRT_2PI - r) / y;
+}
+
+/** Standard normal distribution function Φ(x) = P[Z <= x]; Φ(−∞) = 0, Φ(∞) = 1, NaN → NaN. */
+export function normCdf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const y = abs(x);
+  if (y <= 0.67448975) {
+    const z = x * x;
+    let num = A4 * z;
+    let den = z;
+    num = (num + A0) * z;
+    den = (den + B0) * z;
+    num = (num + A1) * z;
+    den = (den + B1) * z;
+    num = (num + A2) * z;
+    den = (den + B2) * z;
+    return 0.5 + (x * (num + A3)) / (den + B3);
+  }
+  let tail: number; // Φ(−y)
+  if (y < TAIL_UNDERFLOW) tail = expHalfSquare(y) * tailRatio(y);
+  else tail = 0;
   return x > 0 ? 1 - tail : tail;
+}
+
+/**
+ * e^p·Φ(x) without spurious overflow or underflow: where e^p alone would overflow but Φ(x) is
+ * tiny, the product is formed as exp(p − x²/2)·(Φ(x)·e^{x²/2}). Used by closed forms with factors
+ * such as (H/S)^{2μ}·N(y), whose parts can be huge and tiny while their product is moderate.
+ */
+export function expTimesNormCdf(p: number, x: number): number {
+  if (p <= 600 || x >= -0.67448975 || Number.isNaN(x)) return exp(p) * normCdf(x);
+  return exp(p - 0.5 * x * x) * tailRatio(-x);
 }

@@ -92,7 +92,8 @@ function withRow<T>(row: number, f: () => T, inputNames: readonly string[]): T {
 /**
  * Evaluates `pricer` at every row: the parameters are `fixed` overridden by the row's input values
  * (inputs[k][row] for inputNames[k], used exactly as stored, i.e. as float32 values). Every row is
- * validated. Returns one Float64Array per requested output (UNKNOWN_OUTPUT if the pricer has no
+ * validated, including the pricer's cross-parameter rules (`Pricer.validate`). Returns one
+ * Float64Array per requested output (UNKNOWN_OUTPUT if the pricer has no
  * such output). Non-finite results are returned as they are; see `findNonFinite`.
  */
 export function priceColumns(
@@ -118,11 +119,19 @@ export function priceColumns(
   const out = new Float64Array(pricer.outputs.length);
   const nInputs = inputNames.length;
   const nOutputs = indices.length;
+  const validate = pricer.validate;
   for (let row = 0; row < rows; row++) {
     for (let k = 0; k < nInputs; k++) {
       const value = inputs[k][row];
       try {
         params[inputNames[k]] = checkValue(pricer, specs[k], value);
+      } catch (err) {
+        throw rowError(err, row);
+      }
+    }
+    if (validate !== undefined) {
+      try {
+        validate.call(pricer, params);
       } catch (err) {
         throw rowError(err, row);
       }

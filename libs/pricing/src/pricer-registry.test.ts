@@ -67,12 +67,26 @@ describe('pricer registry', () => {
     expect(getPricer('black-scholes')).toBe(blackScholesPricer);
   });
 
+  it('has the built-in pricers', () => {
+    expect(pricerNames()).toEqual(
+      expect.arrayContaining([
+        'american',
+        'asian-arithmetic',
+        'asian-geometric',
+        'barrier',
+        'black-scholes',
+        'heston',
+      ]),
+    );
+  });
+
   it('UNKNOWN_PRICER lists the known names', () => {
-    const e = caught(() => getPricer('heston'));
+    const e = caught(() => getPricer('sabr'));
     expect(e.code).toBe('UNKNOWN_PRICER');
-    expect(e.message).toContain('"heston"');
+    expect(e.message).toContain('"sabr"');
     expect(e.message).toContain('black-scholes');
-    expect(e.details).toMatchObject({ pricer: 'heston' });
+    expect(e.message).toContain('heston');
+    expect(e.details).toMatchObject({ pricer: 'sabr' });
   });
 
   it('registers a pricer once; the same object again is harmless, a different one is DUPLICATE_PRICER', () => {
@@ -204,7 +218,12 @@ describe('loadPricerModules', () => {
     );
     expect(fromWorker.result).toEqual(mainResult);
     expect(fromWorker.names).toEqual([
+      'american',
+      'asian-arithmetic',
+      'asian-geometric',
+      'barrier',
       'black-scholes',
+      'heston',
       'plugin-exporting-a',
       'plugin-exporting-b',
       'plugin-registering',

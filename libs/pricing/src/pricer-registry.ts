@@ -1,6 +1,11 @@
 import { isAbsolute } from 'node:path';
 import { errorMessage } from '@surrogate/core';
+import { americanPricer } from './american';
+import { asianArithmeticPricer } from './asian-arithmetic';
+import { asianGeometricPricer } from './asian-geometric';
+import { barrierPricer } from './barrier';
 import { blackScholesPricer } from './black-scholes';
+import { hestonPricer } from './heston';
 import type { Pricer } from './pricer';
 import { PricingError } from './pricing-error';
 import { checkValue, formatValue } from './validate-params';
@@ -31,6 +36,8 @@ function checkPricerShape(p: Pricer): void {
   if (!isNonEmptyString(p.version)) throw invalidPricer(name, 'version must be a non-empty string');
   if (typeof p.description !== 'string') throw invalidPricer(name, 'description must be a string');
   if (typeof p.evaluate !== 'function') throw invalidPricer(name, 'evaluate must be a function');
+  if (p.validate !== undefined && typeof p.validate !== 'function')
+    throw invalidPricer(name, 'validate must be a function when present');
   if (!Array.isArray(p.outputs) || p.outputs.length === 0)
     throw invalidPricer(name, 'outputs must be a non-empty array');
   const outputs = new Set<string>();
@@ -185,4 +192,13 @@ function loadModule(path: string): string[] {
   return names;
 }
 
-registerPricer(blackScholesPricer);
+for (const builtIn of [
+  blackScholesPricer,
+  hestonPricer,
+  americanPricer,
+  barrierPricer,
+  asianGeometricPricer,
+  asianArithmeticPricer,
+]) {
+  registerPricer(builtIn);
+}

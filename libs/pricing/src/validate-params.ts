@@ -34,9 +34,7 @@ function invalid(
   rule: string,
   message: string,
 ): PricingError {
-  return new PricingError('INVALID_PARAMETER', `${pricer.name}: ${message}`, {
-    details: { pricer: pricer.name, parameter, value, rule },
-  });
+  return invalidParameter(pricer, parameter, value, rule, message);
 }
 
 function checkNumber(pricer: Pricer, spec: NumberParameter, value: unknown): number {
@@ -101,9 +99,9 @@ function findSpec(pricer: Pricer, name: string, value: unknown): ParameterSpec {
 }
 
 /**
- * Validates a full parameter set for `pricer`: rejects unknown names, applies defaults, and
- * checks every value's type and range. Returns a new object holding every parameter, in the
- * pricer's parameter order.
+ * Validates a full parameter set for `pricer`: rejects unknown names, applies defaults, checks
+ * every value's type and range, then the pricer's own cross-parameter rules (`validate`). Returns
+ * a new object holding every parameter, in the pricer's parameter order.
  */
 export function validateParams(
   pricer: Pricer,
@@ -133,7 +131,31 @@ export function validateParams(
     }
     out[spec.name] = checkValue(pricer, spec, value);
   }
+  pricer.validate?.(out);
   return out;
+}
+
+/**
+ * An INVALID_PARAMETER error for a rule a pricer checks itself (see `Pricer.validate`):
+ * the message is prefixed with the pricer's name, details are `{ pricer, parameter, value, rule }`.
+ */
+export function invalidParameter(
+  pricer: { name: string },
+  parameter: string,
+  value: unknown,
+  rule: string,
+  message: string,
+): PricingError {
+  return new PricingError('INVALID_PARAMETER', `${pricer.name}: ${message}`, {
+    details: { pricer: pricer.name, parameter, value, rule },
+  });
+}
+
+/** Checks that a number parameter holds an integer (INVALID_PARAMETER otherwise). */
+export function checkInteger(pricer: { name: string }, parameter: string, value: number): void {
+  if (!Number.isInteger(value)) {
+    throw invalidParameter(pricer, parameter, value, 'integer', `${parameter} = ${value} is not an integer`);
+  }
 }
 
 /**
