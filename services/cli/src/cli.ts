@@ -5,6 +5,8 @@ import { badInput, CliError, ExitCode } from './cli-error';
 import { predictCommand } from './commands/predict';
 import { priceCommand } from './commands/price';
 import { runCommand } from './commands/run';
+import { serviceCommand, type ServiceCommandOptions } from './commands/service';
+import { submitCommand } from './commands/submit';
 import { validateCommand } from './commands/validate';
 
 export const USAGE = `surrogate — turn slow pricers into fast neural-network surrogates
@@ -15,11 +17,21 @@ Usage:
   surrogate price <pricer> --params '<json>'                 price one point; print every output as JSON
   surrogate predict <model.onnx> --params '<json>'           evaluate a trained model (an object, or an array of them)
 
+Distributed (each service its own process, talking through Apache Pulsar):
+  surrogate producer --pulsar URL [--job-timeout-ms MS]
+  surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE]
+  surrogate trainer --pulsar URL --artifacts DIR [--data DIR] [--threads N]
+  surrogate submit <spec> --pulsar URL [--wait]              publish a spec; with --wait follow it to the end
+
 Options:
   --out DIR              where run writes model.onnx, report.json, spec.json (default out/<spec name>)
   --threads N            pricing threads for run (default: one per core)
   --pricer-module FILE   load a JS module that registers extra pricers (repeatable)
   --quiet                no progress output
+  --pulsar URL           the broker (pulsar:// or pulsar+ssl://); default $PULSAR_URL; token from $PULSAR_TOKEN
+  --tenant T, --namespace N   topic scope (default public/default); --site S uses the jobs-<S> topic
+  --artifacts DIR        trainer: where each experiment's model.onnx, report.json, spec.json go (DIR/<experiment id>)
+  --wait                 submit: follow the experiment's events until it ends
   -h, --help             this text
 
 Exit codes: 0 ok, 1 the run failed or did not pass validation, 2 bad input.`;
@@ -45,6 +57,14 @@ export async function cli(argv: string[]): Promise<CliResult> {
           params: { type: 'string' },
           quiet: { type: 'boolean' },
           'pricer-module': { type: 'string', multiple: true },
+          pulsar: { type: 'string' },
+          tenant: { type: 'string' },
+          namespace: { type: 'string' },
+          site: { type: 'string' },
+          artifacts: { type: 'string' },
+          data: { type: 'string' },
+          'job-timeout-ms': { type: 'string' },
+          wait: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -73,6 +93,24 @@ export async function cli(argv: string[]): Promise<CliResult> {
         return { exitCode: ExitCode.ok, stdout: priceCommand(arg, values.params), stderr: '' };
       case 'predict':
         return { exitCode: ExitCode.ok, stdout: await predictCommand(arg, values.params), stderr: '' };
+      case 'producer':
+      case 'datagen-worker':
+      case 'trainer': {
+        if (arg !== undefined) throw badInput('BAD_ARGUMENT', `unexpected argument: ${arg}\n\n${USAGE}`);
+        return {
+          exitCode: ExitCode.ok,
+          stdout: await serviceCommand(command, serviceOptions(values)),
+          stderr: '',
+        };
+      }
+      case 'submit': {
+        const r = await submitCommand(arg, {
+          ...serviceOptions(values),
+          wait: values.wait,
+          quiet: values.quiet,
+        });
+        return { exitCode: r.exitCode, stdout: r.output, stderr: '' };
+      }
       default:
         throw badInput('UNKNOWN_COMMAND', `unknown command "${command}"\n\n${USAGE}`);
     }
@@ -83,6 +121,23 @@ export async function cli(argv: string[]): Promise<CliResult> {
       stderr: `error: ${err instanceof Error ? err.message : String(err)}`,
     };
   }
+}
+
+function serviceOptions(
+  values: Record<string, string | boolean | string[] | undefined>,
+): ServiceCommandOptions {
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  return {
+    pulsar: str('pulsar'),
+    tenant: str('tenant'),
+    namespace: str('namespace'),
+    site: str('site'),
+    threads: str('threads'),
+    artifacts: str('artifacts'),
+    data: str('data'),
+    jobTimeoutMs: str('job-timeout-ms'),
+    pricerModules: values['pricer-module'] as string[] | undefined,
+  };
 }
 
 function exitCodeOf(err: unknown): ExitCode {

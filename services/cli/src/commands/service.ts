@@ -1,0 +1,119 @@
+import * as path from 'node:path';
+import { createLogger, safeUrl, type Logger } from '@surrogate/core';
+import { DatagenWorker } from '@surrogate/datagen-worker';
+import { openBus, Topics, type Bus } from '@surrogate/messaging';
+import { Producer } from '@surrogate/producer';
+import { TrainerService } from '@surrogate/trainer';
+import { badInput } from '../cli-error';
+
+export type ServiceName = 'producer' | 'datagen-worker' | 'trainer';
+
+export interface ServiceCommandOptions {
+  pulsar?: string;
+  token?: string;
+  tenant?: string;
+  namespace?: string;
+  site?: string;
+  threads?: string;
+  artifacts?: string;
+  data?: string;
+  jobTimeoutMs?: string;
+  pricerModules?: string[];
+}
+
+interface Runnable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function positiveInt(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw badInput('BAD_OPTION', `${flag} = ${raw}: must be a whole number ≥ 1`);
+  return n;
+}
+
+/** The bus URL of a distributed service: --pulsar, or $PULSAR_URL. */
+export function busUrl(o: { pulsar?: string }): string {
+  const url = o.pulsar ?? process.env.PULSAR_URL;
+  if (!url)
+    throw badInput(
+      'MISSING_OPTION',
+      '--pulsar URL is required (or set PULSAR_URL), e.g. --pulsar pulsar://127.0.0.1:6650',
+    );
+  if (!/^pulsar(\+ssl)?:\/\//.test(url))
+    throw badInput('BAD_OPTION', `--pulsar = ${url}: must be a pulsar:// or pulsar+ssl:// URL`);
+  return url;
+}
+
+export async function connect(o: ServiceCommandOptions, log: Logger): Promise<{ bus: Bus; topics: Topics }> {
+  const url = busUrl(o);
+  const topics = new Topics({ tenant: o.tenant, namespace: o.namespace, site: o.site });
+  log.info({ broker: safeUrl(url) }, 'connecting');
+  const bus = await openBus(url, {
+    logger: log.child({ component: 'bus' }),
+    token: o.token ?? process.env.PULSAR_TOKEN,
+  });
+  return { bus, topics };
+}
+
+function build(name: ServiceName, o: ServiceCommandOptions, bus: Bus, topics: Topics, log: Logger): Runnable {
+  switch (name) {
+    case 'producer':
+      return new Producer({
+        bus,
+        topics,
+        logger: log,
+        jobTimeoutMs: positiveInt(o.jobTimeoutMs, '--job-timeout-ms'),
+      });
+    case 'datagen-worker':
+      return new DatagenWorker({
+        bus,
+        topics,
+        logger: log,
+        threads: positiveInt(o.threads, '--threads'),
+        pricerModules: o.pricerModules?.map((m) => path.resolve(m)),
+      });
+    case 'trainer': {
+      const artifactsRoot = path.resolve(o.artifacts as string);
+      return new TrainerService({
+        bus,
+        topics,
+        logger: log,
+        artifactsRoot,
+        dataDir: path.resolve(o.data ?? path.join(artifactsRoot, '.datasets')),
+        threads: positiveInt(o.threads, '--threads'),
+      });
+    }
+  }
+}
+
+/**
+ * `surrogate producer | datagen-worker | trainer --pulsar URL`: runs one service until SIGTERM or
+ * SIGINT, then stops it gracefully (in-flight work finishes or is handed back unacked) and exits 0.
+ */
+export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions): Promise<string> {
+  const log = createLogger({ name });
+  // Check every option before connecting: bad input never half-starts a service.
+  busUrl(o);
+  positiveInt(o.threads, '--threads');
+  positiveInt(o.jobTimeoutMs, '--job-timeout-ms');
+  if (name === 'trainer' && !o.artifacts)
+    throw badInput(
+      'MISSING_OPTION',
+      "trainer needs --artifacts DIR (where each experiment's model.onnx and report.json go)",
+    );
+  const { bus, topics } = await connect(o, log);
+  const service = build(name, o, bus, topics, log);
+  await service.start();
+  log.info('running; SIGTERM or SIGINT stops gracefully');
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log.info('stopping');
+  await service.stop();
+  await bus.close();
+  return '';
+}
