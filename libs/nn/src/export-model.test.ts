@@ -1,0 +1,118 @@
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { onnx } from '@surrogate/proto';
+import { exportInferenceModel, InferenceModel, METADATA_KEYS, NnError, type TrainedModel } from './index';
+import { initParameters } from './init-parameters';
+import { ACTIVATIONS, splitParameters, type MlpConfig } from './mlp-config';
+import { predictRaw } from './mlp-reference';
+import { int64ToNumber } from './inference-model';
+import { Rng } from './rng';
+
+function randomModel(activation: MlpConfig['activation'], seed: number): TrainedModel {
+  const mlp: MlpConfig = { inputDim: 3, outputDim: 2, hiddenLayers: [16, 8], activation };
+  const rng = new Rng(seed);
+  const theta = initParameters(mlp, rng);
+  for (let i = 0; i < theta.length; i++) theta[i] += 0.1 * (rng.nextFloat() - 0.5); // non-zero biases too
+  return {
+    mlp,
+    normalization: { inputMin: [80, 0.1, -1], inputMax: [120, 0.5, 3], outputMean: [12.5, -3], outputStd: [9.5, 0.25] },
+    parameters: splitParameters(mlp, theta),
+    finalLoss: 1e-6,
+    epochs: 3,
+    steps: 30,
+    lossHistory: [1e-3, 1e-5, 1e-6],
+  };
+}
+
+function rawInputs(count: number, rng: Rng): Float32Array {
+  const lo = [80, 0.1, -1];
+  const hi = [120, 0.5, 3];
+  return Float32Array.from({ length: count * 3 }, (_, i) => lo[i % 3] + rng.nextFloat() * (hi[i % 3] - lo[i % 3]));
+}
+
+const NAMES = { inputNames: ['spot', 'vol', 'rate'], outputNames: ['price', 'delta'] };
+
+describe('exportInferenceModel + InferenceModel', () => {
+  it.each(ACTIVATIONS)('runs raw inputs to raw outputs like the JS forward pass (%s)', async (activation) => {
+    const model = randomModel(activation, 31);
+    const bytes = exportInferenceModel(model, NAMES);
+    const im = await InferenceModel.load(bytes);
+    try {
+      expect(im.inputDim).toBe(3);
+      expect(im.outputDim).toBe(2);
+      const count = 257;
+      const x = rawInputs(count, new Rng(32));
+      const y = await im.predict(x, count);
+      const ref = predictRaw(model.mlp, model.normalization, model.parameters, x, count);
+      expect(y).toHaveLength(count * 2);
+      for (let i = 0; i < y.length; i++) {
+        const scale = model.normalization.outputStd[i % 2];
+        expect(Math.abs(y[i] - ref[i])).toBeLessThan(2e-5 * scale + 1e-6 * Math.abs(ref[i]));
+      }
+    } finally {
+      await im.close();
+    }
+  });
+
+  it('declares x [N, D] and y [N, K] float32 and carries names and metadata', async () => {
+    const model = randomModel('silu', 33);
+    const bytes = exportInferenceModel(model, { ...NAMES, metadata: { experimentId: 'exp-1', pricer: 'black-scholes@1' } });
+    const proto = onnx.ModelProto.decode(bytes);
+    expect(int64ToNumber(proto.opsetImport[0].version)).toBeGreaterThanOrEqual(17);
+    const [x] = proto.graph?.input ?? [];
+    const [y] = proto.graph?.output ?? [];
+    expect(x.name).toBe('x');
+    expect(y.name).toBe('y');
+    expect(x.type?.tensorType?.elemType).toBe(onnx.TensorProto.DataType.FLOAT);
+    expect(x.type?.tensorType?.shape?.dim?.map((d) => (d.dimValue !== null && d.dimValue !== undefined ? int64ToNumber(d.dimValue) : d.dimParam))).toEqual(['N', 3]);
+    expect(y.type?.tensorType?.shape?.dim?.map((d) => (d.dimValue !== null && d.dimValue !== undefined ? int64ToNumber(d.dimValue) : d.dimParam))).toEqual(['N', 2]);
+
+    const im = await InferenceModel.load(bytes);
+    try {
+      expect(im.metadata.experimentId).toBe('exp-1');
+      expect(im.metadata.pricer).toBe('black-scholes@1');
+      expect(JSON.parse(im.metadata[METADATA_KEYS.inputNames])).toEqual(NAMES.inputNames);
+      expect(JSON.parse(im.metadata[METADATA_KEYS.outputNames])).toEqual(NAMES.outputNames);
+      expect(im.inputNames).toEqual(NAMES.inputNames);
+      expect(JSON.parse(im.metadata[METADATA_KEYS.normalization])).toEqual(model.normalization);
+    } finally {
+      await im.close();
+    }
+  });
+
+  it('loads from a file path', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nn-export-'));
+    try {
+      const model = randomModel('tanh', 34);
+      const file = path.join(dir, 'model.onnx');
+      await fs.writeFile(file, exportInferenceModel(model, NAMES));
+      const im = await InferenceModel.load(file);
+      const x = rawInputs(5, new Rng(35));
+      const ref = predictRaw(model.mlp, model.normalization, model.parameters, x, 5);
+      const y = await im.predict(x, 5);
+      y.forEach((v, i) => expect(v).toBeCloseTo(ref[i], 3));
+      await im.close();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects mismatched names, bad models, bad inputs and use after close with typed errors', async () => {
+    const model = randomModel('silu', 36);
+    expect(() => exportInferenceModel(model, { inputNames: ['a'], outputNames: ['b', 'c'] })).toThrow(
+      expect.objectContaining({ code: 'NN_INVALID_CONFIG' }),
+    );
+    expect(() => exportInferenceModel({ ...model, parameters: model.parameters.slice(1) }, NAMES)).toThrow(
+      expect.objectContaining({ code: 'NN_INVALID_MODEL' }),
+    );
+    await expect(InferenceModel.load(new Uint8Array([1, 2, 3, 4, 5]))).rejects.toBeInstanceOf(NnError);
+    await expect(InferenceModel.load('/nonexistent/model.onnx')).rejects.toMatchObject({ code: 'NN_INVALID_MODEL' });
+    const im = await InferenceModel.load(exportInferenceModel(model, NAMES));
+    await expect(im.predict(new Float32Array(5), 2)).rejects.toMatchObject({ code: 'NN_INVALID_DATA' });
+    expect(await im.predict(new Float32Array(0), 0)).toHaveLength(0);
+    await im.close();
+    await expect(im.predict(new Float32Array(3), 1)).rejects.toMatchObject({ code: 'NN_MODEL_CLOSED' });
+    await im.close(); // idempotent
+  });
+});

@@ -1,0 +1,64 @@
+import { flattenParameters, layerShapes, validateMlpConfig } from './mlp-config';
+import { NnError } from './nn-error';
+import { GraphBuilder } from './onnx-builder';
+import { normalizationAffine, validateNormalization } from './normalization';
+import { emitForward } from './mlp-graph';
+import type { TrainedModel } from './train-types';
+
+/** metadata_props keys written by exportInferenceModel (values are JSON). */
+export const METADATA_KEYS = {
+  inputNames: 'surrogate.inputNames',
+  outputNames: 'surrogate.outputNames',
+  mlp: 'surrogate.mlp',
+  normalization: 'surrogate.normalization',
+  training: 'surrogate.training',
+} as const;
+
+/** Names of the exported graph's input and output. */
+export const INFERENCE_IO = { x: 'x', y: 'y' } as const;
+
+/**
+ * The inference model as ONNX bytes: input "x" float32 [N, D] in RAW units (columns in
+ * `inputNames` order), output "y" float32 [N, K] in RAW units; the input box mapping and the
+ * output de-standardization are nodes of the graph. metadata_props carry the given metadata plus
+ * the input/output names, architecture, normalization and a training summary (keys METADATA_KEYS).
+ */
+export function exportInferenceModel(
+  model: TrainedModel,
+  info: { inputNames: readonly string[]; outputNames: readonly string[]; metadata?: Record<string, string> },
+): Uint8Array {
+  const { mlp, normalization } = model;
+  validateMlpConfig(mlp);
+  validateNormalization(normalization, mlp);
+  if (info.inputNames.length !== mlp.inputDim || info.outputNames.length !== mlp.outputDim) {
+    throw new NnError(
+      'NN_INVALID_CONFIG',
+      `expected ${mlp.inputDim} input names and ${mlp.outputDim} output names, got ${info.inputNames.length} and ${info.outputNames.length}`,
+      { details: { inputNames: info.inputNames, outputNames: info.outputNames } },
+    );
+  }
+  const flat = flattenParameters(mlp, model.parameters);
+  if (!flat.every(Number.isFinite)) throw new NnError('NN_INVALID_MODEL', 'the model has non-finite parameters');
+
+  const g = new GraphBuilder('float32');
+  const a = normalizationAffine(normalization);
+  const x = g.input(INFERENCE_IO.x, ['N', mlp.inputDim]);
+  const xn = g.op1('Add', [g.op1('Mul', [x, g.constant(a.inputScale, [mlp.inputDim], 'float32', 'input_scale')]), g.constant(a.inputShift, [mlp.inputDim], 'float32', 'input_shift')]);
+  const layers = layerShapes(mlp).map((shape, l) => ({
+    W: g.constant(model.parameters[2 * l], [shape.fanIn, shape.fanOut], 'float32', `W${l + 1}`),
+    b: g.constant(model.parameters[2 * l + 1], [shape.fanOut], 'float32', `b${l + 1}`),
+  }));
+  const out = emitForward(g, mlp, xn, layers).output;
+  const y = g.op1('Add', [g.op1('Mul', [out, g.constant(a.outputScale, [mlp.outputDim], 'float32', 'output_std')]), g.constant(a.outputShift, [mlp.outputDim], 'float32', 'output_mean')]);
+  g.output(INFERENCE_IO.y, y, ['N', mlp.outputDim]);
+
+  const metadata: Record<string, string> = {
+    ...(info.metadata ?? {}),
+    [METADATA_KEYS.inputNames]: JSON.stringify(info.inputNames),
+    [METADATA_KEYS.outputNames]: JSON.stringify(info.outputNames),
+    [METADATA_KEYS.mlp]: JSON.stringify(mlp),
+    [METADATA_KEYS.normalization]: JSON.stringify(normalization),
+    [METADATA_KEYS.training]: JSON.stringify({ finalLoss: model.finalLoss, epochs: model.epochs, steps: model.steps }),
+  };
+  return g.encode({ name: 'surrogate_mlp', metadata, docString: 'MLP surrogate: raw inputs x [N, D] → raw outputs y [N, K]' });
+}

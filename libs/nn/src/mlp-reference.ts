@@ -1,0 +1,55 @@
+import { layerShapes, type Activation, type MlpConfig } from './mlp-config';
+import { normalizationAffine, type Normalization } from './normalization';
+
+/** Plain-JS activations in float64 (the reference the ONNX graphs are checked against). */
+export function activate(z: number, activation: Activation): number {
+  switch (activation) {
+    case 'tanh':
+      return Math.tanh(z);
+    case 'silu':
+      return z / (1 + Math.exp(-z));
+    case 'softplus':
+      return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+  }
+}
+
+/**
+ * Float64 forward pass of an MLP on `count` row-major rows of normalized inputs; returns the
+ * network's (normalized) outputs. `parameters` are W1, b1, W2, b2, … with W row-major [fanIn, fanOut].
+ */
+export function forwardMlp(mlp: MlpConfig, parameters: readonly ArrayLike<number>[], x: ArrayLike<number>, count: number): Float64Array {
+  const layers = layerShapes(mlp);
+  let h = Float64Array.from({ length: count * mlp.inputDim }, (_, i) => x[i]);
+  layers.forEach((layer, l) => {
+    const W = parameters[2 * l];
+    const b = parameters[2 * l + 1];
+    const z = new Float64Array(count * layer.fanOut);
+    for (let n = 0; n < count; n++) {
+      for (let o = 0; o < layer.fanOut; o++) {
+        let acc = b[o];
+        for (let i = 0; i < layer.fanIn; i++) acc += h[n * layer.fanIn + i] * W[i * layer.fanOut + o];
+        z[n * layer.fanOut + o] = l === layers.length - 1 ? acc : activate(acc, mlp.activation);
+      }
+    }
+    h = z;
+  });
+  return h;
+}
+
+/** Float64 prediction in RAW units: normalizes the inputs, runs the MLP, de-standardizes the outputs. */
+export function predictRaw(
+  mlp: MlpConfig,
+  normalization: Normalization,
+  parameters: readonly ArrayLike<number>[],
+  x: ArrayLike<number>,
+  count: number,
+): Float64Array {
+  const a = normalizationAffine(normalization);
+  const D = mlp.inputDim;
+  const K = mlp.outputDim;
+  const xn = new Float64Array(count * D);
+  for (let n = 0; n < count; n++) for (let j = 0; j < D; j++) xn[n * D + j] = x[n * D + j] * a.inputScale[j] + a.inputShift[j];
+  const y = forwardMlp(mlp, parameters, xn, count);
+  for (let n = 0; n < count; n++) for (let k = 0; k < K; k++) y[n * K + k] = y[n * K + k] * a.outputScale[k] + a.outputShift[k];
+  return y;
+}

@@ -1,0 +1,306 @@
+import * as ort from 'onnxruntime-node';
+import { InlineBatchLoader, ThreadedBatchLoader, type BatchLoader } from './batch-loader';
+import { interleaveRows, makeBatchPlan, shuffleSeed, weightsVersion } from './batch-sampler';
+import { emitForward, emitUnflatten } from './mlp-graph';
+import { GraphBuilder, attr } from './onnx-builder';
+import { initParameters } from './init-parameters';
+import { learningRateAt } from './lr-schedule';
+import { parameterCount, type MlpConfig } from './mlp-config';
+import { TrainingAbortedError, TrainingDivergedError } from './nn-error';
+import { createSession } from './ort-session';
+import { Rng } from './rng';
+import { adamStepScalars, buildTrainStepGraph, STEP_IO } from './train-step-graph';
+import type { TrainConfig, TrainProgress } from './train-types';
+
+/** Samples already normalized (inputs on [-1, 1], outputs standardized), row-major. */
+export interface NormalizedData {
+  inputs: Float32Array;
+  outputs: Float32Array;
+  count: number;
+}
+
+/**
+ * Normalized samples with each row's inputs and outputs side by side ([count, D+K], see
+ * interleaveRows); in a SharedArrayBuffer when batches are gathered on the loader thread.
+ */
+export interface NormalizedRows {
+  rows: Float32Array;
+  count: number;
+}
+
+export interface TrainLoopOptions {
+  onProgress?: (p: TrainProgress) => void;
+  /** Optimizer steps per session.run (unrolled in the step graph). */
+  stepsPerRun?: number;
+  /** Gather mini-batches on a helper thread (default) or on the training thread. */
+  loader?: 'thread' | 'inline';
+  /** Starting parameters (flat); default: seeded initialization (initParameters). */
+  initialTheta?: Float32Array;
+  /** Learning rate of step `step` of `totalSteps`; default: learningRateAt with the config's rates. */
+  schedule?: (step: number, totalSteps: number) => number;
+  /** Polled before every session.run; when it returns true training stops with TRAINING_ABORTED. */
+  shouldStop?: () => boolean;
+  /** Error-driven resampling of the later epochs; default DEFAULT_RESAMPLING, null = plain shuffles. */
+  resample?: ResampleOptions | null;
+}
+
+/**
+ * Error-driven resampling: from epoch ⌊startFraction·epochs⌋ on, every `everyEpochs` epochs the
+ * trainer computes each row's squared error e² and the following epochs draw their rows with
+ * probability (1 − mix)/N + mix·e^power/Σe^power. Hard rows (in practice: rows near the faces of
+ * the input box and in sharp corners of the function) are then seen more often, which lowers the
+ * maximum error much more than the mean error would suggest.
+ */
+export interface ResampleOptions {
+  startFraction: number;
+  everyEpochs: number;
+  mix: number;
+  power: number;
+}
+
+export interface TrainLoopResult {
+  theta: Float32Array;
+  /** MSE (normalized units) of the final parameters over the whole training set. */
+  finalLoss: number;
+  epochs: number;
+  steps: number;
+  lossHistory: number[];
+}
+
+/** The resampling the trainer uses unless told otherwise (tuned on the Black–Scholes example). */
+export const DEFAULT_RESAMPLING: ResampleOptions = { startFraction: 0.3, everyEpochs: 5, mix: 0.5, power: 2 };
+
+/** Default optimizer steps per session.run: amortizes the per-run cost of the JS ↔ native crossing. */
+export const DEFAULT_STEPS_PER_RUN = 8;
+
+/** One compiled step graph (running `steps` steps per call) and its reusable input buffers. */
+interface StepRunner {
+  steps: number;
+  session: ort.InferenceSession;
+  x: Float32Array[];
+  y: Float32Array[];
+  feeds: Record<string, ort.Tensor>;
+  alpha: Float32Array;
+  eps: Float32Array;
+}
+
+async function createRunner(mlp: MlpConfig, steps: number, batch: number, threads: number): Promise<StepRunner> {
+  const session = await createSession(buildTrainStepGraph(mlp, steps), threads);
+  const runner: StepRunner = { steps, session, x: [], y: [], feeds: {}, alpha: new Float32Array(steps), eps: new Float32Array(steps) };
+  for (let s = 0; s < steps; s++) {
+    const x = new Float32Array(batch * mlp.inputDim);
+    const y = new Float32Array(batch * mlp.outputDim);
+    runner.x.push(x);
+    runner.y.push(y);
+    runner.feeds[STEP_IO.x(s)] = new ort.Tensor('float32', x, [batch, mlp.inputDim]);
+    runner.feeds[STEP_IO.y(s)] = new ort.Tensor('float32', y, [batch, mlp.outputDim]);
+  }
+  runner.feeds[STEP_IO.alpha] = new ort.Tensor('float32', runner.alpha, [steps]);
+  runner.feeds[STEP_IO.eps] = new ort.Tensor('float32', runner.eps, [steps]);
+  return runner;
+}
+
+/**
+ * Trains on normalized data in the calling thread (session.run blocks it: call from a worker).
+ * Mini-batches of `batchSize` rows follow a fresh seeded shuffle each epoch (the last partial
+ * batch of an epoch is dropped); the learning rate follows `learningRateAt` over all steps.
+ * Parameters and Adam state stay onnxruntime tensors, fed from one run's outputs to the next.
+ */
+export async function trainNormalized(
+  data: NormalizedData,
+  mlp: MlpConfig,
+  config: TrainConfig,
+  options: TrainLoopOptions = {},
+): Promise<TrainLoopResult> {
+  const { count } = data;
+  const bytes = count * (mlp.inputDim + mlp.outputDim) * 4;
+  const buffer = (options.loader ?? 'thread') === 'thread' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const rows = interleaveRows(data.inputs, data.outputs, count, mlp.inputDim, mlp.outputDim, buffer);
+  return trainRows({ rows, count }, mlp, config, options);
+}
+
+/** trainNormalized on interleaved rows (the loader thread needs them in a SharedArrayBuffer). */
+export async function trainRows(
+  data: NormalizedRows,
+  mlp: MlpConfig,
+  config: TrainConfig,
+  options: TrainLoopOptions = {},
+): Promise<TrainLoopResult> {
+  const { count, rows } = data;
+  const D = mlp.inputDim;
+  const K = mlp.outputDim;
+  const P = parameterCount(mlp);
+  const resample = options.resample === undefined ? DEFAULT_RESAMPLING : options.resample;
+  const plan = makeBatchPlan(
+    count,
+    config.batchSize,
+    config.epochs,
+    D,
+    K,
+    shuffleSeed(config.seed),
+    resample ? { startEpoch: Math.max(1, Math.floor(config.epochs * resample.startFraction)), everyEpochs: Math.max(1, resample.everyEpochs) } : undefined,
+  );
+  const { batch, stepsPerEpoch, totalSteps } = plan;
+  const lrAt =
+    options.schedule ?? ((g: number, total: number) => learningRateAt(g, total, config.learningRate, config.finalLearningRate));
+  const theta0 = options.initialTheta ? Float32Array.from(options.initialTheta) : initParameters(mlp, new Rng(config.seed));
+
+  const unroll = Math.max(1, Math.min(options.stepsPerRun ?? DEFAULT_STEPS_PER_RUN, totalSteps));
+  const threaded = (options.loader ?? 'thread') === 'thread' && rows.buffer instanceof SharedArrayBuffer;
+  // Step graphs by number of unrolled steps: `unroll`, plus shorter ones where a run must end early
+  // (end of training; an epoch whose sampling weights must first be computed from the parameters).
+  const runners = new Map<number, StepRunner>();
+  const runnerFor = async (steps: number): Promise<StepRunner> => {
+    let r = runners.get(steps);
+    if (!r) {
+      r = await createRunner(mlp, steps, batch, config.threads);
+      runners.set(steps, r);
+    }
+    return r;
+  };
+  /** First step ≥ `step` at which new sampling weights take effect (Infinity if none). */
+  const nextResampleStep = (step: number): number => {
+    if (!plan.resample) return Infinity;
+    for (let e = Math.ceil(step / stepsPerEpoch); e * stepsPerEpoch < totalSteps; e++) {
+      if (weightsVersion(plan, e) > weightsVersion(plan, e - 1)) return e * stepsPerEpoch;
+    }
+    return Infinity;
+  };
+
+  let loader: BatchLoader | undefined;
+  let errors: RowErrors | undefined;
+  try {
+    await runnerFor(unroll);
+    loader = threaded ? new ThreadedBatchLoader(rows, plan, 4 * unroll) : new InlineBatchLoader(rows, plan);
+    errors = await RowErrors.create(mlp, data, config.threads);
+
+    let theta: ort.Tensor = new ort.Tensor('float32', theta0, [P]);
+    let m: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);
+    let v: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);
+    const lossHistory: number[] = [];
+    let epochLossSum = 0;
+    let epochStart = performance.now();
+    let step = 0;
+    let resampleAt = nextResampleStep(0);
+    while (step < totalSteps) {
+      if (options.shouldStop?.()) throw new TrainingAbortedError('training aborted', { details: { step } });
+      if (step === resampleAt && errors && resample) {
+        const version = weightsVersion(plan, step / stepsPerEpoch);
+        loader.publishWeights(version, samplingWeights(await errors.compute(theta), resample));
+        resampleAt = nextResampleStep(step + 1);
+      }
+      const runner = await runnerFor(Math.min(unroll, totalSteps - step, resampleAt - step));
+      loader.next(runner.steps, runner.x, runner.y);
+      for (let s = 0; s < runner.steps; s++) {
+        const a = adamStepScalars(lrAt(step + s, totalSteps), step + s + 1);
+        runner.alpha[s] = a.alpha;
+        runner.eps[s] = a.eps;
+      }
+      const out = await runner.session.run({ ...runner.feeds, [STEP_IO.theta]: theta, [STEP_IO.m]: m, [STEP_IO.v]: v });
+      theta = out[STEP_IO.thetaOut] as ort.Tensor;
+      m = out[STEP_IO.mOut] as ort.Tensor;
+      v = out[STEP_IO.vOut] as ort.Tensor;
+      const losses = out[STEP_IO.losses].data as Float32Array;
+      for (let s = 0; s < runner.steps; s++, step++) {
+        const loss = losses[s];
+        if (!Number.isFinite(loss)) throw new TrainingDivergedError(step, loss, { epoch: Math.floor(step / stepsPerEpoch) + 1 });
+        epochLossSum += loss;
+        if ((step + 1) % stepsPerEpoch === 0) {
+          const epochLoss = epochLossSum / stepsPerEpoch;
+          lossHistory.push(epochLoss);
+          const now = performance.now();
+          options.onProgress?.({
+            epoch: lossHistory.length,
+            epochs: config.epochs,
+            step: step + 1,
+            loss: epochLoss,
+            learningRate: lrAt(step, totalSteps),
+            samplesPerSec: (stepsPerEpoch * batch) / Math.max(1e-9, (now - epochStart) / 1000),
+          });
+          epochLossSum = 0;
+          epochStart = now;
+        }
+      }
+    }
+    // the epochs' batch losses over-represent hard rows once resampling starts: report the plain
+    // MSE of the final parameters over the whole training set
+    const e2 = await errors.compute(theta);
+    let sum = 0;
+    for (let i = 0; i < e2.length; i++) sum += e2[i];
+    return {
+      theta: new Float32Array(theta.data as Float32Array),
+      finalLoss: sum / (count * K),
+      epochs: config.epochs,
+      steps: totalSteps,
+      lossHistory,
+    };
+  } finally {
+    await errors?.release();
+    await loader?.close();
+    for (const r of runners.values()) await r.session.release();
+  }
+}
+
+/** Per-row squared errors of the current parameters over the whole training set (chunked forward passes). */
+class RowErrors {
+  private static readonly CHUNK = 65536;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly mlp: MlpConfig,
+    private readonly data: NormalizedRows,
+  ) {}
+
+  static async create(mlp: MlpConfig, data: NormalizedRows, threads: number): Promise<RowErrors> {
+    const g = new GraphBuilder('float32');
+    const theta = g.input('theta', [parameterCount(mlp)]);
+    const x = g.input('x', ['N', mlp.inputDim]);
+    const y = g.input('y', ['N', mlp.outputDim]);
+    const out = emitForward(g, mlp, x, emitUnflatten(g, mlp, theta)).output;
+    const r = g.op1('Sub', [out, y]);
+    const e2 = g.op1('ReduceSum', [g.op1('Mul', [r, r]), g.int64s([1])], [attr.int('keepdims', 0)]);
+    g.output('e2', e2, ['N']);
+    return new RowErrors(await createSession(g.encode({ name: 'mlp_row_errors' }), threads), mlp, data);
+  }
+
+  async compute(theta: ort.Tensor): Promise<Float32Array> {
+    const { count, rows } = this.data;
+    const D = this.mlp.inputDim;
+    const K = this.mlp.outputDim;
+    const W = D + K;
+    const out = new Float32Array(count);
+    const x = new Float32Array(RowErrors.CHUNK * D);
+    const y = new Float32Array(RowErrors.CHUNK * K);
+    for (let first = 0; first < count; first += RowErrors.CHUNK) {
+      const n = Math.min(RowErrors.CHUNK, count - first);
+      // de-interleave into plain (non-shared) buffers: onnxruntime-node rejects shared memory
+      for (let i = 0; i < n; i++) {
+        const r = (first + i) * W;
+        for (let j = 0; j < D; j++) x[i * D + j] = rows[r + j];
+        for (let k = 0; k < K; k++) y[i * K + k] = rows[r + D + k];
+      }
+      const res = await this.session.run({
+        theta,
+        x: new ort.Tensor('float32', x.subarray(0, n * D), [n, D]),
+        y: new ort.Tensor('float32', y.subarray(0, n * K), [n, K]),
+      });
+      out.set(res.e2.data as Float32Array, first);
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Sampling probabilities (1 − mix)/N + mix·e^power/Σe^power from squared errors e². */
+export function samplingWeights(e2: Float32Array, r: ResampleOptions): Float32Array {
+  const n = e2.length;
+  const w = new Float32Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += Math.pow(e2[i], r.power / 2);
+  const uniform = (1 - r.mix) / n;
+  for (let i = 0; i < n; i++) w[i] = uniform + (total > 0 ? (r.mix * Math.pow(e2[i], r.power / 2)) / total : r.mix / n);
+  return w;
+}

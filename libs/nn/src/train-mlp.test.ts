@@ -1,0 +1,126 @@
+import { computeOutputStats, exportInferenceModel, InferenceModel, trainMlp, TrainingDivergedError, type MlpConfig, type Normalization, type TrainConfig, type TrainingData, type TrainProgress } from './index';
+import { predictRaw } from './mlp-reference';
+import { Rng } from './rng';
+
+const mlp: MlpConfig = { inputDim: 2, outputDim: 1, hiddenLayers: [16, 16], activation: 'silu' };
+const box = { min: [0, -2], max: [3, 2] };
+const f = (a: number, b: number): number => 10 + 2 * Math.sin(a) + 0.5 * b * b;
+
+function makeData(count: number, seed: number, shared = false): TrainingData {
+  const rng = new Rng(seed);
+  const inputs = new Float32Array(shared ? new SharedArrayBuffer(count * 8) : new ArrayBuffer(count * 8));
+  const outputs = new Float32Array(shared ? new SharedArrayBuffer(count * 4) : new ArrayBuffer(count * 4));
+  for (let i = 0; i < count; i++) {
+    inputs[2 * i] = box.min[0] + rng.nextFloat() * (box.max[0] - box.min[0]);
+    inputs[2 * i + 1] = box.min[1] + rng.nextFloat() * (box.max[1] - box.min[1]);
+    outputs[i] = f(inputs[2 * i], inputs[2 * i + 1]);
+  }
+  return { inputs, outputs, count };
+}
+
+function normalizationOf(data: TrainingData): Normalization {
+  const s = computeOutputStats(data.outputs, data.count, 1);
+  return { inputMin: box.min, inputMax: box.max, outputMean: s.mean, outputStd: s.std };
+}
+
+const config: TrainConfig = { epochs: 6, batchSize: 16, learningRate: 1e-2, finalLearningRate: 1e-4, seed: 7, threads: 1 };
+
+describe('trainMlp', () => {
+  const data = makeData(4096, 1);
+  const normalization = normalizationOf(data);
+
+  it('learns a smooth function, reports progress per epoch and keeps the event loop free', async () => {
+    const progress: TrainProgress[] = [];
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const inputsBefore = Float32Array.from(data.inputs);
+    const started = Date.now();
+    const model = await trainMlp(data, mlp, normalization, config, { onProgress: (p) => progress.push(p) });
+    const elapsed = Date.now() - started;
+    clearInterval(timer);
+
+    expect(ticks).toBeGreaterThan(elapsed / 5 / 4); // the main thread kept running timers while training
+    expect(data.inputs).toEqual(inputsBefore); // caller's data untouched
+    expect(progress.map((p) => p.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(progress[5]).toMatchObject({ epochs: 6, step: 6 * 256 });
+    expect(progress.every((p) => p.samplesPerSec > 0 && p.learningRate > 0)).toBe(true);
+    expect(model.steps).toBe(6 * 256);
+    expect(model.epochs).toBe(6);
+    expect(model.lossHistory).toHaveLength(6);
+    expect(model.lossHistory[5]).toBeLessThan(model.lossHistory[0] / 10);
+    expect(model.finalLoss).toBeLessThan(2e-3);
+    expect(model.parameters.map((p) => p.length)).toEqual([32, 16, 256, 16, 16, 1]);
+
+    // the exported ONNX model reproduces the trained network and the target function
+    const test = makeData(500, 99);
+    const im = await InferenceModel.load(exportInferenceModel(model, { inputNames: ['a', 'b'], outputNames: ['f'] }));
+    const y = await im.predict(test.inputs, test.count);
+    await im.close();
+    const ref = predictRaw(model.mlp, model.normalization, model.parameters, test.inputs, test.count);
+    let se = 0;
+    for (let i = 0; i < test.count; i++) {
+      expect(y[i]).toBeCloseTo(ref[i], 3);
+      se += (y[i] - test.outputs[i]) ** 2;
+    }
+    expect(Math.sqrt(se / test.count)).toBeLessThan(0.1 * normalization.outputStd[0]);
+    // finalLoss is the plain MSE of the final model over the training set, in normalized units
+    const fit = predictRaw(model.mlp, model.normalization, model.parameters, data.inputs, data.count);
+    let trainSe = 0;
+    for (let i = 0; i < data.count; i++) trainSe += ((fit[i] - data.outputs[i]) / normalization.outputStd[0]) ** 2;
+    expect(model.finalLoss).toBeCloseTo(trainSe / data.count, 6);
+  });
+
+  it('is reproducible given the seed, and the seed matters', async () => {
+    const short = { ...config, epochs: 2 };
+    const a = await trainMlp(data, mlp, normalization, short);
+    const b = await trainMlp(data, mlp, normalization, short);
+    const c = await trainMlp(data, mlp, normalization, { ...short, seed: 8 });
+    expect(b.parameters).toEqual(a.parameters);
+    expect(b.lossHistory).toEqual(a.lossHistory);
+    expect(c.parameters[0]).not.toEqual(a.parameters[0]);
+  });
+
+  it('trains from SharedArrayBuffers without modifying them', async () => {
+    const shared = makeData(2048, 1, true);
+    const before = Float32Array.from(shared.outputs);
+    const model = await trainMlp(shared, mlp, normalizationOf(shared), { ...config, epochs: 2 });
+    expect(shared.outputs).toEqual(before);
+    expect(model.lossHistory[1]).toBeLessThan(model.lossHistory[0]);
+  });
+
+  it('aborts through the signal with TRAINING_ABORTED', async () => {
+    const controller = new AbortController();
+    const long = { ...config, epochs: 10_000 };
+    const promise = trainMlp(data, mlp, normalization, long, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.epoch === 2) controller.abort();
+      },
+    });
+    await expect(promise).rejects.toMatchObject({ code: 'TRAINING_ABORTED', name: 'TrainingAbortedError' });
+    const already = AbortSignal.abort();
+    await expect(trainMlp(data, mlp, normalization, config, { signal: already })).rejects.toMatchObject({ code: 'TRAINING_ABORTED' });
+  });
+
+  it('stops with TRAINING_DIVERGED naming the step when the loss is not finite', async () => {
+    const err = await trainMlp(data, mlp, normalization, { ...config, learningRate: 1e30, finalLearningRate: 1e30 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    const d = err as TrainingDivergedError;
+    expect(d.code).toBe('TRAINING_DIVERGED');
+    expect(Number.isInteger(d.step)).toBe(true);
+    expect(d.step).toBeGreaterThan(0); // step 0's loss is computed before any update
+    expect(d.details.step).toBe(d.step);
+    expect(d.message).toContain(`step ${d.step}`);
+  });
+
+  it('rejects invalid configurations and data with typed errors', async () => {
+    await expect(trainMlp(data, mlp, normalization, { ...config, epochs: 0 })).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
+    await expect(trainMlp(data, mlp, normalization, { ...config, threads: -1 })).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
+    await expect(trainMlp(data, { ...mlp, activation: 'relu' as never }, normalization, config)).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
+    await expect(trainMlp(data, mlp, { ...normalization, inputMax: [0, 2] }, config)).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
+    await expect(trainMlp({ ...data, count: 4097 }, mlp, normalization, config)).rejects.toMatchObject({ code: 'NN_INVALID_DATA' });
+    const bad = makeData(256, 3);
+    bad.outputs[17] = NaN;
+    await expect(trainMlp(bad, mlp, normalization, config)).rejects.toMatchObject({ code: 'NN_INVALID_DATA', details: { row: 17, output: 0 } });
+  });
+});

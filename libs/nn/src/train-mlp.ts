@@ -1,0 +1,120 @@
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { splitParameters, validateMlpConfig, type MlpConfig } from './mlp-config';
+import { NnError, TrainingAbortedError, TrainingDivergedError, type NnErrorCode } from './nn-error';
+import { validateNormalization, type Normalization } from './normalization';
+import { validateTrainConfig, validateTrainingData, type TrainConfig, type TrainedModel, type TrainingData, type TrainProgress } from './train-types';
+import { STOP_REQUESTED, type SerializedError, type TrainWorkerInput, type TrainWorkerMessage } from './worker-protocol';
+
+/** The compiled worker entry, next to this file in dist/. */
+export const TRAIN_WORKER_FILE = path.join(__dirname, 'train-worker.js');
+
+/** How long a worker asked to stop may take before it is terminated. */
+const STOP_GRACE_MS = 10_000;
+
+function isShared(a: Float32Array): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+}
+
+function deserialize(e: SerializedError): NnError {
+  if (e.code === 'TRAINING_DIVERGED') return new TrainingDivergedError(Number(e.details.step), Number(e.details.loss), e.details);
+  return new NnError(e.code as NnErrorCode, e.message, { details: e.details });
+}
+
+/**
+ * Trains an MLP on RAW-unit data in a worker thread (session.run blocks its thread; the caller's
+ * event loop stays free). Data in SharedArrayBuffers is shared with the worker; otherwise it is
+ * copied once and the copy transferred. `signal` rejects at once with TRAINING_ABORTED and stops
+ * the worker (it exits at its next step boundary, or is terminated after a grace period); a
+ * non-finite loss stops training with TRAINING_DIVERGED naming the step.
+ */
+export async function trainMlp(
+  data: TrainingData,
+  mlp: MlpConfig,
+  normalization: Normalization,
+  config: TrainConfig,
+  options: { onProgress?: (p: TrainProgress) => void; signal?: AbortSignal } = {},
+): Promise<TrainedModel> {
+  validateMlpConfig(mlp);
+  validateNormalization(normalization, mlp);
+  validateTrainConfig(config);
+  validateTrainingData(data, mlp);
+  const { signal, onProgress } = options;
+  if (signal?.aborted) throw new TrainingAbortedError('training aborted before it started', { cause: signal.reason });
+
+  const mlpCopy: MlpConfig = { ...mlp, hiddenLayers: [...mlp.hiddenLayers] };
+  const normCopy: Normalization = {
+    inputMin: [...normalization.inputMin],
+    inputMax: [...normalization.inputMax],
+    outputMean: [...normalization.outputMean],
+    outputStd: [...normalization.outputStd],
+  };
+  const shared = isShared(data.inputs) && isShared(data.outputs);
+  const inputs = shared ? data.inputs : data.inputs.slice();
+  const outputs = shared ? data.outputs : data.outputs.slice();
+  const control = new SharedArrayBuffer(4);
+  const workerData: TrainWorkerInput = {
+    mlp: mlpCopy,
+    normalization: normCopy,
+    config: { ...config },
+    inputs,
+    outputs,
+    count: data.count,
+    control,
+  };
+  const transferList = shared ? [] : [inputs.buffer as ArrayBuffer, outputs.buffer as ArrayBuffer];
+
+  return new Promise<TrainedModel>((resolve, reject) => {
+    const worker = new Worker(TRAIN_WORKER_FILE, { workerData, transferList });
+    let settled = false;
+    let exited = false;
+    const finish = (err: Error | undefined, model?: TrainedModel): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (!exited) stopWorker();
+      if (err) reject(err);
+      else resolve(model as TrainedModel);
+    };
+    // Terminating a thread while it is inside onnxruntime's native code can abort the process, so
+    // the worker is first asked to stop at its next step boundary (within one session.run) and is
+    // terminated only if it has not exited after a grace period.
+    const stopWorker = (): void => {
+      Atomics.store(new Int32Array(control), 0, STOP_REQUESTED);
+      const timer = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+      timer.unref();
+      worker.once('exit', () => clearTimeout(timer));
+    };
+    const onAbort = (): void => finish(new TrainingAbortedError('training aborted', { cause: signal?.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    worker.on('message', (msg: TrainWorkerMessage) => {
+      if (settled) return;
+      if (msg.type === 'progress') {
+        try {
+          onProgress?.(msg.progress);
+        } catch (err) {
+          finish(new NnError('TRAINING_FAILED', 'the onProgress callback threw', { cause: err }));
+        }
+      } else if (msg.type === 'done') {
+        const r = msg.result;
+        finish(undefined, {
+          mlp: mlpCopy,
+          normalization: normCopy,
+          parameters: splitParameters(mlpCopy, r.theta),
+          finalLoss: r.finalLoss,
+          epochs: r.epochs,
+          steps: r.steps,
+          lossHistory: r.lossHistory,
+        });
+      } else {
+        finish(deserialize(msg.error));
+      }
+    });
+    worker.on('error', (err) => finish(new NnError('TRAINING_FAILED', `training worker failed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => {
+      exited = true;
+      finish(new NnError('TRAINING_FAILED', `training worker exited (code ${code}) without a result`, { details: { exitCode: code } }));
+    });
+  });
+}

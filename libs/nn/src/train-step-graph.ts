@@ -1,0 +1,104 @@
+import { attr, GraphBuilder } from './onnx-builder';
+import { parameterCount, type MlpConfig } from './mlp-config';
+import { emitBackward, emitFlatten, emitForward, emitMseLoss, emitUnflatten } from './mlp-graph';
+
+/** Adam's constants (Kingma & Ba defaults). */
+export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+
+/**
+ * Per-step scalars fed to the step graph. With lr the step's learning rate and t the 1-based step
+ * number, alpha = lr·√(1−β2ᵗ)/(1−β1ᵗ) and eps = ε·√(1−β2ᵗ), so that
+ *   θ ← θ − alpha·m/(√v + eps)  ≡  θ ← θ − lr·m̂/(√v̂ + ε)  with m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ).
+ */
+export function adamStepScalars(learningRate: number, t: number): { alpha: number; eps: number } {
+  const c2 = Math.sqrt(1 - Math.pow(ADAM.beta2, t));
+  return { alpha: (learningRate * c2) / (1 - Math.pow(ADAM.beta1, t)), eps: ADAM.epsilon * c2 };
+}
+
+/** Names of the step graph's inputs and outputs. */
+export const STEP_IO = {
+  theta: 'theta',
+  m: 'm',
+  v: 'v',
+  alpha: 'alpha',
+  eps: 'eps',
+  x: (s: number) => `x_${s}`,
+  y: (s: number) => `y_${s}`,
+  thetaOut: 'theta_out',
+  mOut: 'm_out',
+  vOut: 'v_out',
+  losses: 'losses',
+} as const;
+
+/** Emits 2/(rows·cols) of a 2-D value, computed from its runtime shape. */
+function emitMseGradScale(g: GraphBuilder, value: string): string {
+  const shape = g.op1('Shape', [value]);
+  const n = g.op1('ReduceProd', [shape], [attr.int('keepdims', 0)]);
+  const nf = g.op1('Cast', [n], [attr.int('to', g.elemType === 'float64' ? 11 : 1)]);
+  return g.op1('Div', [g.scalar(2), nf]);
+}
+
+/**
+ * The gradient graph: inputs θ [P], x [N, D], y [N, K] (normalized units); outputs "loss" (scalar
+ * MSE, shape [1, 1]) and "grad" = ∂loss/∂θ [P]. Used by the finite-difference tests and by tools.
+ */
+export function buildGradientGraph(mlp: MlpConfig, elemType: 'float32' | 'float64' = 'float32'): Uint8Array {
+  const g = new GraphBuilder(elemType);
+  const P = parameterCount(mlp);
+  const theta = g.input('theta', [P]);
+  const x = g.input('x', ['N', mlp.inputDim]);
+  const y = g.input('y', ['N', mlp.outputDim]);
+  const layers = emitUnflatten(g, mlp, theta);
+  const trace = emitForward(g, mlp, x, layers);
+  const { loss, dOutput } = emitMseLoss(g, trace.output, y, emitMseGradScale(g, y));
+  const grad = emitFlatten(g, emitBackward(g, mlp, trace, layers, dOutput));
+  g.output('loss', loss, [1, 1]);
+  g.output('grad', grad, [P]);
+  return g.encode({ name: 'mlp_gradient' });
+}
+
+/**
+ * The training step graph: `steps` consecutive Adam steps on mini-batches x_s [B, D], y_s [B, K]
+ * (normalized units). θ, m, v (flat, [P]) flow from one step to the next inside the graph; the
+ * per-step scalars alpha, eps ([steps], see adamStepScalars) carry the learning-rate schedule and
+ * bias correction. Outputs: θ, m, v after the last step and the loss of each step before its update.
+ */
+export function buildTrainStepGraph(mlp: MlpConfig, steps: number, elemType: 'float32' | 'float64' = 'float32'): Uint8Array {
+  const g = new GraphBuilder(elemType);
+  const P = parameterCount(mlp);
+  let theta = g.input(STEP_IO.theta, [P]);
+  let m = g.input(STEP_IO.m, [P]);
+  let v = g.input(STEP_IO.v, [P]);
+  const alphaAll = g.input(STEP_IO.alpha, [steps]);
+  const epsAll = g.input(STEP_IO.eps, [steps]);
+  const alphas = steps === 1 ? [alphaAll] : g.op('Split', [alphaAll], [attr.int('axis', 0)], { outputs: steps });
+  const epss = steps === 1 ? [epsAll] : g.op('Split', [epsAll], [attr.int('axis', 0)], { outputs: steps });
+  const b1 = g.scalar(ADAM.beta1);
+  const b1c = g.scalar(1 - ADAM.beta1);
+  const b2 = g.scalar(ADAM.beta2);
+  const b2c = g.scalar(1 - ADAM.beta2);
+  const losses: string[] = [];
+  let gradScale = '';
+  for (let s = 0; s < steps; s++) {
+    const x = g.input(STEP_IO.x(s), ['B', mlp.inputDim]);
+    const y = g.input(STEP_IO.y(s), ['B', mlp.outputDim]);
+    if (s === 0) gradScale = emitMseGradScale(g, y);
+    const layers = emitUnflatten(g, mlp, theta);
+    const trace = emitForward(g, mlp, x, layers);
+    const { loss, dOutput } = emitMseLoss(g, trace.output, y, gradScale);
+    losses.push(loss);
+    const grad = emitFlatten(g, emitBackward(g, mlp, trace, layers, dOutput));
+    // Adam: m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  θ ← θ − alpha·m/(√v + eps)
+    m = g.op1('Add', [g.op1('Mul', [m, b1]), g.op1('Mul', [grad, b1c])]);
+    v = g.op1('Add', [g.op1('Mul', [v, b2]), g.op1('Mul', [g.op1('Mul', [grad, grad]), b2c])]);
+    const denom = g.op1('Add', [g.op1('Sqrt', [v]), epss[s]]);
+    const update = g.op1('Mul', [g.op1('Div', [m, denom]), alphas[s]]);
+    theta = g.op1('Sub', [theta, update]);
+  }
+  const lossVec = losses.length === 1 ? losses[0] : g.op1('Concat', losses, [attr.int('axis', 0)]);
+  g.output(STEP_IO.thetaOut, theta, [P]);
+  g.output(STEP_IO.mOut, m, [P]);
+  g.output(STEP_IO.vOut, v, [P]);
+  g.output(STEP_IO.losses, g.op1('Reshape', [lossVec, g.int64s([steps])]), [steps]);
+  return g.encode({ name: 'mlp_train_step' });
+}

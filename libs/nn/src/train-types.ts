@@ -1,0 +1,85 @@
+import { NnError } from './nn-error';
+import type { MlpConfig } from './mlp-config';
+import type { Normalization } from './normalization';
+
+/** Row-major training samples in RAW units: inputs count×inputDim, outputs count×outputDim. */
+export interface TrainingData {
+  inputs: Float32Array;
+  outputs: Float32Array;
+  count: number;
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  /** Peak learning rate (reached after a short warm-up). */
+  learningRate: number;
+  /** Learning rate of the last step. */
+  finalLearningRate: number;
+  seed: number;
+  /** onnxruntime intra-op threads; 0 = all cores. */
+  threads: number;
+}
+
+export interface TrainProgress {
+  /** 1-based epoch just completed. */
+  epoch: number;
+  epochs: number;
+  /** Optimizer steps completed so far. */
+  step: number;
+  /** Mean loss (MSE, normalized units) of the epoch's mini-batches (see TrainedModel.lossHistory). */
+  loss: number;
+  /** Learning rate of the epoch's last step. */
+  learningRate: number;
+  samplesPerSec: number;
+}
+
+export interface TrainedModel {
+  mlp: MlpConfig;
+  normalization: Normalization;
+  /** W1, b1, W2, b2, …; W_l is row-major [fanIn, fanOut] (z = h·W + b), b_l is [fanOut]. */
+  parameters: Float32Array[];
+  /** MSE (normalized units) of the final parameters over the whole training set. */
+  finalLoss: number;
+  epochs: number;
+  steps: number;
+  /**
+   * Mean mini-batch loss of each epoch. Once error-driven resampling starts (30% into training)
+   * the batches over-represent hard rows, so these run above the plain training MSE.
+   */
+  lossHistory: number[];
+}
+
+/** Throws NN_INVALID_CONFIG unless `c` is a usable training configuration. */
+export function validateTrainConfig(c: TrainConfig): void {
+  const fail = (field: string, rule: string): never => {
+    throw new NnError('NN_INVALID_CONFIG', `${field} must be ${rule}, got ${String((c as unknown as Record<string, unknown>)[field])}`, {
+      details: { field, value: (c as unknown as Record<string, unknown>)[field], rule },
+    });
+  };
+  const posInt = (n: number): boolean => Number.isInteger(n) && n > 0;
+  if (!posInt(c.epochs)) fail('epochs', 'a positive integer');
+  if (!posInt(c.batchSize)) fail('batchSize', 'a positive integer');
+  if (!(Number.isFinite(c.learningRate) && c.learningRate > 0)) fail('learningRate', 'a positive number');
+  if (!(Number.isFinite(c.finalLearningRate) && c.finalLearningRate > 0)) fail('finalLearningRate', 'a positive number');
+  if (!Number.isFinite(c.seed)) fail('seed', 'a finite number');
+  if (!(Number.isInteger(c.threads) && c.threads >= 0)) fail('threads', 'a non-negative integer');
+}
+
+/** Throws NN_INVALID_DATA unless `data` holds `count` rows of the right widths. */
+export function validateTrainingData(data: TrainingData, mlp: MlpConfig): void {
+  const { count } = data;
+  if (!Number.isInteger(count) || count <= 0) {
+    throw new NnError('NN_INVALID_DATA', `count must be a positive integer, got ${count}`, { details: { count } });
+  }
+  if (!(data.inputs instanceof Float32Array) || data.inputs.length !== count * mlp.inputDim) {
+    throw new NnError('NN_INVALID_DATA', `inputs must be a Float32Array of ${count}×${mlp.inputDim} values`, {
+      details: { expected: count * mlp.inputDim, actual: data.inputs?.length },
+    });
+  }
+  if (!(data.outputs instanceof Float32Array) || data.outputs.length !== count * mlp.outputDim) {
+    throw new NnError('NN_INVALID_DATA', `outputs must be a Float32Array of ${count}×${mlp.outputDim} values`, {
+      details: { expected: count * mlp.outputDim, actual: data.outputs?.length },
+    });
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Entry point of the training worker thread (dist/train-worker.js): normalizes the data it was
+ * handed, trains, and posts progress, the result (parameters transferred) or a typed error.
+ */
+import { parentPort, workerData } from 'worker_threads';
+import { SurrogateError } from '@surrogate/core';
+import { NnError } from './nn-error';
+import { normalizationAffine } from './normalization';
+import { trainRows, type NormalizedRows } from './train-loop';
+import { STOP_REQUESTED, type SerializedError, type TrainWorkerInput, type TrainWorkerMessage } from './worker-protocol';
+
+function post(message: TrainWorkerMessage, transfer: ArrayBuffer[] = []): void {
+  parentPort?.postMessage(message, transfer);
+}
+
+/**
+ * Normalizes RAW samples straight into interleaved rows ([count, D+K]) in a SharedArrayBuffer,
+ * ready for the loader thread; rejects non-finite values.
+ */
+export function normalizeToRows(input: TrainWorkerInput): NormalizedRows {
+  const { mlp, count } = input;
+  const a = normalizationAffine(input.normalization);
+  const D = mlp.inputDim;
+  const K = mlp.outputDim;
+  const W = D + K;
+  const rows = new Float32Array(new SharedArrayBuffer(count * W * 4));
+  for (let i = 0; i < count; i++) {
+    for (let j = 0; j < D; j++) {
+      const raw = input.inputs[i * D + j];
+      if (!Number.isFinite(raw)) throw new NnError('NN_INVALID_DATA', `input ${j} of row ${i} is ${raw}`, { details: { row: i, column: j } });
+      rows[i * W + j] = raw * a.inputScale[j] + a.inputShift[j];
+    }
+    for (let k = 0; k < K; k++) {
+      const raw = input.outputs[i * K + k];
+      if (!Number.isFinite(raw)) throw new NnError('NN_INVALID_DATA', `output ${k} of row ${i} is ${raw}`, { details: { row: i, output: k } });
+      rows[i * W + D + k] = (raw - a.outputShift[k]) / a.outputScale[k];
+    }
+  }
+  return { rows, count };
+}
+
+function serialize(err: unknown): SerializedError {
+  if (err instanceof SurrogateError) return { code: err.code, message: err.message, details: { ...err.details } };
+  return { code: 'TRAINING_FAILED', message: err instanceof Error ? err.message : String(err), details: {} };
+}
+
+async function main(): Promise<void> {
+  const input = workerData as TrainWorkerInput;
+  const data = normalizeToRows(input);
+  const control = new Int32Array(input.control);
+  const result = await trainRows(data, input.mlp, input.config, {
+    onProgress: (progress) => post({ type: 'progress', progress }),
+    shouldStop: () => Atomics.load(control, 0) === STOP_REQUESTED,
+  });
+  post({ type: 'done', result }, [result.theta.buffer as ArrayBuffer]);
+}
+
+if (parentPort) {
+  main().catch((err: unknown) => post({ type: 'error', error: serialize(err) }));
+}

@@ -1,0 +1,33 @@
+import type { MlpConfig } from './mlp-config';
+import type { Normalization } from './normalization';
+import type { TrainConfig, TrainProgress } from './train-types';
+import type { TrainLoopResult } from './train-loop';
+
+/** What trainMlp hands the training worker (as workerData). */
+export interface TrainWorkerInput {
+  mlp: MlpConfig;
+  normalization: Normalization;
+  config: TrainConfig;
+  /** RAW units, only read: transferred copies, or the caller's SharedArrayBuffers. */
+  inputs: Float32Array;
+  outputs: Float32Array;
+  count: number;
+  /** Int32Array[1] over shared memory; the caller stores STOP_REQUESTED in cell 0 to stop training. */
+  control: SharedArrayBuffer;
+}
+
+/** Value of the control cell that asks the worker to stop at the next step boundary. */
+export const STOP_REQUESTED = 1;
+
+/** An error crossing the thread boundary. */
+export interface SerializedError {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** Messages from the training worker. */
+export type TrainWorkerMessage =
+  | { type: 'progress'; progress: TrainProgress }
+  | { type: 'done'; result: TrainLoopResult }
+  | { type: 'error'; error: SerializedError };
