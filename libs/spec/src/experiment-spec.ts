@@ -3,8 +3,9 @@
 export const ACTIVATIONS = ['tanh', 'silu', 'softplus'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
-export const SAMPLERS = ['sobol'] as const;
-export type SamplerName = (typeof SAMPLERS)[number];
+/** Training-point samplers: the pricing library's (sobol, sobol-unscrambled, lhs, uniform). */
+export { SAMPLER_KINDS as SAMPLERS, type SamplerKind as SamplerName } from '@surrogate/pricing';
+import type { SamplerKind as SamplerName } from '@surrogate/pricing';
 
 export interface InputRange {
   name: string;

@@ -113,6 +113,13 @@ training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
     expect(byField['training.activation']?.rule).toMatch(/tanh, silu, softplus/);
   });
 
+  it('takes any sampler of the pricing library and names them when given another', () => {
+    expect(parseSpec(`${EXAMPLE}sampler: lhs\n`).sampler).toBe('lhs');
+    const issues = issuesOf(() => parseSpec(`${EXAMPLE}sampler: halton\n`));
+    expect(issues[0]).toMatchObject({ field: 'sampler', value: 'halton' });
+    expect(issues[0]?.rule).toMatch(/sobol, sobol-unscrambled, lhs, uniform/);
+  });
+
   it('rejects an unknown pricer, naming the known ones', () => {
     const issues = issuesOf(() =>
       parseSpec(EXAMPLE.replace('pricer: black-scholes', 'pricer: heston-magic')),

@@ -1,10 +1,14 @@
+import type { SamplerKind } from '@surrogate/pricing';
+
 /** What a pricing thread computes: a slice of a chunk, inputs regenerated from the sampler. */
 export interface ChunkTask {
   pricer: string;
   fixed: Record<string, number | string>;
   box: { name: string; min: number; max: number }[];
-  sampler: 'sobol' | 'uniform';
+  sampler: SamplerKind;
   seed: number;
+  /** Size of the whole design (the Latin hypercube is stratified over all of it). */
+  total: number;
   start: number;
   count: number;
   outputs: string[];

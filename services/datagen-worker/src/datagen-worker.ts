@@ -107,6 +107,7 @@ export class DatagenWorker {
         seed: spec.seed,
         start: Number(job.startIndex),
         count: job.sampleCount,
+        total: purpose === 'training' ? spec.samples : spec.validation.samples,
         outputs: spec.outputs,
       });
     } catch (err) {

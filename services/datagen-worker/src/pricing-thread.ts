@@ -22,6 +22,7 @@ parentPort?.on('message', (request: ThreadRequest) => {
       box: task.box,
       start: task.start,
       count: task.count,
+      total: task.total,
     });
     const outputs = priceColumns(
       pricer,
