@@ -5,6 +5,10 @@
 import { surrogate, onnx, pulsar } from './gen/wire';
 
 export { surrogate, onnx, pulsar };
+
+// 64-bit fields: the generated types say `number` (--force-number), but protobufjs decodes them as
+// Long objects because the `long` package is present (libs/pulsar relies on that for 64-bit ack
+// sets). Read our own 64-bit fields (sample indices, counts, seeds, timestamps) through Number().
 export { decodeMessage, MalformedMessageError, type Decodable } from './decode';
 
 export import v1 = surrogate.v1;

@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadPricerModules } from '@surrogate/pricing';
 import { SurrogateError } from '@surrogate/core';
 import { SpecError } from '@surrogate/spec';
 import { badInput, CliError, ExitCode } from './cli-error';
@@ -77,13 +79,25 @@ export async function cli(argv: string[]): Promise<CliResult> {
       return { exitCode: ExitCode.ok, stdout: USAGE, stderr: '' };
     if (extra.length > 0)
       throw badInput('BAD_ARGUMENT', `unexpected argument(s): ${extra.join(' ')}\n\n${USAGE}`);
+    // Plugins first: specs name their pricers, and every command checks specs against the registry.
+    const pricerModules = values['pricer-module']?.map((m) => path.resolve(m));
+    if (pricerModules?.length) {
+      try {
+        loadPricerModules(pricerModules);
+      } catch (err) {
+        throw badInput(
+          'PRICER_MODULE_FAILED',
+          `--pricer-module: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
     switch (command) {
       case 'run': {
         const r = await runCommand(arg, {
           out: values.out,
           threads: values.threads,
           quiet: values.quiet,
-          pricerModules: values['pricer-module'],
+          pricerModules,
         });
         return { exitCode: r.exitCode, stdout: r.output, stderr: '' };
       }
@@ -136,7 +150,7 @@ function serviceOptions(
     artifacts: str('artifacts'),
     data: str('data'),
     jobTimeoutMs: str('job-timeout-ms'),
-    pricerModules: values['pricer-module'] as string[] | undefined,
+    pricerModules: (values['pricer-module'] as string[] | undefined)?.map((m) => path.resolve(m)),
   };
 }
 
