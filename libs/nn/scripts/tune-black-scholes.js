@@ -10,7 +10,7 @@
 // Without flags it runs the public path (trainMlp in a worker, exportInferenceModel, InferenceModel)
 // with DEFAULT_TRAINING. With any training flag it runs the loop in-thread for quick iteration.
 const path = require('path');
-const dist = path.join(__dirname, '..', 'dist');
+const dist = process.env.NN_DIST ?? path.join(__dirname, '..', 'dist');
 const nn = require(dist);
 const { trainNormalized } = require(path.join(dist, 'train-loop'));
 const { normalizeRows } = require(path.join(dist, 'normalization'));
@@ -67,7 +67,7 @@ async function main() {
     threads: Number(args.threads ?? 0),
   };
   const nTrain = Number(args.train ?? 1 << 20);
-  const usePublic = args.public === true || !['layers', 'act', 'epochs', 'batch', 'lr', 'flr', 'unroll', 'warmup', 'sched', 'igain', 'hgain', 'sqrtT', 'inline', 'nors', 'rs', 'rsstart', 'rsevery', 'rspow'].some((k) => k in args);
+  const usePublic = args.public === true || !['layers', 'act', 'epochs', 'batch', 'lr', 'flr', 'unroll', 'warmup', 'sched', 'igain', 'hgain', 'sqrtT', 'inline', 'nors', 'rs', 'rsstart', 'rsevery', 'rspow', 'noavg', 'avgstart', 'avgh'].some((k) => k in args);
 
   const t0 = performance.now();
   const train = makeData(sobol(nTrain, 4, new Rng(1000 + config.seed)), nTrain);
@@ -134,6 +134,7 @@ async function main() {
       stepsPerRun: args.unroll ? Number(args.unroll) : undefined,
       schedule: shapes[args.sched ?? 'logcos'],
       loader: args.inline ? 'inline' : 'thread',
+      averaging: args.noavg ? null : args.avgstart || args.avgh ? { startFraction: Number(args.avgstart ?? 0.7), horizonEpochs: Number(args.avgh ?? 10) } : undefined,
       resample: args.nors
         ? null
         : args.rs || args.rsstart || args.rsevery || args.rspow
@@ -143,6 +144,7 @@ async function main() {
     });
     var tTrain = (performance.now() - t1) / 1000;
     if (args.savetheta) require('fs').writeFileSync(String(args.savetheta), Buffer.from(r.theta.buffer));
+    console.log(`  finalLoss (training-set MSE, normalized) ${r.finalLoss.toExponential(3)} → rmse ${(Math.sqrt(r.finalLoss) * stats.std[0]).toExponential(3)}`);
     parameters = splitParameters(mlp, r.theta);
     pred = predictRaw(mlp, normalization, parameters, valid.inputs, valid.count);
   }
