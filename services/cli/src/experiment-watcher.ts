@@ -20,7 +20,6 @@ export class ExperimentWatcher {
   private subscription: Subscription | undefined;
   private expected = 0;
   private readonly landed = new Set<string>();
-  readonly notes: string[] = [];
 
   constructor(
     private readonly experimentId: string,
@@ -71,7 +70,6 @@ export class ExperimentWatcher {
       case 'chunkFailed': {
         const f = event.chunkFailed as v1.IChunkFailed;
         const note = `chunk ${purposeName(f.purpose)}/${f.chunkIndex} failed (${f.code}${f.permanent ? ', permanent' : ', will retry'}): ${f.reason}`;
-        this.notes.push(note);
         this.display.note(note);
         return;
       }
