@@ -92,13 +92,15 @@ describe('PulsarBus specifics', () => {
       concurrency: 2,
       maxRedeliveries: 0,
       ackTimeoutMs: 100,
+      // The handler outlives the ack timeout by far: the broker's redelivery must arrive before the
+      // handler's late ack, even on a loaded machine.
       handler: async (m) => {
         counts.push(m.redeliveryCount);
-        await sleep(400);
+        await sleep(3000);
       },
     });
     await bus.publish(topic, { payload: encode('slow') });
-    await waitFor(() => dead.length === 1, 5000, 'the dead letter');
+    await waitFor(() => dead.length === 1, 10_000, 'the dead letter');
     expect(counts).toEqual([0]);
     expect(dead[0].properties).toMatchObject({
       [DeadLetterProperty.DEAD_LETTER_REASON]: 'handler did not finish within ackTimeoutMs (100 ms)',
