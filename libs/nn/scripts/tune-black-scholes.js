@@ -64,10 +64,10 @@ async function main() {
     learningRate: Number(args.lr ?? D.learningRate),
     finalLearningRate: Number(args.flr ?? D.finalLearningRate),
     seed: Number(args.seed ?? 1),
-    threads: Number(args.threads ?? 0),
+    threads: Number(args.threads ?? 1),
   };
   const nTrain = Number(args.train ?? 1 << 20);
-  const usePublic = args.public === true || !['layers', 'act', 'epochs', 'batch', 'lr', 'flr', 'unroll', 'warmup', 'sched', 'igain', 'hgain', 'sqrtT', 'inline', 'nors', 'rs', 'rsstart', 'rsevery', 'rspow', 'noavg', 'avgstart', 'avgh'].some((k) => k in args);
+  const usePublic = args.public === true || !['layers', 'act', 'epochs', 'batch', 'lr', 'flr', 'unroll', 'warmup', 'sched', 'igain', 'hgain', 'sqrtT', 'inline', 'nors', 'rs', 'rsstart', 'rsevery', 'rspow'].some((k) => k in args);
 
   const t0 = performance.now();
   const train = makeData(sobol(nTrain, 4, new Rng(1000 + config.seed)), nTrain);
@@ -134,7 +134,6 @@ async function main() {
       stepsPerRun: args.unroll ? Number(args.unroll) : undefined,
       schedule: shapes[args.sched ?? 'logcos'],
       loader: args.inline ? 'inline' : 'thread',
-      averaging: args.noavg ? null : args.avgstart || args.avgh ? { startFraction: Number(args.avgstart ?? 0.7), horizonEpochs: Number(args.avgh ?? 10) } : undefined,
       resample: args.nors
         ? null
         : args.rs || args.rsstart || args.rsevery || args.rspow

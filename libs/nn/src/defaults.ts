@@ -11,8 +11,8 @@ export const DEFAULT_TRAINING: {
 } = {
   hiddenLayers: [64, 64, 64],
   activation: 'silu',
-  epochs: 30,
-  batchSize: 1024,
-  learningRate: 3e-3,
+  epochs: 200,
+  batchSize: 256,
+  learningRate: 1e-2,
   finalLearningRate: 1e-5,
 };

@@ -42,19 +42,6 @@ export interface TrainLoopOptions {
   shouldStop?: () => boolean;
   /** Error-driven resampling of the later epochs; default DEFAULT_RESAMPLING, null = plain shuffles. */
   resample?: ResampleOptions | null;
-  /** Parameter averaging over the last epochs; default DEFAULT_AVERAGING, null = none. */
-  averaging?: AveragingOptions | null;
-}
-
-/**
- * Parameter averaging: from step ⌊startFraction·totalSteps⌋ on, the trainer keeps a running
- * average of the parameters — uniform (Polyak) over the steps so far, then exponential over the
- * last `horizonEpochs` epochs — and returns the average instead of the last iterate. It removes
- * most of the jitter the last small-learning-rate steps still leave in the weights.
- */
-export interface AveragingOptions {
-  startFraction: number;
-  horizonEpochs: number;
 }
 
 /**
@@ -83,9 +70,6 @@ export interface TrainLoopResult {
 /** The resampling the trainer uses unless told otherwise (tuned on the Black–Scholes example). */
 export const DEFAULT_RESAMPLING: ResampleOptions = { startFraction: 0.3, everyEpochs: 5, mix: 0.5, power: 2 };
 
-/** The parameter averaging the trainer uses unless told otherwise. */
-export const DEFAULT_AVERAGING: AveragingOptions = { startFraction: 0.7, horizonEpochs: 10 };
-
 /** Default optimizer steps per session.run: amortizes the per-run cost of the JS ↔ native crossing. */
 export const DEFAULT_STEPS_PER_RUN = 8;
 
@@ -98,11 +82,10 @@ interface StepRunner {
   feeds: Record<string, ort.Tensor>;
   alpha: Float32Array;
   eps: Float32Array;
-  avgRate: Float32Array;
 }
 
 async function createRunner(mlp: MlpConfig, steps: number, batch: number, threads: number): Promise<StepRunner> {
-  const session = await createSession(buildTrainStepGraph(mlp, steps), threads);
+  const session = await createSession(buildTrainStepGraph(mlp, steps), threads, true);
   const runner: StepRunner = {
     steps,
     session,
@@ -111,7 +94,6 @@ async function createRunner(mlp: MlpConfig, steps: number, batch: number, thread
     feeds: {},
     alpha: new Float32Array(steps),
     eps: new Float32Array(steps),
-    avgRate: new Float32Array(steps),
   };
   for (let s = 0; s < steps; s++) {
     const x = new Float32Array(batch * mlp.inputDim);
@@ -123,7 +105,6 @@ async function createRunner(mlp: MlpConfig, steps: number, batch: number, thread
   }
   runner.feeds[STEP_IO.alpha] = new ort.Tensor('float32', runner.alpha, [steps]);
   runner.feeds[STEP_IO.eps] = new ort.Tensor('float32', runner.eps, [steps]);
-  runner.feeds[STEP_IO.avgRate] = new ort.Tensor('float32', runner.avgRate, [steps]);
   return runner;
 }
 
@@ -168,11 +149,6 @@ export async function trainRows(
     resample ? { startEpoch: Math.max(1, Math.floor(config.epochs * resample.startFraction)), everyEpochs: Math.max(1, resample.everyEpochs) } : undefined,
   );
   const { batch, stepsPerEpoch, totalSteps } = plan;
-  const averaging = options.averaging === undefined ? DEFAULT_AVERAGING : options.averaging;
-  const avgStart = averaging ? Math.floor(totalSteps * averaging.startFraction) : Infinity;
-  const avgHorizon = averaging ? Math.max(1, averaging.horizonEpochs * stepsPerEpoch) : 1;
-  /** Averaging rate of step g: 1 (follow θ) before the start, then 1/n over the n steps so far, at least 1/horizon. */
-  const avgRateAt = (g: number): number => (g < avgStart ? 1 : 1 / Math.min(g - avgStart + 1, avgHorizon));
   const lrAt =
     options.schedule ?? ((g: number, total: number) => learningRateAt(g, total, config.learningRate, config.finalLearningRate));
   const theta0 = options.initialTheta ? Float32Array.from(options.initialTheta) : initParameters(mlp, new Rng(config.seed));
@@ -209,7 +185,6 @@ export async function trainRows(
     let theta: ort.Tensor = new ort.Tensor('float32', theta0, [P]);
     let m: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);
     let v: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);
-    let avg: ort.Tensor = theta;
     const lossHistory: number[] = [];
     let epochLossSum = 0;
     let epochStart = performance.now();
@@ -228,13 +203,11 @@ export async function trainRows(
         const a = adamStepScalars(lrAt(step + s, totalSteps), step + s + 1);
         runner.alpha[s] = a.alpha;
         runner.eps[s] = a.eps;
-        runner.avgRate[s] = avgRateAt(step + s);
       }
-      const out = await runner.session.run({ ...runner.feeds, [STEP_IO.theta]: theta, [STEP_IO.m]: m, [STEP_IO.v]: v, [STEP_IO.avg]: avg });
+      const out = await runner.session.run({ ...runner.feeds, [STEP_IO.theta]: theta, [STEP_IO.m]: m, [STEP_IO.v]: v });
       theta = out[STEP_IO.thetaOut] as ort.Tensor;
       m = out[STEP_IO.mOut] as ort.Tensor;
       v = out[STEP_IO.vOut] as ort.Tensor;
-      avg = out[STEP_IO.avgOut] as ort.Tensor;
       const losses = out[STEP_IO.losses].data as Float32Array;
       for (let s = 0; s < runner.steps; s++, step++) {
         const loss = losses[s];
@@ -259,12 +232,11 @@ export async function trainRows(
     }
     // the epochs' batch losses over-represent hard rows once resampling starts: report the plain
     // MSE of the final parameters over the whole training set
-    const result = averaging ? avg : theta;
-    const e2 = await errors.compute(result);
+    const e2 = await errors.compute(theta);
     let sum = 0;
     for (let i = 0; i < e2.length; i++) sum += e2[i];
     return {
-      theta: new Float32Array(result.data as Float32Array),
+      theta: new Float32Array(theta.data as Float32Array),
       finalLoss: sum / (count * K),
       epochs: config.epochs,
       steps: totalSteps,

@@ -22,14 +22,13 @@ export const STEP_IO = {
   v: 'v',
   alpha: 'alpha',
   eps: 'eps',
-  avg: 'avg',
-  avgRate: 'avg_rate',
+
   x: (s: number) => `x_${s}`,
   y: (s: number) => `y_${s}`,
   thetaOut: 'theta_out',
   mOut: 'm_out',
   vOut: 'v_out',
-  avgOut: 'avg_out',
+
   losses: 'losses',
 } as const;
 
@@ -64,9 +63,7 @@ export function buildGradientGraph(mlp: MlpConfig, elemType: 'float32' | 'float6
  * The training step graph: `steps` consecutive Adam steps on mini-batches x_s [B, D], y_s [B, K]
  * (normalized units). θ, m, v (flat, [P]) flow from one step to the next inside the graph; the
  * per-step scalars alpha, eps ([steps], see adamStepScalars) carry the learning-rate schedule and
- * bias correction. It also keeps a running average of the parameters: after each step
- * avg ← avg + rate·(θ − avg) with the step's `avg_rate` (1 makes avg follow θ). Outputs: θ, m, v
- * and avg after the last step and the loss of each step before its update.
+ * bias correction. Outputs: θ, m, v after the last step and the loss of each step before its update.
  */
 export function buildTrainStepGraph(mlp: MlpConfig, steps: number, elemType: 'float32' | 'float64' = 'float32'): Uint8Array {
   const g = new GraphBuilder(elemType);
@@ -74,14 +71,12 @@ export function buildTrainStepGraph(mlp: MlpConfig, steps: number, elemType: 'fl
   let theta = g.input(STEP_IO.theta, [P]);
   let m = g.input(STEP_IO.m, [P]);
   let v = g.input(STEP_IO.v, [P]);
-  let avg = g.input(STEP_IO.avg, [P]);
   const perStep = (name: string): string[] => {
     const all = g.input(name, [steps]);
     return steps === 1 ? [all] : g.op('Split', [all], [attr.int('axis', 0)], { outputs: steps });
   };
   const alphas = perStep(STEP_IO.alpha);
   const epss = perStep(STEP_IO.eps);
-  const rates = perStep(STEP_IO.avgRate);
   const b1 = g.scalar(ADAM.beta1);
   const b1c = g.scalar(1 - ADAM.beta1);
   const b2 = g.scalar(ADAM.beta2);
@@ -103,14 +98,11 @@ export function buildTrainStepGraph(mlp: MlpConfig, steps: number, elemType: 'fl
     const denom = g.op1('Add', [g.op1('Sqrt', [v]), epss[s]]);
     const update = g.op1('Mul', [g.op1('Div', [m, denom]), alphas[s]]);
     theta = g.op1('Sub', [theta, update]);
-    // parameter averaging: avg ← avg + rate·(θ − avg)
-    avg = g.op1('Add', [avg, g.op1('Mul', [g.op1('Sub', [theta, avg]), rates[s]])]);
   }
   const lossVec = losses.length === 1 ? losses[0] : g.op1('Concat', losses, [attr.int('axis', 0)]);
   g.output(STEP_IO.thetaOut, theta, [P]);
   g.output(STEP_IO.mOut, m, [P]);
   g.output(STEP_IO.vOut, v, [P]);
-  g.output(STEP_IO.avgOut, avg, [P]);
   g.output(STEP_IO.losses, g.op1('Reshape', [lossVec, g.int64s([steps])]), [steps]);
   return g.encode({ name: 'mlp_train_step' });
 }
