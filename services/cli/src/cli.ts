@@ -4,6 +4,7 @@ import { loadPricerModules } from '@surrogate/pricing';
 import { SurrogateError } from '@surrogate/core';
 import { SpecError } from '@surrogate/spec';
 import { badInput, CliError, ExitCode } from './cli-error';
+import { benchCommand } from './commands/bench';
 import { predictCommand } from './commands/predict';
 import { priceCommand } from './commands/price';
 import { runCommand } from './commands/run';
@@ -24,6 +25,10 @@ Distributed (each service its own process, talking through Apache Pulsar):
   surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE]
   surrogate trainer --pulsar URL --artifacts DIR [--data DIR] [--threads N]
   surrogate submit <spec> --pulsar URL [--wait]              publish a spec; with --wait follow it to the end
+
+Benchmarks (each against a reference measured in the same run; --json prints one JSON document):
+  surrogate bench pulsar --pulsar URL [--sizes B,…] [--seconds S] [--json]   our client vs pulsar-perf
+  surrogate bench pricing [--pricers P,…] [--seconds S] [--json]             pricers vs a g++ -O3 build
 
 Options:
   --out DIR              where run writes model.onnx, report.json, spec.json (default out/<spec name>)
@@ -67,6 +72,10 @@ export async function cli(argv: string[]): Promise<CliResult> {
           data: { type: 'string' },
           'job-timeout-ms': { type: 'string' },
           wait: { type: 'boolean' },
+          json: { type: 'boolean' },
+          sizes: { type: 'string' },
+          pricers: { type: 'string' },
+          seconds: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -125,6 +134,18 @@ export async function cli(argv: string[]): Promise<CliResult> {
         });
         return { exitCode: r.exitCode, stdout: r.output, stderr: '' };
       }
+      case 'bench':
+        return {
+          exitCode: ExitCode.ok,
+          stdout: await benchCommand(arg, {
+            pulsar: values.pulsar,
+            json: values.json,
+            sizes: values.sizes,
+            pricers: values.pricers,
+            seconds: values.seconds,
+          }),
+          stderr: '',
+        };
       default:
         throw badInput('UNKNOWN_COMMAND', `unknown command "${command}"\n\n${USAGE}`);
     }
