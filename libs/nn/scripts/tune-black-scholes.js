@@ -6,9 +6,10 @@
 //
 //   npx tsc -b && node scripts/tune-black-scholes.js [--public] [--layers 64,64,64] [--act silu]
 //     [--epochs N] [--batch B] [--lr X] [--flr X] [--train N] [--seed S] [--threads T] [--unroll U]
+//     [--tx linear,linear,linear,sqrt]   (input transforms of spot, volatility, rate, maturity)
 //
 // Without flags it runs the public path (trainMlp in a worker, exportInferenceModel, InferenceModel)
-// with DEFAULT_TRAINING. With any training flag it runs the loop in-thread for quick iteration.
+// with the product's defaults (@surrogate/spec DEFAULTS.training). With any training flag it runs the loop in-thread for quick iteration.
 const path = require('path');
 const dist = process.env.NN_DIST ?? path.join(__dirname, '..', 'dist');
 const nn = require(dist);
@@ -51,7 +52,8 @@ function errors(pred, truth) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const D = nn.DEFAULT_TRAINING;
+  const spec = require('@surrogate/spec');
+  const D = { ...spec.DEFAULTS.training, epochs: spec.defaultEpochs(Number(args.train ?? 1 << 20)) };
   const mlp = {
     inputDim: 4,
     outputDim: 1,
@@ -64,10 +66,10 @@ async function main() {
     learningRate: Number(args.lr ?? D.learningRate),
     finalLearningRate: Number(args.flr ?? D.finalLearningRate),
     seed: Number(args.seed ?? 1),
-    threads: Number(args.threads ?? 1),
+    threads: Number(args.threads ?? D.threads),
   };
   const nTrain = Number(args.train ?? 1 << 20);
-  const usePublic = args.public === true || !['layers', 'act', 'epochs', 'batch', 'lr', 'flr', 'unroll', 'warmup', 'sched', 'igain', 'hgain', 'sqrtT', 'inline', 'nors', 'rs', 'rsstart', 'rsevery', 'rspow'].some((k) => k in args);
+  const usePublic = args.public === true || !['layers', 'act', 'epochs', 'batch', 'lr', 'flr', 'unroll', 'warmup', 'sched', 'igain', 'hgain', 'inline', 'stage2', 'nors', 'rs', 'rsstart', 'rsevery', 'rspow'].some((k) => k in args);
 
   const t0 = performance.now();
   const train = makeData(sobol(nTrain, 4, new Rng(1000 + config.seed)), nTrain);
@@ -77,13 +79,9 @@ async function main() {
   const tData = (performance.now() - t0) / 1000;
   const stats = nn.computeOutputStats(train.outputs, train.count, 1);
   const box = { min: [...BOX.min], max: [...BOX.max] };
-  if (args.sqrtT) {
-    // experiment: feed √T instead of T (an input transform the graph could bake in)
-    for (const d of [train, valid]) for (let i = 0; i < d.count; i++) d.inputs[i * 4 + 3] = Math.sqrt(d.inputs[i * 4 + 3]);
-    box.min[3] = Math.sqrt(box.min[3]);
-    box.max[3] = Math.sqrt(box.max[3]);
-  }
-  const normalization = { inputMin: box.min, inputMax: box.max, outputMean: stats.mean, outputStd: stats.std };
+  // how the network sees each input (the product's default: maturity on a square-root scale)
+  const inputTransform = args.tx ? String(args.tx).split(',') : ['linear', 'linear', 'linear', 'sqrt'];
+  const normalization = { inputMin: box.min, inputMax: box.max, inputTransform, outputMean: stats.mean, outputStd: stats.std };
   console.log(
     `data ${tData.toFixed(1)} s; mlp ${mlp.hiddenLayers.join('x')} ${mlp.activation}; ` +
       `epochs ${config.epochs} batch ${config.batchSize} lr ${config.learningRate}→${config.finalLearningRate} threads ${config.threads}; ` +
@@ -146,6 +144,26 @@ async function main() {
     console.log(`  finalLoss (training-set MSE, normalized) ${r.finalLoss.toExponential(3)} → rmse ${(Math.sqrt(r.finalLoss) * stats.std[0]).toExponential(3)}`);
     parameters = splitParameters(mlp, r.theta);
     pred = predictRaw(mlp, normalization, parameters, valid.inputs, valid.count);
+    if (args.stage2) {
+      // experiment: a second network fitted to the first one's residual, rescaled to unit size
+      const e1 = errors(pred, valid.outputs);
+      console.log(`  stage 1: valid rmse ${e1.rmse.toExponential(3)} max ${e1.max.toExponential(3)}`);
+      const p1 = predictRaw(mlp, normalization, parameters, train.inputs, train.count);
+      const resid = new Float32Array(train.count);
+      for (let i = 0; i < train.count; i++) resid[i] = train.outputs[i] - p1[i];
+      const rs = nn.computeOutputStats(resid, train.count, 1);
+      const norm2 = { ...normalization, outputMean: rs.mean, outputStd: rs.std };
+      const normed2 = { inputs: new Float32Array(train.inputs), outputs: new Float32Array(resid), count: train.count };
+      normalizeRows(norm2, { inputs: train.inputs, outputs: resid }, normed2, train.count);
+      const config2 = { ...config, epochs: Number(args.stage2), seed: config.seed + 1, learningRate: Number(args.lr2 ?? config.learningRate) };
+      const r2 = await trainNormalized(normed2, mlp, config2, {
+        onProgress,
+        initialTheta: initParameters(mlp, new Rng(config2.seed), { inputGain: Number(args.igain2 ?? 3) }),
+      });
+      const pred2 = predictRaw(mlp, norm2, splitParameters(mlp, r2.theta), valid.inputs, valid.count);
+      for (let i = 0; i < pred.length; i++) pred[i] += pred2[i];
+      var tTrain = (performance.now() - t1) / 1000;
+    }
   }
   if (args.save) {
     const model = { mlp, normalization, parameters, finalLoss: 0, epochs: config.epochs, steps: 0, lossHistory: [] };
@@ -156,7 +174,7 @@ async function main() {
   const bins = [0, 0.05, 0.1, 0.2, 0.4, 1];
   const byBin = bins.slice(1).map(() => ({ n: 0, se: 0, max: 0 }));
   for (let i = 0; i < valid.count; i++) {
-    const w = valid.inputs[i * 4 + 1] * (args.sqrtT ? valid.inputs[i * 4 + 3] : Math.sqrt(valid.inputs[i * 4 + 3]));
+    const w = valid.inputs[i * 4 + 1] * Math.sqrt(valid.inputs[i * 4 + 3]);
     const b = bins.findIndex((edge, j) => j > 0 && w < edge) - 1;
     const e = Math.abs(pred[i] - valid.outputs[i]);
     byBin[b].n++;

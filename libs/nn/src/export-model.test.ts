@@ -8,6 +8,7 @@ import { ACTIVATIONS, splitParameters, type MlpConfig } from './mlp-config';
 import { predictRaw } from './mlp-reference';
 import { int64ToNumber } from './inference-model';
 import { Rng } from './rng';
+import { normalizationAffine, normalizeInput } from './normalization';
 
 function randomModel(activation: MlpConfig['activation'], seed: number): TrainedModel {
   const mlp: MlpConfig = { inputDim: 3, outputDim: 2, hiddenLayers: [16, 8], activation };
@@ -53,6 +54,48 @@ describe('exportInferenceModel + InferenceModel', () => {
     } finally {
       await im.close();
     }
+  });
+
+  it('applies sqrt and log input transforms inside the graph, like the JS forward pass', async () => {
+    const base = randomModel('silu', 37);
+    const model: TrainedModel = { ...base, normalization: { ...base.normalization, inputTransform: ['sqrt', 'log', 'linear'] } };
+    const a = normalizationAffine(model.normalization);
+    // t(min) → -1, t(max) → +1, and the transformed midpoint → 0
+    expect(normalizeInput(a, 0, 80)).toBeCloseTo(-1, 12);
+    expect(normalizeInput(a, 0, 120)).toBeCloseTo(1, 12);
+    expect(normalizeInput(a, 0, ((Math.sqrt(80) + Math.sqrt(120)) / 2) ** 2)).toBeCloseTo(0, 12);
+    expect(normalizeInput(a, 1, Math.sqrt(0.1 * 0.5))).toBeCloseTo(0, 12);
+    expect(normalizeInput(a, 2, 1)).toBeCloseTo(0, 12);
+    const im = await InferenceModel.load(exportInferenceModel(model, NAMES));
+    try {
+      const count = 300;
+      const x = rawInputs(count, new Rng(38));
+      const y = await im.predict(x, count);
+      const ref = predictRaw(model.mlp, model.normalization, model.parameters, x, count);
+      const plain = predictRaw(base.mlp, base.normalization, base.parameters, x, count);
+      let differs = 0;
+      for (let i = 0; i < y.length; i++) {
+        const scale = model.normalization.outputStd[i % 2];
+        expect(Math.abs(y[i] - ref[i])).toBeLessThan(2e-5 * scale + 1e-6 * Math.abs(ref[i]));
+        if (Math.abs(ref[i] - plain[i]) > 1e-3 * scale) differs++;
+      }
+      expect(differs).toBeGreaterThan(count); // the transforms really change what the network sees
+    } finally {
+      await im.close();
+    }
+  });
+
+  it('rejects a transform outside its domain or of the wrong length', () => {
+    const base = randomModel('silu', 39);
+    // column 2 spans [-1, 3]: no square root, no logarithm
+    for (const t of ['sqrt', 'log'] as const) {
+      expect(() => exportInferenceModel({ ...base, normalization: { ...base.normalization, inputTransform: ['linear', 'linear', t] } }, NAMES)).toThrow(
+        expect.objectContaining({ code: 'NN_INVALID_CONFIG', message: expect.stringContaining(`${t} needs min`) }),
+      );
+    }
+    expect(() => exportInferenceModel({ ...base, normalization: { ...base.normalization, inputTransform: ['sqrt'] } }, NAMES)).toThrow(
+      expect.objectContaining({ code: 'NN_INVALID_CONFIG' }),
+    );
   });
 
   it('declares x [N, D] and y [N, K] float32 and carries names and metadata', async () => {

@@ -4,6 +4,7 @@ import { GraphBuilder } from './onnx-builder';
 import { normalizationAffine, validateNormalization } from './normalization';
 import { emitForward } from './mlp-graph';
 import type { TrainedModel } from './train-types';
+import type { InputTransform } from './input-transform';
 
 /** metadata_props keys written by exportInferenceModel (values are JSON). */
 export const METADATA_KEYS = {
@@ -13,6 +14,28 @@ export const METADATA_KEYS = {
   normalization: 'surrogate.normalization',
   training: 'surrogate.training',
 } as const;
+
+/**
+ * x [N, D] with each column's transform applied: x·m_linear + √max(x, 0)·m_sqrt + log max(x, tiny)·m_log
+ * with 0/1 column masks m. The clamps keep every term finite, so a masked-out column never turns
+ * into 0·NaN; an input outside a transform's domain maps to that domain's edge.
+ */
+function emitInputTransforms(g: GraphBuilder, x: string, transforms: readonly InputTransform[]): string {
+  if (transforms.every((t) => t === 'linear')) return x;
+  const D = transforms.length;
+  const mask = (t: InputTransform): string =>
+    g.constant(transforms.map((u) => (u === t ? 1 : 0)), [D], 'float32', `mask_${t}`);
+  let sum = g.op1('Mul', [x, mask('linear')]);
+  if (transforms.includes('sqrt')) {
+    const root = g.op1('Sqrt', [g.op1('Max', [x, g.scalar(0)])]);
+    sum = g.op1('Add', [sum, g.op1('Mul', [root, mask('sqrt')])]);
+  }
+  if (transforms.includes('log')) {
+    const log = g.op1('Log', [g.op1('Max', [x, g.scalar(1e-30)])]);
+    sum = g.op1('Add', [sum, g.op1('Mul', [log, mask('log')])]);
+  }
+  return sum;
+}
 
 /** Names of the exported graph's input and output. */
 export const INFERENCE_IO = { x: 'x', y: 'y' } as const;
@@ -43,7 +66,8 @@ export function exportInferenceModel(
   const g = new GraphBuilder('float32');
   const a = normalizationAffine(normalization);
   const x = g.input(INFERENCE_IO.x, ['N', mlp.inputDim]);
-  const xn = g.op1('Add', [g.op1('Mul', [x, g.constant(a.inputScale, [mlp.inputDim], 'float32', 'input_scale')]), g.constant(a.inputShift, [mlp.inputDim], 'float32', 'input_shift')]);
+  const xt = emitInputTransforms(g, x, a.inputTransform);
+  const xn = g.op1('Add', [g.op1('Mul', [xt, g.constant(a.inputScale, [mlp.inputDim], 'float32', 'input_scale')]), g.constant(a.inputShift, [mlp.inputDim], 'float32', 'input_shift')]);
   const layers = layerShapes(mlp).map((shape, l) => ({
     W: g.constant(model.parameters[2 * l], [shape.fanIn, shape.fanOut], 'float32', `W${l + 1}`),
     b: g.constant(model.parameters[2 * l + 1], [shape.fanOut], 'float32', `b${l + 1}`),

@@ -1,5 +1,5 @@
 import { layerShapes, type Activation, type MlpConfig } from './mlp-config';
-import { normalizationAffine, type Normalization } from './normalization';
+import { normalizationAffine, normalizeInput, type Normalization } from './normalization';
 
 /** Plain-JS activations in float64 (the reference the ONNX graphs are checked against). */
 export function activate(z: number, activation: Activation): number {
@@ -48,7 +48,7 @@ export function predictRaw(
   const D = mlp.inputDim;
   const K = mlp.outputDim;
   const xn = new Float64Array(count * D);
-  for (let n = 0; n < count; n++) for (let j = 0; j < D; j++) xn[n * D + j] = x[n * D + j] * a.inputScale[j] + a.inputShift[j];
+  for (let n = 0; n < count; n++) for (let j = 0; j < D; j++) xn[n * D + j] = normalizeInput(a, j, x[n * D + j]);
   const y = forwardMlp(mlp, parameters, xn, count);
   for (let n = 0; n < count; n++) for (let k = 0; k < K; k++) y[n * K + k] = y[n * K + k] * a.outputScale[k] + a.outputShift[k];
   return y;

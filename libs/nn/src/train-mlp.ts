@@ -46,6 +46,7 @@ export async function trainMlp(
   const normCopy: Normalization = {
     inputMin: [...normalization.inputMin],
     inputMax: [...normalization.inputMax],
+    ...(normalization.inputTransform ? { inputTransform: [...normalization.inputTransform] } : {}),
     outputMean: [...normalization.outputMean],
     outputStd: [...normalization.outputStd],
   };

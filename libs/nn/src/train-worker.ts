@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'worker_threads';
 import { SurrogateError } from '@surrogate/core';
 import { NnError } from './nn-error';
-import { normalizationAffine } from './normalization';
+import { normalizationAffine, normalizeInput } from './normalization';
 import { trainRows, type NormalizedRows } from './train-loop';
 import { STOP_REQUESTED, type SerializedError, type TrainWorkerInput, type TrainWorkerMessage } from './worker-protocol';
 
@@ -27,8 +27,12 @@ export function normalizeToRows(input: TrainWorkerInput): NormalizedRows {
   for (let i = 0; i < count; i++) {
     for (let j = 0; j < D; j++) {
       const raw = input.inputs[i * D + j];
-      if (!Number.isFinite(raw)) throw new NnError('NN_INVALID_DATA', `input ${j} of row ${i} is ${raw}`, { details: { row: i, column: j } });
-      rows[i * W + j] = raw * a.inputScale[j] + a.inputShift[j];
+      const v = normalizeInput(a, j, raw);
+      if (!Number.isFinite(v)) {
+        const why = Number.isFinite(raw) ? ` (outside the domain of its ${a.inputTransform[j]} transform)` : '';
+        throw new NnError('NN_INVALID_DATA', `input ${j} of row ${i} is ${raw}${why}`, { details: { row: i, column: j } });
+      }
+      rows[i * W + j] = v;
     }
     for (let k = 0; k < K; k++) {
       const raw = input.outputs[i * K + k];

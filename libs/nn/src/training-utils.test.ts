@@ -1,4 +1,4 @@
-import { computeOutputStats, DEFAULT_TRAINING } from './index';
+import { computeOutputStats } from './index';
 import { learningRateAt } from './lr-schedule';
 import { flattenParameters, parameterCount, parameterShapes, splitParameters, validateMlpConfig, type MlpConfig } from './mlp-config';
 import { normalizationAffine, normalizeRows, validateNormalization } from './normalization';
@@ -87,13 +87,6 @@ describe('learningRateAt', () => {
     expect(lr[T - 1]).toBeCloseTo(1e-5, 12);
     for (let t = warm + 1; t < T; t++) expect(lr[t]).toBeLessThanOrEqual(lr[t - 1]);
     expect(learningRateAt(500, T, 1e-3, 1e-3)).toBeCloseTo(1e-3, 12);
-  });
-});
-
-describe('DEFAULT_TRAINING', () => {
-  it('is a valid configuration', () => {
-    expect(() => validateMlpConfig({ inputDim: 4, outputDim: 1, ...DEFAULT_TRAINING })).not.toThrow();
-    expect(DEFAULT_TRAINING.learningRate).toBeGreaterThan(DEFAULT_TRAINING.finalLearningRate);
   });
 });
 

@@ -61,6 +61,8 @@ export const MATURITY: NumberParameter = Object.freeze({
   description: 'Time to expiry',
   min: 0,
   max: 100,
+  // option values move with σ√T: near expiry they bend sharply, and √T spreads that region out
+  scaling: 'sqrt',
 });
 
 export const OPTION_TYPE: ChoiceParameter = Object.freeze({

@@ -1,5 +1,5 @@
 export { PricingError, type PricingErrorCode } from './pricing-error';
-export type { NumberParameter, ChoiceParameter, ParameterSpec, ParamValues } from './parameter-spec';
+export type { NumberParameter, ChoiceParameter, ParameterSpec, ParamValues, ParameterScaling } from './parameter-spec';
 export type { Pricer } from './pricer';
 export { registerPricer, getPricer, pricerNames, loadPricerModules } from './pricer-registry';
 export { validateParams, checkRange, checkInteger, invalidParameter } from './validate-params';

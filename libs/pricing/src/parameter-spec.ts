@@ -14,7 +14,16 @@ export interface NumberParameter {
   /** Whether `max` itself is a valid value. */
   maxInclusive: boolean;
   default?: number;
+  /**
+   * The scale on which prices vary most evenly in this parameter (e.g. `sqrt` for a maturity:
+   * prices move like σ√T). A surrogate whose input this is feeds its network that transform by
+   * default; absent means linear.
+   */
+  scaling?: ParameterScaling;
 }
+
+/** Monotone rescalings a parameter may declare as its natural scale (see NumberParameter.scaling). */
+export type ParameterScaling = 'sqrt' | 'log';
 
 /** A parameter that takes one of a fixed set of string values. */
 export interface ChoiceParameter {

@@ -2,7 +2,9 @@ import type { Activation } from './experiment-spec';
 
 /**
  * Defaults chosen so that a spec without `training` or `validation` sections gives a model a user
- * would accept (measured on examples/black-scholes.yaml; see the README's figures).
+ * would accept: the one place they live (libs/nn takes explicit settings). The training defaults
+ * were tuned on examples/black-scholes.yaml with libs/nn/scripts/tune-black-scholes.js; see the
+ * README's figures.
  */
 export const DEFAULTS = {
   seed: 1,
@@ -12,13 +14,17 @@ export const DEFAULTS = {
     hiddenLayers: [64, 64, 64],
     activation: 'silu' as Activation,
     /** Epochs are chosen so that training sees about this many samples in all, within the bounds below. */
-    samplesSeen: 120 * 1048576,
+    samplesSeen: 200 * 1048576,
     minEpochs: 4,
-    maxEpochs: 400,
-    batchSize: 512,
-    learningRate: 5e-3,
+    maxEpochs: 1000,
+    batchSize: 256,
+    learningRate: 1e-2,
     finalLearningRate: 1e-5,
-    threads: 0,
+    /**
+     * onnxruntime intra-op threads. Networks this small train fastest on one: their matmuls are too
+     * small to split, and the mini-batch loader thread uses another core.
+     */
+    threads: 1,
   },
   validation: {
     samples: 65536,

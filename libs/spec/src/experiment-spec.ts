@@ -7,10 +7,19 @@ export type Activation = (typeof ACTIVATIONS)[number];
 export { SAMPLER_KINDS as SAMPLERS, type SamplerKind as SamplerName } from '@surrogate/pricing';
 import type { SamplerKind as SamplerName } from '@surrogate/pricing';
 
+/**
+ * How the network sees an input: the raw value (`linear`), its square root or its logarithm, each
+ * then mapped from the box onto [-1, 1]. The exported model applies it itself (it takes raw units).
+ */
+export const INPUT_TRANSFORMS = ['linear', 'sqrt', 'log'] as const;
+export type InputTransform = (typeof INPUT_TRANSFORMS)[number];
+
 export interface InputRange {
   name: string;
   min: number;
   max: number;
+  /** Default: the pricer parameter's declared scaling where the box allows it, else linear. */
+  transform: InputTransform;
 }
 
 export interface TrainingSettings {

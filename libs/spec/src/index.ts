@@ -1,13 +1,14 @@
 export type {
   ExperimentSpec,
   InputRange,
+  InputTransform,
   TrainingSettings,
   ValidationSettings,
   OutputThreshold,
   Activation,
   SamplerName,
 } from './experiment-spec';
-export { ACTIVATIONS, SAMPLERS } from './experiment-spec';
+export { ACTIVATIONS, INPUT_TRANSFORMS, SAMPLERS } from './experiment-spec';
 export { SpecError, formatIssue, type SpecIssue, type SpecErrorCode } from './spec-error';
 export { DEFAULTS, MAX_SAMPLES, MAX_MESSAGE_BYTES, maxChunkSize, defaultEpochs } from './defaults';
 export { resolveSpec } from './resolve-spec';

@@ -2,8 +2,10 @@ import { getPricer, type ParameterSpec, type Pricer } from '@surrogate/pricing';
 import { DEFAULTS, MAX_SAMPLES, defaultEpochs, maxChunkSize } from './defaults';
 import {
   ACTIVATIONS,
+  INPUT_TRANSFORMS,
   SAMPLERS,
   type Activation,
+  type InputTransform,
   type ExperimentSpec,
   type InputRange,
   type OutputThreshold,
@@ -151,7 +153,7 @@ function resolveInputs(c: Checker, raw: unknown, pricer: Pricer | undefined, fix
       c.fail(field, 'must be a mapping {min, max}', box);
       continue;
     }
-    c.knownKeys(box, ['min', 'max'], field);
+    c.knownKeys(box, ['min', 'max', 'transform'], field);
     const { min, max } = box;
     let ok = true;
     for (const [k, v] of [
@@ -170,9 +172,38 @@ function resolveInputs(c: Checker, raw: unknown, pricer: Pricer | undefined, fix
       c.fail(`${field}`, `min must be less than max (min = ${min}, max = ${max})`);
       ok = false;
     }
-    if (ok) inputs.push({ name, min: min as number, max: max as number });
+    if (!ok) continue;
+    const transform = resolveTransform(c, field, box.transform, min as number, p?.kind === 'number' ? p.scaling : undefined);
+    if (transform) inputs.push({ name, min: min as number, max: max as number, transform });
   }
   return inputs;
+}
+
+/** Why an input box starting at `min` cannot take `t`, or undefined when it can. */
+function transformDomainRule(t: InputTransform, min: number): string | undefined {
+  if (t === 'sqrt' && !(min >= 0)) return 'sqrt needs min ≥ 0';
+  if (t === 'log' && !(min > 0)) return 'log needs min > 0';
+  return undefined;
+}
+
+function resolveTransform(
+  c: Checker,
+  field: string,
+  raw: unknown,
+  min: number,
+  scaling: InputTransform | undefined,
+): InputTransform | undefined {
+  if (raw === undefined) return scaling && !transformDomainRule(scaling, min) ? scaling : 'linear';
+  if (typeof raw !== 'string' || !(INPUT_TRANSFORMS as readonly string[]).includes(raw)) {
+    c.fail(`${field}.transform`, `must be one of ${INPUT_TRANSFORMS.join(', ')}`, raw);
+    return undefined;
+  }
+  const rule = transformDomainRule(raw as InputTransform, min);
+  if (rule) {
+    c.fail(`${field}.transform`, `${rule} (min = ${min})`, raw);
+    return undefined;
+  }
+  return raw as InputTransform;
 }
 
 function resolveOutputs(c: Checker, raw: unknown, pricer: Pricer | undefined): string[] {

@@ -44,7 +44,7 @@ describe('parseSpec', () => {
     const spec = parseSpec(EXAMPLE, 'example.yaml');
     expect(spec.name).toBe('bs-call');
     expect(spec.inputs.map((i) => i.name)).toEqual(['spot', 'volatility', 'rate', 'maturity']);
-    expect(spec.inputs[0]).toEqual({ name: 'spot', min: 80, max: 120 });
+    expect(spec.inputs[0]).toEqual({ name: 'spot', min: 80, max: 120, transform: 'linear' });
     expect(spec.fixed).toEqual({ type: 'call', strike: 100, dividend: 0 });
     expect(spec.samples).toBe(1048576);
     expect(spec.chunkSize).toBe(65536);
@@ -111,6 +111,37 @@ training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
     expect(byField.samples).toMatchObject({ value: 0 });
     expect(byField['training.epochs']?.rule).toMatch(/whole number/);
     expect(byField['training.activation']?.rule).toMatch(/tanh, silu, softplus/);
+  });
+
+  it("defaults an input's transform to its parameter's scaling, and takes an explicit one", () => {
+    // black-scholes declares maturity on a square-root scale; the others are linear
+    expect(parseSpec(EXAMPLE).inputs.map((i) => i.transform)).toEqual(['linear', 'linear', 'linear', 'sqrt']);
+    const explicit = parseSpec(
+      EXAMPLE.replace('volatility: {min: 0.1, max: 0.5}', 'volatility: {min: 0.1, max: 0.5, transform: log}').replace(
+        'maturity: {min: 0.1, max: 2.0}',
+        'maturity: {min: 0.1, max: 2.0, transform: linear}',
+      ),
+    );
+    expect(explicit.inputs.map((i) => i.transform)).toEqual(['linear', 'log', 'linear', 'linear']);
+  });
+
+  it('rejects an unknown transform and one outside its domain, naming field, value and rule', () => {
+    const issues = issuesOf(() =>
+      parseSpec(
+        EXAMPLE.replace('spot: {min: 80, max: 120}', 'spot: {min: 80, max: 120, transform: cube}').replace(
+          'rate: {min: 0.0, max: 0.08}',
+          'rate: {min: 0.0, max: 0.08, transform: log}',
+        ),
+      ),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'inputs.spot.transform', value: 'cube', rule: expect.stringContaining('linear, sqrt, log') }),
+        expect.objectContaining({ field: 'inputs.rate.transform', value: 'log', rule: expect.stringContaining('log needs min > 0') }),
+      ]),
+    );
+    const negative = issuesOf(() => parseSpec(EXAMPLE.replace('rate: {min: 0.0, max: 0.08}', 'rate: {min: -0.02, max: 0.08, transform: sqrt}')));
+    expect(negative).toEqual([expect.objectContaining({ field: 'inputs.rate.transform', value: 'sqrt', rule: 'sqrt needs min ≥ 0 (min = -0.02)' })]);
   });
 
   it('takes any sampler of the pricing library and names them when given another', () => {

@@ -35,8 +35,9 @@ export function specFromWire(wire: v1.IExperimentSpec): ExperimentSpec {
     if (v.text !== undefined && v.text !== null && v.text !== '') fixed[k] = v.text;
     else fixed[k] = v.number ?? 0;
   }
-  const inputs: Record<string, { min: number; max: number }> = {};
-  for (const i of wire.inputs ?? []) inputs[i.name ?? ''] = { min: i.min ?? 0, max: i.max ?? 0 };
+  const inputs: Record<string, { min: number; max: number; transform: string }> = {};
+  for (const i of wire.inputs ?? [])
+    inputs[i.name ?? ''] = { min: i.min ?? 0, max: i.max ?? 0, transform: i.transform || 'linear' };
   const t = wire.training ?? {};
   const thresholds = wire.validation?.thresholds ?? [];
   const spec = resolveSpec(

@@ -73,6 +73,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
   const normalization = {
     inputMin: spec.inputs.map((i) => i.min),
     inputMax: spec.inputs.map((i) => i.max),
+    inputTransform: spec.inputs.map((i) => i.transform),
     outputMean: stats.mean,
     outputStd: stats.std,
   };
