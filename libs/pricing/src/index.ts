@@ -82,3 +82,23 @@ export {
 } from './chunk-inputs';
 export { priceColumns } from './price-columns';
 export { findNonFinite, type NonFiniteValue } from './find-non-finite';
+export { GrpcPricerError, isPermanentGrpcPricerError, type GrpcPricerErrorCode } from './grpc-pricer-error';
+export { parseRemotePricerUrl, isRemotePricer, type RemotePricerUrl } from './remote-pricer-url';
+export { describeToWire, describeFromWire, type PricerDescription } from './pricer-description';
+export { PRICER_SERVICE, PRICER_SERVICE_NAME, VIOLATION_TRAILER } from './pricer-service-definition';
+export {
+  grpcPricerOptions,
+  grpcPricerSettingsFromEnv,
+  GRPC_PRICER_ENV,
+  type GrpcPricerOptions,
+  type GrpcPricerSettings,
+} from './grpc-pricer-options';
+export { GrpcPricerClient, type RemoteRows, type RemotePriceRequest } from './grpc-pricer-client';
+export {
+  PricerServer,
+  pricerServiceHandlers,
+  priceBatchLocally,
+  type PricerServerOptions,
+  type PricerServerTls,
+} from './grpc-pricer-server';
+export { RemotePricers } from './remote-pricers';

@@ -60,6 +60,9 @@ function checkNumber(pricer: Pricer, spec: NumberParameter, value: unknown): num
       `${spec.name} = ${value} is outside its valid range ${range}`,
     );
   }
+  if (spec.integer === true && !Number.isInteger(value)) {
+    throw invalid(pricer, spec.name, value, 'integer', `${spec.name} = ${value} is not an integer`);
+  }
   return value;
 }
 
