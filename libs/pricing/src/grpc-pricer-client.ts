@@ -419,7 +419,13 @@ export class GrpcPricerClient {
         return make(
           'REMOTE_INVALID_ARGUMENT',
           `pricer ${this.url} refused ${row >= 0 ? `row ${row}` : 'the request'}: ${v.message || e.details}`,
-          { parameter: v.parameter, value: v.value, rule: v.rule, row: row >= 0 ? row : undefined },
+          {
+            parameter: v.parameter,
+            value: v.value,
+            rule: v.rule,
+            row: row >= 0 ? row : undefined,
+            reason: v.message || e.details,
+          },
         );
       }
       default:

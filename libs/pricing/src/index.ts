@@ -2,7 +2,14 @@ export { PricingError, type PricingErrorCode } from './pricing-error';
 export type { NumberParameter, ChoiceParameter, ParameterSpec, ParamValues } from './parameter-spec';
 export type { Pricer } from './pricer';
 export { registerPricer, getPricer, pricerNames, loadPricerModules } from './pricer-registry';
-export { validateParams, checkRange, checkInteger, invalidParameter } from './validate-params';
+export {
+  validateParams,
+  checkRange,
+  checkInteger,
+  checkValue,
+  describeRange,
+  invalidParameter,
+} from './validate-params';
 export { priceOne } from './price-one';
 export { normCdf, normPdf, expTimesNormCdf } from './normal-distribution';
 export { normQuantile } from './normal-quantile';
