@@ -244,7 +244,7 @@ export class GrpcPricerClient {
           const output = outputs[k] as string;
           throw new GrpcPricerError(
             'REMOTE_NON_FINITE',
-            `${this.url} returned ${value} for ${output} at row ${start + i}`,
+            `pricer ${this.url} returned ${value} for ${output} at row ${start + i}`,
             { details: { pricer: this.url, row: start + i, output, value } },
           );
         }
@@ -254,7 +254,7 @@ export class GrpcPricerClient {
   }
 
   private badResponse(reason: string, details: Record<string, unknown>): GrpcPricerError {
-    return new GrpcPricerError('REMOTE_BAD_RESPONSE', `${this.url} ${reason}`, {
+    return new GrpcPricerError('REMOTE_BAD_RESPONSE', `pricer ${this.url} ${reason}`, {
       details: { pricer: this.url, reason, ...details },
     });
   }
