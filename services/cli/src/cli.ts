@@ -24,7 +24,7 @@ Usage:
 
 Distributed (each service its own process, talking through Apache Pulsar):
   surrogate producer --pulsar URL [--job-timeout-ms MS]
-  surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE]
+  surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE] [--grpc-… (below)]
   surrogate trainer --pulsar URL --artifacts DIR [--data DIR] [--threads N]
   surrogate submit <spec> --pulsar URL [--wait]              publish a spec; with --wait follow it to the end
 
