@@ -2,7 +2,14 @@ export { PricingError, type PricingErrorCode } from './pricing-error';
 export type { NumberParameter, ChoiceParameter, ParameterSpec, ParamValues, ParameterScaling } from './parameter-spec';
 export type { Pricer } from './pricer';
 export { registerPricer, getPricer, pricerNames, loadPricerModules } from './pricer-registry';
-export { validateParams, checkRange, checkInteger, invalidParameter } from './validate-params';
+export {
+  validateParams,
+  checkRange,
+  checkInteger,
+  checkValue,
+  describeRange,
+  invalidParameter,
+} from './validate-params';
 export { priceOne } from './price-one';
 export { normCdf, normPdf, expTimesNormCdf } from './normal-distribution';
 export { normQuantile } from './normal-quantile';
@@ -82,3 +89,23 @@ export {
 } from './chunk-inputs';
 export { priceColumns } from './price-columns';
 export { findNonFinite, type NonFiniteValue } from './find-non-finite';
+export { GrpcPricerError, isPermanentGrpcPricerError, type GrpcPricerErrorCode } from './grpc-pricer-error';
+export { parseRemotePricerUrl, isRemotePricer, type RemotePricerUrl } from './remote-pricer-url';
+export { describeToWire, describeFromWire, type PricerDescription } from './pricer-description';
+export { PRICER_SERVICE, PRICER_SERVICE_NAME, VIOLATION_TRAILER } from './pricer-service-definition';
+export {
+  grpcPricerOptions,
+  grpcPricerSettingsFromEnv,
+  GRPC_PRICER_ENV,
+  type GrpcPricerOptions,
+  type GrpcPricerSettings,
+} from './grpc-pricer-options';
+export { GrpcPricerClient, type RemoteRows, type RemotePriceRequest } from './grpc-pricer-client';
+export {
+  PricerServer,
+  pricerServiceHandlers,
+  priceBatchLocally,
+  type PricerServerOptions,
+  type PricerServerTls,
+} from './grpc-pricer-server';
+export { RemotePricers } from './remote-pricers';

@@ -13,6 +13,12 @@ export interface NumberParameter {
   minInclusive: boolean;
   /** Whether `max` itself is a valid value. */
   maxInclusive: boolean;
+  /**
+   * Only whole numbers are valid (e.g. a step or path count). Checked by `validateParams` and
+   * `priceColumns`, reported by a gRPC pricer's `Describe`; such a parameter can be fixed in a spec
+   * but not sampled as a continuous input.
+   */
+  integer?: boolean;
   default?: number;
   /**
    * The scale on which prices vary most evenly in this parameter (e.g. `sqrt` for a maturity:

@@ -29,7 +29,7 @@ function isNonEmptyString(x: unknown): x is string {
 }
 
 /** Checks the shape of a pricer (custom pricers come from plain JavaScript, unchecked by tsc). */
-function checkPricerShape(p: Pricer): void {
+export function checkPricerShape(p: Pricer): void {
   if (p === null || typeof p !== 'object') throw invalidPricer(p, 'not an object');
   const name: unknown = p.name;
   if (!isNonEmptyString(name)) throw invalidPricer(name, 'name must be a non-empty string');
@@ -72,6 +72,10 @@ function checkPricerShape(p: Pricer): void {
       if (typeof spec.minInclusive !== 'boolean' || typeof spec.maxInclusive !== 'boolean') {
         throw invalidPricer(name, `parameter ${pname}: minInclusive and maxInclusive must be booleans`);
       }
+      if (spec.integer !== undefined && typeof spec.integer !== 'boolean')
+        throw invalidPricer(name, `parameter ${pname}: integer must be a boolean when present`);
+      if (spec.scaling !== undefined && spec.scaling !== 'sqrt' && spec.scaling !== 'log')
+        throw invalidPricer(name, `parameter ${pname}: scaling must be "sqrt" or "log" when present`);
       const empty =
         spec.min > spec.max || (spec.min === spec.max && !(spec.minInclusive && spec.maxInclusive));
       if (empty) throw invalidPricer(name, `parameter ${pname}: the valid range is empty`);

@@ -28,7 +28,7 @@ export function inRange(spec: NumberParameter, value: number): boolean {
 }
 
 function invalid(
-  pricer: Pricer,
+  pricer: Pick<Pricer, 'name'>,
   parameter: string,
   value: unknown,
   rule: string,
@@ -37,7 +37,7 @@ function invalid(
   return invalidParameter(pricer, parameter, value, rule, message);
 }
 
-function checkNumber(pricer: Pricer, spec: NumberParameter, value: unknown): number {
+function checkNumber(pricer: Pick<Pricer, 'name'>, spec: NumberParameter, value: unknown): number {
   if (typeof value !== 'number') {
     throw invalid(pricer, spec.name, value, 'number', `${spec.name} = ${formatValue(value)} is not a number`);
   }
@@ -60,10 +60,13 @@ function checkNumber(pricer: Pricer, spec: NumberParameter, value: unknown): num
       `${spec.name} = ${value} is outside its valid range ${range}`,
     );
   }
+  if (spec.integer === true && !Number.isInteger(value)) {
+    throw invalid(pricer, spec.name, value, 'integer', `${spec.name} = ${value} is not an integer`);
+  }
   return value;
 }
 
-function checkChoice(pricer: Pricer, spec: ChoiceParameter, value: unknown): string {
+function checkChoice(pricer: Pick<Pricer, 'name'>, spec: ChoiceParameter, value: unknown): string {
   const rule = `one of ${spec.values.join(', ')}`;
   if (typeof value !== 'string') {
     throw invalid(
@@ -81,7 +84,11 @@ function checkChoice(pricer: Pricer, spec: ChoiceParameter, value: unknown): str
 }
 
 /** Checks one value against its parameter spec; returns it typed, or throws INVALID_PARAMETER. */
-export function checkValue(pricer: Pricer, spec: ParameterSpec, value: unknown): number | string {
+export function checkValue(
+  pricer: Pick<Pricer, 'name'>,
+  spec: ParameterSpec,
+  value: unknown,
+): number | string {
   return spec.kind === 'number' ? checkNumber(pricer, spec, value) : checkChoice(pricer, spec, value);
 }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { ExperimentSpec } from './experiment-spec';
-import { resolveSpec } from './resolve-spec';
+import { resolveSpec, type ResolveSpecOptions } from './resolve-spec';
 import { SpecError, type SpecIssue } from './spec-error';
 
 /** Parses spec text (YAML, or JSON — which YAML reads too) into a plain document, without checking it. */
@@ -37,12 +37,12 @@ export function parseSpecDocument(text: string, source?: string): unknown {
 }
 
 /** Parses and checks spec text; returns the resolved spec with every default filled in. */
-export function parseSpec(text: string, source?: string): ExperimentSpec {
-  return resolveSpec(parseSpecDocument(text, source), source);
+export function parseSpec(text: string, source?: string, options: ResolveSpecOptions = {}): ExperimentSpec {
+  return resolveSpec(parseSpecDocument(text, source), source, options);
 }
 
-/** Reads, parses and checks a spec file (.yaml, .yml or .json). */
-export async function loadSpecFile(file: string): Promise<ExperimentSpec> {
+/** Reads a spec file and parses it into a plain document, unchecked (SPEC_NOT_FOUND, SPEC_SYNTAX). */
+export async function loadSpecDocument(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -59,5 +59,10 @@ export async function loadSpecFile(file: string): Promise<ExperimentSpec> {
       cause: err,
     });
   }
-  return parseSpec(text, file);
+  return parseSpecDocument(text, file);
+}
+
+/** Reads, parses and checks a spec file (.yaml, .yml or .json). */
+export async function loadSpecFile(file: string, options: ResolveSpecOptions = {}): Promise<ExperimentSpec> {
+  return resolveSpec(await loadSpecDocument(file), file, options);
 }

@@ -1,4 +1,12 @@
-import { getPricer, type ParameterSpec, type Pricer } from '@surrogate/pricing';
+import {
+  GrpcPricerError,
+  getPricer,
+  isRemotePricer,
+  parseRemotePricerUrl,
+  type ParameterSpec,
+  type ParamValues,
+} from '@surrogate/pricing';
+import { boxIssues } from './box-check';
 import { DEFAULTS, MAX_SAMPLES, defaultEpochs, maxChunkSize } from './defaults';
 import {
   ACTIVATIONS,
@@ -41,6 +49,28 @@ const VALIDATION_KEYS = ['samples', 'maxAbsError', 'rmse'];
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 type Dict = Record<string, unknown>;
+
+/**
+ * What a spec is checked against: a local pricer, or the description of a gRPC pricer (its
+ * `Describe` answer, which has no `validate`: the server checks its own rules).
+ */
+export interface SpecPricer {
+  readonly name: string;
+  readonly parameters: readonly ParameterSpec[];
+  readonly outputs: readonly string[];
+  validate?(params: ParamValues): void;
+}
+
+export interface ResolveSpecOptions {
+  /**
+   * The description of the spec's gRPC pricer (`pricer: grpc://…`), when it could be asked for.
+   * Without it, a gRPC pricer's spec is checked for shape only: parameter names, ranges and
+   * outputs are left to the places that can reach the pricer (the CLI, the datagen worker).
+   */
+  pricer?: Omit<SpecPricer, 'validate'>;
+}
+
+type Pricer = SpecPricer;
 
 function isDict(v: unknown): v is Dict {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -92,7 +122,12 @@ function inRange(p: ParameterSpec & { kind: 'number' }, x: number): boolean {
   return lo && hi;
 }
 
-function resolveFixed(c: Checker, raw: unknown, pricer: Pricer | undefined): Record<string, number | string> {
+function resolveFixed(
+  c: Checker,
+  raw: unknown,
+  pricer: Pricer | undefined,
+  remote: boolean,
+): Record<string, number | string> {
   const fixed: Record<string, number | string> = {};
   if (raw === undefined) return fixed;
   if (!isDict(raw)) {
@@ -101,7 +136,18 @@ function resolveFixed(c: Checker, raw: unknown, pricer: Pricer | undefined): Rec
   }
   for (const [name, value] of Object.entries(raw)) {
     const field = `fixed.${name}`;
-    if (!pricer) continue;
+    if (!pricer) {
+      // A gRPC pricer that was not described: keep what has the shape of a parameter value.
+      if (remote) {
+        if (
+          (typeof value === 'number' && Number.isFinite(value)) ||
+          (typeof value === 'string' && value !== '')
+        )
+          fixed[name] = value;
+        else c.fail(field, 'must be a finite number or a word', value);
+      }
+      continue;
+    }
     const p = pricer.parameters.find((q) => q.name === name);
     if (!p) {
       c.fail(
@@ -118,6 +164,8 @@ function resolveFixed(c: Checker, raw: unknown, pricer: Pricer | undefined): Rec
       c.fail(field, `must be a number in ${describeRange(p)} (${p.unit})`, value);
     } else if (!inRange(p, value)) {
       c.fail(field, `outside the valid range ${describeRange(p)} of ${name} (${p.unit})`, value);
+    } else if (p.integer === true && !Number.isInteger(value)) {
+      c.fail(field, `must be a whole number in ${describeRange(p)}: ${name} is an integer parameter`, value);
     } else {
       fixed[name] = value;
     }
@@ -138,6 +186,13 @@ function resolveInputs(c: Checker, raw: unknown, pricer: Pricer | undefined, fix
       c.fail(
         field,
         `not a parameter of pricer ${pricer.name}; parameters: ${pricer.parameters.map((q) => q.name).join(', ')}`,
+      );
+      continue;
+    }
+    if (p && p.kind === 'number' && p.integer === true) {
+      c.fail(
+        field,
+        `${name} takes whole numbers only and cannot be sampled as a continuous input; put it under fixed`,
       );
       continue;
     }
@@ -206,7 +261,11 @@ function resolveTransform(
   return raw as InputTransform;
 }
 
-function resolveOutputs(c: Checker, raw: unknown, pricer: Pricer | undefined): string[] {
+function resolveOutputs(c: Checker, raw: unknown, pricer: Pricer | undefined, remote: boolean): string[] {
+  if (raw === undefined && !pricer && remote) {
+    c.fail('outputs', 'a gRPC pricer that was not described needs its outputs listed');
+    return [];
+  }
   if (raw === undefined) return pricer ? [pricer.outputs[0] as string] : [];
   if (!Array.isArray(raw) || raw.length === 0) {
     c.fail('outputs', 'must be a non-empty list of output names', raw);
@@ -327,7 +386,7 @@ function resolveValidation(c: Checker, raw: unknown, outputs: string[]): Validat
  * Checks a parsed spec document (from YAML or JSON) and fills in every default.
  * Throws SpecError (SPEC_INVALID) listing every problem, each naming its field, value and rule.
  */
-export function resolveSpec(doc: unknown, source?: string): ExperimentSpec {
+export function resolveSpec(doc: unknown, source?: string, options: ResolveSpecOptions = {}): ExperimentSpec {
   const c = new Checker();
   if (!isDict(doc))
     throw new SpecError(
@@ -347,7 +406,21 @@ export function resolveSpec(doc: unknown, source?: string): ExperimentSpec {
 
   let pricer: Pricer | undefined;
   const pricerName = c.string(doc.pricer, 'pricer');
-  if (pricerName !== undefined) {
+  const remote = isRemotePricer(pricerName);
+  if (pricerName !== undefined && remote) {
+    try {
+      parseRemotePricerUrl(pricerName);
+      // Messages name the pricer as the spec does: by its URL.
+      if (options.pricer) pricer = { ...options.pricer, name: pricerName };
+    } catch (err) {
+      const rule = err instanceof GrpcPricerError ? String(err.details.rule) : String(err);
+      c.fail(
+        'pricer',
+        `${rule} (a gRPC pricer is grpc://host:port/name or grpcs://host:port/name)`,
+        pricerName,
+      );
+    }
+  } else if (pricerName !== undefined) {
     try {
       pricer = getPricer(pricerName);
     } catch (err) {
@@ -355,9 +428,9 @@ export function resolveSpec(doc: unknown, source?: string): ExperimentSpec {
     }
   }
 
-  const fixed = resolveFixed(c, doc.fixed, pricer);
+  const fixed = resolveFixed(c, doc.fixed, pricer, remote);
   const inputs = resolveInputs(c, doc.inputs, pricer, isDict(doc.fixed) ? doc.fixed : {});
-  const outputs = resolveOutputs(c, doc.outputs, pricer);
+  const outputs = resolveOutputs(c, doc.outputs, pricer, remote);
 
   if (pricer) {
     const named = new Set([
@@ -400,6 +473,21 @@ export function resolveSpec(doc: unknown, source?: string): ExperimentSpec {
 
   const training = resolveTraining(c, doc.training, samples);
   const validation = resolveValidation(c, doc.validation, outputs);
+
+  // The pricer's ranges and rules over the whole box (corners and first sample points), before
+  // any job is published: only once everything else holds, since it needs the complete spec.
+  if (c.issues.length === 0 && pricer) {
+    c.issues.push(
+      ...boxIssues(pricer, {
+        fixed,
+        inputs,
+        sampler,
+        seed,
+        samples,
+        validationSamples: validation.samples,
+      }),
+    );
+  }
 
   if (c.issues.length > 0) throw new SpecError('SPEC_INVALID', c.issues, { source });
   return {

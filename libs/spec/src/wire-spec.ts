@@ -1,6 +1,6 @@
 import { v1 } from '@surrogate/proto';
 import type { Activation, ExperimentSpec, SamplerName } from './experiment-spec';
-import { resolveSpec } from './resolve-spec';
+import { resolveSpec, type ResolveSpecOptions } from './resolve-spec';
 
 /** The resolved spec as its wire type, for jobs, chunks and events. */
 export function specToWire(spec: ExperimentSpec): v1.ExperimentSpec {
@@ -28,8 +28,9 @@ export function specToWire(spec: ExperimentSpec): v1.ExperimentSpec {
 /**
  * The resolved spec from its wire type. A spec that arrives over the bus is checked again
  * (the sender may be another version, or not ours): throws SpecError when it is not valid.
+ * `options.pricer` is the description of a gRPC pricer, to check the spec against it.
  */
-export function specFromWire(wire: v1.IExperimentSpec): ExperimentSpec {
+export function specFromWire(wire: v1.IExperimentSpec, options: ResolveSpecOptions = {}): ExperimentSpec {
   const fixed: Record<string, number | string> = {};
   for (const [k, v] of Object.entries(wire.fixed ?? {})) {
     if (v.text !== undefined && v.text !== null && v.text !== '') fixed[k] = v.text;
@@ -63,6 +64,7 @@ export function specFromWire(wire: v1.IExperimentSpec): ExperimentSpec {
       validation: { samples: wire.validation?.samples },
     },
     'wire',
+    options,
   );
   // Thresholds travel resolved (relative or absolute per output): keep them as sent.
   if (thresholds.length === spec.outputs.length) {

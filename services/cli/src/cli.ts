@@ -1,30 +1,36 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPricerModules } from '@surrogate/pricing';
+import { GrpcPricerError, loadPricerModules } from '@surrogate/pricing';
 import { SurrogateError } from '@surrogate/core';
 import { SpecError } from '@surrogate/spec';
 import { badInput, CliError, ExitCode } from './cli-error';
 import { benchCommand } from './commands/bench';
 import { predictCommand } from './commands/predict';
 import { priceCommand } from './commands/price';
+import { pricerServerCommand, PRICER_SERVER_TOKEN_ENV } from './commands/pricer-server';
 import { runCommand } from './commands/run';
 import { serviceCommand, type ServiceCommandOptions } from './commands/service';
 import { submitCommand } from './commands/submit';
 import { validateCommand } from './commands/validate';
+import { grpcOptionsFrom, type GrpcFlagValues } from './grpc-settings';
 
 export const USAGE = `surrogate — turn slow pricers into fast neural-network surrogates
 
 Usage:
   surrogate run <spec> [--out DIR] [--threads N] [--quiet]   run an experiment end to end, in this process
-  surrogate validate <spec>                                  check a spec; print it with every default filled in
+  surrogate validate <spec> [--offline]                      check a spec; print it with every default filled in
   surrogate price <pricer> --params '<json>'                 price one point; print every output as JSON
   surrogate predict <model.onnx> --params '<json>'           evaluate a trained model (an object, or an array of them)
 
 Distributed (each service its own process, talking through Apache Pulsar):
   surrogate producer --pulsar URL [--job-timeout-ms MS]
-  surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE]
+  surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE] [--grpc-… (below)]
   surrogate trainer --pulsar URL --artifacts DIR [--data DIR] [--threads N]
   surrogate submit <spec> --pulsar URL [--wait]              publish a spec; with --wait follow it to the end
+
+gRPC pricers (a spec's pricer: grpc://host:port/name, or grpcs:// for TLS):
+  surrogate pricer-server [--pricers P,…] [--listen HOST:PORT] [--tls-cert F --tls-key F [--tls-client-ca F]]
+                                                             serve registered pricers over PricerService
 
 Benchmarks (each against a reference measured in the same run; --json prints one JSON document):
   surrogate bench pulsar --pulsar URL [--sizes B,…] [--seconds S] [--json]   our client vs pulsar-perf
@@ -39,6 +45,18 @@ Options:
   --tenant T, --namespace N   topic scope (default public/default); --site S uses the jobs-<S> topic
   --artifacts DIR        trainer: where each experiment's model.onnx, report.json, spec.json go (DIR/<experiment id>)
   --wait                 submit: follow the experiment's events until it ends
+  --offline              validate: do not contact a gRPC pricer (check the spec's shape only)
+  --grpc-ca FILE         PEM CA that verifies grpcs:// pricers (default: system roots)   [$SURROGATE_GRPC_CA]
+  --grpc-cert FILE, --grpc-key FILE   client certificate for mutual TLS      [$SURROGATE_GRPC_CERT, $SURROGATE_GRPC_KEY]
+  --grpc-token-file FILE bearer token for grpcs:// pricers                  [$SURROGATE_GRPC_TOKEN]
+  --grpc-deadline-ms MS  deadline of each call (default 30000)              [$SURROGATE_GRPC_DEADLINE_MS]
+  --grpc-retries N       retries on UNAVAILABLE/DEADLINE_EXCEEDED/RESOURCE_EXHAUSTED (default 3)  [$SURROGATE_GRPC_RETRIES]
+  --grpc-batch-rows N    rows per call (default 8192)                       [$SURROGATE_GRPC_BATCH_ROWS]
+  --grpc-concurrency N   calls in flight per chunk (default 4)              [$SURROGATE_GRPC_CONCURRENCY]
+  --pricers P,…          pricer-server: the pricers to serve (default: those of --pricer-module, else all)
+  --listen HOST:PORT     pricer-server: where to listen (default 127.0.0.1:50051; port 0 picks one)
+  --tls-cert/--tls-key FILE, --tls-client-ca FILE   pricer-server: serve TLS; require client certificates
+                         pricer-server requires a bearer token when $${PRICER_SERVER_TOKEN_ENV} is set
   -h, --help             this text
 
 Exit codes: 0 ok, 1 the run failed or did not pass validation, 2 bad input.`;
@@ -76,6 +94,20 @@ export async function cli(argv: string[]): Promise<CliResult> {
           sizes: { type: 'string' },
           pricers: { type: 'string' },
           seconds: { type: 'string' },
+          offline: { type: 'boolean' },
+          'grpc-ca': { type: 'string' },
+          'grpc-cert': { type: 'string' },
+          'grpc-key': { type: 'string' },
+          'grpc-token-file': { type: 'string' },
+          'grpc-deadline-ms': { type: 'string' },
+          'grpc-retries': { type: 'string' },
+          'grpc-batch-rows': { type: 'string' },
+          'grpc-concurrency': { type: 'string' },
+          listen: { type: 'string' },
+          'tls-cert': { type: 'string' },
+          'tls-key': { type: 'string' },
+          'tls-client-ca': { type: 'string' },
+          'max-batch-rows': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -90,9 +122,10 @@ export async function cli(argv: string[]): Promise<CliResult> {
       throw badInput('BAD_ARGUMENT', `unexpected argument(s): ${extra.join(' ')}\n\n${USAGE}`);
     // Plugins first: specs name their pricers, and every command checks specs against the registry.
     const pricerModules = values['pricer-module']?.map((m) => path.resolve(m));
+    let fromModules: string[] = [];
     if (pricerModules?.length) {
       try {
-        loadPricerModules(pricerModules);
+        fromModules = loadPricerModules(pricerModules);
       } catch (err) {
         throw badInput(
           'PRICER_MODULE_FAILED',
@@ -100,6 +133,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
         );
       }
     }
+    const grpc = (): ReturnType<typeof grpcOptionsFrom> => grpcOptionsFrom(grpcFlags(values));
     switch (command) {
       case 'run': {
         const r = await runCommand(arg, {
@@ -107,11 +141,31 @@ export async function cli(argv: string[]): Promise<CliResult> {
           threads: values.threads,
           quiet: values.quiet,
           pricerModules,
+          grpc: grpc(),
         });
         return { exitCode: r.exitCode, stdout: r.output, stderr: '' };
       }
       case 'validate':
-        return { exitCode: ExitCode.ok, stdout: await validateCommand(arg), stderr: '' };
+        return {
+          exitCode: ExitCode.ok,
+          stdout: await validateCommand(arg, { offline: values.offline, grpc: values.offline ? {} : grpc() }),
+          stderr: '',
+        };
+      case 'pricer-server':
+        if (arg !== undefined) throw badInput('BAD_ARGUMENT', `unexpected argument: ${arg}\n\n${USAGE}`);
+        return {
+          exitCode: ExitCode.ok,
+          stdout: await pricerServerCommand({
+            pricers: values.pricers,
+            fromModules,
+            listen: values.listen,
+            tlsCert: values['tls-cert'],
+            tlsKey: values['tls-key'],
+            tlsClientCa: values['tls-client-ca'],
+            maxBatchRows: values['max-batch-rows'],
+          }),
+          stderr: '',
+        };
       case 'price':
         return { exitCode: ExitCode.ok, stdout: priceCommand(arg, values.params), stderr: '' };
       case 'predict':
@@ -122,7 +176,10 @@ export async function cli(argv: string[]): Promise<CliResult> {
         if (arg !== undefined) throw badInput('BAD_ARGUMENT', `unexpected argument: ${arg}\n\n${USAGE}`);
         return {
           exitCode: ExitCode.ok,
-          stdout: await serviceCommand(command, serviceOptions(values)),
+          stdout: await serviceCommand(command, {
+            ...serviceOptions(values),
+            grpc: command === 'datagen-worker' ? grpc() : undefined,
+          }),
           stderr: '',
         };
       }
@@ -175,9 +232,28 @@ function serviceOptions(
   };
 }
 
+function grpcFlags(values: Record<string, string | boolean | string[] | undefined>): GrpcFlagValues {
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  return {
+    caFile: str('grpc-ca'),
+    certFile: str('grpc-cert'),
+    keyFile: str('grpc-key'),
+    tokenFile: str('grpc-token-file'),
+    deadlineMs: str('grpc-deadline-ms'),
+    retries: str('grpc-retries'),
+    batchRows: str('grpc-batch-rows'),
+    concurrency: str('grpc-concurrency'),
+  };
+}
+
 function exitCodeOf(err: unknown): ExitCode {
   if (err instanceof CliError) return err.exitCode;
   if (err instanceof SpecError) return ExitCode.badInput;
+  // A pricer URL or a gRPC setting that is wrong is bad input; a pricer that cannot be reached is a failed run.
+  if (err instanceof GrpcPricerError)
+    return err.code === 'INVALID_PRICER_URL' || err.code === 'GRPC_CONFIG_INVALID'
+      ? ExitCode.badInput
+      : ExitCode.failed;
   if (err instanceof SurrogateError) return ExitCode.failed;
   return ExitCode.failed;
 }

@@ -5,6 +5,7 @@ import { DatagenWorker } from '@surrogate/datagen-worker';
 import { createMemoryBus, Topics } from '@surrogate/messaging';
 import { Producer } from '@surrogate/producer';
 import { v1 } from '@surrogate/proto';
+import type { RemotePricers } from '@surrogate/pricing';
 import { Codecs } from '@surrogate/protocol';
 import { specToWire, type ExperimentSpec } from '@surrogate/spec';
 import { TrainerService } from '@surrogate/trainer';
@@ -18,6 +19,8 @@ export interface EmbeddedRunOptions {
   /** Pricing threads (default: one per core); training threads come from the spec. */
   threads?: number;
   pricerModules?: string[];
+  /** Clients of gRPC pricers (the run's spec may name one); the caller closes them. */
+  remotePricers?: RemotePricers;
   logger?: Logger;
   /** Aborting cancels the experiment (as `surrogate cancel` would) and waits for it to stop. */
   signal?: AbortSignal;
@@ -58,6 +61,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     topics,
     threads: o.threads,
     pricerModules: o.pricerModules,
+    remotePricers: o.remotePricers,
     logger: logger.child({ service: 'datagen-worker' }),
     nackRedeliveryDelayMs: 200,
   });

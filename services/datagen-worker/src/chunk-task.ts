@@ -12,6 +12,8 @@ export interface ChunkTask {
   start: number;
   count: number;
   outputs: string[];
+  /** Only regenerate the inputs (for a gRPC pricer, called from the main thread): no outputs. */
+  sampleOnly?: boolean;
 }
 
 /** The slice's inputs (float32, as they travel) and the pricer's outputs at exactly those inputs. */

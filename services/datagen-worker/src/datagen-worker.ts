@@ -7,10 +7,20 @@ import {
   type Subscription,
   type Topics,
 } from '@surrogate/messaging';
-import { findNonFinite, getPricer, loadPricerModules } from '@surrogate/pricing';
+import {
+  findNonFinite,
+  getPricer,
+  GrpcPricerError,
+  isPermanentGrpcPricerError,
+  isRemotePricer,
+  loadPricerModules,
+  RemotePricers,
+  type GrpcPricerOptions,
+} from '@surrogate/pricing';
 import { v1 } from '@surrogate/proto';
 import { Codecs, deadLetterReporter, encodeColumns, EventPublisher, purposeName } from '@surrogate/protocol';
-import { SpecError, specFromWire } from '@surrogate/spec';
+import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
+import type { ChunkSlice, ChunkTask } from './chunk-task';
 import { PricingPool } from './pricing-pool';
 
 export interface DatagenWorkerOptions {
@@ -30,6 +40,13 @@ export interface DatagenWorkerOptions {
   /** Delay before a failed job is redelivered. Default 1 s. */
   nackRedeliveryDelayMs?: number;
   workerId?: string;
+  /**
+   * How to reach gRPC pricers (specs with `pricer: grpc://…` or `grpcs://…`): TLS CA, client
+   * certificate, bearer token, deadline, retries, rows per call. Ignored when `remotePricers` is given.
+   */
+  grpc?: GrpcPricerOptions;
+  /** Clients of gRPC pricers to use (and to leave open on stop); default: made from `grpc`. */
+  remotePricers?: RemotePricers;
 }
 
 const SOURCE = 'datagen-worker';
@@ -46,6 +63,8 @@ export class DatagenWorker {
   private subscription: Subscription | undefined;
   readonly workerId: string;
   private readonly maxRedeliveries: number;
+  private readonly remote: RemotePricers;
+  private readonly ownsRemote: boolean;
 
   constructor(private readonly options: DatagenWorkerOptions) {
     this.log = options.logger ?? createLogger({ name: SOURCE });
@@ -55,6 +74,13 @@ export class DatagenWorker {
     this.pool = new PricingPool({ threads: options.threads, pricerModules: options.pricerModules });
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}`;
     this.maxRedeliveries = options.maxRedeliveries ?? 5;
+    this.ownsRemote = options.remotePricers === undefined;
+    this.remote =
+      options.remotePricers ??
+      new RemotePricers({
+        ...options.grpc,
+        logger: options.grpc?.logger ?? this.log.child({ component: 'grpc' }),
+      });
   }
 
   async start(): Promise<void> {
@@ -76,13 +102,14 @@ export class DatagenWorker {
     await this.subscription?.close();
     this.subscription = undefined;
     await this.pool.close();
+    if (this.ownsRemote) this.remote.close();
     this.log.info('datagen worker stopped');
   }
 
   async handleJob(message: IncomingMessage): Promise<void> {
     const job = Codecs.job.decode(message.payload);
     const purpose = purposeName(job.purpose);
-    let spec;
+    let spec: ExperimentSpec;
     try {
       spec = specFromWire(job.spec ?? {});
     } catch (err) {
@@ -97,58 +124,21 @@ export class DatagenWorker {
       attempt: job.attempt,
     });
     const started = process.hrtime.bigint();
-    let slice;
+    const task = this.taskOf(job, spec);
+    let slice: ChunkSlice;
+    let pricerVersion: string;
     try {
-      slice = await this.pool.compute({
-        pricer: spec.pricer,
-        fixed: spec.fixed,
-        box: spec.inputs,
-        sampler: purpose === 'training' ? spec.sampler : 'uniform',
-        seed: spec.seed,
-        start: Number(job.startIndex),
-        count: job.sampleCount,
-        total: purpose === 'training' ? spec.samples : spec.validation.samples,
-        outputs: spec.outputs,
-      });
+      if (isRemotePricer(spec.pricer)) {
+        ({ slice, version: pricerVersion } = await this.priceRemotely(job.spec ?? {}, spec, task));
+      } else {
+        slice = await this.pool.compute({ ...task, pricer: spec.pricer, outputs: spec.outputs });
+        pricerVersion = getPricer(spec.pricer).version;
+      }
     } catch (err) {
-      // The failure may be transient (a crashed thread): the bus retries. On the last delivery
-      // before the dead-letter topic the failure is final, and the event says so, so the producer
-      // fails the experiment now rather than after a stall timeout.
-      const code = err instanceof SurrogateError ? err.code : 'PRICING_FAILED';
-      const permanent = message.redeliveryCount >= this.maxRedeliveries;
-      const deliveries = message.redeliveryCount + 1;
-      const reason = permanent ? `${errorMessage(err)} (after ${deliveries} deliveries)` : errorMessage(err);
-      log.warn({ err: errorMessage(err), code, deliveries, permanent }, 'pricing failed');
-      await this.events.publish(job.experimentId, {
-        chunkFailed: {
-          purpose: job.purpose,
-          chunkIndex: job.chunkIndex,
-          code,
-          reason,
-          permanent,
-          attempt: job.attempt,
-        },
-      });
-      throw err;
+      return this.failed(message, job, spec, err, log);
     }
     const bad = findNonFinite(slice.outputs, spec.outputs);
-    if (bad) {
-      const row: Record<string, number> = {};
-      spec.inputs.forEach((b, j) => (row[b.name] = (slice.inputs[j] as Float32Array)[bad.row] as number));
-      const reason = `pricer ${spec.pricer} returned ${bad.value} for ${bad.output} at sample ${Number(job.startIndex) + bad.row} (inputs ${JSON.stringify(row)}); non-finite values are never trained on`;
-      log.error({ row, output: bad.output }, 'pricer returned a non-finite value; chunk failed');
-      await this.events.publish(job.experimentId, {
-        chunkFailed: {
-          purpose: job.purpose,
-          chunkIndex: job.chunkIndex,
-          code: 'NON_FINITE_OUTPUT',
-          reason,
-          permanent: true,
-          attempt: job.attempt,
-        },
-      });
-      return; // deterministic: retrying gives the same values, so the job is done (and failed)
-    }
+    if (bad) return this.nonFinite(job, spec, slice.inputs, bad, log);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const chunk = v1.DataChunk.create({
       experimentId: job.experimentId,
@@ -158,7 +148,7 @@ export class DatagenWorker {
       startIndex: job.startIndex,
       sampleCount: job.sampleCount,
       pricer: spec.pricer,
-      pricerVersion: getPricer(spec.pricer).version,
+      pricerVersion,
       inputNames: spec.inputs.map((b) => b.name),
       outputNames: spec.outputs,
       inputs: encodeColumns(slice.inputs, job.sampleCount),
@@ -174,5 +164,104 @@ export class DatagenWorker {
       properties: { 'experiment-id': job.experimentId, purpose, 'chunk-index': String(job.chunkIndex) },
     });
     log.debug({ seconds, samples: job.sampleCount }, 'chunk published');
+  }
+
+  /**
+   * A chunk for a gRPC pricer: the spec is checked against the pricer's description (kept for a
+   * while, so not asked for on every job), the inputs are regenerated on the threads, and the
+   * pricer is called in sub-batches, asynchronously, with deadlines and retries.
+   */
+  private async priceRemotely(
+    wire: v1.IExperimentSpec,
+    spec: ExperimentSpec,
+    task: Omit<ChunkTask, 'outputs' | 'pricer'>,
+  ): Promise<{ slice: ChunkSlice; version: string }> {
+    const description = await this.remote.describe(spec.pricer);
+    const checked = specFromWire(wire, { pricer: description });
+    const inputs = await this.pool.sample(task);
+    const outputs = await this.remote.client(spec.pricer).price({
+      fixed: checked.fixed,
+      inputNames: checked.inputs.map((b) => b.name),
+      inputs,
+      outputs: checked.outputs,
+    });
+    return { slice: { inputs, outputs }, version: description.version };
+  }
+
+  /**
+   * A chunk that could not be made. Failures that a retry cannot fix (the spec does not fit the
+   * gRPC pricer, the pricer refuses a parameter or has no such pricer) fail the chunk for good and
+   * dead-letter the job at once; a non-finite answer fails it for good. Anything else (a crashed
+   * thread, a pricer that is down, slow or answers with the wrong number of values) is retried by
+   * redelivery; on the last delivery before the dead-letter topic the failure is final, and the
+   * event says so, so the producer fails the experiment now rather than after a stall timeout.
+   */
+  private async failed(
+    message: IncomingMessage,
+    job: v1.DataGenJob,
+    spec: ExperimentSpec,
+    err: unknown,
+    log: Logger,
+  ): Promise<void> {
+    if (err instanceof GrpcPricerError && err.code === 'REMOTE_NON_FINITE') {
+      const d = err.details as { row: number; output: string; value: number };
+      return this.nonFinite(job, spec, await this.pool.sample(this.taskOf(job, spec)), d, log);
+    }
+    const refused = err instanceof SpecError || isPermanentGrpcPricerError(err);
+    const code = err instanceof SurrogateError ? err.code : 'PRICING_FAILED';
+    const permanent = refused || message.redeliveryCount >= this.maxRedeliveries;
+    const deliveries = message.redeliveryCount + 1;
+    const reason =
+      permanent && !refused ? `${errorMessage(err)} (after ${deliveries} deliveries)` : errorMessage(err);
+    log.warn({ err: errorMessage(err), code, deliveries, permanent }, 'pricing failed');
+    await this.events.publish(job.experimentId, {
+      chunkFailed: {
+        purpose: job.purpose,
+        chunkIndex: job.chunkIndex,
+        code,
+        reason,
+        permanent,
+        attempt: job.attempt,
+      },
+    });
+    if (refused) throw new RejectMessageError(reason, { cause: err });
+    throw err;
+  }
+
+  private taskOf(job: v1.DataGenJob, spec: ExperimentSpec): Omit<ChunkTask, 'outputs' | 'pricer'> {
+    const training = purposeName(job.purpose) === 'training';
+    return {
+      fixed: spec.fixed,
+      box: spec.inputs,
+      sampler: training ? spec.sampler : 'uniform',
+      seed: spec.seed,
+      start: Number(job.startIndex),
+      count: job.sampleCount,
+      total: training ? spec.samples : spec.validation.samples,
+    };
+  }
+
+  /** A non-finite output: deterministic, so retrying gives the same values; the job is done (and failed). */
+  private async nonFinite(
+    job: v1.DataGenJob,
+    spec: ExperimentSpec,
+    inputs: readonly Float32Array[],
+    bad: { row: number; output: string; value: number },
+    log: Logger,
+  ): Promise<void> {
+    const row: Record<string, number> = {};
+    spec.inputs.forEach((b, j) => (row[b.name] = (inputs[j] as Float32Array)[bad.row] as number));
+    const reason = `pricer ${spec.pricer} returned ${bad.value} for ${bad.output} at sample ${Number(job.startIndex) + bad.row} (inputs ${JSON.stringify(row)}); non-finite values are never trained on`;
+    log.error({ row, output: bad.output }, 'pricer returned a non-finite value; chunk failed');
+    await this.events.publish(job.experimentId, {
+      chunkFailed: {
+        purpose: job.purpose,
+        chunkIndex: job.chunkIndex,
+        code: 'NON_FINITE_OUTPUT',
+        reason,
+        permanent: true,
+        attempt: job.attempt,
+      },
+    });
   }
 }

@@ -82,6 +82,11 @@ export class PricingPool {
     };
   }
 
+  /** Regenerates a chunk's inputs only, spread over the threads (for a pricer called over gRPC). */
+  async sample(task: Omit<ChunkTask, 'outputs' | 'sampleOnly' | 'pricer'>): Promise<Float32Array[]> {
+    return (await this.compute({ ...task, pricer: '', outputs: [], sampleOnly: true })).inputs;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.threads.map((t) => t.worker.terminate()));

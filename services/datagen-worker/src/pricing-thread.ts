@@ -15,7 +15,6 @@ parentPort?.on('message', (request: ThreadRequest) => {
   const transfer: ArrayBuffer[] = [];
   try {
     const { task } = request;
-    const pricer = getPricer(task.pricer);
     const inputs = chunkInputs({
       sampler: task.sampler,
       seed: task.seed,
@@ -24,13 +23,15 @@ parentPort?.on('message', (request: ThreadRequest) => {
       count: task.count,
       total: task.total,
     });
-    const outputs = priceColumns(
-      pricer,
-      task.fixed,
-      task.box.map((b) => b.name),
-      inputs,
-      task.outputs,
-    );
+    const outputs = task.sampleOnly
+      ? []
+      : priceColumns(
+          getPricer(task.pricer),
+          task.fixed,
+          task.box.map((b) => b.name),
+          inputs,
+          task.outputs,
+        );
     for (const c of [...inputs, ...outputs]) transfer.push(c.buffer as ArrayBuffer);
     response = { id: request.id, ok: true, slice: { inputs, outputs } };
   } catch (err) {

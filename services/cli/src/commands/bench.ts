@@ -23,13 +23,19 @@ function positiveNumber(raw: string | undefined, flag: string): number | undefin
 }
 
 function list(raw: string | undefined): string[] | undefined {
-  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return raw === undefined
+    ? undefined
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
 }
 
 function sizeList(raw: string | undefined): number[] | undefined {
   return list(raw)?.map((s) => {
     const n = Number(s);
-    if (!Number.isInteger(n) || n < 1) throw badInput('BAD_OPTION', `--sizes: ${s} must be a whole number of bytes ≥ 1`);
+    if (!Number.isInteger(n) || n < 1)
+      throw badInput('BAD_OPTION', `--sizes: ${s} must be a whole number of bytes ≥ 1`);
     return n;
   });
 }

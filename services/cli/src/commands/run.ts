@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { loadSpecFile } from '@surrogate/spec';
+import { RemotePricers, type GrpcPricerOptions } from '@surrogate/pricing';
+import { loadSpecFileReachingPricer } from '@surrogate/spec';
 import { badInput, CliError, ExitCode } from '../cli-error';
 import { runEmbedded } from '../embedded-run';
 import { ProgressDisplay } from '../progress-display';
@@ -10,13 +11,16 @@ export interface RunCommandOptions {
   threads?: string;
   quiet?: boolean;
   pricerModules?: string[];
+  /** How to reach a gRPC pricer (TLS, token, deadlines, retries). */
+  grpc?: GrpcPricerOptions;
 }
 
 /**
  * `surrogate run <spec> [--out DIR]`: the whole experiment in this process. Writes
  * DIR/model.onnx, DIR/report.json, DIR/spec.json; prints a one-line JSON summary on stdout.
  * Exit 0 when validation passes, 1 when it does not or the run fails, 2 on bad input
- * (nothing is written then).
+ * (nothing is written then). A gRPC pricer is described and checks the spec's box before the run
+ * starts; one that cannot be reached then fails the run (exit 1) before anything is written.
  */
 export async function runCommand(
   file: string | undefined,
@@ -29,7 +33,21 @@ export async function runCommand(
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
       throw badInput('BAD_OPTION', `--threads = ${o.threads}: must be a whole number from 1 to 1024`);
   }
-  const spec = await loadSpecFile(file);
+  const remotePricers = new RemotePricers(o.grpc ?? {});
+  try {
+    return await runWith(file, threads, remotePricers, o);
+  } finally {
+    remotePricers.close();
+  }
+}
+
+async function runWith(
+  file: string,
+  threads: number | undefined,
+  remotePricers: RemotePricers,
+  o: RunCommandOptions,
+): Promise<{ output: string; exitCode: ExitCode }> {
+  const spec = await loadSpecFileReachingPricer(file, remotePricers);
   const outDir = path.resolve(o.out ?? path.join('out', spec.name));
   await mkdir(outDir, { recursive: true });
 
@@ -49,6 +67,7 @@ export async function runCommand(
       threads,
       signal: abort.signal,
       pricerModules: o.pricerModules,
+      remotePricers,
     });
     switch (outcome.kind) {
       case 'modelReady': {

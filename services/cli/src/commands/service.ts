@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { createLogger, safeUrl, type Logger } from '@surrogate/core';
 import { DatagenWorker } from '@surrogate/datagen-worker';
 import { openBus, Topics, type Bus } from '@surrogate/messaging';
+import type { GrpcPricerOptions } from '@surrogate/pricing';
 import { Producer } from '@surrogate/producer';
 import { TrainerService } from '@surrogate/trainer';
 import { badInput } from '../cli-error';
@@ -19,6 +20,8 @@ export interface ServiceCommandOptions {
   data?: string;
   jobTimeoutMs?: string;
   pricerModules?: string[];
+  /** datagen-worker: how to reach gRPC pricers. */
+  grpc?: GrpcPricerOptions;
 }
 
 interface Runnable {
@@ -74,6 +77,7 @@ function build(name: ServiceName, o: ServiceCommandOptions, bus: Bus, topics: To
         logger: log,
         threads: positiveInt(o.threads, '--threads'),
         pricerModules: o.pricerModules?.map((m) => path.resolve(m)),
+        grpc: o.grpc ? { ...o.grpc, logger: log.child({ component: 'grpc' }) } : undefined,
       });
     case 'trainer': {
       const artifactsRoot = path.resolve(o.artifacts as string);

@@ -1,9 +1,28 @@
-import { loadSpecFile } from '@surrogate/spec';
+import { RemotePricers, type GrpcPricerOptions } from '@surrogate/pricing';
+import { loadSpecFile, loadSpecFileReachingPricer } from '@surrogate/spec';
 import { badInput } from '../cli-error';
 
-/** `surrogate validate <spec>`: checks a spec and prints it resolved (every default filled in). */
-export async function validateCommand(file: string | undefined): Promise<string> {
-  if (!file) throw badInput('MISSING_ARGUMENT', 'usage: surrogate validate <spec.yaml|spec.json>');
-  const spec = await loadSpecFile(file);
-  return JSON.stringify({ valid: true, spec });
+export interface ValidateCommandOptions {
+  /** Do not contact a gRPC pricer: check the spec's shape only. */
+  offline?: boolean;
+  grpc?: GrpcPricerOptions;
+}
+
+/**
+ * `surrogate validate <spec>`: checks a spec and prints it resolved (every default filled in).
+ * A gRPC pricer is asked for its description and checks the input box itself, unless --offline.
+ */
+export async function validateCommand(
+  file: string | undefined,
+  o: ValidateCommandOptions = {},
+): Promise<string> {
+  if (!file)
+    throw badInput('MISSING_ARGUMENT', 'usage: surrogate validate <spec.yaml|spec.json> [--offline]');
+  if (o.offline) return JSON.stringify({ valid: true, spec: await loadSpecFile(file) });
+  const remote = new RemotePricers(o.grpc ?? {});
+  try {
+    return JSON.stringify({ valid: true, spec: await loadSpecFileReachingPricer(file, remote) });
+  } finally {
+    remote.close();
+  }
 }

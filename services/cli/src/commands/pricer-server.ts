@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { createLogger } from '@surrogate/core';
+import { getPricer, PricerServer, pricerNames, type PricerServerTls } from '@surrogate/pricing';
+import { badInput } from '../cli-error';
+
+export interface PricerServerCommandOptions {
+  /** Comma-separated pricer names; default: every registered pricer (built-in and from --pricer-module). */
+  pricers?: string;
+  /** Pricer names the --pricer-module files provided; the default when --pricers is not given. */
+  fromModules?: string[];
+  listen?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  maxBatchRows?: string;
+}
+
+/** The variable that holds the bearer token clients must present (unset: no token required). */
+export const PRICER_SERVER_TOKEN_ENV = 'SURROGATE_PRICER_SERVER_TOKEN';
+
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw badInput('BAD_OPTION', `${flag} = ${file}: cannot read the file (${code})`);
+  }
+}
+
+/**
+ * `surrogate pricer-server`: serves registered pricers over PricerService (gRPC) until SIGTERM or
+ * SIGINT, so that specs can name them as grpc://host:port/<name> (grpcs:// with --tls-cert).
+ * Mostly for trying gRPC pricers out and for tests: a client's own pricer usually runs in its own
+ * server (see examples/grpc-pricer).
+ */
+export async function pricerServerCommand(o: PricerServerCommandOptions): Promise<string> {
+  const names =
+    o.pricers !== undefined
+      ? o.pricers
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      : o.fromModules?.length
+        ? o.fromModules
+        : pricerNames();
+  if (names.length === 0) throw badInput('BAD_OPTION', `--pricers = ${o.pricers}: name at least one pricer`);
+  const pricers = names.map((n) => {
+    try {
+      return getPricer(n);
+    } catch (err) {
+      throw badInput('UNKNOWN_PRICER', `--pricers: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
+  const listen = o.listen ?? '127.0.0.1:50051';
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(listen))
+    throw badInput(
+      'BAD_OPTION',
+      `--listen = ${listen}: must be host:port, e.g. 127.0.0.1:50051 or 0.0.0.0:50051`,
+    );
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
+    throw badInput('BAD_OPTION', 'TLS needs both --tls-cert and --tls-key');
+  if (o.tlsClientCa !== undefined && o.tlsCert === undefined)
+    throw badInput('BAD_OPTION', '--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS)');
+  let maxBatchRows: number | undefined;
+  if (o.maxBatchRows !== undefined) {
+    maxBatchRows = Number(o.maxBatchRows);
+    if (!Number.isInteger(maxBatchRows) || maxBatchRows < 0 || maxBatchRows > 1 << 24)
+      throw badInput(
+        'BAD_OPTION',
+        `--max-batch-rows = ${o.maxBatchRows}: must be a whole number from 0 (no limit) to ${1 << 24}`,
+      );
+  }
+  const tls: PricerServerTls | undefined =
+    o.tlsCert !== undefined && o.tlsKey !== undefined
+      ? {
+          cert: readPem('--tls-cert', o.tlsCert),
+          key: readPem('--tls-key', o.tlsKey),
+          clientCa: o.tlsClientCa === undefined ? undefined : readPem('--tls-client-ca', o.tlsClientCa),
+        }
+      : undefined;
+  const token = process.env[PRICER_SERVER_TOKEN_ENV] || undefined;
+  const log = createLogger({ name: 'pricer-server' });
+  const server = await PricerServer.start({
+    pricers,
+    address: listen,
+    tls,
+    token,
+    maxBatchRows,
+    logger: log,
+  });
+  log.info(
+    {
+      urls: names.map((n) => server.urlOf(n)),
+      tls: tls !== undefined,
+      mutualTls: tls?.clientCa !== undefined,
+      tokenRequired: token !== undefined,
+    },
+    'pricer server listening; SIGTERM or SIGINT stops it',
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log.info('stopping');
+  await server.close();
+  return '';
+}
