@@ -67,6 +67,7 @@ async function main() {
     finalLearningRate: Number(args.flr ?? D.finalLearningRate),
     seed: Number(args.seed ?? 1),
     threads: Number(args.threads ?? D.threads),
+    stages: Number(args.stages ?? D.stages),
   };
   const nTrain = Number(args.train ?? 1 << 20);
   const usePublic = args.public === true || !['layers', 'act', 'epochs', 'batch', 'lr', 'flr', 'unroll', 'warmup', 'sched', 'igain', 'hgain', 'inline', 'stage2', 'nors', 'rs', 'rsstart', 'rsevery', 'rspow'].some((k) => k in args);

@@ -60,8 +60,17 @@ export function exportInferenceModel(
       { details: { inputNames: info.inputNames, outputNames: info.outputNames } },
     );
   }
-  const flat = flattenParameters(mlp, model.parameters);
-  if (!flat.every(Number.isFinite)) throw new NnError('NN_INVALID_MODEL', 'the model has non-finite parameters');
+  for (const [s, parameters] of [model.parameters, ...(model.residualStages ?? []).map((r) => r.parameters)].entries()) {
+    if (!flattenParameters(mlp, parameters).every(Number.isFinite)) {
+      throw new NnError('NN_INVALID_MODEL', `the model has non-finite parameters (stage ${s})`);
+    }
+  }
+  for (const [s, r] of (model.residualStages ?? []).entries()) {
+    const ok = (v: readonly number[]): boolean => v.length === mlp.outputDim && v.every(Number.isFinite);
+    if (!ok(r.outputScale) || !ok(r.outputShift)) {
+      throw new NnError('NN_INVALID_MODEL', `residual stage ${s + 1} needs ${mlp.outputDim} finite output scales and shifts`);
+    }
+  }
 
   const g = new GraphBuilder('float32');
   const a = normalizationAffine(normalization);
@@ -73,7 +82,20 @@ export function exportInferenceModel(
     b: g.constant(model.parameters[2 * l + 1], [shape.fanOut], 'float32', `b${l + 1}`),
   }));
   const out = emitForward(g, mlp, xn, layers).output;
-  const y = g.op1('Add', [g.op1('Mul', [out, g.constant(a.outputScale, [mlp.outputDim], 'float32', 'output_std')]), g.constant(a.outputShift, [mlp.outputDim], 'float32', 'output_mean')]);
+  let y = g.op1('Add', [g.op1('Mul', [out, g.constant(a.outputScale, [mlp.outputDim], 'float32', 'output_std')]), g.constant(a.outputShift, [mlp.outputDim], 'float32', 'output_mean')]);
+  // residual stages: the same inputs through each later network, added at its own scale
+  (model.residualStages ?? []).forEach((stage, s) => {
+    const stageLayers = layerShapes(mlp).map((shape, l) => ({
+      W: g.constant(stage.parameters[2 * l], [shape.fanIn, shape.fanOut], 'float32', `s${s + 1}_W${l + 1}`),
+      b: g.constant(stage.parameters[2 * l + 1], [shape.fanOut], 'float32', `s${s + 1}_b${l + 1}`),
+    }));
+    const o = emitForward(g, mlp, xn, stageLayers).output;
+    const scaled = g.op1('Add', [
+      g.op1('Mul', [o, g.constant(stage.outputScale, [mlp.outputDim], 'float32', `s${s + 1}_scale`)]),
+      g.constant(stage.outputShift, [mlp.outputDim], 'float32', `s${s + 1}_shift`),
+    ]);
+    y = g.op1('Add', [y, scaled]);
+  });
   g.output(INFERENCE_IO.y, y, ['N', mlp.outputDim]);
 
   const metadata: Record<string, string> = {
@@ -82,7 +104,12 @@ export function exportInferenceModel(
     [METADATA_KEYS.outputNames]: JSON.stringify(info.outputNames),
     [METADATA_KEYS.mlp]: JSON.stringify(mlp),
     [METADATA_KEYS.normalization]: JSON.stringify(normalization),
-    [METADATA_KEYS.training]: JSON.stringify({ finalLoss: model.finalLoss, epochs: model.epochs, steps: model.steps }),
+    [METADATA_KEYS.training]: JSON.stringify({
+      finalLoss: model.finalLoss,
+      epochs: model.epochs,
+      steps: model.steps,
+      stages: 1 + (model.residualStages?.length ?? 0),
+    }),
   };
   return g.encode({ name: 'surrogate_mlp', metadata, docString: 'MLP surrogate: raw inputs x [N, D] → raw outputs y [N, K]' });
 }

@@ -1,7 +1,8 @@
 export type { Activation, MlpConfig } from './mlp-config';
 export { computeOutputStats, type Normalization } from './normalization';
 export { INPUT_TRANSFORMS, applyInputTransform, inputTransformDomainRule, type InputTransform } from './input-transform';
-export type { TrainingData, TrainConfig, TrainProgress, TrainedModel } from './train-types';
+export type { TrainingData, TrainConfig, TrainProgress, TrainedModel, ResidualStage } from './train-types';
+export { stageEpochs, MAX_STAGES } from './train-types';
 export { trainMlp } from './train-mlp';
 export { exportInferenceModel, METADATA_KEYS } from './export-model';
 export { InferenceModel } from './inference-model';

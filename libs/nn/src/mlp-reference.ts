@@ -1,5 +1,6 @@
 import { layerShapes, type Activation, type MlpConfig } from './mlp-config';
 import { normalizationAffine, normalizeInput, type Normalization } from './normalization';
+import type { TrainedModel } from './train-types';
 
 /** Plain-JS activations in float64 (the reference the ONNX graphs are checked against). */
 export function activate(z: number, activation: Activation): number {
@@ -51,5 +52,27 @@ export function predictRaw(
   for (let n = 0; n < count; n++) for (let j = 0; j < D; j++) xn[n * D + j] = normalizeInput(a, j, x[n * D + j]);
   const y = forwardMlp(mlp, parameters, xn, count);
   for (let n = 0; n < count; n++) for (let k = 0; k < K; k++) y[n * K + k] = y[n * K + k] * a.outputScale[k] + a.outputShift[k];
+  return y;
+}
+
+/** Float64 prediction of a whole (possibly multi-stage) model in RAW units: stage 0 plus every residual stage. */
+export function predictModelRaw(
+  model: Pick<TrainedModel, 'mlp' | 'normalization' | 'parameters' | 'residualStages'>,
+  x: ArrayLike<number>,
+  count: number,
+): Float64Array {
+  const { mlp, normalization } = model;
+  const y = predictRaw(mlp, normalization, model.parameters, x, count);
+  const stages = model.residualStages ?? [];
+  if (stages.length === 0) return y;
+  const a = normalizationAffine(normalization);
+  const D = mlp.inputDim;
+  const K = mlp.outputDim;
+  const xn = new Float64Array(count * D);
+  for (let n = 0; n < count; n++) for (let j = 0; j < D; j++) xn[n * D + j] = normalizeInput(a, j, x[n * D + j]);
+  for (const stage of stages) {
+    const out = forwardMlp(mlp, stage.parameters, xn, count);
+    for (let n = 0; n < count; n++) for (let k = 0; k < K; k++) y[n * K + k] += out[n * K + k] * stage.outputScale[k] + stage.outputShift[k];
+  }
   return y;
 }

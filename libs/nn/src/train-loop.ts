@@ -1,13 +1,12 @@
 import * as ort from 'onnxruntime-node';
 import { InlineBatchLoader, ThreadedBatchLoader, type BatchLoader } from './batch-loader';
 import { interleaveRows, makeBatchPlan, shuffleSeed, weightsVersion } from './batch-sampler';
-import { emitForward, emitUnflatten } from './mlp-graph';
-import { GraphBuilder, attr } from './onnx-builder';
 import { initParameters } from './init-parameters';
 import { learningRateAt } from './lr-schedule';
 import { parameterCount, type MlpConfig } from './mlp-config';
 import { TrainingAbortedError, TrainingDivergedError } from './nn-error';
 import { createSession } from './ort-session';
+import { RowResiduals } from './row-residuals';
 import { Rng } from './rng';
 import { adamStepScalars, buildTrainStepGraph, STEP_IO } from './train-step-graph';
 import type { TrainConfig, TrainProgress } from './train-types';
@@ -176,11 +175,11 @@ export async function trainRows(
   };
 
   let loader: BatchLoader | undefined;
-  let errors: RowErrors | undefined;
+  let errors: RowResiduals | undefined;
   try {
     await runnerFor(unroll);
     loader = threaded ? new ThreadedBatchLoader(rows, plan, 4 * unroll) : new InlineBatchLoader(rows, plan);
-    errors = await RowErrors.create(mlp, data, config.threads);
+    errors = await RowResiduals.create(mlp, data, config.threads);
 
     let theta: ort.Tensor = new ort.Tensor('float32', theta0, [P]);
     let m: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);
@@ -194,7 +193,7 @@ export async function trainRows(
       if (options.shouldStop?.()) throw new TrainingAbortedError('training aborted', { details: { step } });
       if (step === resampleAt && errors && resample) {
         const version = weightsVersion(plan, step / stepsPerEpoch);
-        loader.publishWeights(version, samplingWeights(await errors.compute(theta), resample));
+        loader.publishWeights(version, samplingWeights(await errors.squaredErrors(theta), resample));
         resampleAt = nextResampleStep(step + 1);
       }
       const runner = await runnerFor(Math.min(unroll, totalSteps - step, resampleAt - step));
@@ -232,7 +231,7 @@ export async function trainRows(
     }
     // the epochs' batch losses over-represent hard rows once resampling starts: report the plain
     // MSE of the final parameters over the whole training set
-    const e2 = await errors.compute(theta);
+    const e2 = await errors.squaredErrors(theta);
     let sum = 0;
     for (let i = 0; i < e2.length; i++) sum += e2[i];
     return {
@@ -246,59 +245,6 @@ export async function trainRows(
     await errors?.release();
     await loader?.close();
     for (const r of runners.values()) await r.session.release();
-  }
-}
-
-/** Per-row squared errors of the current parameters over the whole training set (chunked forward passes). */
-class RowErrors {
-  private static readonly CHUNK = 65536;
-
-  private constructor(
-    private readonly session: ort.InferenceSession,
-    private readonly mlp: MlpConfig,
-    private readonly data: NormalizedRows,
-  ) {}
-
-  static async create(mlp: MlpConfig, data: NormalizedRows, threads: number): Promise<RowErrors> {
-    const g = new GraphBuilder('float32');
-    const theta = g.input('theta', [parameterCount(mlp)]);
-    const x = g.input('x', ['N', mlp.inputDim]);
-    const y = g.input('y', ['N', mlp.outputDim]);
-    const out = emitForward(g, mlp, x, emitUnflatten(g, mlp, theta)).output;
-    const r = g.op1('Sub', [out, y]);
-    const e2 = g.op1('ReduceSum', [g.op1('Mul', [r, r]), g.int64s([1])], [attr.int('keepdims', 0)]);
-    g.output('e2', e2, ['N']);
-    return new RowErrors(await createSession(g.encode({ name: 'mlp_row_errors' }), threads), mlp, data);
-  }
-
-  async compute(theta: ort.Tensor): Promise<Float32Array> {
-    const { count, rows } = this.data;
-    const D = this.mlp.inputDim;
-    const K = this.mlp.outputDim;
-    const W = D + K;
-    const out = new Float32Array(count);
-    const x = new Float32Array(RowErrors.CHUNK * D);
-    const y = new Float32Array(RowErrors.CHUNK * K);
-    for (let first = 0; first < count; first += RowErrors.CHUNK) {
-      const n = Math.min(RowErrors.CHUNK, count - first);
-      // de-interleave into plain (non-shared) buffers: onnxruntime-node rejects shared memory
-      for (let i = 0; i < n; i++) {
-        const r = (first + i) * W;
-        for (let j = 0; j < D; j++) x[i * D + j] = rows[r + j];
-        for (let k = 0; k < K; k++) y[i * K + k] = rows[r + D + k];
-      }
-      const res = await this.session.run({
-        theta,
-        x: new ort.Tensor('float32', x.subarray(0, n * D), [n, D]),
-        y: new ort.Tensor('float32', y.subarray(0, n * K), [n, K]),
-      });
-      out.set(res.e2.data as Float32Array, first);
-    }
-    return out;
-  }
-
-  async release(): Promise<void> {
-    await this.session.release();
   }
 }
 

@@ -1,5 +1,6 @@
 import { computeOutputStats, exportInferenceModel, InferenceModel, trainMlp, TrainingDivergedError, type MlpConfig, type Normalization, type TrainConfig, type TrainingData, type TrainProgress } from './index';
-import { predictRaw } from './mlp-reference';
+import { predictModelRaw, predictRaw } from './mlp-reference';
+import { stageEpochs } from './train-types';
 import { Rng } from './rng';
 
 const mlp: MlpConfig = { inputDim: 2, outputDim: 1, hiddenLayers: [16, 16], activation: 'silu' };
@@ -70,6 +71,52 @@ describe('trainMlp', () => {
     expect(model.finalLoss).toBeCloseTo(trainSe / data.count, 6);
   });
 
+  it('trains residual stages whose sum fits better than the first network, and exports their sum', async () => {
+    const staged = { ...config, epochs: 8, stages: 2 };
+    const progress: TrainProgress[] = [];
+    const model = await trainMlp(data, mlp, normalization, staged, { onProgress: (p) => progress.push(p) });
+    expect(stageEpochs(8, 2)).toEqual([5, 3]);
+    expect(progress.map((p) => p.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(progress.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((e) => e * 256));
+    expect(model.steps).toBe(8 * 256);
+    expect(model.lossHistory).toHaveLength(8);
+    expect(model.residualStages).toHaveLength(1);
+    const mse = (pred: Float64Array): number => {
+      let se = 0;
+      for (let i = 0; i < data.count; i++) se += ((pred[i] - data.outputs[i]) / normalization.outputStd[0]) ** 2;
+      return se / data.count;
+    };
+    const first = mse(predictRaw(model.mlp, model.normalization, model.parameters, data.inputs, data.count));
+    const whole = mse(predictModelRaw(model, data.inputs, data.count));
+    // finalLoss is the whole model's training MSE (normalized units), computed independently here
+    expect(model.finalLoss).toBeCloseTo(whole, 6);
+    expect(whole).toBeLessThan(0.7 * first);
+    // the second stage trained at unit scale: its output scale is the first stage's residual size
+    expect(model.residualStages![0].outputScale[0]).toBeCloseTo(Math.sqrt(first) * normalization.outputStd[0], 1);
+    // the later epochs' losses are reported in the first stage's units: they continue, not jump
+    expect(model.lossHistory[5]).toBeLessThan(model.lossHistory[4] * 10);
+    const im = await InferenceModel.load(exportInferenceModel(model, { inputNames: ['a', 'b'], outputNames: ['f'] }));
+    const test = makeData(300, 98);
+    const y = await im.predict(test.inputs, test.count);
+    await im.close();
+    const ref = predictModelRaw(model, test.inputs, test.count);
+    for (let i = 0; i < test.count; i++) expect(Math.abs(y[i] - ref[i])).toBeLessThan(2e-4);
+  });
+
+  it('shares epochs out across stages: 60% to the first, the rest evenly, at least one each', () => {
+    expect(stageEpochs(10, 1)).toEqual([10]);
+    expect(stageEpochs(160, 2)).toEqual([96, 64]);
+    expect(stageEpochs(10, 3)).toEqual([6, 2, 2]);
+    expect(stageEpochs(3, 3)).toEqual([1, 1, 1]);
+    expect(stageEpochs(11, 4)).toEqual([7, 2, 1, 1]);
+    for (const [e, s] of [[7, 2], [100, 5], [4, 4]]) {
+      const split = stageEpochs(e, s);
+      expect(split).toHaveLength(s);
+      expect(split.reduce((a, b) => a + b, 0)).toBe(e);
+      expect(Math.min(...split)).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it('is reproducible given the seed, and the seed matters', async () => {
     const short = { ...config, epochs: 2 };
     const a = await trainMlp(data, mlp, normalization, short);
@@ -116,6 +163,11 @@ describe('trainMlp', () => {
   it('rejects invalid configurations and data with typed errors', async () => {
     await expect(trainMlp(data, mlp, normalization, { ...config, epochs: 0 })).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
     await expect(trainMlp(data, mlp, normalization, { ...config, threads: -1 })).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
+    await expect(trainMlp(data, mlp, normalization, { ...config, stages: 0 })).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
+    await expect(trainMlp(data, mlp, normalization, { ...config, epochs: 2, stages: 3 })).rejects.toMatchObject({
+      code: 'NN_INVALID_CONFIG',
+      message: expect.stringContaining('at least the number of stages'),
+    });
     await expect(trainMlp(data, { ...mlp, activation: 'relu' as never }, normalization, config)).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
     await expect(trainMlp(data, mlp, { ...normalization, inputMax: [0, 2] }, config)).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
     await expect(trainMlp({ ...data, count: 4097 }, mlp, normalization, config)).rejects.toMatchObject({ code: 'NN_INVALID_DATA' });

@@ -99,10 +99,17 @@ export async function trainMlp(
         }
       } else if (msg.type === 'done') {
         const r = msg.result;
+        // stage maps are in stage-0 normalized units; raw = normalized·std (+ mean for stage 0)
+        const std = normCopy.outputStd;
         finish(undefined, {
           mlp: mlpCopy,
           normalization: normCopy,
-          parameters: splitParameters(mlpCopy, r.theta),
+          parameters: splitParameters(mlpCopy, r.stages[0].theta),
+          residualStages: r.stages.slice(1).map((s) => ({
+            parameters: splitParameters(mlpCopy, s.theta),
+            outputScale: s.scale.map((c, k) => c * std[k]),
+            outputShift: s.shift.map((c, k) => c * std[k]),
+          })),
           finalLoss: r.finalLoss,
           epochs: r.epochs,
           steps: r.steps,

@@ -19,6 +19,12 @@ export interface TrainConfig {
   seed: number;
   /** onnxruntime intra-op threads; 0 = all cores. */
   threads: number;
+  /**
+   * Residual stages (default 1): stage s > 0 is a fresh network trained on what stages 0…s−1 left
+   * unexplained, rescaled to unit size; the model is their sum. `epochs` is shared out by
+   * stageEpochs. See train-stages.ts.
+   */
+  stages?: number;
 }
 
 export interface TrainProgress {
@@ -34,11 +40,20 @@ export interface TrainProgress {
   samplesPerSec: number;
 }
 
+/** A later stage's network: it adds out·outputScale + outputShift (RAW units) to the model's output. */
+export interface ResidualStage {
+  parameters: Float32Array[];
+  outputScale: number[];
+  outputShift: number[];
+}
+
 export interface TrainedModel {
   mlp: MlpConfig;
   normalization: Normalization;
   /** W1, b1, W2, b2, …; W_l is row-major [fanIn, fanOut] (z = h·W + b), b_l is [fanOut]. */
   parameters: Float32Array[];
+  /** Stages 1, 2, … (same architecture as stage 0); absent or empty for a one-stage model. */
+  residualStages?: ResidualStage[];
   /** MSE (normalized units) of the final parameters over the whole training set. */
   finalLoss: number;
   epochs: number;
@@ -48,6 +63,21 @@ export interface TrainedModel {
    * the batches over-represent hard rows, so these run above the plain training MSE.
    */
   lossHistory: number[];
+}
+
+/** The most residual stages a model may have. */
+export const MAX_STAGES = 8;
+
+/** Share of all epochs that the first stage gets when there are several; the rest share the remainder. */
+export const FIRST_STAGE_SHARE = 0.6;
+
+/** Epochs of each stage: all of them for one stage; else FIRST_STAGE_SHARE to stage 0, the rest evenly. */
+export function stageEpochs(epochs: number, stages: number): number[] {
+  if (stages <= 1) return [epochs];
+  const first = Math.max(1, Math.min(epochs - (stages - 1), Math.round(epochs * FIRST_STAGE_SHARE)));
+  const rest = epochs - first;
+  const base = Math.floor(rest / (stages - 1));
+  return [first, ...Array.from({ length: stages - 1 }, (_, i) => base + (i < rest % (stages - 1) ? 1 : 0))];
 }
 
 /** Throws NN_INVALID_CONFIG unless `c` is a usable training configuration. */
@@ -64,6 +94,8 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!(Number.isFinite(c.finalLearningRate) && c.finalLearningRate > 0)) fail('finalLearningRate', 'a positive number');
   if (!Number.isFinite(c.seed)) fail('seed', 'a finite number');
   if (!(Number.isInteger(c.threads) && c.threads >= 0)) fail('threads', 'a non-negative integer');
+  if (c.stages !== undefined && !(Number.isInteger(c.stages) && c.stages >= 1 && c.stages <= MAX_STAGES)) fail('stages', `an integer from 1 to ${MAX_STAGES}`);
+  if (!(c.epochs >= (c.stages ?? 1))) fail('epochs', `at least the number of stages (${c.stages})`);
 }
 
 /** Throws NN_INVALID_DATA unless `data` holds `count` rows of the right widths. */

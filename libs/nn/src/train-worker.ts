@@ -6,7 +6,8 @@ import { parentPort, workerData } from 'worker_threads';
 import { SurrogateError } from '@surrogate/core';
 import { NnError } from './nn-error';
 import { normalizationAffine, normalizeInput } from './normalization';
-import { trainRows, type NormalizedRows } from './train-loop';
+import type { NormalizedRows } from './train-loop';
+import { trainStages } from './train-stages';
 import { STOP_REQUESTED, type SerializedError, type TrainWorkerInput, type TrainWorkerMessage } from './worker-protocol';
 
 function post(message: TrainWorkerMessage, transfer: ArrayBuffer[] = []): void {
@@ -52,11 +53,11 @@ async function main(): Promise<void> {
   const input = workerData as TrainWorkerInput;
   const data = normalizeToRows(input);
   const control = new Int32Array(input.control);
-  const result = await trainRows(data, input.mlp, input.config, {
+  const result = await trainStages(data, input.mlp, input.config, {
     onProgress: (progress) => post({ type: 'progress', progress }),
     shouldStop: () => Atomics.load(control, 0) === STOP_REQUESTED,
   });
-  post({ type: 'done', result }, [result.theta.buffer as ArrayBuffer]);
+  post({ type: 'done', result }, result.stages.map((s) => s.theta.buffer as ArrayBuffer));
 }
 
 if (parentPort) {

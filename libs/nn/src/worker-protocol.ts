@@ -1,7 +1,7 @@
 import type { MlpConfig } from './mlp-config';
 import type { Normalization } from './normalization';
 import type { TrainConfig, TrainProgress } from './train-types';
-import type { TrainLoopResult } from './train-loop';
+import type { StagedTrainResult } from './train-stages';
 
 /** What trainMlp hands the training worker (as workerData). */
 export interface TrainWorkerInput {
@@ -29,5 +29,5 @@ export interface SerializedError {
 /** Messages from the training worker. */
 export type TrainWorkerMessage =
   | { type: 'progress'; progress: TrainProgress }
-  | { type: 'done'; result: TrainLoopResult }
+  | { type: 'done'; result: StagedTrainResult }
   | { type: 'error'; error: SerializedError };

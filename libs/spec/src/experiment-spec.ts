@@ -31,6 +31,8 @@ export interface TrainingSettings {
   finalLearningRate: number;
   /** onnxruntime intra-op threads; 0 = one per core. */
   threads: number;
+  /** Networks trained one after another, each on what the earlier ones left; the model is their sum. */
+  stages: number;
 }
 
 export interface OutputThreshold {

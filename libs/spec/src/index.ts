@@ -10,7 +10,7 @@ export type {
 } from './experiment-spec';
 export { ACTIVATIONS, INPUT_TRANSFORMS, SAMPLERS } from './experiment-spec';
 export { SpecError, formatIssue, type SpecIssue, type SpecErrorCode } from './spec-error';
-export { DEFAULTS, MAX_SAMPLES, MAX_MESSAGE_BYTES, maxChunkSize, defaultEpochs } from './defaults';
+export { DEFAULTS, MAX_SAMPLES, MAX_STAGES, MAX_MESSAGE_BYTES, maxChunkSize, defaultEpochs } from './defaults';
 export { resolveSpec, type ResolveSpecOptions, type SpecPricer } from './resolve-spec';
 export { parseSpec, parseSpecDocument, loadSpecDocument, loadSpecFile } from './parse-spec';
 export {

@@ -7,7 +7,7 @@ import {
   type ParamValues,
 } from '@surrogate/pricing';
 import { boxIssues } from './box-check';
-import { DEFAULTS, MAX_SAMPLES, defaultEpochs, maxChunkSize } from './defaults';
+import { DEFAULTS, MAX_SAMPLES, MAX_STAGES, defaultEpochs, maxChunkSize } from './defaults';
 import {
   ACTIVATIONS,
   INPUT_TRANSFORMS,
@@ -44,6 +44,7 @@ const TRAINING_KEYS = [
   'learningRate',
   'finalLearningRate',
   'threads',
+  'stages',
 ];
 const VALIDATION_KEYS = ['samples', 'maxAbsError', 'rmse'];
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -297,6 +298,7 @@ function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSet
     learningRate: d.learningRate,
     finalLearningRate: d.finalLearningRate,
     threads: d.threads,
+    stages: d.stages,
   };
   if (raw === undefined) return t;
   if (!isDict(raw)) {
@@ -326,6 +328,12 @@ function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSet
     t.finalLearningRate =
       c.positive(raw.finalLearningRate, 'training.finalLearningRate') ?? t.finalLearningRate;
   if (raw.threads !== undefined) t.threads = c.integer(raw.threads, 'training.threads', 0, 1024) ?? t.threads;
+  if (raw.stages !== undefined) {
+    t.stages = c.integer(raw.stages, 'training.stages', 1, MAX_STAGES) ?? t.stages;
+    if (t.stages > t.epochs) c.fail('training.stages', `must not exceed epochs (${t.epochs}): every stage trains at least one epoch`, t.stages);
+  } else {
+    t.stages = Math.min(t.stages, t.epochs); // a one-epoch run is one stage
+  }
   if (t.finalLearningRate > t.learningRate)
     c.fail(
       'training.finalLearningRate',

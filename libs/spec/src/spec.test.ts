@@ -144,6 +144,20 @@ training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
     expect(negative).toEqual([expect.objectContaining({ field: 'inputs.rate.transform', value: 'sqrt', rule: 'sqrt needs min ≥ 0 (min = -0.02)' })]);
   });
 
+  it('trains two residual stages by default, takes 1 … 8, and never more stages than epochs', () => {
+    expect(parseSpec(EXAMPLE).training.stages).toBe(2);
+    expect(parseSpec(`${EXAMPLE}training: {stages: 3, epochs: 9}\n`).training).toMatchObject({ stages: 3, epochs: 9 });
+    expect(parseSpec(`${EXAMPLE}training: {epochs: 1}\n`).training.stages).toBe(1);
+    expect(issuesOf(() => parseSpec(`${EXAMPLE}training: {stages: 9}\n`))).toEqual([
+      expect.objectContaining({ field: 'training.stages', value: 9 }),
+    ]);
+    expect(issuesOf(() => parseSpec(`${EXAMPLE}training: {stages: 4, epochs: 3}\n`))).toEqual([
+      expect.objectContaining({ field: 'training.stages', value: 4, rule: expect.stringContaining('must not exceed epochs (3)') }),
+    ]);
+    const wire = specToWire(parseSpec(`${EXAMPLE}training: {stages: 3, epochs: 9}\n`));
+    expect(specFromWire(wire).training.stages).toBe(3);
+  });
+
   it('takes any sampler of the pricing library and names them when given another', () => {
     expect(parseSpec(`${EXAMPLE}sampler: lhs\n`).sampler).toBe('lhs');
     const issues = issuesOf(() => parseSpec(`${EXAMPLE}sampler: halton\n`));

@@ -60,6 +60,7 @@ export function specFromWire(wire: v1.IExperimentSpec, options: ResolveSpecOptio
         learningRate: t.learningRate,
         finalLearningRate: t.finalLearningRate,
         threads: t.threads ?? 0,
+        stages: t.stages || undefined,
       },
       validation: { samples: wire.validation?.samples },
     },

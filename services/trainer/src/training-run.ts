@@ -96,6 +96,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
         finalLearningRate: spec.training.finalLearningRate,
         seed: spec.seed,
         threads: o.threads ?? spec.training.threads,
+        stages: spec.training.stages,
       },
       { onProgress: o.onProgress, signal: o.signal },
     ),
@@ -144,7 +145,9 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
   });
   const modelPath = path.join(o.artifactsDir, 'model.onnx');
   const reportPath = path.join(o.artifactsDir, 'report.json');
-  const parameterCount = model.parameters.reduce((n, p) => n + p.length, 0);
+  const parameterCount = [model.parameters, ...(model.residualStages ?? []).map((s) => s.parameters)]
+    .flat()
+    .reduce((n, p) => n + p.length, 0);
   const secs = (a: number, b: number): number => Math.round(b - a) / 1000;
   const training = dataset.counts('training');
   const validationCounts = dataset.counts('validation');
@@ -174,6 +177,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
       batchSize: spec.training.batchSize,
       learningRate: spec.training.learningRate,
       finalLearningRate: spec.training.finalLearningRate,
+      stages: 1 + (model.residualStages?.length ?? 0),
       parameters: parameterCount,
     },
     timings: {
