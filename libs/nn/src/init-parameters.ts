@@ -3,10 +3,10 @@ import type { Rng } from './rng';
 
 /**
  * Variance gain of each activation for Glorot-style initialization: tanh is ~identity near 0;
- * silu(z) ≈ z/2 near 0 and softplus's slope is 1/2, so they get a larger gain to keep the
- * forward signal from shrinking layer after layer.
+ * silu(z) and gelu(z) ≈ z/2 near 0 and softplus's slope is 1/2, so they get a larger gain to keep
+ * the forward signal from shrinking layer after layer; relu gets He's √2.
  */
-const GAIN: Record<Activation, number> = { tanh: 1, silu: 1.7, softplus: 1.6 };
+const GAIN: Record<Activation, number> = { tanh: 1, silu: 1.7, softplus: 1.6, gelu: 1.7, relu: Math.SQRT2 };
 
 /**
  * Extra gain of the first layer. With inputs on [-1, 1] and few of them, Glorot's first layer

@@ -1,9 +1,10 @@
 import { NnError } from './nn-error';
 
 /** Hidden-layer nonlinearity. */
-export type Activation = 'tanh' | 'silu' | 'softplus';
+export type Activation = 'tanh' | 'silu' | 'softplus' | 'gelu' | 'relu';
 
-export const ACTIVATIONS: readonly Activation[] = ['tanh', 'silu', 'softplus'];
+/** `gelu` is the tanh form z/2·(1 + tanh(√(2/π)(z + 0.044715z³))) (Hendrycks & Gimpel 2016). */
+export const ACTIVATIONS: readonly Activation[] = ['tanh', 'silu', 'softplus', 'gelu', 'relu'];
 
 /** A fully connected network: inputDim → hiddenLayers… → outputDim, linear output layer. */
 export interface MlpConfig {

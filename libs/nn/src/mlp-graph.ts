@@ -38,8 +38,24 @@ export function emitActivation(g: GraphBuilder, z: string, activation: Activatio
       const logSig = g.op1('Log', [g.op1('Sigmoid', [g.op1('Abs', [z])])]);
       return { h: g.op1('Sub', [relu, logSig]), saved: [] };
     }
+    case 'gelu': {
+      // h = z·(½ + ½t), t = tanh(u), u = z·(c + c·a·z²)
+      const z2 = g.op1('Mul', [z, z]);
+      const u = g.op1('Mul', [z, g.op1('Add', [g.scalar(GELU_C), g.op1('Mul', [z2, g.scalar(GELU_C * GELU_A)])])]);
+      const t = g.op1('Tanh', [u]);
+      const h = g.op1('Mul', [z, g.op1('Add', [g.scalar(0.5), g.op1('Mul', [t, g.scalar(0.5)])])]);
+      return { h, saved: [t, z2] };
+    }
+    case 'relu': {
+      const h = g.op1('Relu', [z]);
+      return { h, saved: [h] };
+    }
   }
 }
+
+/** Constants of the tanh form of GELU: √(2/π) and the cubic coefficient. */
+export const GELU_C = Math.sqrt(2 / Math.PI);
+export const GELU_A = 0.044715;
 
 /** Emits dz = dh · act'(z). */
 export function emitActivationBackward(g: GraphBuilder, dh: string, z: string, saved: readonly string[], activation: Activation): string {
@@ -63,6 +79,20 @@ export function emitActivationBackward(g: GraphBuilder, dh: string, z: string, s
       // softplus' = σ(z)
       const s = g.op1('Sigmoid', [z]);
       return g.op1('Mul', [dh, s]);
+    }
+    case 'gelu': {
+      // gelu' = ½(1 + t) + ½z·(1 − t²)·c·(1 + 3a·z²)
+      const [t, z2] = saved;
+      const first = g.op1('Add', [g.scalar(0.5), g.op1('Mul', [t, g.scalar(0.5)])]);
+      const sech2 = g.op1('Sub', [g.scalar(1), g.op1('Mul', [t, t])]);
+      const du = g.op1('Add', [g.scalar(0.5 * GELU_C), g.op1('Mul', [z2, g.scalar(1.5 * GELU_C * GELU_A)])]);
+      const second = g.op1('Mul', [g.op1('Mul', [z, sech2]), du]);
+      return g.op1('Mul', [dh, g.op1('Add', [first, second])]);
+    }
+    case 'relu': {
+      // relu' = 1 where z > 0, else 0 (sign of h = relu(z) ≥ 0)
+      const [h] = saved;
+      return g.op1('Mul', [dh, g.op1('Sign', [h])]);
     }
   }
 }

@@ -11,6 +11,10 @@ export function activate(z: number, activation: Activation): number {
       return z / (1 + Math.exp(-z));
     case 'softplus':
       return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+    case 'gelu':
+      return 0.5 * z * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + 0.044715 * z * z * z)));
+    case 'relu':
+      return Math.max(z, 0);
   }
 }
 

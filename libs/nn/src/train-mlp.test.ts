@@ -168,7 +168,7 @@ describe('trainMlp', () => {
       code: 'NN_INVALID_CONFIG',
       message: expect.stringContaining('at least the number of stages'),
     });
-    await expect(trainMlp(data, { ...mlp, activation: 'relu' as never }, normalization, config)).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
+    await expect(trainMlp(data, { ...mlp, activation: 'sigmoid' as never }, normalization, config)).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
     await expect(trainMlp(data, mlp, { ...normalization, inputMax: [0, 2] }, config)).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
     await expect(trainMlp({ ...data, count: 4097 }, mlp, normalization, config)).rejects.toMatchObject({ code: 'NN_INVALID_DATA' });
     const bad = makeData(256, 3);

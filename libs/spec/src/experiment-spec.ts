@@ -1,6 +1,6 @@
 /** The resolved experiment spec: every default filled in, every value checked. */
 
-export const ACTIVATIONS = ['tanh', 'silu', 'softplus'] as const;
+export const ACTIVATIONS = ['tanh', 'silu', 'softplus', 'gelu', 'relu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
 /** Training-point samplers: the pricing library's (sobol, sobol-unscrambled, lhs, uniform). */
