@@ -134,8 +134,10 @@ describe('surrogate run (embedded)', () => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as { pass: boolean; model: string };
     expect(summary.pass).toBe(true);
-    for (const f of ['model.onnx', 'report.json', 'spec.json'])
+    for (const f of ['model.onnx', 'report.json', 'report.html', 'spec.json'])
       expect(existsSync(path.join(out, f))).toBe(true);
+    const html = await readFile(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('price: |error| across maturity');
 
     const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
     expect(report.dataset).toMatchObject({
@@ -149,6 +151,7 @@ describe('surrogate run (embedded)', () => {
     expect(report.validation.maxAbsError).toBeLessThanOrEqual(1.5);
     expect(report.training.epochs).toBe(60);
     expect(report.training.steps).toBe(60 * 64);
+    expect(report.training.stages).toBe(2);
     expect(Number.isFinite(report.training.finalLoss)).toBe(true);
     for (const k of ['datagenSeconds', 'trainingSeconds', 'validationSeconds', 'exportSeconds'])
       expect(typeof report.timings[k]).toBe('number');

@@ -10,6 +10,7 @@ import {
 } from '@surrogate/nn';
 import type { ExperimentSpec } from '@surrogate/spec';
 import type { DatasetStore } from './dataset-store';
+import { renderReportHtml } from './report-html';
 import { validationMetrics, type ValidationResult } from './validation-metrics';
 
 export interface TrainingRunResult {
@@ -113,13 +114,13 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
     'surrogate.fixed': JSON.stringify(spec.fixed),
     'surrogate.input_box': JSON.stringify(spec.inputs),
   };
-  const validation = await stage('validation', async () => {
+  const { validation, predicted } = await stage('validation', async () => {
     const candidate = await InferenceModel.load(
       exportInferenceModel(model, { inputNames, outputNames: spec.outputs, metadata: baseMetadata }),
     );
     try {
       const predicted = await candidate.predict(held.inputs, held.count);
-      return validationMetrics(held, predicted, inputNames, spec.validation.thresholds);
+      return { validation: validationMetrics(held, predicted, inputNames, spec.validation.thresholds), predicted };
     } finally {
       await candidate.close();
     }
@@ -197,6 +198,20 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
     await atomicWrite(modelPath, onnxBytes);
     await atomicWrite(path.join(o.artifactsDir, 'spec.json'), JSON.stringify(spec, null, 2) + '\n');
     await atomicWrite(reportPath, JSON.stringify(report, null, 2) + '\n');
+    await atomicWrite(
+      path.join(o.artifactsDir, 'report.html'),
+      renderReportHtml({
+        name: spec.name,
+        experimentId: o.experimentId,
+        pricer: spec.pricer,
+        inputNames,
+        outputNames: spec.outputs,
+        lossHistory: model.lossHistory,
+        held,
+        predicted,
+        validation,
+      }),
+    );
   });
   return { modelPath, reportPath, report, validation };
 }

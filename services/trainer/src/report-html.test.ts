@@ -1,0 +1,69 @@
+import { renderReportHtml } from './report-html';
+import { escapeXml, histogram, lineChart, scatter } from './svg-chart';
+import { validationMetrics } from './validation-metrics';
+
+function heldOut(count: number): { count: number; inputs: Float32Array; outputs: Float32Array; predicted: Float32Array } {
+  const inputs = new Float32Array(count * 2);
+  const outputs = new Float32Array(count * 2);
+  const predicted = new Float32Array(count * 2);
+  for (let i = 0; i < count; i++) {
+    const a = i / count;
+    const b = 1 - a;
+    inputs.set([a, b], 2 * i);
+    outputs.set([a * a, a + b], 2 * i);
+    predicted.set([a * a + 0.01 * Math.sin(40 * a), a + b], 2 * i);
+  }
+  return { count, inputs, outputs, predicted };
+}
+
+describe('report.html', () => {
+  const h = heldOut(500);
+  const thresholds = [
+    { output: 'price', maxAbsError: 0.02, rmse: 0.01, relative: false },
+    { output: 'delta', maxAbsError: 0.02, rmse: 0.01, relative: false },
+  ];
+  const validation = validationMetrics(h, h.predicted, ['spot', 'vol'], thresholds);
+  const html = renderReportHtml({
+    name: 'bs <call> & "co"',
+    experimentId: 'exp-1',
+    pricer: 'black-scholes',
+    inputNames: ['spot', 'vol'],
+    outputNames: ['price', 'delta'],
+    lossHistory: [1, 0.1, 0.01, 1e-3],
+    held: h,
+    predicted: h.predicted,
+    validation,
+  });
+
+  it('is one self-contained page: charts inline, no scripts, nothing fetched', () => {
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|<img|src=|href=/i);
+    // one loss curve, and per output: histogram, predicted vs true, and one chart per input
+    expect(html.match(/<svg /g)).toHaveLength(1 + 2 * (2 + 2));
+    for (const title of ['training loss per epoch', 'price: error (predicted − true)', 'delta: predicted vs true', 'price: |error| across vol'])
+      expect(html).toContain(title);
+  });
+
+  it('escapes names and shows the figures of validation', () => {
+    expect(html).toContain('bs &lt;call&gt; &amp; &quot;co&quot;');
+    expect(html).not.toContain('<call>');
+    expect(html).toContain(validation.outputs[0].rmse.toPrecision(3));
+    expect(html).toContain(validation.pass ? 'PASS' : 'FAIL');
+  });
+
+  it('draws what it is given: bar counts add up, points land inside the plot', () => {
+    const values = Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i));
+    const svg = histogram('h', { label: 'x' }, values, 10);
+    const heights = [...svg.matchAll(/class="bar"/g)].length;
+    expect(heights).toBe(10);
+    const line = lineChart('l', { label: 'epoch' }, { label: 'loss', log: true }, [{ name: 't', ys: [1, 0.1, 0.01] }]);
+    const pts = /points="([^"]+)"/.exec(line)![1].split(' ').map((p) => p.split(',').map(Number));
+    expect(pts).toHaveLength(3);
+    // log scale: equal ratios are equal steps, and y decreases upwards on screen
+    expect(pts[1][1] - pts[0][1]).toBeCloseTo(pts[2][1] - pts[1][1], 6);
+    expect(pts[2][1]).toBeGreaterThan(pts[0][1]);
+    const sc = scatter('s', { label: 'x' }, { label: 'y' }, [0, 1, 2], [0, 1, NaN]);
+    expect((/d="([^"]*)"/.exec(sc)![1].match(/M/g) ?? []).length).toBe(2); // the NaN point is left out
+    expect(escapeXml(`<&>"'`)).toBe('&lt;&amp;&gt;&quot;&#39;');
+  });
+});
