@@ -1,21 +1,30 @@
 import * as ort from 'onnxruntime-node';
 import { parameterCount, type MlpConfig } from './mlp-config';
 import { Rng } from './rng';
-import { ADAM, adamStepScalars, buildGradientGraph, buildTrainStepGraph, STEP_IO } from './train-step-graph';
+import { ADAM, adamStepScalars, buildGradientGraph, buildTrainStepGraph, STEP_IO, weightMaskOf } from './train-step-graph';
 import { randomArray, runGradient } from './test-helpers';
 
-/** Textbook Adam (Kingma & Ba, Algorithm 1) in plain JS float64, independent of the graph's rewriting. */
+/**
+ * Textbook Adam (Kingma & Ba, Algorithm 1) in plain JS float64, independent of the graph's
+ * rewriting; with weightDecay > 0, AdamW (Loshchilov & Hutter, Algorithm 2: θ ← θ − lr·λ·θ before
+ * the Adam step) on the parameters where `decays` is true.
+ */
 class JsAdam {
   m: Float64Array;
   v: Float64Array;
   t = 0;
-  constructor(n: number) {
+  constructor(
+    n: number,
+    private readonly weightDecay = 0,
+    private readonly decays: (i: number) => boolean = () => true,
+  ) {
     this.m = new Float64Array(n);
     this.v = new Float64Array(n);
   }
   step(theta: Float64Array, g: Float64Array, lr: number): void {
     this.t++;
     for (let i = 0; i < theta.length; i++) {
+      if (this.decays(i)) theta[i] -= lr * this.weightDecay * theta[i];
       this.m[i] = ADAM.beta1 * this.m[i] + (1 - ADAM.beta1) * g[i];
       this.v[i] = ADAM.beta2 * this.v[i] + (1 - ADAM.beta2) * g[i] * g[i];
       const mHat = this.m[i] / (1 - ADAM.beta1 ** this.t);
@@ -36,7 +45,7 @@ describe('training step graph (Adam)', () => {
     return Array.from({ length: steps }, () => ({ x: randomArray(batch * 2, rng), y: randomArray(batch, rng) }));
   }
 
-  it('runs several unrolled steps exactly like textbook Adam on the graph gradients (float64)', async () => {
+  it.each([0, 0.1])('runs several unrolled steps exactly like textbook Adam(W) on the graph gradients (float64, decay %s)', async (weightDecay) => {
     const rng = new Rng(21);
     const theta0 = randomArray(P, rng, 0.8);
     const data = batches(rng);
@@ -45,7 +54,10 @@ describe('training step graph (Adam)', () => {
     try {
       // reference: JS Adam fed with gradients of the (finite-difference-checked) gradient graph
       const theta = Float64Array.from(theta0);
-      const adam = new JsAdam(P);
+      // the weights of W1 [2×6], W2 [6×5], W3 [5×1] decay; the biases b1 [6], b2 [5], b3 [1] do not
+      const weightRanges = [[0, 12], [18, 48], [53, 58]];
+      const adam = new JsAdam(P, weightDecay, (i) => weightRanges.some(([a, b]) => i >= a && i < b));
+      expect(Array.from(weightMaskOf(mlp)).filter((w) => w === 1)).toHaveLength(12 + 30 + 5);
       const refLosses: number[] = [];
       for (let s = 0; s < steps; s++) {
         const { loss, grad } = await runGradient(gradSession, mlp, theta, data[s].x, data[s].y, batch);
@@ -58,6 +70,7 @@ describe('training step graph (Adam)', () => {
         [STEP_IO.v]: new ort.Tensor('float64', new Float64Array(P), [P]),
         [STEP_IO.alpha]: new ort.Tensor('float64', Float64Array.from(rates, (lr, s) => adamStepScalars(lr, s + 1).alpha), [steps]),
         [STEP_IO.eps]: new ort.Tensor('float64', Float64Array.from(rates, (lr, s) => adamStepScalars(lr, s + 1).eps), [steps]),
+        [STEP_IO.decay]: new ort.Tensor('float64', Float64Array.from(rates, (lr) => lr * weightDecay), [steps]),
       };
       data.forEach((d, s) => {
         feeds[STEP_IO.x(s)] = new ort.Tensor('float64', d.x, [batch, 2]);
@@ -95,6 +108,7 @@ describe('training step graph (Adam)', () => {
           [STEP_IO.v]: new ort.Tensor(type, arr(new Float64Array(P)), [P]),
           [STEP_IO.alpha]: new ort.Tensor(type, arr(rates.map((lr, s) => adamStepScalars(lr, s + 1).alpha)), [steps]),
           [STEP_IO.eps]: new ort.Tensor(type, arr(rates.map((lr, s) => adamStepScalars(lr, s + 1).eps)), [steps]),
+          [STEP_IO.decay]: new ort.Tensor(type, arr(rates.map((lr) => lr * 0.01)), [steps]),
         };
         data.forEach((d, s) => {
           feeds[STEP_IO.x(s)] = new ort.Tensor(type, arr(d.x), [batch, 2]);

@@ -81,6 +81,7 @@ interface StepRunner {
   feeds: Record<string, ort.Tensor>;
   alpha: Float32Array;
   eps: Float32Array;
+  decay: Float32Array;
 }
 
 async function createRunner(mlp: MlpConfig, steps: number, batch: number, threads: number): Promise<StepRunner> {
@@ -93,6 +94,7 @@ async function createRunner(mlp: MlpConfig, steps: number, batch: number, thread
     feeds: {},
     alpha: new Float32Array(steps),
     eps: new Float32Array(steps),
+    decay: new Float32Array(steps),
   };
   for (let s = 0; s < steps; s++) {
     const x = new Float32Array(batch * mlp.inputDim);
@@ -104,6 +106,7 @@ async function createRunner(mlp: MlpConfig, steps: number, batch: number, thread
   }
   runner.feeds[STEP_IO.alpha] = new ort.Tensor('float32', runner.alpha, [steps]);
   runner.feeds[STEP_IO.eps] = new ort.Tensor('float32', runner.eps, [steps]);
+  runner.feeds[STEP_IO.decay] = new ort.Tensor('float32', runner.decay, [steps]);
   return runner;
 }
 
@@ -199,9 +202,11 @@ export async function trainRows(
       const runner = await runnerFor(Math.min(unroll, totalSteps - step, resampleAt - step));
       loader.next(runner.steps, runner.x, runner.y);
       for (let s = 0; s < runner.steps; s++) {
-        const a = adamStepScalars(lrAt(step + s, totalSteps), step + s + 1);
+        const lr = lrAt(step + s, totalSteps);
+        const a = adamStepScalars(lr, step + s + 1);
         runner.alpha[s] = a.alpha;
         runner.eps[s] = a.eps;
+        runner.decay[s] = lr * (config.weightDecay ?? 0);
       }
       const out = await runner.session.run({ ...runner.feeds, [STEP_IO.theta]: theta, [STEP_IO.m]: m, [STEP_IO.v]: v });
       theta = out[STEP_IO.thetaOut] as ort.Tensor;

@@ -127,6 +127,17 @@ describe('trainMlp', () => {
     expect(c.parameters[0]).not.toEqual(a.parameters[0]);
   });
 
+  it('applies AdamW weight decay to the weights and leaves the biases alone', async () => {
+    const short = { ...config, epochs: 2 };
+    const plain = await trainMlp(data, mlp, normalization, short);
+    const decayed = await trainMlp(data, mlp, normalization, { ...short, weightDecay: 2 });
+    const norm = (a: Float32Array): number => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
+    // W1 and W2 shrink markedly under decay
+    expect(norm(decayed.parameters[0])).toBeLessThan(0.8 * norm(plain.parameters[0]));
+    expect(norm(decayed.parameters[2])).toBeLessThan(0.8 * norm(plain.parameters[2]));
+    await expect(trainMlp(data, mlp, normalization, { ...short, weightDecay: -1 })).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
+  });
+
   it('trains from SharedArrayBuffers without modifying them', async () => {
     const shared = makeData(2048, 1, true);
     const before = Float32Array.from(shared.outputs);

@@ -1,5 +1,5 @@
 import { attr, GraphBuilder } from './onnx-builder';
-import { parameterCount, type MlpConfig } from './mlp-config';
+import { layerShapes, parameterCount, type MlpConfig } from './mlp-config';
 import { emitBackward, emitFlatten, emitForward, emitMseLoss, emitUnflatten } from './mlp-graph';
 
 /** Adam's constants (Kingma & Ba defaults). */
@@ -15,6 +15,17 @@ export function adamStepScalars(learningRate: number, t: number): { alpha: numbe
   return { alpha: (learningRate * c2) / (1 - Math.pow(ADAM.beta1, t)), eps: ADAM.epsilon * c2 };
 }
 
+/** 1 for the weights and 0 for the biases of a flat parameter vector (W1, b1, W2, b2, …). */
+export function weightMaskOf(mlp: MlpConfig): Float64Array {
+  const mask = new Float64Array(parameterCount(mlp));
+  let offset = 0;
+  for (const { fanIn, fanOut } of layerShapes(mlp)) {
+    mask.fill(1, offset, offset + fanIn * fanOut);
+    offset += fanIn * fanOut + fanOut;
+  }
+  return mask;
+}
+
 /** Names of the step graph's inputs and outputs. */
 export const STEP_IO = {
   theta: 'theta',
@@ -22,6 +33,8 @@ export const STEP_IO = {
   v: 'v',
   alpha: 'alpha',
   eps: 'eps',
+  /** Per step: learning rate × weight decay (AdamW's decoupled decay; 0 = plain Adam). */
+  decay: 'decay',
 
   x: (s: number) => `x_${s}`,
   y: (s: number) => `y_${s}`,
@@ -60,10 +73,13 @@ export function buildGradientGraph(mlp: MlpConfig, elemType: 'float32' | 'float6
 }
 
 /**
- * The training step graph: `steps` consecutive Adam steps on mini-batches x_s [B, D], y_s [B, K]
+ * The training step graph: `steps` consecutive Adam(W) steps on mini-batches x_s [B, D], y_s [B, K]
  * (normalized units). θ, m, v (flat, [P]) flow from one step to the next inside the graph; the
  * per-step scalars alpha, eps ([steps], see adamStepScalars) carry the learning-rate schedule and
- * bias correction. Outputs: θ, m, v after the last step and the loss of each step before its update.
+ * bias correction, and decay ([steps], lr·λ) AdamW's decoupled weight decay (Loshchilov & Hutter
+ * 2019), applied to the weights only, not the biases:
+ *   θ ← θ − decay·mask⊙θ − alpha·m/(√v + eps).
+ * Outputs: θ, m, v after the last step and the loss of each step before its update.
  */
 export function buildTrainStepGraph(mlp: MlpConfig, steps: number, elemType: 'float32' | 'float64' = 'float32'): Uint8Array {
   const g = new GraphBuilder(elemType);
@@ -77,6 +93,8 @@ export function buildTrainStepGraph(mlp: MlpConfig, steps: number, elemType: 'fl
   };
   const alphas = perStep(STEP_IO.alpha);
   const epss = perStep(STEP_IO.eps);
+  const decays = perStep(STEP_IO.decay);
+  const weightMask = g.constant(weightMaskOf(mlp), [P], elemType, 'weight_mask');
   const b1 = g.scalar(ADAM.beta1);
   const b1c = g.scalar(1 - ADAM.beta1);
   const b2 = g.scalar(ADAM.beta2);
@@ -97,7 +115,8 @@ export function buildTrainStepGraph(mlp: MlpConfig, steps: number, elemType: 'fl
     v = g.op1('Add', [g.op1('Mul', [v, b2]), g.op1('Mul', [g.op1('Mul', [grad, grad]), b2c])]);
     const denom = g.op1('Add', [g.op1('Sqrt', [v]), epss[s]]);
     const update = g.op1('Mul', [g.op1('Div', [m, denom]), alphas[s]]);
-    theta = g.op1('Sub', [theta, update]);
+    const decayed = g.op1('Mul', [g.op1('Mul', [theta, weightMask]), decays[s]]);
+    theta = g.op1('Sub', [g.op1('Sub', [theta, decayed]), update]);
   }
   const lossVec = losses.length === 1 ? losses[0] : g.op1('Concat', losses, [attr.int('axis', 0)]);
   g.output(STEP_IO.thetaOut, theta, [P]);

@@ -19,6 +19,8 @@ export interface TrainConfig {
   seed: number;
   /** onnxruntime intra-op threads; 0 = all cores. */
   threads: number;
+  /** AdamW's decoupled weight decay λ on the weights (not the biases); 0 or absent = plain Adam. */
+  weightDecay?: number;
   /**
    * Residual stages (default 1): stage s > 0 is a fresh network trained on what stages 0…s−1 left
    * unexplained, rescaled to unit size; the model is their sum. `epochs` is shared out by
@@ -94,6 +96,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!(Number.isFinite(c.finalLearningRate) && c.finalLearningRate > 0)) fail('finalLearningRate', 'a positive number');
   if (!Number.isFinite(c.seed)) fail('seed', 'a finite number');
   if (!(Number.isInteger(c.threads) && c.threads >= 0)) fail('threads', 'a non-negative integer');
+  if (c.weightDecay !== undefined && !(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) fail('weightDecay', 'a finite number ≥ 0');
   if (c.stages !== undefined && !(Number.isInteger(c.stages) && c.stages >= 1 && c.stages <= MAX_STAGES)) fail('stages', `an integer from 1 to ${MAX_STAGES}`);
   if (!(c.epochs >= (c.stages ?? 1))) fail('epochs', `at least the number of stages (${c.stages})`);
 }

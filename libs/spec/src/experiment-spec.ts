@@ -33,6 +33,8 @@ export interface TrainingSettings {
   threads: number;
   /** Networks trained one after another, each on what the earlier ones left; the model is their sum. */
   stages: number;
+  /** AdamW's decoupled weight decay on the weights; 0 = plain Adam. */
+  weightDecay: number;
 }
 
 export interface OutputThreshold {

@@ -45,6 +45,7 @@ const TRAINING_KEYS = [
   'finalLearningRate',
   'threads',
   'stages',
+  'weightDecay',
 ];
 const VALIDATION_KEYS = ['samples', 'maxAbsError', 'rmse'];
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -299,6 +300,7 @@ function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSet
     finalLearningRate: d.finalLearningRate,
     threads: d.threads,
     stages: d.stages,
+    weightDecay: d.weightDecay,
   };
   if (raw === undefined) return t;
   if (!isDict(raw)) {
@@ -328,6 +330,12 @@ function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSet
     t.finalLearningRate =
       c.positive(raw.finalLearningRate, 'training.finalLearningRate') ?? t.finalLearningRate;
   if (raw.threads !== undefined) t.threads = c.integer(raw.threads, 'training.threads', 0, 1024) ?? t.threads;
+  if (raw.weightDecay !== undefined) {
+    const w = raw.weightDecay;
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w >= 1)
+      c.fail('training.weightDecay', 'must be a number in [0, 1) (0 = plain Adam)', w);
+    else t.weightDecay = w;
+  }
   if (raw.stages !== undefined) {
     t.stages = c.integer(raw.stages, 'training.stages', 1, MAX_STAGES) ?? t.stages;
     if (t.stages > t.epochs) c.fail('training.stages', `must not exceed epochs (${t.epochs}): every stage trains at least one epoch`, t.stages);

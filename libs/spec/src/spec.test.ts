@@ -154,8 +154,12 @@ training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
     expect(issuesOf(() => parseSpec(`${EXAMPLE}training: {stages: 4, epochs: 3}\n`))).toEqual([
       expect.objectContaining({ field: 'training.stages', value: 4, rule: expect.stringContaining('must not exceed epochs (3)') }),
     ]);
-    const wire = specToWire(parseSpec(`${EXAMPLE}training: {stages: 3, epochs: 9}\n`));
-    expect(specFromWire(wire).training.stages).toBe(3);
+    const wire = specToWire(parseSpec(`${EXAMPLE}training: {stages: 3, epochs: 9, weightDecay: 0.01}\n`));
+    expect(specFromWire(wire).training).toMatchObject({ stages: 3, weightDecay: 0.01 });
+    expect(parseSpec(EXAMPLE).training.weightDecay).toBe(0);
+    expect(issuesOf(() => parseSpec(`${EXAMPLE}training: {weightDecay: -1}\n`))).toEqual([
+      expect.objectContaining({ field: 'training.weightDecay', value: -1 }),
+    ]);
   });
 
   it('takes any sampler of the pricing library and names them when given another', () => {

@@ -61,6 +61,7 @@ export function specFromWire(wire: v1.IExperimentSpec, options: ResolveSpecOptio
         finalLearningRate: t.finalLearningRate,
         threads: t.threads ?? 0,
         stages: t.stages || undefined,
+        weightDecay: t.weightDecay ?? 0,
       },
       validation: { samples: wire.validation?.samples },
     },

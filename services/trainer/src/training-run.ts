@@ -98,6 +98,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
         seed: spec.seed,
         threads: o.threads ?? spec.training.threads,
         stages: spec.training.stages,
+        weightDecay: spec.training.weightDecay,
       },
       { onProgress: o.onProgress, signal: o.signal },
     ),
