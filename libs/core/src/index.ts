@@ -1,2 +1,3 @@
 export { SurrogateError, errorMessage } from './surrogate-error';
 export { createLogger, safeUrl, REDACTED_PATHS, type Logger, type LoggerConfig } from './logger';
+export { bearerTokenCheck } from './bearer-token';

@@ -1,6 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { createLogger, errorMessage, type Logger } from '@surrogate/core';
+import { bearerTokenCheck, createLogger, errorMessage, type Logger } from '@surrogate/core';
 import { v1 } from '@surrogate/proto';
 import { GrpcPricerError } from './grpc-pricer-error';
 import type { NumberParameter } from './parameter-spec';
@@ -213,10 +212,6 @@ export function priceBatchLocally(
   return { rows, values: values as unknown as number[], pricerVersion: pricer.version };
 }
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
 /**
  * Handlers of PricerService for the given pricers, to add to any @grpc/grpc-js server with
  * `server.addService(PRICER_SERVICE, handlers)`. Pricing runs on the calling thread, one request
@@ -234,12 +229,11 @@ export function pricerServiceHandlers(
   }
   const maxBatchRows = options.maxBatchRows ?? 65536;
   const log = options.logger ?? createLogger({ name: 'pricer-server', level: 'warn' });
-  const expected = options.token === undefined ? undefined : digest(`Bearer ${options.token}`);
+  const tokenOk = options.token === undefined ? undefined : bearerTokenCheck(options.token);
 
   const authorize = (metadata: grpc.Metadata): void => {
-    if (expected === undefined) return;
-    const given = metadata.get('authorization')[0];
-    if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected))
+    if (tokenOk === undefined) return;
+    if (!tokenOk(metadata.get('authorization')[0]))
       throw new Refusal(
         grpc.status.UNAUTHENTICATED,
         'a valid bearer token is required (authorization: Bearer <token>)',

@@ -1,5 +1,5 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { v1 } from '@surrogate/proto';
+import { unaryMethod, v1, type GeneratedType, type UnaryMethod } from '@surrogate/proto';
 
 /** The fully qualified name of the service in proto/surrogate/v1/pricer.proto. */
 export const PRICER_SERVICE_NAME = 'surrogate.v1.PricerService';
@@ -7,47 +7,11 @@ export const PRICER_SERVICE_NAME = 'surrogate.v1.PricerService';
 /** Trailer that carries a ParameterViolation with an INVALID_ARGUMENT status. */
 export const VIOLATION_TRAILER = 'surrogate-violation-bin';
 
-/** A view of protobufjs's output bytes as a Buffer, without copying. */
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+/** A PricerService method (see unaryMethod in libs/proto). */
+export type PricerMethod<I, T, J, U> = UnaryMethod<I, T, J, U>;
 
-interface GeneratedType<I, T> {
-  encode(message: I): { finish(): Uint8Array };
-  decode(bytes: Uint8Array): T;
-}
-
-/**
- * A unary method: requests are written from I (the generated interface) and read as T (the
- * generated class), responses written from J and read as U. Structurally a grpc-js MethodDefinition.
- */
-export interface PricerMethod<I, T, J, U> {
-  path: string;
-  originalName: string;
-  requestStream: false;
-  responseStream: false;
-  requestSerialize: (m: I) => Buffer;
-  requestDeserialize: (b: Buffer) => T;
-  responseSerialize: (m: J) => Buffer;
-  responseDeserialize: (b: Buffer) => U;
-}
-
-function unary<I, T, J, U>(
-  method: string,
-  request: GeneratedType<I, T>,
-  response: GeneratedType<J, U>,
-): PricerMethod<I, T, J, U> {
-  return {
-    path: `/${PRICER_SERVICE_NAME}/${method}`,
-    originalName: method,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (m: I) => toBuffer(request.encode(m).finish()),
-    requestDeserialize: (b: Buffer) => request.decode(b),
-    responseSerialize: (m: J) => toBuffer(response.encode(m).finish()),
-    responseDeserialize: (b: Buffer) => response.decode(b),
-  };
-}
+const unary = <I, T, J, U>(method: string, request: GeneratedType<I, T>, response: GeneratedType<J, U>): PricerMethod<I, T, J, U> =>
+  unaryMethod(PRICER_SERVICE_NAME, method, request, response);
 
 /**
  * PricerService for @grpc/grpc-js, with every message serialized by the types protobufjs generates

@@ -12,6 +12,7 @@ import { runCommand } from './commands/run';
 import { serviceCommand, type ServiceCommandOptions } from './commands/service';
 import { submitCommand } from './commands/submit';
 import { validateCommand } from './commands/validate';
+import { serveCommand, SERVE_TOKEN_ENV } from './commands/serve';
 import { grpcOptionsFrom, type GrpcFlagValues } from './grpc-settings';
 
 export const USAGE = `surrogate — turn slow pricers into fast neural-network surrogates
@@ -21,6 +22,9 @@ Usage:
   surrogate validate <spec> [--offline]                      check a spec; print it with every default filled in
   surrogate price <pricer> --params '<json>'                 price one point; print every output as JSON
   surrogate predict <model.onnx> --params '<json>'           evaluate a trained model (an object, or an array of them)
+  surrogate serve <model.onnx> [--port P | --listen HOST:PORT] [--tls-cert F --tls-key F]
+                                                             serve a model over gRPC (InferenceService, health);
+                                                             a bearer token is required when $${SERVE_TOKEN_ENV} is set
 
 Distributed (each service its own process, talking through Apache Pulsar):
   surrogate producer --pulsar URL [--job-timeout-ms MS]
@@ -104,6 +108,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           'grpc-batch-rows': { type: 'string' },
           'grpc-concurrency': { type: 'string' },
           listen: { type: 'string' },
+          port: { type: 'string' },
           'tls-cert': { type: 'string' },
           'tls-key': { type: 'string' },
           'tls-client-ca': { type: 'string' },
@@ -163,6 +168,18 @@ export async function cli(argv: string[]): Promise<CliResult> {
             tlsKey: values['tls-key'],
             tlsClientCa: values['tls-client-ca'],
             maxBatchRows: values['max-batch-rows'],
+          }),
+          stderr: '',
+        };
+      case 'serve':
+        return {
+          exitCode: ExitCode.ok,
+          stdout: await serveCommand(arg, {
+            port: values.port,
+            listen: values.listen,
+            tlsCert: values['tls-cert'],
+            tlsKey: values['tls-key'],
+            threads: values.threads,
           }),
           stderr: '',
         };

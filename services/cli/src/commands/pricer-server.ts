@@ -18,7 +18,8 @@ export interface PricerServerCommandOptions {
 /** The variable that holds the bearer token clients must present (unset: no token required). */
 export const PRICER_SERVER_TOKEN_ENV = 'SURROGATE_PRICER_SERVER_TOKEN';
 
-function readPem(flag: string, file: string): Buffer {
+/** A PEM file named by a flag; exit 2 naming the flag when it cannot be read. */
+export function readPem(flag: string, file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {

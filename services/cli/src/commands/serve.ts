@@ -1,0 +1,56 @@
+import { createLogger } from '@surrogate/core';
+import { ModelServer, ModelServerError } from '@surrogate/model-server';
+import { badInput } from '../cli-error';
+import { readPem } from './pricer-server';
+
+export interface ServeCommandOptions {
+  port?: string;
+  listen?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  threads?: string;
+}
+
+/** The variable that holds the bearer token clients must present (unset: no token required). */
+export const SERVE_TOKEN_ENV = 'SURROGATE_SERVE_TOKEN';
+
+/**
+ * `surrogate serve <model.onnx> [--port P | --listen HOST:PORT]`: serves the model over gRPC
+ * (InferenceService and the standard health check) until SIGTERM or SIGINT. Prints one JSON line
+ * with the URL once it listens.
+ */
+export async function serveCommand(file: string | undefined, o: ServeCommandOptions): Promise<string> {
+  if (!file) throw badInput('MISSING_ARGUMENT', 'usage: surrogate serve <model.onnx> [--port P] [--listen HOST:PORT]');
+  if (o.port !== undefined && o.listen !== undefined) throw badInput('BAD_OPTION', 'give --port or --listen, not both');
+  let address = o.listen ?? '127.0.0.1:50052';
+  if (o.port !== undefined) {
+    const p = Number(o.port);
+    if (!Number.isInteger(p) || p < 0 || p > 65535) throw badInput('BAD_OPTION', `--port = ${o.port}: must be a whole number from 0 to 65535`);
+    address = `127.0.0.1:${p}`;
+  }
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(address))
+    throw badInput('BAD_OPTION', `--listen = ${address}: must be host:port, e.g. 127.0.0.1:50052 or 0.0.0.0:50052`);
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw badInput('BAD_OPTION', 'TLS needs both --tls-cert and --tls-key');
+  let threads: number | undefined;
+  if (o.threads !== undefined) {
+    threads = Number(o.threads);
+    if (!Number.isInteger(threads) || threads < 0) throw badInput('BAD_OPTION', `--threads = ${o.threads}: must be a whole number ≥ 0 (0 = all cores)`);
+  }
+  const tls = o.tlsCert !== undefined && o.tlsKey !== undefined ? { cert: readPem('--tls-cert', o.tlsCert), key: readPem('--tls-key', o.tlsKey) } : undefined;
+  const log = createLogger({ name: 'model-server' });
+  let server: ModelServer;
+  try {
+    server = await ModelServer.start({ model: file, address, tls, token: process.env[SERVE_TOKEN_ENV] || undefined, threads, logger: log });
+  } catch (err) {
+    if (err instanceof ModelServerError && err.code === 'MODEL_INVALID') throw badInput('MODEL_INVALID', err.message);
+    throw err;
+  }
+  process.stdout.write(`${JSON.stringify({ url: server.url, model: file, spec: server.description.specName, inputs: server.description.inputNames, outputs: server.description.outputNames })}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log.info('stopping');
+  await server.stop();
+  return '';
+}

@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { exportInferenceModel } from '@surrogate/nn';
+import { cli } from './cli';
+
+const MAIN = path.join(__dirname, 'main.js');
+
+describe('surrogate serve', () => {
+  let dir: string;
+  let model: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'cli-serve-'));
+    model = path.join(dir, 'model.onnx');
+    const mlp = { inputDim: 1, outputDim: 1, hiddenLayers: [2], activation: 'tanh' as const };
+    const bytes = exportInferenceModel(
+      {
+        mlp,
+        normalization: { inputMin: [0], inputMax: [1], outputMean: [0], outputStd: [1] },
+        parameters: [Float32Array.of(1, -1), Float32Array.of(0, 0), Float32Array.of(1, 1), Float32Array.of(0)],
+        finalLoss: 0,
+        epochs: 1,
+        steps: 1,
+        lossHistory: [],
+      },
+      { inputNames: ['spot'], outputNames: ['price'], metadata: { 'surrogate.spec_name': 'tiny' } },
+    );
+    await writeFile(model, bytes);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints its URL once it listens and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [MAIN, 'serve', model, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const line = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('serve did not start')), 30_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) {
+          clearTimeout(timer);
+          resolve(out.split('\n')[0]);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+    const started = JSON.parse(line) as { url: string; spec: string; inputs: string[]; outputs: string[] };
+    expect(started.url).toMatch(/^grpc:\/\/127\.0\.0\.1:\d+$/);
+    expect(started).toMatchObject({ spec: 'tiny', inputs: ['spot'], outputs: ['price'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('exits 2 on a missing or invalid model and on bad options', async () => {
+    const missing = await cli(['serve', path.join(dir, 'nope.onnx'), '--port', '0']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('nope.onnx');
+    const junk = path.join(dir, 'junk.onnx');
+    await writeFile(junk, 'junk');
+    expect((await cli(['serve', junk, '--port', '0'])).exitCode).toBe(2);
+    const port = await cli(['serve', model, '--port', '70000']);
+    expect(port.exitCode).toBe(2);
+    expect(port.stderr).toContain('--port = 70000');
+    expect((await cli(['serve'])).exitCode).toBe(2);
+  });
+});

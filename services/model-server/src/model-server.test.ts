@@ -1,0 +1,138 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { exportInferenceModel, InferenceModel, type TrainedModel } from '@surrogate/nn';
+import { health, v1 } from '@surrogate/proto';
+import { HEALTH_SERVICE, INFERENCE_SERVICE, ModelServer } from './index';
+
+/** A small random two-input, one-output model (its exact values are checked against InferenceModel). */
+function model(): TrainedModel {
+  const mlp = { inputDim: 2, outputDim: 1, hiddenLayers: [8], activation: 'silu' as const };
+  let s = 7;
+  const rnd = (): number => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const p = (n: number): Float32Array => Float32Array.from({ length: n }, rnd);
+  return {
+    mlp,
+    normalization: { inputMin: [80, 0.1], inputMax: [120, 0.5], outputMean: [10], outputStd: [5] },
+    parameters: [p(16), p(8), p(8), p(1)],
+    finalLoss: 0,
+    epochs: 1,
+    steps: 1,
+    lossHistory: [],
+  };
+}
+
+type Unary<Req, Res> = (req: Req, metadata: grpc.Metadata, cb: (err: grpc.ServiceError | null, res?: Res) => void) => void;
+interface InferenceClient extends grpc.Client {
+  describe: Unary<v1.IDescribeModelRequest, v1.ModelDescription>;
+  predict: Unary<v1.IPredictRequest, v1.PredictResponse>;
+}
+interface HealthClient extends grpc.Client {
+  check: Unary<health.IHealthCheckRequest, health.HealthCheckResponse>;
+}
+
+function call<Req, Res>(fn: Unary<Req, Res>, client: grpc.Client, req: Req, token?: string): Promise<Res> {
+  const md = new grpc.Metadata();
+  if (token) md.set('authorization', `Bearer ${token}`);
+  return new Promise((resolve, reject) => fn.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res as Res))));
+}
+
+describe('model server', () => {
+  let dir: string;
+  let file: string;
+  const Inference = grpc.makeGenericClientConstructor(INFERENCE_SERVICE, 'InferenceService');
+  const Health = grpc.makeGenericClientConstructor(HEALTH_SERVICE, 'Health');
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'model-server-'));
+    file = path.join(dir, 'model.onnx');
+    const metadata = {
+      'surrogate.spec_name': 'bs-call',
+      'surrogate.experiment_id': 'bs-call-1',
+      'surrogate.pricer': 'black-scholes',
+      'surrogate.pricer_version': '1',
+      'surrogate.validation': JSON.stringify({ maxAbsError: 0.002, rmse: 0.0001, pass: true }),
+    };
+    await writeFile(file, exportInferenceModel(model(), { inputNames: ['spot', 'volatility'], outputNames: ['price'], metadata }));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('describes the model, predicts exactly what the model computes, and answers health checks', async () => {
+    const server = await ModelServer.start({ model: file });
+    const client = new Inference(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as InferenceClient;
+    const hc = new Health(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as HealthClient;
+    const local = await InferenceModel.load(file);
+    try {
+      const d = await call(client.describe, client, {});
+      expect(d).toMatchObject({ specName: 'bs-call', inputNames: ['spot', 'volatility'], outputNames: ['price'], version: 'bs-call-1', pricer: 'black-scholes@1' });
+      expect(JSON.parse(d.validationJson)).toMatchObject({ pass: true, rmse: 0.0001 });
+      const inputs = [100, 0.2, 85, 0.45, 119, 0.11];
+      const r = await call(client.predict, client, { rows: 3, inputs });
+      const want = await local.predict(Float32Array.from(inputs), 3);
+      expect(r.rows).toBe(3);
+      expect(r.outputs).toEqual(Array.from(want));
+      const h = await call(hc.check, hc, { service: '' });
+      expect(h.status).toBe(health.HealthCheckResponse.ServingStatus.SERVING);
+      const other = await call(hc.check, hc, { service: 'nope' });
+      expect(other.status).toBe(health.HealthCheckResponse.ServingStatus.SERVICE_UNKNOWN);
+    } finally {
+      client.close();
+      hc.close();
+      await local.close();
+      await server.stop();
+    }
+  });
+
+  it('refuses a wrong number of inputs or a non-finite one with INVALID_ARGUMENT, and keeps serving', async () => {
+    const server = await ModelServer.start({ model: file });
+    const client = new Inference(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as InferenceClient;
+    try {
+      await expect(call(client.predict, client, { rows: 2, inputs: [100, 0.2, 90] })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringContaining('inputs has 3 values; 2 rows of 2 inputs (spot, volatility) need 4'),
+      });
+      await expect(call(client.predict, client, { rows: 2, inputs: [100, 0.2, 90, NaN] })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: 'row 1: volatility = NaN is not a finite number',
+      });
+      await expect(call(client.predict, client, { rows: 0, inputs: [] })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+      const ok = await call(client.predict, client, { rows: 1, inputs: [100, 0.2] });
+      expect(ok.outputs).toHaveLength(1);
+    } finally {
+      client.close();
+      await server.stop();
+    }
+  });
+
+  it('requires the bearer token when one is configured (health checks excepted)', async () => {
+    const server = await ModelServer.start({ model: file, token: 's3cret' });
+    const client = new Inference(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as InferenceClient;
+    const hc = new Health(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as HealthClient;
+    try {
+      await expect(call(client.describe, client, {})).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+      await expect(call(client.describe, client, {}, 'wrong')).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+      expect((await call(client.describe, client, {}, 's3cret')).specName).toBe('bs-call');
+      expect((await call(hc.check, hc, {})).status).toBe(health.HealthCheckResponse.ServingStatus.SERVING);
+    } finally {
+      client.close();
+      hc.close();
+      await server.stop();
+    }
+  });
+
+  it('refuses a missing file, a file that is not ONNX, and a model without Surrogate metadata', async () => {
+    await expect(ModelServer.start({ model: path.join(dir, 'none.onnx') })).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    const junk = path.join(dir, 'junk.onnx');
+    await writeFile(junk, 'not a model');
+    await expect(ModelServer.start({ model: junk })).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    const bare = path.join(dir, 'bare.onnx');
+    await writeFile(bare, exportInferenceModel(model(), { inputNames: ['spot', 'volatility'], outputNames: ['price'] }));
+    await expect(ModelServer.start({ model: bare })).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+      message: expect.stringContaining('metadata surrogate.spec_name missing'),
+    });
+  });
+});

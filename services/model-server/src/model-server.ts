@@ -1,0 +1,176 @@
+import * as grpc from '@grpc/grpc-js';
+import { bearerTokenCheck, createLogger, errorMessage, type Logger } from '@surrogate/core';
+import { InferenceModel, METADATA_KEYS, NnError } from '@surrogate/nn';
+import { health, v1 } from '@surrogate/proto';
+import { HEALTH_SERVICE, INFERENCE_SERVICE } from './inference-service-definition';
+import { ModelServerError } from './model-server-error';
+
+/** ONNX metadata keys the trainer writes and the server needs (besides libs/nn's own). */
+export const MODEL_METADATA = {
+  specName: 'surrogate.spec_name',
+  experimentId: 'surrogate.experiment_id',
+  pricer: 'surrogate.pricer',
+  pricerVersion: 'surrogate.pricer_version',
+  validation: 'surrogate.validation',
+} as const;
+
+/** The largest Predict request, in rows (a bound on one request's memory). */
+export const MAX_PREDICT_ROWS = 1 << 20;
+
+export interface ModelServerOptions {
+  /** Path of a model.onnx written by the trainer. */
+  model: string;
+  /** `host:port`; port 0 picks a free one. Default `127.0.0.1:0`. */
+  address?: string;
+  /** Serve TLS with this certificate chain and key (PEM). Default: plaintext. */
+  tls?: { cert: Buffer; key: Buffer };
+  /** When set, every InferenceService call must carry `authorization: Bearer <token>`. Health checks need none. */
+  token?: string;
+  /** onnxruntime intra-op threads (default 1). */
+  threads?: number;
+  logger?: Logger;
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly status: grpc.status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Serves one trained model over gRPC: `InferenceService` (Describe, Predict) and
+ * `grpc.health.v1.Health/Check`. A bad request is refused with INVALID_ARGUMENT naming the
+ * problem, and the server keeps serving.
+ */
+export class ModelServer {
+  private constructor(
+    private readonly server: grpc.Server,
+    private readonly model: InferenceModel,
+    readonly port: number,
+    readonly url: string,
+    readonly description: v1.IModelDescription,
+  ) {}
+
+  /** Loads the model (MODEL_INVALID if it is missing, not ONNX, or lacks the metadata) and listens. */
+  static async start(o: ModelServerOptions): Promise<ModelServer> {
+    const log = o.logger ?? createLogger({ name: 'model-server' });
+    let model: InferenceModel;
+    try {
+      model = await InferenceModel.load(o.model, { threads: o.threads ?? 1 });
+    } catch (err) {
+      throw new ModelServerError('MODEL_INVALID', `${o.model}: ${err instanceof NnError ? err.message : errorMessage(err)}`, { cause: err });
+    }
+    const missing = [METADATA_KEYS.inputNames, METADATA_KEYS.outputNames, MODEL_METADATA.specName].filter((k) => !(k in model.metadata));
+    if (missing.length > 0) {
+      await model.close();
+      throw new ModelServerError('MODEL_INVALID', `${o.model}: not a Surrogate model (metadata ${missing.join(', ')} missing)`, {
+        details: { missing },
+      });
+    }
+    const md = model.metadata;
+    const description: v1.IModelDescription = {
+      specName: md[MODEL_METADATA.specName],
+      inputNames: [...model.inputNames],
+      outputNames: [...model.outputNames],
+      version: md[MODEL_METADATA.experimentId] ?? '',
+      pricer: [md[MODEL_METADATA.pricer], md[MODEL_METADATA.pricerVersion]].filter((s) => s).join('@'),
+      validationJson: md[MODEL_METADATA.validation] ?? '',
+    };
+
+    const authorized = bearerCheck(o.token);
+    const server = new grpc.Server();
+    const handle =
+      <Req, Res>(name: string, fn: (req: Req) => Promise<Res> | Res, requireToken: boolean) =>
+      (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>): void => {
+        void (async () => {
+          try {
+            if (requireToken && !authorized(call.metadata)) throw new Refusal(grpc.status.UNAUTHENTICATED, 'a valid bearer token is required');
+            callback(null, await fn(call.request));
+          } catch (err) {
+            const refusal = err instanceof Refusal ? err : new Refusal(grpc.status.INTERNAL, errorMessage(err));
+            if (refusal.status === grpc.status.INTERNAL) log.error({ err, method: name }, 'request failed');
+            callback({ code: refusal.status, details: refusal.message });
+          }
+        })();
+      };
+    server.addService(INFERENCE_SERVICE, {
+      describe: handle('Describe', () => description, true),
+      predict: handle('Predict', (req: v1.PredictRequest) => predict(model, req), true),
+    });
+    server.addService(HEALTH_SERVICE, {
+      check: handle(
+        'Check',
+        (req: health.HealthCheckRequest) => ({
+          status:
+            req.service === '' || req.service === 'surrogate.v1.InferenceService'
+              ? health.HealthCheckResponse.ServingStatus.SERVING
+              : health.HealthCheckResponse.ServingStatus.SERVICE_UNKNOWN,
+        }),
+        false,
+      ),
+    });
+    const credentials = o.tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], false) : grpc.ServerCredentials.createInsecure();
+    const address = o.address ?? '127.0.0.1:0';
+    let port: number;
+    try {
+      port = await new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (err, p) => (err ? reject(err) : resolve(p))));
+    } catch (err) {
+      await model.close();
+      server.forceShutdown();
+      throw new ModelServerError('SERVER_START_FAILED', `cannot listen on ${address}: ${errorMessage(err)}`, { cause: err });
+    }
+    const host = address.slice(0, address.lastIndexOf(':'));
+    const url = `${o.tls ? 'grpcs' : 'grpc'}://${host}:${port}`;
+    log.info({ url, model: o.model, spec: description.specName, tls: !!o.tls, token: !!o.token }, 'serving model');
+    return new ModelServer(server, model, port, url, description);
+  }
+
+  /** Stops taking calls, lets running ones finish (at most `graceMs`), releases the model. */
+  async stop(graceMs = 5000): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await this.model.close();
+  }
+}
+
+async function predict(model: InferenceModel, req: v1.PredictRequest): Promise<v1.IPredictResponse> {
+  const rows = req.rows;
+  const D = model.inputDim;
+  const names = model.inputNames;
+  if (!Number.isInteger(rows) || rows < 1 || rows > MAX_PREDICT_ROWS) {
+    throw new Refusal(grpc.status.INVALID_ARGUMENT, `rows = ${rows}: must be a whole number from 1 to ${MAX_PREDICT_ROWS}`);
+  }
+  const values = req.inputs ?? [];
+  if (values.length !== rows * D) {
+    throw new Refusal(
+      grpc.status.INVALID_ARGUMENT,
+      `inputs has ${values.length} values; ${rows} rows of ${D} inputs (${names.join(', ')}) need ${rows * D}`,
+    );
+  }
+  const x = Float32Array.from(values);
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) {
+      throw new Refusal(grpc.status.INVALID_ARGUMENT, `row ${Math.floor(i / D)}: ${names[i % D]} = ${x[i]} is not a finite number`);
+    }
+  }
+  const y = await model.predict(x, rows);
+  return { rows, outputs: Array.from(y) };
+}
+
+/** Whether a call's metadata carries `authorization: Bearer <token>`; always true when no token is set. */
+function bearerCheck(token: string | undefined): (metadata: grpc.Metadata) => boolean {
+  if (!token) return () => true;
+  const check = bearerTokenCheck(token);
+  return (metadata) => check(metadata.get('authorization')[0]);
+}
