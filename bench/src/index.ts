@@ -14,3 +14,5 @@ export {
   type PricingBenchReport,
   type PricingBenchResult,
 } from './pricing-bench';
+export { benchTrain, formatTrainBench, type TrainBenchOptions, type TrainBenchReport } from './train-bench';
+export { benchInfer, formatInferBench, type InferBenchOptions, type InferBenchReport } from './infer-bench';

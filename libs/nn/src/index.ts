@@ -7,3 +7,4 @@ export { trainMlp } from './train-mlp';
 export { exportInferenceModel, METADATA_KEYS } from './export-model';
 export { InferenceModel } from './inference-model';
 export { NnError, TrainingAbortedError, TrainingDivergedError, type NnErrorCode } from './nn-error';
+export { trainingStepFlops, matmulPeakGflops } from './compute-throughput';

@@ -1,4 +1,4 @@
-import { computeOutputStats } from './index';
+import { computeOutputStats, matmulPeakGflops, trainingStepFlops } from './index';
 import { learningRateAt } from './lr-schedule';
 import { flattenParameters, parameterCount, parameterShapes, splitParameters, validateMlpConfig, type MlpConfig } from './mlp-config';
 import { normalizationAffine, normalizeRows, validateNormalization } from './normalization';
@@ -142,5 +142,18 @@ describe('trainNormalized', () => {
     expect(threaded.lossHistory).toEqual(inline.lossHistory);
     expect(plain.lossHistory[0]).toBe(inline.lossHistory[0]); // epoch 0 is a plain shuffle either way
     expect(plain.lossHistory[1]).not.toBe(inline.lossHistory[1]);
+  });
+});
+
+describe('compute throughput', () => {
+  it('counts a training step: 2·B·fanIn·fanOut per matmul, three per layer but two in the first', () => {
+    // 2 → 3 → 1 at batch 5: first layer z and ∂W (4·5·2·3 = 120), last layer z, ∂W and ∂h (6·5·3·1 = 90)
+    expect(trainingStepFlops({ inputDim: 2, outputDim: 1, hiddenLayers: [3], activation: 'silu' }, 5)).toBe(210);
+  });
+
+  it("measures onnxruntime's matmul rate", async () => {
+    const g = await matmulPeakGflops({ size: 64, seconds: 0.05 });
+    expect(g).toBeGreaterThan(0);
+    expect(Number.isFinite(g)).toBe(true);
   });
 });

@@ -39,6 +39,8 @@ gRPC pricers (a spec's pricer: grpc://host:port/name, or grpcs:// for TLS):
 Benchmarks (each against a reference measured in the same run; --json prints one JSON document):
   surrogate bench pulsar --pulsar URL [--sizes B,…] [--seconds S] [--json]   our client vs pulsar-perf
   surrogate bench pricing [--pricers P,…] [--seconds S] [--json]             pricers vs a g++ -O3 build
+  surrogate bench train [--seconds S] [--json]          training step GFLOP/s vs onnxruntime's MatMul peak
+  surrogate bench infer [--model F] [--seconds S] [--json]   predictions/s, gRPC latency, speed-up over the pricer
 
 Options:
   --out DIR              where run writes model.onnx, report.json, spec.json (default out/<spec name>)
@@ -109,6 +111,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           'grpc-concurrency': { type: 'string' },
           listen: { type: 'string' },
           port: { type: 'string' },
+          model: { type: 'string' },
           'tls-cert': { type: 'string' },
           'tls-key': { type: 'string' },
           'tls-client-ca': { type: 'string' },
@@ -217,6 +220,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
             sizes: values.sizes,
             pricers: values.pricers,
             seconds: values.seconds,
+            model: values.model,
           }),
           stderr: '',
         };

@@ -1,4 +1,13 @@
-import { benchPricing, benchPulsar, formatPricingBench, formatPulsarBench } from '@surrogate/bench';
+import {
+  benchInfer,
+  benchPricing,
+  benchPulsar,
+  benchTrain,
+  formatInferBench,
+  formatPricingBench,
+  formatPulsarBench,
+  formatTrainBench,
+} from '@surrogate/bench';
 import { badInput } from '../cli-error';
 import { busUrl } from './service';
 
@@ -11,9 +20,11 @@ export interface BenchCommandOptions {
   pricers?: string;
   /** Seconds measured per case. */
   seconds?: string;
+  /** bench infer: a model.onnx written by the trainer. */
+  model?: string;
 }
 
-export const BENCHMARKS = ['pulsar', 'pricing'] as const;
+export const BENCHMARKS = ['pulsar', 'pricing', 'train', 'infer'] as const;
 
 function positiveNumber(raw: string | undefined, flag: string): number | undefined {
   if (raw === undefined) return undefined;
@@ -56,6 +67,14 @@ export async function benchCommand(which: string | undefined, o: BenchCommandOpt
     case 'pricing': {
       const report = await benchPricing({ pricers: list(o.pricers), seconds });
       return o.json ? JSON.stringify(report) : formatPricingBench(report);
+    }
+    case 'train': {
+      const report = await benchTrain({ seconds });
+      return o.json ? JSON.stringify(report) : formatTrainBench(report);
+    }
+    case 'infer': {
+      const report = await benchInfer({ model: o.model, seconds });
+      return o.json ? JSON.stringify(report) : formatInferBench(report);
     }
     default:
       throw badInput(
