@@ -8,3 +8,4 @@ export { exportInferenceModel, METADATA_KEYS } from './export-model';
 export { InferenceModel } from './inference-model';
 export { NnError, TrainingAbortedError, TrainingDivergedError, type NnErrorCode } from './nn-error';
 export { trainingStepFlops, matmulPeakGflops } from './compute-throughput';
+export { DEVICES, type Device } from './ort-session';

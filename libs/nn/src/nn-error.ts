@@ -6,6 +6,8 @@ export type NnErrorCode =
   | 'NN_INVALID_DATA'
   | 'NN_INVALID_MODEL'
   | 'NN_MODEL_CLOSED'
+  /** The requested execution provider (e.g. CUDA) is not installed. */
+  | 'NN_DEVICE_UNAVAILABLE'
   | 'TRAINING_ABORTED'
   | 'TRAINING_DIVERGED'
   | 'TRAINING_FAILED';

@@ -1,15 +1,20 @@
 import * as ort from 'onnxruntime-node';
+import { NnError } from './nn-error';
+
+/** Where sessions run: onnxruntime's CPU provider (bundled) or its CUDA provider (installed separately). */
+export const DEVICES = ['cpu', 'cuda'] as const;
+export type Device = (typeof DEVICES)[number];
 
 /**
- * Session options for this package's CPU graphs: nodes run one after another (sequential), each
+ * Session options for this package's graphs: nodes run one after another (sequential), each
  * node may use `threads` intra-op threads (0 = onnxruntime's default, all physical cores), full
  * graph optimization. `spin` lets idle pool threads busy-wait for the next node: worth it while
  * training (runs follow each other back to back; with 2 threads it is ~20% faster at batch 1024,
  * ~60% at 4096), wasteful for occasional inference on a shared machine.
  */
-export function sessionOptions(threads: number, spin: boolean): ort.InferenceSession.SessionOptions {
+export function sessionOptions(threads: number, spin: boolean, device: Device = 'cpu'): ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: ['cpu'],
+    executionProviders: [device],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -18,8 +23,24 @@ export function sessionOptions(threads: number, spin: boolean): ort.InferenceSes
   };
 }
 
-export async function createSession(model: Uint8Array | string, threads: number, spin = false): Promise<ort.InferenceSession> {
-  return typeof model === 'string'
-    ? ort.InferenceSession.create(model, sessionOptions(threads, spin))
-    : ort.InferenceSession.create(model, sessionOptions(threads, spin));
+/**
+ * An onnxruntime session on `device`. Asking for CUDA where its provider is not installed fails with
+ * NN_DEVICE_UNAVAILABLE saying what to install, instead of onnxruntime's shared-library message.
+ */
+export async function createSession(model: Uint8Array | string, threads: number, spin = false, device: Device = 'cpu'): Promise<ort.InferenceSession> {
+  try {
+    return typeof model === 'string'
+      ? await ort.InferenceSession.create(model, sessionOptions(threads, spin, device))
+      : await ort.InferenceSession.create(model, sessionOptions(threads, spin, device));
+  } catch (err) {
+    if (device === 'cuda' && /cuda|providers_shared|shared library/i.test(err instanceof Error ? err.message : String(err))) {
+      throw new NnError(
+        'NN_DEVICE_UNAVAILABLE',
+        "device cuda: onnxruntime's CUDA execution provider is not installed here. Install it (npm install onnxruntime-node " +
+          'without ONNXRUNTIME_NODE_INSTALL=skip, on a machine with an NVIDIA GPU, CUDA 12 and cuDNN 9) or train with device: cpu',
+        { cause: err, details: { device } },
+      );
+    }
+    throw err;
+  }
 }

@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { emitForward, emitUnflatten } from './mlp-graph';
 import { GraphBuilder } from './onnx-builder';
 import { parameterCount, type MlpConfig } from './mlp-config';
-import { createSession } from './ort-session';
+import { createSession, type Device } from './ort-session';
 import type { NormalizedRows } from './train-loop';
 
 /**
@@ -19,14 +19,14 @@ export class RowResiduals {
     private readonly data: NormalizedRows,
   ) {}
 
-  static async create(mlp: MlpConfig, data: NormalizedRows, threads: number): Promise<RowResiduals> {
+  static async create(mlp: MlpConfig, data: NormalizedRows, threads: number, device: Device = 'cpu'): Promise<RowResiduals> {
     const g = new GraphBuilder('float32');
     const theta = g.input('theta', [parameterCount(mlp)]);
     const x = g.input('x', ['N', mlp.inputDim]);
     const y = g.input('y', ['N', mlp.outputDim]);
     const out = emitForward(g, mlp, x, emitUnflatten(g, mlp, theta)).output;
     g.output('r', g.op1('Sub', [out, y]), ['N', mlp.outputDim]);
-    return new RowResiduals(await createSession(g.encode({ name: 'mlp_row_residuals' }), threads), mlp, data);
+    return new RowResiduals(await createSession(g.encode({ name: 'mlp_row_residuals' }), threads, false, device), mlp, data);
   }
 
   /** Row-major [count, K] residuals out − y. */

@@ -5,7 +5,7 @@ import { initParameters } from './init-parameters';
 import { learningRateAt } from './lr-schedule';
 import { parameterCount, type MlpConfig } from './mlp-config';
 import { TrainingAbortedError, TrainingDivergedError } from './nn-error';
-import { createSession } from './ort-session';
+import { createSession, type Device } from './ort-session';
 import { RowResiduals } from './row-residuals';
 import { Rng } from './rng';
 import { adamStepScalars, buildTrainStepGraph, STEP_IO } from './train-step-graph';
@@ -84,8 +84,8 @@ interface StepRunner {
   decay: Float32Array;
 }
 
-async function createRunner(mlp: MlpConfig, steps: number, batch: number, threads: number): Promise<StepRunner> {
-  const session = await createSession(buildTrainStepGraph(mlp, steps), threads, true);
+async function createRunner(mlp: MlpConfig, steps: number, batch: number, threads: number, device: Device): Promise<StepRunner> {
+  const session = await createSession(buildTrainStepGraph(mlp, steps), threads, true, device);
   const runner: StepRunner = {
     steps,
     session,
@@ -163,7 +163,7 @@ export async function trainRows(
   const runnerFor = async (steps: number): Promise<StepRunner> => {
     let r = runners.get(steps);
     if (!r) {
-      r = await createRunner(mlp, steps, batch, config.threads);
+      r = await createRunner(mlp, steps, batch, config.threads, config.device ?? 'cpu');
       runners.set(steps, r);
     }
     return r;
@@ -182,7 +182,7 @@ export async function trainRows(
   try {
     await runnerFor(unroll);
     loader = threaded ? new ThreadedBatchLoader(rows, plan, 4 * unroll) : new InlineBatchLoader(rows, plan);
-    errors = await RowResiduals.create(mlp, data, config.threads);
+    errors = await RowResiduals.create(mlp, data, config.threads, config.device ?? 'cpu');
 
     let theta: ort.Tensor = new ort.Tensor('float32', theta0, [P]);
     let m: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);

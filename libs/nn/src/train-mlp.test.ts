@@ -138,6 +138,21 @@ describe('trainMlp', () => {
     await expect(trainMlp(data, mlp, normalization, { ...short, weightDecay: -1 })).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
   });
 
+  it('runs on cuda only where its provider is installed, and says what to install otherwise', async () => {
+    const short = { ...config, epochs: 1, device: 'cuda' as const };
+    const result = await trainMlp(data, mlp, normalization, short).then(
+      (m) => ({ ok: true as const, m }),
+      (e: unknown) => ({ ok: false as const, e }),
+    );
+    if (result.ok) {
+      // a machine with an NVIDIA GPU and the CUDA provider: training works there
+      expect(result.m.lossHistory).toHaveLength(1);
+    } else {
+      expect(result.e).toMatchObject({ code: 'NN_DEVICE_UNAVAILABLE', message: expect.stringContaining('or train with device: cpu') });
+    }
+    await expect(trainMlp(data, mlp, normalization, { ...config, device: 'tpu' as never })).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
+  });
+
   it('trains from SharedArrayBuffers without modifying them', async () => {
     const shared = makeData(2048, 1, true);
     const before = Float32Array.from(shared.outputs);

@@ -43,7 +43,7 @@ export async function trainStages(
   const W = mlp.inputDim + K;
   const { rows, count } = data;
   const epochs = stageEpochs(config.epochs, config.stages ?? 1);
-  const residuals = await RowResiduals.create(mlp, data, config.threads);
+  const residuals = await RowResiduals.create(mlp, data, config.threads, config.device ?? 'cpu');
   try {
     const stages: TrainedStage[] = [];
     const lossHistory: number[] = [];

@@ -1,6 +1,7 @@
 import { NnError } from './nn-error';
 import type { MlpConfig } from './mlp-config';
 import type { Normalization } from './normalization';
+import { DEVICES, type Device } from './ort-session';
 
 /** Row-major training samples in RAW units: inputs count×inputDim, outputs count×outputDim. */
 export interface TrainingData {
@@ -19,6 +20,8 @@ export interface TrainConfig {
   seed: number;
   /** onnxruntime intra-op threads; 0 = all cores. */
   threads: number;
+  /** Where the step graph runs (default cpu); cuda needs onnxruntime's CUDA provider installed. */
+  device?: Device;
   /** AdamW's decoupled weight decay λ on the weights (not the biases); 0 or absent = plain Adam. */
   weightDecay?: number;
   /**
@@ -96,6 +99,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!(Number.isFinite(c.finalLearningRate) && c.finalLearningRate > 0)) fail('finalLearningRate', 'a positive number');
   if (!Number.isFinite(c.seed)) fail('seed', 'a finite number');
   if (!(Number.isInteger(c.threads) && c.threads >= 0)) fail('threads', 'a non-negative integer');
+  if (c.device !== undefined && !DEVICES.includes(c.device)) fail('device', `one of ${DEVICES.join(', ')}`);
   if (c.weightDecay !== undefined && !(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) fail('weightDecay', 'a finite number ≥ 0');
   if (c.stages !== undefined && !(Number.isInteger(c.stages) && c.stages >= 1 && c.stages <= MAX_STAGES)) fail('stages', `an integer from 1 to ${MAX_STAGES}`);
   if (!(c.epochs >= (c.stages ?? 1))) fail('epochs', `at least the number of stages (${c.stages})`);

@@ -32,6 +32,8 @@ export const DEFAULTS = {
     stages: 2,
     /** AdamW's weight decay; 0 = plain Adam (a smooth pricer's surrogate does not overfit 2^20 points). */
     weightDecay: 0,
+    /** Where the trainer runs the step graph: cpu, or cuda where onnxruntime's CUDA provider is installed. */
+    device: 'cpu' as 'cpu' | 'cuda',
   },
   validation: {
     samples: 65536,

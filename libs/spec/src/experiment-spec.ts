@@ -35,6 +35,8 @@ export interface TrainingSettings {
   stages: number;
   /** AdamW's decoupled weight decay on the weights; 0 = plain Adam. */
   weightDecay: number;
+  /** cpu, or cuda (onnxruntime's CUDA provider must be installed where the trainer runs). */
+  device: 'cpu' | 'cuda';
 }
 
 export interface OutputThreshold {

@@ -46,6 +46,7 @@ const TRAINING_KEYS = [
   'threads',
   'stages',
   'weightDecay',
+  'device',
 ];
 const VALIDATION_KEYS = ['samples', 'maxAbsError', 'rmse'];
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -301,6 +302,7 @@ function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSet
     threads: d.threads,
     stages: d.stages,
     weightDecay: d.weightDecay,
+    device: d.device,
   };
   if (raw === undefined) return t;
   if (!isDict(raw)) {
@@ -335,6 +337,10 @@ function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSet
     if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w >= 1)
       c.fail('training.weightDecay', 'must be a number in [0, 1) (0 = plain Adam)', w);
     else t.weightDecay = w;
+  }
+  if (raw.device !== undefined) {
+    if (raw.device !== 'cpu' && raw.device !== 'cuda') c.fail('training.device', 'must be cpu or cuda', raw.device);
+    else t.device = raw.device;
   }
   if (raw.stages !== undefined) {
     t.stages = c.integer(raw.stages, 'training.stages', 1, MAX_STAGES) ?? t.stages;

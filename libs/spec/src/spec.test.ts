@@ -157,6 +157,11 @@ training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
     const wire = specToWire(parseSpec(`${EXAMPLE}training: {stages: 3, epochs: 9, weightDecay: 0.01}\n`));
     expect(specFromWire(wire).training).toMatchObject({ stages: 3, weightDecay: 0.01 });
     expect(parseSpec(EXAMPLE).training.weightDecay).toBe(0);
+    expect(parseSpec(EXAMPLE).training.device).toBe('cpu');
+    expect(specFromWire(specToWire(parseSpec(`${EXAMPLE}training: {device: cuda}\n`))).training.device).toBe('cuda');
+    expect(issuesOf(() => parseSpec(`${EXAMPLE}training: {device: gpu}\n`))).toEqual([
+      expect.objectContaining({ field: 'training.device', value: 'gpu', rule: 'must be cpu or cuda' }),
+    ]);
     expect(issuesOf(() => parseSpec(`${EXAMPLE}training: {weightDecay: -1}\n`))).toEqual([
       expect.objectContaining({ field: 'training.weightDecay', value: -1 }),
     ]);

@@ -62,6 +62,7 @@ export function specFromWire(wire: v1.IExperimentSpec, options: ResolveSpecOptio
         threads: t.threads ?? 0,
         stages: t.stages || undefined,
         weightDecay: t.weightDecay ?? 0,
+        device: t.device || undefined,
       },
       validation: { samples: wire.validation?.samples },
     },

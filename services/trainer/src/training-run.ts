@@ -99,6 +99,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
         threads: o.threads ?? spec.training.threads,
         stages: spec.training.stages,
         weightDecay: spec.training.weightDecay,
+        device: spec.training.device,
       },
       { onProgress: o.onProgress, signal: o.signal },
     ),
