@@ -9,12 +9,12 @@ import {
   VOLATILITY,
   numberParameter,
 } from './common-parameters';
+import { exp } from './exponential';
 import type { ParamValues } from './parameter-spec';
 import type { Pricer } from './pricer';
 import { checkInteger, validateParams } from './validate-params';
 
 // Math functions bound once: global lookups are slow inside vm contexts (e.g. jest's sandbox).
-const exp = Math.exp;
 const log = Math.log;
 const sqrt = Math.sqrt;
 const abs = Math.abs;

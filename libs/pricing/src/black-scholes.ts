@@ -1,5 +1,6 @@
 import { DIVIDEND, MATURITY, OPTION_TYPE, RATE, SPOT, STRIKE, VOLATILITY } from './common-parameters';
-import { normCdf, normPdf } from './normal-distribution';
+import { exp } from './exponential';
+import { halfSquareHead, halfSquareRest, normCdfFromParts, tailRatio } from './normal-distribution';
 import type { ParamValues } from './parameter-spec';
 import type { Pricer } from './pricer';
 import { validateParams } from './validate-params';
@@ -36,9 +37,14 @@ export interface BlackScholesResult {
 const INV_SQRT_2PI = 0.3989422804014327; // 1/sqrt(2π)
 
 // Math functions bound once: global lookups are slow inside vm contexts (e.g. jest's sandbox).
-const exp = Math.exp;
 const log = Math.log;
 const sqrt = Math.sqrt;
+const abs = Math.abs;
+
+// Scratch of blackScholesInto: the arguments, then values, of its four exponentials, and |d1|, |d2|
+// then their tail ratios.
+const exps = new Float64Array(4);
+const tails = new Float64Array(2);
 
 /**
  * Writes price, delta, gamma, vega, theta, rho (in that order) into out[0..5]. No allocation.
@@ -53,6 +59,12 @@ const sqrt = Math.sqrt;
  * vega are 0; exactly at it (F = K) gamma is +Infinity (the payoff's kink), vega is its σ → 0
  * limit S e^{−qT} √T/√(2π), and when T = 0 with σ > 0 theta is −Infinity. Never NaN for inputs
  * in the pricer's valid ranges.
+ *
+ * Implementation: N and φ are `normCdf` and `normPdf` (Cody) taken apart, so that the four
+ * exponentials (e^{−qT}, e^{−rT} and exp(−d²/2) for d1 and d2) run through one inlined copy of
+ * `exp` in a loop and both tail ratios through one copy of `tailRatio`: V8 then inlines the whole
+ * evaluation (its inlining budget would not cover four copies of exp), which makes it ~30% faster.
+ * The values are bit for bit those of the straightforward calls.
  */
 export function blackScholesInto(
   spot: number,
@@ -66,37 +78,68 @@ export function blackScholesInto(
 ): void {
   const sqrtT = sqrt(maturity);
   const stdDev = volatility * sqrtT;
+  if (!(stdDev > 0)) {
+    deterministicInto(spot, strike, rate, dividend, volatility, maturity, isCall, out);
+    return;
+  }
+  const d1 = (log(spot / strike) + (rate - dividend) * maturity) / stdDev + 0.5 * stdDev;
+  const d2 = d1 - stdDev;
+  const y1 = abs(d1);
+  const y2 = abs(d2);
+  const e = exps;
+  e[0] = -dividend * maturity;
+  e[1] = -rate * maturity;
+  e[2] = halfSquareRest(y1);
+  e[3] = halfSquareRest(y2);
+  for (let i = 0; i < 4; i++) e[i] = exp(e[i]);
+  const t = tails;
+  t[0] = y1;
+  t[1] = y2;
+  for (let i = 0; i < 2; i++) t[i] = tailRatio(t[i]);
+  const dq = e[0];
+  const df = e[1];
+  const sDq = spot * dq;
+  const kDf = strike * df;
+  const g1 = halfSquareHead(y1) * e[2]; // exp(−d1²/2)
+  const g2 = halfSquareHead(y2) * e[3];
+  const pdf = INV_SQRT_2PI * g1;
+  const decay = (-sDq * pdf * volatility) / (2 * sqrtT);
+  if (isCall) {
+    const n1 = normCdfFromParts(d1, g1, t[0]);
+    const n2 = normCdfFromParts(d2, g2, t[1]);
+    out[0] = sDq * n1 - kDf * n2;
+    out[1] = dq * n1;
+    out[4] = decay - rate * kDf * n2 + dividend * sDq * n1;
+    out[5] = kDf * maturity * n2;
+  } else {
+    const n1 = normCdfFromParts(-d1, g1, t[0]);
+    const n2 = normCdfFromParts(-d2, g2, t[1]);
+    out[0] = kDf * n2 - sDq * n1;
+    out[1] = -dq * n1;
+    out[4] = decay + rate * kDf * n2 - dividend * sDq * n1;
+    out[5] = -kDf * maturity * n2;
+  }
+  out[2] = (dq * pdf) / (spot * stdDev);
+  out[3] = sDq * pdf * sqrtT;
+}
+
+/** blackScholesInto when σ√T = 0 (or NaN): the deterministic forward's limits. */
+function deterministicInto(
+  spot: number,
+  strike: number,
+  rate: number,
+  dividend: number,
+  volatility: number,
+  maturity: number,
+  isCall: boolean,
+  out: Float64Array | number[],
+): void {
+  const sqrtT = sqrt(maturity);
   const dq = exp(-dividend * maturity);
   const df = exp(-rate * maturity);
   const sDq = spot * dq;
   const kDf = strike * df;
-
-  if (stdDev > 0) {
-    const d1 = (log(spot / strike) + (rate - dividend) * maturity) / stdDev + 0.5 * stdDev;
-    const d2 = d1 - stdDev;
-    const pdf = normPdf(d1);
-    const decay = (-sDq * pdf * volatility) / (2 * sqrtT);
-    if (isCall) {
-      const n1 = normCdf(d1);
-      const n2 = normCdf(d2);
-      out[0] = sDq * n1 - kDf * n2;
-      out[1] = dq * n1;
-      out[4] = decay - rate * kDf * n2 + dividend * sDq * n1;
-      out[5] = kDf * maturity * n2;
-    } else {
-      const n1 = normCdf(-d1);
-      const n2 = normCdf(-d2);
-      out[0] = kDf * n2 - sDq * n1;
-      out[1] = -dq * n1;
-      out[4] = decay + rate * kDf * n2 - dividend * sDq * n1;
-      out[5] = -kDf * maturity * n2;
-    }
-    out[2] = (dq * pdf) / (spot * stdDev);
-    out[3] = sDq * pdf * sqrtT;
-    return;
-  }
-
-  // σ√T = 0: deterministic forward. moneyness > 0 ⇔ F > K.
+  // moneyness > 0 ⇔ F > K.
   const moneyness = sDq - kDf;
   const atStrike = moneyness === 0;
   const w = moneyness > 0 ? 1 : atStrike ? 0.5 : 0; // N(d1) = N(d2) in the limit

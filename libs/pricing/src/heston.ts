@@ -1,12 +1,12 @@
 import { blackScholesInto } from './black-scholes';
 import { DIVIDEND, MATURITY, OPTION_TYPE, RATE, SPOT, STRIKE, numberParameter } from './common-parameters';
 import { AdaptiveGaussKronrod } from './gauss-kronrod';
+import { exp } from './exponential';
 import type { ParamValues } from './parameter-spec';
 import type { Pricer } from './pricer';
 import { validateParams } from './validate-params';
 
 // Math functions bound once: global lookups are slow inside vm contexts (e.g. jest's sandbox).
-const exp = Math.exp;
 const expm1 = Math.expm1;
 const log = Math.log;
 const log1p = Math.log1p;
