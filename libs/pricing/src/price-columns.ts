@@ -2,7 +2,7 @@ import { errorMessage } from '@surrogate/core';
 import type { NumberParameter, ParamValues } from './parameter-spec';
 import type { Pricer } from './pricer';
 import { PricingError } from './pricing-error';
-import { checkValue, validateParams } from './validate-params';
+import { checkValue, inRange, validateParams } from './validate-params';
 
 function outputIndices(pricer: Pricer, outputNames: readonly string[]): number[] {
   return outputNames.map((name) => {
@@ -70,6 +70,54 @@ function inputSpecs(
   });
 }
 
+/**
+ * The first row at which an input is not finite or outside its valid range; `rows` if none. One
+ * tight loop per column and bound type (with finite bounds, the comparisons also reject NaN and
+ * ±Infinity).
+ */
+function firstInvalidRow(
+  specs: readonly NumberParameter[],
+  inputs: readonly Float32Array[],
+  rows: number,
+): number {
+  let first = rows;
+  for (let k = 0; k < specs.length; k++) {
+    const spec = specs[k];
+    const lo = spec.min;
+    const hi = spec.max;
+    const column = inputs[k];
+    let row = 0;
+    if (!(Number.isFinite(lo) && Number.isFinite(hi))) {
+      for (; row < first; row++) {
+        const v = column[row];
+        if (!(Number.isFinite(v) && inRange(spec, v))) break;
+      }
+    } else if (spec.minInclusive && spec.maxInclusive) {
+      for (; row < first; row++) {
+        const v = column[row];
+        if (!(v >= lo && v <= hi)) break;
+      }
+    } else if (spec.maxInclusive) {
+      for (; row < first; row++) {
+        const v = column[row];
+        if (!(v > lo && v <= hi)) break;
+      }
+    } else if (spec.minInclusive) {
+      for (; row < first; row++) {
+        const v = column[row];
+        if (!(v >= lo && v < hi)) break;
+      }
+    } else {
+      for (; row < first; row++) {
+        const v = column[row];
+        if (!(v > lo && v < hi)) break;
+      }
+    }
+    first = row;
+  }
+  return first;
+}
+
 /** Prefixes a parameter error with the row it came from (details gain `row`). */
 function rowError(err: unknown, row: number): unknown {
   if (!(err instanceof PricingError)) return err;
@@ -87,6 +135,39 @@ function withRow<T>(row: number, f: () => T, inputNames: readonly string[]): T {
     const parameter = err instanceof PricingError ? err.details.parameter : undefined;
     throw typeof parameter === 'string' && inputNames.includes(parameter) ? rowError(err, row) : err;
   }
+}
+
+/** Writes one row's input values into a params object. */
+type RowWriter = (
+  params: Record<string, number | string>,
+  inputs: readonly Float32Array[],
+  row: number,
+) => void;
+
+/** Row writers by pricer and input-name list (see `rowWriter`). */
+const rowWriters = new WeakMap<Pricer, Map<string, RowWriter>>();
+
+/**
+ * A function storing inputs[k][row] into params[inputNames[k]] for every k. Stores through a
+ * variable key (params[name] in a loop over names) hit V8's megamorphic keyed-store path, which
+ * cost more than pricing a Black–Scholes row; this function is generated once per pricer and
+ * input-name list with the names as literal keys, so every store is a plain monomorphic field
+ * store. The names are embedded as JSON string literals (always valid, never code).
+ */
+function rowWriter(pricer: Pricer, inputNames: readonly string[]): RowWriter {
+  let byNames = rowWriters.get(pricer);
+  if (byNames === undefined) {
+    byNames = new Map();
+    rowWriters.set(pricer, byNames);
+  }
+  const key = JSON.stringify(inputNames);
+  let writer = byNames.get(key);
+  if (writer === undefined) {
+    const body = inputNames.map((name, k) => `p[${JSON.stringify(name)}] = c[${k}][row];`).join('\n');
+    writer = new Function('p', 'c', 'row', `'use strict';\n${body}`) as RowWriter;
+    byNames.set(key, writer);
+  }
+  return writer;
 }
 
 /**
@@ -119,16 +200,24 @@ export function priceColumns(
   const out = new Float64Array(pricer.outputs.length);
   const nInputs = inputNames.length;
   const nOutputs = indices.length;
+  const nAll = out.length;
   const validate = pricer.validate;
+  // The inputs' ranges are checked column by column up front (a tight loop per column); the row
+  // loop then raises the error, with checkValue's message, when it reaches the first bad row, so
+  // errors come in the same order as if every row were checked in turn.
+  const firstBad = firstInvalidRow(specs, inputs, rows);
+  const write = rowWriter(pricer, inputNames);
   for (let row = 0; row < rows; row++) {
-    for (let k = 0; k < nInputs; k++) {
-      const value = inputs[k][row];
-      try {
-        params[inputNames[k]] = checkValue(pricer, specs[k], value);
-      } catch (err) {
-        throw rowError(err, row);
+    if (row === firstBad) {
+      for (let k = 0; k < nInputs; k++) {
+        try {
+          checkValue(pricer, specs[k], inputs[k][row]);
+        } catch (err) {
+          throw rowError(err, row);
+        }
       }
     }
+    write(params, inputs, row);
     if (validate !== undefined) {
       try {
         validate.call(pricer, params);
@@ -137,7 +226,8 @@ export function priceColumns(
       }
     }
     // An output the pricer fails to write shows up as NaN instead of the previous row's value.
-    out.fill(NaN);
+    // (A loop: TypedArray.prototype.fill is a runtime call, costlier than a few stores.)
+    for (let j = 0; j < nAll; j++) out[j] = NaN;
     try {
       pricer.evaluate(params, out);
     } catch (err) {
