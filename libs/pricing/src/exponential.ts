@@ -21,20 +21,20 @@ const INV_LN2_64 = 64 / Math.LN2;
 const ROUND_SHIFT = 6755399441055744;
 const POWER_OFFSET = 1022;
 
-const { head: TABLE_HEAD, tail: TABLE_TAIL } = twoToSixtyFourths();
+/** 2^{j/64} as head (at 2j) and tail (at 2j + 1), j = 0…63. */
+const TABLE = twoToSixtyFourths();
 /** 2^m for m = −1022…1023, exact. */
 const POWERS_OF_TWO = new Float64Array(2 * POWER_OFFSET + 2);
 for (let m = -POWER_OFFSET; m <= POWER_OFFSET + 1; m++) POWERS_OF_TWO[m + POWER_OFFSET] = 2 ** m;
 
 /**
- * 2^{j/64}, j = 0…63, as head + tail: head is the double nearest to it, tail the double nearest to
- * the rest. Each value is the integer 64th root of 2^{64·B + j} (Newton's method on BigInts,
+ * 2^{j/64}, j = 0…63, as head + tail (interleaved): head is the double nearest to it, tail the
+ * double nearest to the rest. Each value is the integer 64th root of 2^{64·B + j} (Newton's method on BigInts,
  * B = 120 fractional bits), so both parts are exact to the last bit.
  */
-function twoToSixtyFourths(): { head: Float64Array; tail: Float64Array } {
+function twoToSixtyFourths(): Float64Array {
   const B = 120n;
-  const head = new Float64Array(64);
-  const tail = new Float64Array(64);
+  const table = new Float64Array(128);
   const scale = 2 ** -120;
   for (let j = 0; j < 64; j++) {
     const a = 1n << (64n * B + BigInt(j));
@@ -46,10 +46,10 @@ function twoToSixtyFourths(): { head: Float64Array; tail: Float64Array } {
       x = next;
     }
     const h = Number(x) * scale; // Number(bigint) rounds to nearest
-    head[j] = h;
-    tail[j] = Number(x - BigInt(h / scale)) * scale;
+    table[2 * j] = h;
+    table[2 * j + 1] = Number(x - BigInt(h / scale)) * scale;
   }
-  return { head, tail };
+  return table;
 }
 
 const mathExp = Math.exp;
@@ -69,6 +69,7 @@ export function exp(x: number): number {
         r *
           (0.16666666666666666 +
             r * (0.041666666666666664 + r * (0.008333333333333333 + r * 0.001388888888888889))));
-  const t = TABLE_HEAD[j];
-  return (t + (TABLE_TAIL[j] + t * p)) * POWERS_OF_TWO[(k >> 6) + POWER_OFFSET];
+  const table = TABLE;
+  const t = table[2 * j];
+  return (t + (table[2 * j + 1] + t * p)) * POWERS_OF_TWO[(k >> 6) + POWER_OFFSET];
 }

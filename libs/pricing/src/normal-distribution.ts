@@ -98,7 +98,9 @@ export function halfSquareRest(y: number): number {
 
 /** The head exp(−s²/2) of exp(−y²/2) (see `halfSquareRest`): 0 beyond y > 40, NaN for NaN. */
 export function halfSquareHead(y: number): number {
-  return y <= HALF_SQUARE_MAX ? EXP_HALF_SQUARE_SIXTEENTHS[trunc(y * 16)] : y > HALF_SQUARE_MAX ? 0 : NaN;
+  // (The last case returns y itself, NaN: a NaN literal would be a tagged constant and make V8
+  // box every result of the inlined function.)
+  return y <= HALF_SQUARE_MAX ? EXP_HALF_SQUARE_SIXTEENTHS[trunc(y * 16)] : y > HALF_SQUARE_MAX ? 0 : y;
 }
 
 /** exp(−y²/2) for y >= 0 without amplifying the rounding error of y² (0 beyond 40). */
@@ -128,8 +130,21 @@ function normCdfCentral(x: number): number {
   return 0.5 + (x * (num + A3)) / (den + B3);
 }
 
-/** `tailRatio` beyond sqrt(32). */
-function tailRatioFar(y: number): number {
+/**
+ * Φ(−y)·exp(y²/2) for y > 0.67448975 (Cody's rational approximations of the tail without the
+ * Gaussian factor); finite for every such y, including where Φ(−y) itself underflows. (Both
+ * ranges in one function: an out-of-line call for the far range would make V8 box every result.)
+ */
+export function tailRatio(y: number): number {
+  if (y <= SQRT_32) {
+    let num = C8 * y;
+    let den = y;
+    for (let i = 0; i < 7; i++) {
+      num = (num + NEAR_NUM[i]) * y;
+      den = (den + NEAR_DEN[i]) * y;
+    }
+    return (num + C7) / (den + D7);
+  }
   const z = 1 / (y * y);
   let num = P5 * z;
   let den = z;
@@ -139,21 +154,6 @@ function tailRatioFar(y: number): number {
   }
   const r = (z * (num + P4)) / (den + Q4);
   return (INV_SQRT_2PI - r) / y;
-}
-
-/**
- * Φ(−y)·exp(y²/2) for y > 0.67448975 (Cody's rational approximations of the tail without the
- * Gaussian factor); finite for every such y, including where Φ(−y) itself underflows.
- */
-export function tailRatio(y: number): number {
-  if (!(y <= SQRT_32)) return tailRatioFar(y);
-  let num = C8 * y;
-  let den = y;
-  for (let i = 0; i < 7; i++) {
-    num = (num + NEAR_NUM[i]) * y;
-    den = (den + NEAR_DEN[i]) * y;
-  }
-  return (num + C7) / (den + D7);
 }
 
 /** Standard normal distribution function Φ(x) = P[Z <= x]; Φ(−∞) = 0, Φ(∞) = 1, NaN → NaN. */
@@ -171,7 +171,7 @@ export function normCdf(x: number): number {
 export function normCdfFromParts(x: number, g: number, ratio: number): number {
   const y = abs(x);
   if (y <= 0.67448975) return normCdfCentral(x);
-  if (!(y > 0)) return NaN;
+  if (!(y > 0)) return x; // NaN (returned as x: see halfSquareHead)
   const tail = y < TAIL_UNDERFLOW ? g * ratio : 0; // Φ(−y)
   return x > 0 ? 1 - tail : tail;
 }
