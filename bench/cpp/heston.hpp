@@ -1,7 +1,8 @@
 // Heston European price and delta: a line-by-line C++ transcription of hestonInto in
 // libs/pricing/src/heston.ts — Lewis's single integral with the "little Heston trap"
 // characteristic function, the Black–Scholes control variate with the expected integrated variance,
-// the map u = t/((1 − t)√w) onto (0, 1), adaptive Gauss–Kronrod to 1e-10·π with 400 intervals.
+// the map u = t/((1 − t)√w) onto (0, 1), adaptive Gauss–Kronrod to 1e-10·π (tightened far from the
+// money) with 2000 intervals.
 #pragma once
 #include <cmath>
 #include "black-scholes.hpp"
@@ -11,7 +12,7 @@ namespace surrogate {
 
 constexpr double HESTON_INV_PI = 1 / M_PI;
 constexpr double HESTON_TOLERANCE = 1e-10 * M_PI;
-constexpr int HESTON_MAX_INTERVALS = 400;
+constexpr int HESTON_MAX_INTERVALS = 2000;
 
 struct HestonIntegrand {
   double x = 0, w = 0, scale = 0, T = 0, v0 = 0, kappaTheta = 0, kappa = 0, sigma = 0, rho = 0,
@@ -148,7 +149,9 @@ class Heston {
     q.sigma = sigma;
     q.rho = rho;
     q.oneMinusRho2 = (1 - rho) * (1 + rho);
-    quadrature_.integrate(q, true, 0, 1, HESTON_TOLERANCE, 3);
+    const double ratio = forward < strike ? forward / strike : strike / forward;
+    const double scale = 4 * std::sqrt(ratio);
+    quadrature_.integrate(q, true, 0, 1, scale < 1 ? HESTON_TOLERANCE * scale : HESTON_TOLERANCE, 3);
     const double df = std::exp(-rate * maturity);
     const double factor = df * std::sqrt(forward * strike) * HESTON_INV_PI;
     const double sDq = df * forward;
