@@ -13,7 +13,7 @@ import {
 import { PRICING_WORKLOADS, pricingWorkload, workloadInputs, type WorkloadInputs } from './pricing-workloads';
 
 export interface PricingBenchOptions {
-  /** Pricers to measure (default: every registered pricer). */
+  /** Pricers to measure (default: all six built-in pricers, in PRICING_WORKLOADS order). */
   pricers?: string[];
   /** Seconds measured per pricer. */
   seconds?: number;
