@@ -1,3 +1,4 @@
+import { americanPutBoundaryInto } from './american-boundary';
 import { blackScholesInto } from './black-scholes';
 import {
   DIVIDEND,
@@ -9,17 +10,17 @@ import {
   VOLATILITY,
   numberParameter,
 } from './common-parameters';
+import { exp } from './exponential';
 import type { ParamValues } from './parameter-spec';
 import type { Pricer } from './pricer';
 import { checkInteger, validateParams } from './validate-params';
 
 // Math functions bound once: global lookups are slow inside vm contexts (e.g. jest's sandbox).
-const exp = Math.exp;
 const log = Math.log;
 const sqrt = Math.sqrt;
 const abs = Math.abs;
 
-/** Default number of tree steps (odd). */
+/** Default number of tree steps (odd; the tree is only used with two negative rates, see americanInto). */
 export const AMERICAN_DEFAULT_STEPS = 401;
 /** Largest number of tree steps. */
 export const AMERICAN_MAX_STEPS = 20001;
@@ -46,6 +47,7 @@ let euro = new Float64Array(0);
 let powers = new Float64Array(0);
 const tree = new Float64Array(4);
 const bs = new Float64Array(6);
+const boundary = new Float64Array(3);
 
 function ensureCapacity(n: number): void {
   if (amer.length >= n) return;
@@ -185,16 +187,20 @@ function deterministicInto(
 
 /**
  * Price and delta of an American call or put on an asset with a continuous dividend yield, writes
- * out[0] = price, out[1] = delta (∂V/∂S). No allocation once the workspace has grown to `steps`.
+ * out[0] = price, out[1] = delta (∂V/∂S). No allocation once the workspaces have grown.
  *
- * Method: the Leisen–Reimer binomial tree (D. Leisen, M. Reimer, "Binomial models for option
- * valuation — examining and improving convergence", Applied Mathematical Finance 3 (1996) 319–346;
- * Peizer–Pratt method 2, odd N) with the Hull–White control variate: the European option is priced
- * on the same tree and the tree's European error is removed, price = A_tree + (BS − E_tree), and the
- * same for delta (from the first layer). Where early exercise is never optimal (a call with q ≤ 0
- * ≤ r, a put with r ≤ 0 ≤ q) the tree's American and European values coincide and the result is
- * exactly Black–Scholes. σ = 0 or T = 0: the deterministic optimum (see `deterministicInto`).
- * An even `steps` is rounded up to the next odd number.
+ * A call is priced as the put of the McDonald–Schroder symmetry, C(S, K, r, q) = P(K, S, q, r), with
+ * ∂C/∂S = (P − K·∂P/∂S')/S by homogeneity. For that put (rate r', dividend q'):
+ * - r' > 0: the exercise boundary by the Andersen–Lake–Offengenden integral-equation method
+ *   (`americanPutBoundaryInto`; accurate to ~2e-4·K over T ≤ 30 years, r ≤ 40%, σ ≤ 75%), and
+ *   exactly the exercise value (delta ∓1) where exercising now is optimal;
+ * - r' ≤ 0 ≤ … with q' ≥ r': early exercise is never optimal, so the European price exactly;
+ * - q' < r' ≤ 0 (both rates negative: a double exercise boundary): the Leisen–Reimer binomial tree
+ *   (D. Leisen, M. Reimer, Applied Mathematical Finance 3 (1996) 319–346; Peizer–Pratt method 2, odd
+ *   N = `steps`) with the Hull–White European control variate and Richardson extrapolation over N
+ *   and N/2 — the only case where `steps` matters.
+ * σ = 0 or T = 0: the deterministic optimum (see `deterministicInto`). The price is never below the
+ * exercise value or the European price; the delta stays within [−1, 0] for a put, [0, 1] for a call.
  */
 export function americanInto(
   spot: number,
@@ -211,38 +217,57 @@ export function americanInto(
     deterministicInto(spot, strike, rate, dividend, maturity, isCall, out);
     return;
   }
+  // The put of the symmetry (the option itself for a put).
+  const s = isCall ? strike : spot;
+  const k = isCall ? spot : strike;
+  const r = isCall ? dividend : rate;
+  const q = isCall ? rate : dividend;
   blackScholesInto(spot, strike, rate, dividend, volatility, maturity, isCall, bs);
-  const fine = steps % 2 === 0 ? steps + 1 : steps;
-  binomial(spot, strike, rate, dividend, volatility, maturity, isCall, fine);
-  let price = tree[0] + (bs[0] - tree[2]);
-  let delta = tree[1] + (bs[1] - tree[3]);
-  if (fine >= 5) {
-    // Richardson extrapolation for an error c/N: (N₂P₂ − N₁P₁)/(N₂ − N₁).
-    const half = (fine - 1) >> 1;
-    const coarse = half % 2 === 0 ? half + 1 : half;
-    binomial(spot, strike, rate, dividend, volatility, maturity, isCall, coarse);
-    const coarsePrice = tree[0] + (bs[0] - tree[2]);
-    const coarseDelta = tree[1] + (bs[1] - tree[3]);
-    price = (fine * price - coarse * coarsePrice) / (fine - coarse);
-    delta = (fine * delta - coarse * coarseDelta) / (fine - coarse);
-  }
-  // An American option is worth at least its exercise value and its European counterpart.
   const intrinsic = isCall ? spot - strike : strike - spot;
   const floor = intrinsic > bs[0] ? intrinsic : bs[0];
+  let price: number;
+  let delta: number;
+  if (r > 0) {
+    americanPutBoundaryInto(s, k, r, q, volatility, maturity, boundary);
+    const putDelta = boundary[1] < -1 ? -1 : boundary[1] > 0 ? 0 : boundary[1];
+    price = boundary[0];
+    delta = isCall ? (boundary[0] - s * putDelta) / k : putDelta;
+  } else if (q >= r) {
+    out[0] = bs[0];
+    out[1] = bs[1];
+    return;
+  } else {
+    const fine = steps % 2 === 0 ? steps + 1 : steps;
+    binomial(spot, strike, rate, dividend, volatility, maturity, isCall, fine);
+    price = tree[0] + (bs[0] - tree[2]);
+    delta = tree[1] + (bs[1] - tree[3]);
+    if (fine >= 5) {
+      // Richardson extrapolation for an error c/N: (N₂P₂ − N₁P₁)/(N₂ − N₁).
+      const half = (fine - 1) >> 1;
+      const coarse = half % 2 === 0 ? half + 1 : half;
+      binomial(spot, strike, rate, dividend, volatility, maturity, isCall, coarse);
+      const coarsePrice = tree[0] + (bs[0] - tree[2]);
+      const coarseDelta = tree[1] + (bs[1] - tree[3]);
+      price = (fine * price - coarse * coarsePrice) / (fine - coarse);
+      delta = (fine * delta - coarse * coarseDelta) / (fine - coarse);
+    }
+  }
+  // An American option is worth at least its exercise value and its European counterpart.
   out[0] = price > floor ? price : floor;
-  out[1] = delta;
+  out[1] = isCall ? (delta < 0 ? 0 : delta > 1 ? 1 : delta) : delta < -1 ? -1 : delta > 0 ? 0 : delta;
 }
 
 /**
  * The `american` pricer: American call/put under Black–Scholes dynamics with a continuous dividend
- * yield. Parameters as `black-scholes`, plus `steps` (integer, default
- * {@link AMERICAN_DEFAULT_STEPS}; the cost grows as steps²). Outputs `price` and `delta`.
+ * yield (see `americanInto` for the methods). Parameters as `black-scholes`, plus `steps` (integer,
+ * default {@link AMERICAN_DEFAULT_STEPS}; the binomial steps used only when both rates are negative
+ * with a double exercise boundary, where the cost grows as steps²). Outputs `price` and `delta`.
  */
 export const americanPricer: Pricer = Object.freeze({
   name: 'american',
-  version: '1.0.0',
+  version: '1.1.0',
   description:
-    'American call/put (continuous dividend yield): Leisen–Reimer binomial tree with the European control variate; price and delta.',
+    'American call/put (continuous dividend yield): exercise boundary by the Andersen–Lake–Offengenden integral equation (Leisen–Reimer tree when both rates are negative); price and delta.',
   parameters: Object.freeze([
     SPOT,
     STRIKE,
@@ -254,7 +279,7 @@ export const americanPricer: Pricer = Object.freeze({
     numberParameter(
       'steps',
       '',
-      'Binomial steps (an integer; an even value is rounded up to the next odd one)',
+      'Binomial steps of the tree used when both rates are negative and early exercise has a double boundary (an integer; an even value is rounded up to the next odd one)',
       1,
       AMERICAN_MAX_STEPS,
       { default: AMERICAN_DEFAULT_STEPS },

@@ -151,10 +151,10 @@ describe('heston — published reference values', () => {
 /**
  * An independent, deliberately plain evaluation of Lewis's formula for the tests: the Heston
  * characteristic function in Albrecher et al.'s form with textbook complex arithmetic, and the
- * integral by the trapezoidal rule on a fine uniform grid truncated where the integrand is below
- * 1e-16 (no control variate, no change of variable, no adaptivity).
+ * integral by the trapezoidal rule on a fine uniform grid (step h) truncated where the integrand is
+ * below `cutoff` (no control variate, no change of variable, no adaptivity).
  */
-function lewisTrapezoid(c: Case): number {
+function lewisTrapezoid(c: Case, h = 0.01, cutoff = 1e-16): number {
   type C = [number, number];
   const add = (a: C, b: C): C => [a[0] + b[0], a[1] + b[1]];
   const sub = (a: C, b: C): C => [a[0] - b[0], a[1] - b[1]];
@@ -194,12 +194,11 @@ function lewisTrapezoid(c: Case): number {
     const a = logPhi(u);
     return (Math.exp(a[0]) * Math.cos(a[1] + u * x)) / (u * u + 0.25);
   };
-  const h = 0.01;
   let sum = 0.5 * f(0);
   for (let k = 1; ; k++) {
     const v = f(k * h);
     sum += v;
-    if (Math.abs(v) < 1e-16 && k * h > 10) break;
+    if (Math.abs(v) < cutoff && k * h > 10) break;
   }
   return Math.exp(-c.rate * T) * (forward - (Math.sqrt(forward * c.strike) / Math.PI) * h * sum);
 }
@@ -229,6 +228,169 @@ describe('heston — against an independent plain evaluation of Lewis’s formul
     expect(2 * kappa * theta).toBeLessThan(sigma * sigma);
     expect(Math.abs(call(c).price - lewisTrapezoid(c))).toBeLessThan(1e-8);
   });
+});
+
+describe('heston — extreme corners against published values', () => {
+  // QuantLib test-suite/hestonmodel.cpp, testExponentialFitting4StrikesAndMaturities (K. Spanderen;
+  // "reference prices are calculated using a boost multi-precision implementation of the
+  // AnalyticHestonEngine", checked there to 1e-12): S = 1, r = 5.07%, q = 4.69%, v0 = 0.04,
+  // κ = 2.5, θ = 0.06, σ = 0.75, ρ = −0.6 — the Feller condition fails (2κθ = 0.3 < σ² = 0.5625) —
+  // maturities of 1 day, 1 month (31 days), 1 year and 10 years (3652 days) on Actual/365, strikes
+  // K = F·exp(−m·√(θT)) for the moneyness m below (QuantLib's list, 2.5 and 1 included twice), the
+  // value listed being that of the out-of-the-money option (the other follows by parity).
+  const spanderen = [
+    1.1631865252540813e-58, 1.06426822273258466e-49, 6.92896489110422086e-16, 8.19515526286263236e-6,
+    0.000625608178476390504, 0.00417261379371945684, 0.000625608178476390504, 8.19515526286263236e-6,
+    1.92308901296741414e-10, 1.57327901822368115e-23, 5.7830515043285098e-58, 3.56081886910098813e-48,
+    2.9489071194212509e-23, 1.54181757781090727e-11, 0.000367960011879847279, 0.00493886106106039818,
+    0.0227152343265593776, 0.00493886106106039818, 0.000367960011879847279, 3.06653474407784574e-6,
+    8.86665241279348934e-11, 1.51206812371708868e-20, 4.18506719865401643e-29, 2.46637786897559908e-15,
+    1.75338784910563671e-8, 0.00284789176080218294, 0.0199133097064688458, 0.0776848755698912041,
+    0.0199133097064688458, 0.00284789176080218294, 0.00012462190796343504, 2.59755319566692257e-7,
+    1.13853114743124721e-12, 4.27612073892114211e-39, 1.08387452075906664e-25, 4.15179522944463802e-11,
+    0.00134157732880653131, 0.029018582813884912, 0.176405213088554197, 0.029018582813884912,
+    0.00134157732880653131, 5.43674074281991917e-6, 6.51443921040230507e-11, 9.25756999394709285e-21,
+  ];
+  const moneyness = [-20, -10, -5, 2.5, 1, 0, 1, 2.5, 5, 10, 20];
+
+  it.each([
+    ['1 day', 1 / 365],
+    ['1 month', 31 / 365],
+    ['1 year', 1],
+    ['10 years', 3652 / 365],
+  ])('QuantLib multiprecision values (Feller violated), %s, ±20 standard deviations', (_, maturity) => {
+    const t = maturity as number;
+    const row = [1 / 365, 31 / 365, 1, 3652 / 365].indexOf(t);
+    const rate = 0.0507;
+    const dividend = 0.0469;
+    const df = Math.exp(-rate * t);
+    const forward = Math.exp(-dividend * t) / df;
+    moneyness.forEach((m, j) => {
+      const strike = Math.exp(-m * Math.sqrt(0.06 * t)) * forward;
+      const otm = spanderen[row * moneyness.length + j];
+      const model = {
+        spot: 1,
+        strike,
+        rate,
+        dividend,
+        maturity: t,
+        v0: 0.04,
+        kappa: 2.5,
+        theta: 0.06,
+        sigma: 0.75,
+        rho: -0.6,
+      };
+      const c = call(model).price;
+      const p = put(model).price;
+      const expectedCall = forward < strike ? otm : (forward - strike) * df + otm;
+      const expectedPut = forward > strike ? otm : otm - (forward - strike) * df;
+      // 1e-12 with S = 1 (1e-10 at S = 100), plus an ulp or two of the deep in-the-money value
+      // itself (a put struck 5e6 times the forward is worth 3.4e6).
+      expect(Math.abs(c - expectedCall)).toBeLessThan(1e-12 + 4e-16 * expectedCall);
+      expect(Math.abs(p - expectedPut)).toBeLessThan(1e-12 + 4e-16 * expectedPut);
+    });
+  });
+
+  // QuantLib test-suite/hestonmodel.cpp, testCosHestonEngine (cached values, checked there to 1e-10):
+  // S = 100, r = 15%, q = 7%, T = 1, v0 = 0.1, κ = 4, θ = 0.22, σ = 1.8, ρ = −0.75 — a strongly
+  // violated Feller condition (2κθ = 1.76, σ² = 3.24) with strikes far out of the money.
+  it.each([
+    [120, 'call', 9.364410588426075],
+    [250, 'call', 0.01036797658132471],
+    [80, 'put', 5.319092971836708],
+    [10, 'put', 0.01032681906278383],
+  ] as const)('QuantLib COS values, σ = 1.8, K = %d %s', (strike, type, expected) => {
+    const price = heston({
+      spot: 100,
+      strike,
+      rate: 0.15,
+      dividend: 0.07,
+      maturity: 1,
+      v0: 0.1,
+      kappa: 4,
+      theta: 0.22,
+      sigma: 1.8,
+      rho: -0.75,
+      type,
+    }).price;
+    expect(Math.abs(price - expected)).toBeLessThan(1e-10);
+  });
+
+  // QuantLib test-suite/hestonmodel.cpp, testAllIntegrationMethods (to 1e-8 there): an at-the-money
+  // put, S = K = 100, r = 5%, q = 7.5%, T = 1, v0 = 0.1, κ = 4, θ = 0.05, σ = 0.4, ρ = −0.75.
+  it('QuantLib integration-methods value', () => {
+    const price = put({
+      spot: 100,
+      strike: 100,
+      rate: 0.05,
+      dividend: 0.075,
+      maturity: 1,
+      v0: 0.1,
+      kappa: 4,
+      theta: 0.05,
+      sigma: 0.4,
+      rho: -0.75,
+    }).price;
+    expect(Math.abs(price - 10.147041515497)).toBeLessThan(1e-9);
+  });
+});
+
+describe('heston — extreme corners against the independent plain evaluation', () => {
+  const base: Case = {
+    spot: 100,
+    strike: 100,
+    rate: 0.02,
+    dividend: 0.01,
+    maturity: 1,
+    v0: 0.04,
+    kappa: 1.5,
+    theta: 0.04,
+    sigma: 1,
+    rho: -0.7,
+  };
+  // Each reference is a plain trapezoidal sum with step 0.005, run until the integrand is below
+  // 1e-18: slow (up to a few seconds), but with nothing in common with the pricer's quadrature.
+  const check = (c: Case) => {
+    expect(Math.abs(call(c).price - lewisTrapezoid(c, 0.005, 1e-18))).toBeLessThan(1e-8);
+  };
+
+  it.each([
+    [0.5, 0.04, 1, 10],
+    [0.1, 0.01, 2, 30],
+    [0.05, 0.005, 3, 10],
+  ])(
+    'Feller condition strongly violated: κ = %d, θ = %d, σ = %d, T = %d',
+    (kappa, theta, sigma, maturity) => {
+      expect((2 * kappa * theta) / (sigma * sigma)).toBeLessThan(0.05);
+      for (const strike of sigma < 3 ? [60, 160] : [160])
+        check({ ...base, kappa, theta, sigma, maturity, strike, rho: -0.9 });
+    },
+    120_000,
+  );
+
+  it('ρ = ±1 exactly (the characteristic function then decays only like exp(−c√u))', () => {
+    check({ ...base, rho: -1, maturity: 10, strike: 70 });
+    check({ ...base, rho: 1, maturity: 10, strike: 140 });
+    check({ ...base, rho: -1, maturity: 1, strike: 70 });
+  }, 120_000);
+
+  it('ρ = ±0.999 at short and one-year maturities', () => {
+    check({ ...base, rho: -0.999, maturity: 1, strike: 70 });
+    check({ ...base, rho: 0.999, maturity: 0.1, strike: 70 });
+  }, 120_000);
+
+  it('tiny and zero initial variance (with κθ > 0), short and long maturities', () => {
+    for (const v0 of [1e-6, 0]) {
+      check({ ...base, sigma: 0.5, v0, maturity: 0.1, strike: 110 });
+      check({ ...base, sigma: 0.5, v0, maturity: 2, strike: 90 });
+    }
+  }, 120_000);
+
+  it('maturities of one day and one week', () => {
+    check({ ...base, maturity: 1 / 365, strike: 100 });
+    check({ ...base, maturity: 1 / 365, strike: 103 });
+    check({ ...base, maturity: 1 / 52, strike: 97 });
+  }, 120_000);
 });
 
 describe('heston — identities and limits', () => {
@@ -392,6 +554,37 @@ describe('heston — identities and limits', () => {
       expect(price).toBeGreaterThan(previous);
       expect(price).toBeLessThan(100);
       previous = price;
+    }
+  });
+
+  it('T → 0: Black–Scholes with volatility √v0 to first order in T, and the intrinsic value away from the strike', () => {
+    const m: Case = {
+      spot: 100,
+      strike: 100,
+      rate: 0.03,
+      dividend: 0.01,
+      maturity: 1,
+      v0: 0.09,
+      kappa: 2,
+      theta: 0.04,
+      sigma: 1.5,
+      rho: -0.8,
+    };
+    let previous = Infinity;
+    for (const maturity of [1e-3, 1e-4, 1e-5, 1e-6]) {
+      const h = call({ ...m, maturity }).price;
+      const b = blackScholes({ ...m, dividend: 0.01, volatility: 0.3, maturity, type: 'call' }).price;
+      const relative = Math.abs(h / b - 1);
+      expect(relative).toBeLessThan(2 * maturity);
+      expect(relative).toBeLessThan(previous);
+      previous = relative;
+    }
+    for (const maturity of [1e-4, 1e-6]) {
+      const forward = (strike: number) =>
+        100 * Math.exp(-0.01 * maturity) - strike * Math.exp(-0.03 * maturity);
+      expect(Math.abs(call({ ...m, strike: 95, maturity }).price - forward(95))).toBeLessThan(1e-9);
+      expect(call({ ...m, strike: 105, maturity }).price).toBeLessThan(1e-9);
+      expect(Math.abs(put({ ...m, strike: 105, maturity }).price + forward(105))).toBeLessThan(1e-9);
     }
   });
 

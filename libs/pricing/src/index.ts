@@ -1,6 +1,7 @@
 export { PricingError, type PricingErrorCode } from './pricing-error';
 export type { NumberParameter, ChoiceParameter, ParameterSpec, ParamValues, ParameterScaling } from './parameter-spec';
 export type { Pricer } from './pricer';
+export type { ColumnBatch } from './pricer';
 export { registerPricer, getPricer, pricerNames, loadPricerModules } from './pricer-registry';
 export {
   validateParams,

@@ -216,4 +216,114 @@ describe('priceColumns', () => {
     );
     expect(findNonFinite(cols, ['price', 'gamma'])).toEqual({ row: 1, output: 'gamma', value: Infinity });
   });
+
+  describe('pricers that evaluate whole batches (evaluateColumns)', () => {
+    // The same pricer without its batch method, priced row by row through evaluate.
+    const rowByRow: Pricer = { ...blackScholesPricer, evaluateColumns: undefined };
+    const wide = [
+      { name: 'spot', min: 1, max: 400 },
+      { name: 'rate', min: -0.2, max: 0.3 },
+      { name: 'dividend', min: -0.1, max: 0.2 },
+      { name: 'volatility', min: 0, max: 3 },
+      { name: 'maturity', min: 0, max: 40 },
+    ];
+
+    it('black-scholes gives bit for bit the row-by-row values, degenerate rows included', () => {
+      const inputs = chunkInputs({ sampler: 'sobol', seed: 9, box: wide, start: 0, count: 4096 });
+      // Rows with σ = 0 or T = 0 (the deterministic branch) and at-the-money forwards.
+      inputs[3][5] = 0;
+      inputs[4][6] = 0;
+      inputs[0][7] = 100;
+      inputs[1][7] = 0;
+      inputs[2][7] = 0;
+      inputs[3][7] = 0;
+      const names = wide.map((b) => b.name);
+      for (const type of ['call', 'put']) {
+        const outputs = blackScholesPricer.outputs;
+        const batch = priceColumns(blackScholesPricer, { strike: 100, type }, names, inputs, outputs);
+        const rows = priceColumns(rowByRow, { strike: 100, type }, names, inputs, outputs);
+        outputs.forEach((name, j) => {
+          for (let i = 0; i < 4096; i++) {
+            if (!Object.is(batch[j][i], rows[j][i]))
+              throw new Error(`${type} ${name} row ${i}: ${batch[j][i]} vs ${rows[j][i]}`);
+          }
+        });
+        expect(batch[2][7]).toBe(Infinity); // gamma at the strike with σ = 0
+      }
+    });
+
+    it('fills duplicate output columns and leaves unrequested outputs alone', () => {
+      const inputs = [new Float32Array([90, 100, 110])];
+      const [a, b, c] = priceColumns(
+        blackScholesPricer,
+        { ...fixed, volatility: 0.2, maturity: 1 },
+        ['spot'],
+        inputs,
+        ['vega', 'price', 'vega'],
+      );
+      expect(c).not.toBe(a);
+      expect(Array.from(c)).toEqual(Array.from(a));
+      expect(b[2]).toBe(
+        priceOne(blackScholesPricer, { ...fixed, spot: 110, volatility: 0.2, maturity: 1 }).price,
+      );
+    });
+
+    it('validates every row (ranges and the pricer’s rules) before evaluating, and reports unwritten values as NaN', () => {
+      let batches = 0;
+      const halves: Pricer = {
+        name: 'halves',
+        version: '1',
+        description: 'x/2 where x is even',
+        parameters: [
+          {
+            kind: 'number',
+            name: 'x',
+            unit: '',
+            description: 'x',
+            min: 0,
+            max: 10,
+            minInclusive: true,
+            maxInclusive: true,
+          },
+        ],
+        outputs: ['half', 'never'],
+        validate(p) {
+          if (!Number.isInteger(p.x)) {
+            throw new PricingError('INVALID_PARAMETER', `x = ${p.x} is not an integer`, {
+              details: { pricer: 'halves', parameter: 'x', value: p.x, rule: 'integer' },
+            });
+          }
+        },
+        evaluate(p, out) {
+          out[0] = (p.x as number) / 2;
+        },
+        evaluateColumns(batch) {
+          batches++;
+          const x = batch.inputs.get('x') as Float32Array;
+          const half = batch.outputs[0] as Float64Array;
+          for (let i = 0; i < batch.rows; i++) half[i] = x[i] / 2;
+        },
+      };
+      const [half, never] = priceColumns(halves, {}, ['x'], [new Float32Array([2, 4, 6])], ['half', 'never']);
+      expect(Array.from(half)).toEqual([1, 2, 3]);
+      expect(Array.from(never).every(Number.isNaN)).toBe(true);
+      expect(batches).toBe(1);
+      const rule = caught(() => priceColumns(halves, {}, ['x'], [new Float32Array([2, 3.5, 11])], ['half']));
+      expect(rule.details).toMatchObject({ row: 1, parameter: 'x', rule: 'integer' });
+      const range = caught(() => priceColumns(halves, {}, ['x'], [new Float32Array([2, 4, 11])], ['half']));
+      expect(range.details).toMatchObject({ row: 2, parameter: 'x', value: 11 });
+      const nan = caught(() => priceColumns(halves, {}, ['x'], [new Float32Array([2, NaN])], ['half']));
+      expect(nan.details).toMatchObject({ row: 1, parameter: 'x' });
+      expect(batches).toBe(1); // no batch was evaluated for the invalid inputs
+      const failing: Pricer = {
+        ...halves,
+        evaluateColumns() {
+          throw new Error('disk full');
+        },
+      };
+      const e = caught(() => priceColumns(failing, {}, ['x'], [new Float32Array([2])], ['half']));
+      expect(e.code).toBe('PRICER_FAILED');
+      expect(e.message).toContain('disk full');
+    });
+  });
 });
