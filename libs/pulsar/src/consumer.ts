@@ -3,9 +3,9 @@ import type { Logger } from '@surrogate/core';
 import { AckTimeoutTracker } from './ack-timeout-tracker';
 import { decodeBatch } from './batch-codec';
 import type { ClientContext } from './client-context';
-import { decompress } from './compression';
+import { codecName, decompress } from './compression';
 import type { Connection, ConsumerListener } from './connection';
-import type { PayloadSection } from './frame';
+import { DEFAULT_MAX_MESSAGE_SIZE, type PayloadSection } from './frame';
 import type { Message } from './message';
 import { MessageId } from './message-id';
 import { NegativeAckTracker } from './negative-ack-tracker';
@@ -73,6 +73,22 @@ export interface DeadLetterEvent {
   deadLetterMessageId: MessageId;
 }
 
+/**
+ * Told when a message could not be decoded (checksum mismatch, unknown or corrupt compression,
+ * malformed batch). It was dead-lettered (raw payload, with the reason) when the consumer has a
+ * dead-letter policy, else discarded; the application never receives it.
+ */
+export interface UndecodableEvent {
+  topic: string;
+  /** The entry (a whole batch, when it was one). */
+  messageId: MessageId;
+  /** PulsarError code of the failure, e.g. PULSAR_UNSUPPORTED_COMPRESSION. */
+  code: string;
+  reason: string;
+  deadLetterTopic?: string;
+  deadLetterMessageId?: MessageId;
+}
+
 /** Receives from a subscription. Iterate it, or call `receive`. */
 export interface Consumer extends AsyncIterable<Message> {
   readonly topic: string;
@@ -91,6 +107,7 @@ export interface Consumer extends AsyncIterable<Message> {
   on(event: 'activeChange', listener: (isActive: boolean, topic: string) => void): this;
   on(event: 'deadLetter', listener: (event: DeadLetterEvent) => void): this;
   on(event: 'endOfTopic', listener: (topic: string) => void): this;
+  on(event: 'undecodable', listener: (event: UndecodableEvent) => void): this;
 }
 
 /** What a consumer needs besides the client context. */
@@ -156,6 +173,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   private readonly nacks: NegativeAckTracker<{ message: Message; options?: NackOptions }>;
   private readonly batchAcks = new Map<string, { size: number; acked: Set<number> }>();
   private readonly localRedeliveries = new Map<string, number>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private pendingAcks: MessageIdData[] = [];
   private ackFlushScheduled = false;
   private availablePermits = 0;
@@ -369,31 +387,52 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       this.returnPermits(count);
       return;
     }
+    const brokerRedeliveries = command.redeliveryCount ?? 0;
+    const ValidationError = proto.CommandAck.ValidationError;
     if (section.checksumValid === false) {
-      this.discard(entry, count, proto.CommandAck.ValidationError.ChecksumMismatch, 'checksum mismatch');
+      this.undecodable(
+        entry,
+        section,
+        count,
+        brokerRedeliveries,
+        ValidationError.ChecksumMismatch,
+        new PulsarError(PulsarErrorCode.PROTOCOL_ERROR, 'payload checksum (CRC32-C) mismatch'),
+      );
+      return;
+    }
+    const compression = metadata.compression ?? 0;
+    const uncompressedSize = metadata.uncompressedSize ?? section.payload.length;
+    const maxSize = this.cnx?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    if (compression !== 0 && uncompressedSize > maxSize) {
+      // As the Java client: a compressed payload never inflates beyond the broker's message limit.
+      this.undecodable(
+        entry,
+        section,
+        count,
+        brokerRedeliveries,
+        ValidationError.UncompressedSizeCorruption,
+        new PulsarError(
+          PulsarErrorCode.COMPRESSION_ERROR,
+          `uncompressed size ${uncompressedSize} exceeds the maximum message size ${maxSize}`,
+          { details: { uncompressedSize, maxMessageSize: maxSize } },
+        ),
+      );
       return;
     }
     let payload: Buffer;
     try {
-      payload = decompress(
-        metadata.compression ?? 0,
-        section.payload,
-        metadata.uncompressedSize ?? section.payload.length,
-      );
+      payload = decompress(compression, section.payload, uncompressedSize);
     } catch (err) {
-      if (err instanceof PulsarError && err.code === PulsarErrorCode.UNSUPPORTED_COMPRESSION) {
-        // Not corrupt, just unreadable here: never ack it (no silent loss); it stays in the backlog.
-        this.log.error(
-          { messageId: entry.toString(), err },
-          'cannot read a message: unsupported compression; leaving it unacknowledged',
-        );
-        this.returnPermits(count);
-        return;
-      }
-      this.discard(entry, count, proto.CommandAck.ValidationError.DecompressionError, (err as Error).message);
+      this.undecodable(
+        entry,
+        section,
+        count,
+        brokerRedeliveries,
+        ValidationError.DecompressionError,
+        asPulsarError(err, PulsarErrorCode.COMPRESSION_ERROR),
+      );
       return;
     }
-    const brokerRedeliveries = command.redeliveryCount ?? 0;
     const base = {
       topic: this.topic,
       publishTime: metadata.publishTime,
@@ -418,11 +457,13 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     try {
       items = decodeBatch(payload, count);
     } catch (err) {
-      this.discard(
+      this.undecodable(
         entry,
+        section,
         count,
-        proto.CommandAck.ValidationError.BatchDeSerializeError,
-        (err as Error).message,
+        brokerRedeliveries,
+        ValidationError.BatchDeSerializeError,
+        asPulsarError(err, PulsarErrorCode.PROTOCOL_ERROR),
       );
       return;
     }
@@ -473,8 +514,103 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     return Math.max(fromBroker, this.localRedeliveries.get(id.toString()) ?? 0);
   }
 
-  private discard(entry: MessageId, count: number, validationError: number, why: string): void {
-    this.log.error({ messageId: entry.toString(), why }, 'discarding a corrupt message');
+  /**
+   * An entry the application can never read (checksum mismatch, unknown codec, corrupt compressed
+   * data, malformed batch): with a dead-letter policy its raw payload goes to the dead-letter
+   * topic with the reason, else it is discarded; either way it is acked with the validation error
+   * (the broker logs it) and an 'undecodable' event is emitted. Never thrown at the application.
+   */
+  private undecodable(
+    entry: MessageId,
+    section: PayloadSection,
+    count: number,
+    redeliveryCount: number,
+    validationError: number,
+    error: PulsarError,
+  ): void {
+    this.returnPermits(count);
+    const reason = `${error.code}: ${error.message}`;
+    if (!this.deadLetterTopic) {
+      this.log.error(
+        { messageId: entry.toString(), reason },
+        'discarding a message that cannot be decoded (no dead-letter policy)',
+      );
+      this.ackEntry(entry, validationError);
+      this.events.emit('undecodable', {
+        topic: this.topic,
+        messageId: entry,
+        code: error.code,
+        reason,
+      } satisfies UndecodableEvent);
+      return;
+    }
+    void this.deadLetterUndecodable(entry, section, redeliveryCount, validationError, error, reason);
+  }
+
+  private async deadLetterUndecodable(
+    entry: MessageId,
+    section: PayloadSection,
+    redeliveryCount: number,
+    validationError: number,
+    error: PulsarError,
+    reason: string,
+  ): Promise<void> {
+    const topic = this.deadLetterTopic as string;
+    const metadata = section.metadata;
+    const batched = Object.prototype.hasOwnProperty.call(metadata, 'numMessagesInBatch');
+    let deadLetterMessageId: MessageId;
+    try {
+      const producer = await this.getDeadLetterProducer(topic);
+      deadLetterMessageId = await producer.send({
+        // As received: possibly compressed, possibly a whole batch (see the properties).
+        payload: section.payload,
+        ...(metadata.partitionKey === undefined || metadata.partitionKey === null
+          ? {}
+          : { key: metadata.partitionKey }),
+        properties: {
+          ...(batched ? {} : fromKeyValues(metadata.properties)),
+          REAL_TOPIC: this.deps.parentTopic ?? this.topic,
+          REAL_SUBSCRIPTION: this.subscription,
+          ORIGIN_MESSAGE_ID: entry.toString(),
+          DEAD_LETTER_REASON: reason,
+          REDELIVERY_COUNT: String(redeliveryCount),
+          PULSAR_COMPRESSION: codecName(metadata.compression ?? 0),
+          PULSAR_UNCOMPRESSED_SIZE: String(metadata.uncompressedSize ?? section.payload.length),
+          ...(batched ? { PULSAR_NUM_MESSAGES_IN_BATCH: String(metadata.numMessagesInBatch ?? 0) } : {}),
+        },
+      });
+    } catch (err) {
+      if (this.state === 'closed' || this.state === 'failed') return;
+      const delayMs = this.options.nackRedeliveryDelayMs ?? 60_000;
+      this.log.error(
+        { messageId: entry.toString(), reason, err, deadLetterTopic: topic, delayMs },
+        'could not dead-letter a message that cannot be decoded: it stays unacknowledged and is redelivered',
+      );
+      this.redeliverEntryLater(entry, delayMs);
+      return;
+    }
+    this.ackEntry(entry, validationError);
+    this.log.error(
+      {
+        messageId: entry.toString(),
+        reason,
+        deadLetterTopic: topic,
+        deadLetterMessageId: deadLetterMessageId.toString(),
+      },
+      'dead-lettered a message that cannot be decoded',
+    );
+    this.events.emit('undecodable', {
+      topic: this.topic,
+      messageId: entry,
+      code: error.code,
+      reason,
+      deadLetterTopic: topic,
+      deadLetterMessageId,
+    } satisfies UndecodableEvent);
+  }
+
+  /** Individual ack of a whole entry, with a validation error (the broker logs it). */
+  private ackEntry(entry: MessageId, validationError: number): void {
     this.cnx?.send({
       type: CommandType.ACK,
       ack: {
@@ -484,7 +620,30 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
         validationError,
       },
     });
-    this.returnPermits(count);
+  }
+
+  private redeliverEntryLater(entry: MessageId, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      if (this.state !== 'ready' || !this.cnx) return;
+      if (this.type === 'shared' || this.type === 'key-shared') {
+        this.cnx.send({
+          type: CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES,
+          redeliverUnacknowledgedMessages: { consumerId: this.consumerId, messageIds: [entry.toEntryData()] },
+        });
+      } else {
+        this.redeliverAll();
+      }
+    }, delayMs);
+    this.retryTimers.add(timer);
+  }
+
+  private getDeadLetterProducer(topic: string): Promise<Producer> {
+    if (!this.deadLetterProducer) {
+      this.deadLetterProducer = this.deps.createProducer({ topic, batching: false });
+      this.deadLetterProducer.catch(() => (this.deadLetterProducer = undefined));
+    }
+    return this.deadLetterProducer;
   }
 
   // ---- acknowledging ----------------------------------------------------------------------
@@ -660,11 +819,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
         'no dead-letter topic configured (deadLetter policy)',
       );
     const topic = this.deadLetterTopic;
-    if (!this.deadLetterProducer) {
-      this.deadLetterProducer = this.deps.createProducer({ topic, batching: false });
-      this.deadLetterProducer.catch(() => (this.deadLetterProducer = undefined));
-    }
-    const producer = await this.deadLetterProducer;
+    const producer = await this.getDeadLetterProducer(topic);
     const id = await producer.send({
       payload: message.payload,
       ...(message.key === undefined ? {} : { key: message.key }),
@@ -741,6 +896,8 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
 
   private stopTimers(): void {
     this.reconnector.stop();
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
     this.ackTimeout?.clear();
     this.nacks.clear();
   }
@@ -786,6 +943,12 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.deadLetterProducer = undefined;
     if (dlq) await dlq.then((p) => p.close()).catch(() => undefined);
   }
+}
+
+function asPulsarError(err: unknown, code: string): PulsarError {
+  return err instanceof PulsarError
+    ? err
+    : new PulsarError(code, String((err as Error)?.message ?? err), { cause: err });
 }
 
 /** Bit `index` of a little-endian bit set stored in int64 words. */

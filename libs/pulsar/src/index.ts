@@ -34,6 +34,7 @@ export type {
   DeadLetterPolicy,
   NackOptions,
   DeadLetterEvent,
+  UndecodableEvent,
 } from './consumer';
 export type { Message } from './message';
 export { MessageId } from './message-id';
