@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@surrogate/core';
+import { isUnacked, unackedSet } from './ack-set';
 import { AckTimeoutTracker } from './ack-timeout-tracker';
 import { decodeBatch } from './batch-codec';
 import type { ClientContext } from './client-context';
@@ -18,6 +19,7 @@ import {
   type BaseCommand,
   CommandType,
   type MessageIdData,
+  ackSetForWire,
   ackSetFromWire,
   fromKeyValues,
   proto,
@@ -48,6 +50,14 @@ export interface ConsumerOptions {
    * most this many (plus the rest of one batch).
    */
   receiverQueueSize?: number;
+  /**
+   * Acknowledge messages of a batch one by one on the broker (batch-index acks, PIP-54; default
+   * true): after a restart or redelivery only the unacknowledged messages of a batch come back.
+   * Needs acknowledgmentAtBatchIndexLevelEnabled=true on the broker; a broker without it ignores
+   * the partial acks and redelivers whole batches, as with false, where a batch is acked on the
+   * broker only once all its messages are.
+   */
+  batchIndexAck?: boolean;
   /** Redeliver messages not acked this long after they were received (0 = off, default). */
   ackTimeoutMs?: number;
   /** Delay before a nacked message is redelivered (default 60000). */
@@ -174,7 +184,9 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   private readonly batchAcks = new Map<string, { size: number; acked: Set<number> }>();
   private readonly localRedeliveries = new Map<string, number>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private pendingAcks: MessageIdData[] = [];
+  /** Individual acks not sent yet, by entry ("ledger:entry"); a later ack of an entry supersedes an earlier one. */
+  private pendingAcks = new Map<string, MessageIdData>();
+  private readonly batchIndexAck: boolean;
   private ackFlushScheduled = false;
   private availablePermits = 0;
   /** receiverQueueSize 0: permits granted and not yet used by a message. */
@@ -206,6 +218,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.consumerId = this.ctx.newConsumerId();
     this.partition = deps.partition ?? -1;
     this.receiverQueueSize = options.receiverQueueSize ?? 1000;
+    this.batchIndexAck = options.batchIndexAck ?? true;
     if (!Number.isInteger(this.receiverQueueSize) || this.receiverQueueSize < 0) {
       throw new PulsarError(
         PulsarErrorCode.INVALID_ARGUMENT,
@@ -478,7 +491,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     const brokerAckSet = ackSetFromWire(command.ackSet);
     let skipped = 0;
     items.forEach((item, index) => {
-      const ackedByBroker = brokerAckSet.length > 0 && !bitIsSet(brokerAckSet, index);
+      const ackedByBroker = brokerAckSet.length > 0 && !isUnacked(brokerAckSet, index);
       if (item.metadata.compactedOut || ackedByBroker || tracker.acked.has(index)) {
         tracker.acked.add(index);
         skipped++;
@@ -670,6 +683,8 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     if (tracker.acked.size >= tracker.size) {
       this.batchAcks.delete(id.entryKey());
       this.queueAck(id.toEntryData());
+    } else if (this.batchIndexAck) {
+      this.queueAck({ ...id.toEntryData(), ackSet: ackSetForWire(unackedSet(tracker.size, tracker.acked)) });
     }
   }
 
@@ -692,6 +707,11 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       if (tracker) for (let i = 0; i <= id.batchIndex; i++) tracker.acked.add(i);
       const complete = !tracker || tracker.acked.size >= tracker.size;
       if (complete) this.batchAcks.delete(id.entryKey());
+      else if (this.batchIndexAck) {
+        // Everything before this entry, and in it the indexes up to this one.
+        const upTo = new Set(Array.from({ length: id.batchIndex + 1 }, (_, i) => i));
+        target.ackSet = ackSetForWire(unackedSet(tracker.size, upTo));
+      }
       // Not the whole batch yet: acknowledge everything before this entry.
       else target = id.entryId > 0 ? { ledgerId: id.ledgerId, entryId: id.entryId - 1 } : undefined;
     }
@@ -726,8 +746,11 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   }
 
   private queueAck(id: MessageIdData): void {
-    this.pendingAcks.push(id);
-    if (this.pendingAcks.length > MAX_TRACKED) this.pendingAcks.shift(); // disconnected for long: the broker redelivers anyway
+    const key = `${id.ledgerId}:${id.entryId}`;
+    this.pendingAcks.delete(key); // keep insertion order = order of the latest ack
+    this.pendingAcks.set(key, id);
+    // Disconnected for long: drop the oldest (the broker redelivers them: at-least-once).
+    if (this.pendingAcks.size > MAX_TRACKED) this.pendingAcks.delete(this.pendingAcks.keys().next().value as string);
     if (!this.ackFlushScheduled) {
       this.ackFlushScheduled = true;
       setImmediate(() => {
@@ -739,9 +762,9 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
 
   /** Sends the acks collected since the last flush in one ACK command. */
   private flushAcks(): void {
-    if (this.pendingAcks.length === 0 || this.state !== 'ready' || !this.cnx) return;
-    const ids = this.pendingAcks;
-    this.pendingAcks = [];
+    if (this.pendingAcks.size === 0 || this.state !== 'ready' || !this.cnx) return;
+    const ids = [...this.pendingAcks.values()];
+    this.pendingAcks.clear();
     this.cnx.send({
       type: CommandType.ACK,
       ack: { consumerId: this.consumerId, ackType: proto.CommandAck.AckType.Individual, messageId: ids },
@@ -949,12 +972,4 @@ function asPulsarError(err: unknown, code: string): PulsarError {
   return err instanceof PulsarError
     ? err
     : new PulsarError(code, String((err as Error)?.message ?? err), { cause: err });
-}
-
-/** Bit `index` of a little-endian bit set stored in int64 words. */
-function bitIsSet(words: readonly { low: number; high: number }[], index: number): boolean {
-  const word = words[Math.floor(index / 64)];
-  if (!word) return false;
-  const bit = index % 64;
-  return bit < 32 ? ((word.low >>> bit) & 1) === 1 : ((word.high >>> (bit - 32)) & 1) === 1;
 }
