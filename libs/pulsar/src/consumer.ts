@@ -750,7 +750,8 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.pendingAcks.delete(key); // keep insertion order = order of the latest ack
     this.pendingAcks.set(key, id);
     // Disconnected for long: drop the oldest (the broker redelivers them: at-least-once).
-    if (this.pendingAcks.size > MAX_TRACKED) this.pendingAcks.delete(this.pendingAcks.keys().next().value as string);
+    if (this.pendingAcks.size > MAX_TRACKED)
+      this.pendingAcks.delete(this.pendingAcks.keys().next().value as string);
     if (!this.ackFlushScheduled) {
       this.ackFlushScheduled = true;
       setImmediate(() => {
