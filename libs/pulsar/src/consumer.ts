@@ -13,11 +13,13 @@ import { NegativeAckTracker } from './negative-ack-tracker';
 import type { Producer, ProducerOptions } from './producer';
 import { BrokerError, PulsarError, PulsarErrorCode } from './pulsar-error';
 import { Reconnector } from './reconnector';
+import { ReceivedMessage } from './received-message';
 import { ReceiverQueue } from './receiver-queue';
 import { retryUntil } from './retry';
 import {
   type BaseCommand,
   CommandType,
+  type KeyValue,
   type MessageIdData,
   ackSetForWire,
   ackSetFromWire,
@@ -152,10 +154,10 @@ const FATAL_SUBSCRIBE_ERRORS = new Set([
 
 const MAX_TRACKED = 10_000;
 
-/** The consumer that received each message (for acks through a partitioned parent). */
-const owners = new WeakMap<Message, SingleTopicConsumer>();
+/** The consumer that received a message (for acks through a partitioned parent). */
 export function ownerOf(message: Message): SingleTopicConsumer | undefined {
-  return owners.get(message);
+  const owner = ReceivedMessage.ownerOf(message);
+  return owner instanceof SingleTopicConsumer ? owner : undefined;
 }
 
 type State = 'connecting' | 'ready' | 'closed' | 'failed';
@@ -446,24 +448,22 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       );
       return;
     }
-    const base = {
-      topic: this.topic,
-      publishTime: metadata.publishTime,
-      producerName: metadata.producerName,
-    };
     if (!isBatch) {
-      this.deliver({
-        ...base,
-        messageId: entry,
-        payload,
-        properties: fromKeyValues(metadata.properties),
-        sequenceId: metadata.sequenceId,
-        redeliveryCount: this.redeliveryCountOf(entry, brokerRedeliveries),
-        ...(metadata.partitionKey === undefined || metadata.partitionKey === null
-          ? {}
-          : { key: metadata.partitionKey }),
-        ...(metadata.eventTime ? { eventTime: metadata.eventTime } : {}),
-      });
+      this.queue.push(
+        new ReceivedMessage(
+          this,
+          this.topic,
+          entry,
+          payload,
+          propertiesOf(metadata.properties),
+          metadata.publishTime,
+          metadata.producerName,
+          metadata.sequenceId,
+          this.redeliveryCountOf(entry, brokerRedeliveries),
+          metadata.partitionKey,
+          metadata.eventTime,
+        ),
+      );
       return;
     }
     let items;
@@ -490,26 +490,32 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     }
     const brokerAckSet = ackSetFromWire(command.ackSet);
     let skipped = 0;
-    items.forEach((item, index) => {
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index];
+      const m = item.metadata;
       const ackedByBroker = brokerAckSet.length > 0 && !isUnacked(brokerAckSet, index);
-      if (item.metadata.compactedOut || ackedByBroker || tracker.acked.has(index)) {
+      if (m.compactedOut || ackedByBroker || (tracker.acked.size > 0 && tracker.acked.has(index))) {
         tracker.acked.add(index);
         skipped++;
-        return;
+        continue;
       }
       const id = new MessageId(entry.ledgerId, entry.entryId, this.partition, index, count);
-      const m = item.metadata;
-      this.deliver({
-        ...base,
-        messageId: id,
-        payload: item.payload,
-        properties: fromKeyValues(m.properties),
-        sequenceId: typeof m.sequenceId === 'number' ? m.sequenceId : metadata.sequenceId + index,
-        redeliveryCount: this.redeliveryCountOf(id, brokerRedeliveries),
-        ...(m.partitionKey === undefined || m.partitionKey === null ? {} : { key: m.partitionKey }),
-        ...(m.eventTime ? { eventTime: m.eventTime } : {}),
-      });
-    });
+      this.queue.push(
+        new ReceivedMessage(
+          this,
+          this.topic,
+          id,
+          item.payload,
+          propertiesOf(m.properties),
+          metadata.publishTime,
+          metadata.producerName,
+          typeof m.sequenceId === 'number' ? m.sequenceId : metadata.sequenceId + index,
+          this.redeliveryCountOf(id, brokerRedeliveries),
+          m.partitionKey,
+          m.eventTime,
+        ),
+      );
+    }
     if (tracker.acked.size === tracker.size) {
       // Everything in it was acked before: ack the entry (again) so the broker stops sending it.
       this.batchAcks.delete(entryKey);
@@ -518,12 +524,8 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.returnPermits(skipped);
   }
 
-  private deliver(message: Message): void {
-    owners.set(message, this);
-    this.queue.push(message);
-  }
-
   private redeliveryCountOf(id: MessageId, fromBroker: number): number {
+    if (this.localRedeliveries.size === 0) return fromBroker;
     return Math.max(fromBroker, this.localRedeliveries.get(id.toString()) ?? 0);
   }
 
@@ -662,7 +664,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   // ---- acknowledging ----------------------------------------------------------------------
 
   private checkOwned(message: Message): void {
-    if (owners.get(message) !== this)
+    if (ReceivedMessage.ownerOf(message) !== this)
       throw new PulsarError(
         PulsarErrorCode.INVALID_ARGUMENT,
         `message ${message.messageId.toString()} was not received by this consumer`,
@@ -739,6 +741,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
 
   /** Stops tracking an acked message. */
   private forget(id: MessageId): void {
+    if (this.nacks.size === 0 && this.localRedeliveries.size === 0 && !this.ackTimeout?.size) return;
     const key = id.toString();
     this.ackTimeout?.remove(key);
     this.nacks.remove(key);
@@ -826,7 +829,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   private redeliverAll(): void {
     if (!this.cnx) return;
     this.consumerEpoch++;
-    const dropped = this.queue.removeWhere((m) => owners.get(m) === this).length;
+    const dropped = this.queue.removeWhere((m) => ReceivedMessage.ownerOf(m) === this).length;
     this.ackTimeout?.clear();
     this.cnx.send({
       type: CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES,
@@ -899,7 +902,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     if (this.state !== 'ready') return;
     this.state = 'connecting';
     // The broker redelivers everything unacked: drop what was prefetched.
-    this.queue.removeWhere((m) => owners.get(m) === this);
+    this.queue.removeWhere((m) => ReceivedMessage.ownerOf(m) === this);
     this.ackTimeout?.clear();
     this.reconnector.start(cause);
   }
@@ -951,7 +954,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.cnx = undefined;
     this.stopTimers();
     if (this.ownsQueue) this.queue.close();
-    else this.queue.removeWhere((m) => owners.get(m) === this);
+    else this.queue.removeWhere((m) => ReceivedMessage.ownerOf(m) === this);
     if (cnx && !cnx.closed && sendClose) {
       try {
         await cnx.request((requestId) => ({
@@ -967,6 +970,11 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.deadLetterProducer = undefined;
     if (dlq) await dlq.then((p) => p.close()).catch(() => undefined);
   }
+}
+
+/** A message's properties, or undefined when it has none (ReceivedMessage shares one empty object). */
+function propertiesOf(list: readonly KeyValue[] | null | undefined): Record<string, string> | undefined {
+  return list && list.length > 0 ? fromKeyValues(list) : undefined;
 }
 
 function asPulsarError(err: unknown, code: string): PulsarError {

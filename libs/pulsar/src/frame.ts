@@ -64,9 +64,22 @@ export function encodePayloadCommand(
   metadata: MessageMetadata | Uint8Array,
   payload: Uint8Array,
 ): Buffer {
+  return encodePayloadFrame(command, metadata, payload.length, (frame, offset) => frame.set(payload, offset));
+}
+
+/**
+ * A payload command frame whose `payloadSize` payload bytes are written in place by
+ * `writePayload(frame, offset)` (no intermediate payload buffer), then checksummed.
+ */
+export function encodePayloadFrame(
+  command: BaseCommand,
+  metadata: MessageMetadata | Uint8Array,
+  payloadSize: number,
+  writePayload: (frame: Buffer, offset: number) => void,
+): Buffer {
   const body = encodeCommandBody(command);
   const meta = metadata instanceof Uint8Array ? metadata : encodeMessageMetadata(metadata);
-  const checksummedSize = 4 + meta.length + payload.length;
+  const checksummedSize = 4 + meta.length + payloadSize;
   const totalSize = 4 + body.length + 2 + 4 + checksummedSize;
   const frame = Buffer.allocUnsafe(4 + totalSize);
   let offset = 0;
@@ -78,7 +91,7 @@ export function encodePayloadCommand(
   const checksummedAt = (offset += 4);
   frame.writeUInt32BE(meta.length, offset);
   frame.set(meta, (offset += 4));
-  frame.set(payload, (offset += meta.length));
+  writePayload(frame, (offset += meta.length));
   frame.writeUInt32BE(crc32c(frame.subarray(checksummedAt)), checksumAt);
   return frame;
 }
