@@ -101,10 +101,22 @@ export interface UndecodableEvent {
   deadLetterMessageId?: MessageId;
 }
 
+/** What a consumer holds that the application has not received yet. */
+export interface BufferedCount {
+  messages: number;
+  /** Payload bytes of those messages. */
+  bytes: number;
+}
+
 /** Receives from a subscription. Iterate it, or call `receive`. */
 export interface Consumer extends AsyncIterable<Message> {
   readonly topic: string;
   readonly subscription: string;
+  /**
+   * Prefetched messages not received yet: at most receiverQueueSize (per partition) plus the rest
+   * of one batch, however far the application falls behind.
+   */
+  readonly buffered: BufferedCount;
   receive(timeoutMs?: number): Promise<Message>;
   /** Acknowledges one message (a batch entry is acked on the broker once all its messages are). */
   ack(message: Message): Promise<void>;
@@ -190,7 +202,15 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   private pendingAcks = new Map<string, MessageIdData>();
   private readonly batchIndexAck: boolean;
   private ackFlushScheduled = false;
-  private availablePermits = 0;
+  /**
+   * Permits granted to the broker minus messages it has sent since (negative when a batch was
+   * larger than the permits left). The broker dispatches while this is > 0.
+   */
+  private brokerPermits = 0;
+  /** This consumer's messages in the queue (the queue is shared by the partitions of a topic). */
+  private bufferedHere = 0;
+  /** Most messages seen in one entry (a batch); undefined until the first entry arrives. */
+  private largestEntry?: number;
   /** receiverQueueSize 0: permits granted and not yet used by a message. */
   private outstandingPermits = 0;
   private consumerEpoch = 0;
@@ -234,7 +254,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       consumerId: this.consumerId,
     });
     this.ownsQueue = deps.queue === undefined;
-    this.queue = deps.queue ?? new ReceiverQueue<Message>((m) => this.messageDequeued(m));
+    this.queue = deps.queue ?? new ReceiverQueue<Message>((m) => this.messageDequeued(m), payloadBytes);
     const deadLetter = options.deadLetter;
     if (deadLetter)
       this.deadLetterTopic =
@@ -280,6 +300,10 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     return this.state === 'ready';
   }
 
+  get buffered(): BufferedCount {
+    return { messages: this.queue.size, bytes: this.queue.bytes };
+  }
+
   private async connect(): Promise<void> {
     const broker = await this.ctx.lookup.lookup(this.topic);
     const cnx = await this.ctx.pool.get(broker.logicalUrl, broker.physicalUrl);
@@ -319,9 +343,9 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.state = 'ready';
     this.flushAcks();
     // Fresh permits: whatever was prefetched on the old connection was dropped.
-    this.availablePermits = 0;
+    this.brokerPermits = 0;
     this.outstandingPermits = 0;
-    if (this.receiverQueueSize > 0) this.flow(this.receiverQueueSize);
+    if (this.receiverQueueSize > 0) this.refill();
     else this.grantOnDemand();
   }
 
@@ -361,32 +385,53 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.cnx.send({ type: CommandType.FLOW, flow: { consumerId: this.consumerId, messagePermits: permits } });
   }
 
-  /** Permits used by a message the application will never see (skipped, discarded, dropped). */
-  private returnPermits(count: number): void {
-    if (count <= 0) return;
-    if (this.receiverQueueSize === 0) {
-      this.grantOnDemand();
-      return;
+  /**
+   * Grants the broker permits for as many ENTRIES as fit in the receiver queue. A permit is one
+   * message to the broker, but a broker that is not in precise flow-control mode reads one entry
+   * per permit (up to 100 per read), and an entry can be a batch of up to 1000 messages: granting
+   * receiverQueueSize permits at once could bring 100 batches. So the broker is given a permit
+   * balance of floor(room / largest batch seen) entries (at least 1 while there is room; 1 until
+   * the first entry shows the batch size), topping it up once that grew by half the queue's worth.
+   * What the consumer holds stays within receiverQueueSize + one batch - 1.
+   */
+  private refill(): void {
+    if (this.receiverQueueSize === 0 || this.state !== 'ready') return;
+    const room = this.receiverQueueSize - this.bufferedHere;
+    if (room <= 0) return;
+    const perEntry = this.largestEntry ?? this.receiverQueueSize;
+    const target = Math.max(1, Math.floor(room / perEntry));
+    const threshold = Math.max(1, Math.floor(this.receiverQueueSize / perEntry / 2));
+    if (target - this.brokerPermits >= threshold) {
+      this.flow(target - this.brokerPermits);
+      this.brokerPermits = target;
     }
-    this.availablePermits += count;
-    this.maybeFlow();
   }
 
-  private maybeFlow(): void {
-    const threshold = Math.max(1, Math.floor(this.receiverQueueSize / 2));
-    if (this.availablePermits >= threshold && this.state === 'ready') {
-      this.flow(this.availablePermits);
-      this.availablePermits = 0;
-    }
+  /** Permits used by messages the application will never see (skipped, discarded, dropped). */
+  private returnPermits(count: number): void {
+    if (count <= 0) return;
+    if (this.receiverQueueSize === 0) this.grantOnDemand();
+    else this.refill();
   }
 
   /** The application took `message` from the queue. */
   messageDequeued(message: Message): void {
     this.ackTimeout?.add(message.messageId.toString(), message);
-    if (this.receiverQueueSize > 0) {
-      this.availablePermits++;
-      this.maybeFlow();
-    }
+    this.bufferedHere--;
+    this.refill();
+  }
+
+  /** Queues a delivered message (counted as held here until the application takes it). */
+  private deliver(message: ReceivedMessage): void {
+    this.bufferedHere++;
+    this.queue.push(message);
+  }
+
+  /** Messages of this consumer dropped from the queue (they come again from the broker). */
+  private dropQueued(): number {
+    const dropped = this.queue.removeWhere((m) => ReceivedMessage.ownerOf(m) === this).length;
+    this.bufferedHere -= dropped;
+    return dropped;
   }
 
   onMessage(command: NonNullable<BaseCommand['message']>, section: PayloadSection): void {
@@ -395,6 +440,8 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     const isBatch = Object.prototype.hasOwnProperty.call(metadata, 'numMessagesInBatch');
     const count = isBatch ? Math.max(1, metadata.numMessagesInBatch ?? 1) : 1;
     if (this.receiverQueueSize === 0) this.outstandingPermits = Math.max(0, this.outstandingPermits - count);
+    this.brokerPermits -= count;
+    if (this.largestEntry === undefined || count > this.largestEntry) this.largestEntry = count;
     const entry = MessageId.fromData(command.messageId, this.partition);
 
     if (typeof command.consumerEpoch === 'number' && command.consumerEpoch < this.consumerEpoch) {
@@ -449,7 +496,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       return;
     }
     if (!isBatch) {
-      this.queue.push(
+      this.deliver(
         new ReceivedMessage(
           this,
           this.topic,
@@ -464,6 +511,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
           metadata.eventTime,
         ),
       );
+      this.refill(); // the first entry tells the batch size: grant the rest
       return;
     }
     let items;
@@ -500,7 +548,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
         continue;
       }
       const id = new MessageId(entry.ledgerId, entry.entryId, this.partition, index, count);
-      this.queue.push(
+      this.deliver(
         new ReceivedMessage(
           this,
           this.topic,
@@ -521,7 +569,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       this.batchAcks.delete(entryKey);
       this.queueAck(entry.toEntryData());
     }
-    this.returnPermits(skipped);
+    this.refill();
   }
 
   private redeliveryCountOf(id: MessageId, fromBroker: number): number {
@@ -829,7 +877,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   private redeliverAll(): void {
     if (!this.cnx) return;
     this.consumerEpoch++;
-    const dropped = this.queue.removeWhere((m) => ReceivedMessage.ownerOf(m) === this).length;
+    const dropped = this.dropQueued();
     this.ackTimeout?.clear();
     this.cnx.send({
       type: CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES,
@@ -902,7 +950,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     if (this.state !== 'ready') return;
     this.state = 'connecting';
     // The broker redelivers everything unacked: drop what was prefetched.
-    this.queue.removeWhere((m) => ReceivedMessage.ownerOf(m) === this);
+    this.dropQueued();
     this.ackTimeout?.clear();
     this.reconnector.start(cause);
   }
@@ -954,7 +1002,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.cnx = undefined;
     this.stopTimers();
     if (this.ownsQueue) this.queue.close();
-    else this.queue.removeWhere((m) => ReceivedMessage.ownerOf(m) === this);
+    else this.dropQueued();
     if (cnx && !cnx.closed && sendClose) {
       try {
         await cnx.request((requestId) => ({
@@ -970,6 +1018,10 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.deadLetterProducer = undefined;
     if (dlq) await dlq.then((p) => p.close()).catch(() => undefined);
   }
+}
+
+export function payloadBytes(message: Message): number {
+  return message.payload.length;
 }
 
 /** A message's properties, or undefined when it has none (ReceivedMessage shares one empty object). */

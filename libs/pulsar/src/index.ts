@@ -35,6 +35,7 @@ export type {
   NackOptions,
   DeadLetterEvent,
   UndecodableEvent,
+  BufferedCount,
 } from './consumer';
 export type { Message } from './message';
 export { MessageId } from './message-id';
