@@ -537,14 +537,14 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
         this.batchAcks.delete(this.batchAcks.keys().next().value as string);
     }
     const brokerAckSet = ackSetFromWire(command.ackSet);
-    let skipped = 0;
+    // Skipped messages (acked before, compacted out) used broker permits but are not held:
+    // refill() below accounts for them.
     for (let index = 0; index < items.length; index++) {
       const item = items[index];
       const m = item.metadata;
       const ackedByBroker = brokerAckSet.length > 0 && !isUnacked(brokerAckSet, index);
       if (m.compactedOut || ackedByBroker || (tracker.acked.size > 0 && tracker.acked.has(index))) {
         tracker.acked.add(index);
-        skipped++;
         continue;
       }
       const id = new MessageId(entry.ledgerId, entry.entryId, this.partition, index, count);
