@@ -216,6 +216,8 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   private consumerEpoch = 0;
   private cnx?: Connection;
   private state: State = 'connecting';
+  /** Why the consumer failed permanently (state 'failed'). */
+  private failure?: unknown;
   private deadLetterProducer?: Promise<Producer>;
   private readonly deadLetterTopic?: string;
   /** Last ACTIVE_CONSUMER_CHANGE (failover/exclusive). */
@@ -352,7 +354,13 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   // ---- receiving -------------------------------------------------------------------------
 
   async receive(timeoutMs?: number): Promise<Message> {
-    if (this.state === 'failed' || this.state === 'closed')
+    if (this.state === 'failed')
+      throw new PulsarError(
+        PulsarErrorCode.ALREADY_CLOSED,
+        `consumer on ${this.topic} failed: ${(this.failure as Error)?.message}`,
+        { cause: this.failure },
+      );
+    if (this.state === 'closed')
       throw new PulsarError(PulsarErrorCode.ALREADY_CLOSED, `consumer on ${this.topic} is closed`);
     const next = this.queue.receive(timeoutMs);
     if (this.receiverQueueSize === 0) this.grantOnDemand();
@@ -957,6 +965,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
 
   private failPermanently(err: unknown): void {
     this.state = 'failed';
+    this.failure = err;
     this.stopTimers();
     this.log.error({ err }, 'consumer failed permanently');
     if (this.ownsQueue)
