@@ -249,10 +249,16 @@ export class Connection {
     return this.write(encodeCommand(command));
   }
 
-  /** Sends a pre-encoded frame. Returns false if the connection is closed. */
-  write(frame: Buffer): boolean {
+  /** Sends a pre-encoded frame (or one frame in parts, in one writev). Returns false if the connection is closed. */
+  write(frame: Buffer | readonly Buffer[]): boolean {
     if (this.closed || this.socket.destroyed) return false;
-    this.socket.write(frame);
+    if (Buffer.isBuffer(frame)) {
+      this.socket.write(frame);
+    } else {
+      this.socket.cork();
+      for (const part of frame) this.socket.write(part);
+      this.socket.uncork();
+    }
     return true;
   }
 

@@ -68,6 +68,33 @@ export function encodePayloadCommand(
 }
 
 /**
+ * A payload command frame as two buffers to be written one after the other: everything before
+ * the payload, and the payload itself, NOT copied (the checksum covers both). For large payloads,
+ * where the copy into one frame cost more than the second write.
+ */
+export function encodePayloadFrameParts(
+  command: BaseCommand,
+  metadata: MessageMetadata | Uint8Array,
+  payload: Uint8Array,
+): [Buffer, Buffer] {
+  const body = encodeCommandBody(command);
+  const meta = metadata instanceof Uint8Array ? metadata : encodeMessageMetadata(metadata);
+  const totalSize = 4 + body.length + 2 + 4 + 4 + meta.length + payload.length;
+  const head = Buffer.allocUnsafe(4 + 4 + body.length + 2 + 4 + 4 + meta.length);
+  let offset = 0;
+  head.writeUInt32BE(totalSize, offset);
+  head.writeUInt32BE(body.length, (offset += 4));
+  head.set(body, (offset += 4));
+  head.writeUInt16BE(MAGIC_CRC32C, (offset += body.length));
+  const checksumAt = (offset += 2);
+  const checksummedAt = (offset += 4);
+  head.writeUInt32BE(meta.length, offset);
+  head.set(meta, (offset += 4));
+  head.writeUInt32BE(crc32c(payload, crc32c(head.subarray(checksummedAt))), checksumAt);
+  return [head, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)];
+}
+
+/**
  * A payload command frame whose `payloadSize` payload bytes are written in place by
  * `writePayload(frame, offset)` (no intermediate payload buffer), then checksummed.
  */

@@ -3,7 +3,12 @@ import { batchItemSize, writeBatchItem } from './batch-codec';
 import type { ClientContext } from './client-context';
 import { CompressionType, type CompressionName, compress, compressionTypeOf } from './compression';
 import type { Connection, ProducerListener } from './connection';
-import { DEFAULT_MAX_MESSAGE_SIZE, encodePayloadCommand, encodePayloadFrame } from './frame';
+import {
+  DEFAULT_MAX_MESSAGE_SIZE,
+  encodePayloadCommand,
+  encodePayloadFrame,
+  encodePayloadFrameParts,
+} from './frame';
 import { MessageId } from './message-id';
 import { BrokerError, PulsarError, PulsarErrorCode } from './pulsar-error';
 import { Reconnector } from './reconnector';
@@ -14,6 +19,10 @@ import { type BaseCommand, CommandType, type MessageMetadata, serverErrorName, t
 
 /** A message to publish. */
 export interface ProducerMessage {
+  /**
+   * The bytes to publish. Payloads of 16 KiB and more sent on their own (not batched, not
+   * compressed) are written to the socket without a copy: do not modify them until `send` resolves.
+   */
   payload: Uint8Array;
   /** Partition key: routes the message on partitioned topics and keys Key_Shared subscriptions. */
   key?: string;
@@ -79,7 +88,8 @@ interface OpSend {
   callbacks: Callback[];
   /** A batch (ids carry batch indexes) or a message sent on its own. */
   batched: boolean;
-  frame: Buffer;
+  /** The SEND frame, or its parts (header, payload) for large payloads, which are not copied. */
+  frame: Buffer | Buffer[];
   deadline: number;
   settled: Promise<void>;
   markSettled(): void;
@@ -94,6 +104,9 @@ interface BatchedMessage {
   size: number;
   strings: number[];
 }
+
+/** Payloads from this size on are written to the socket as they are, not copied into the frame. */
+const ZERO_COPY_MIN = 16 * 1024;
 
 /** Shared by every message without properties or key (nothing is ever pushed to it). */
 const NO_STRINGS: number[] = [];
@@ -449,14 +462,11 @@ export class SingleTopicProducer implements Producer, ProducerListener {
       type: CommandType.SEND,
       send: { producerId: this.producerId, sequenceId, numMessages: 1 },
     };
-    return this.makeOp(
-      sequenceId,
-      sequenceId,
-      1,
-      [callback],
-      false,
-      encodePayloadCommand(command, metadata, payload),
-    );
+    const frame =
+      payload.length >= ZERO_COPY_MIN
+        ? encodePayloadFrameParts(command, metadata, payload)
+        : encodePayloadCommand(command, metadata, payload);
+    return this.makeOp(sequenceId, sequenceId, 1, [callback], false, frame);
   }
 
   private makeOp(
@@ -465,7 +475,7 @@ export class SingleTopicProducer implements Producer, ProducerListener {
     numMessages: number,
     callbacks: Callback[],
     batched: boolean,
-    frame: Buffer,
+    frame: Buffer | Buffer[],
   ): OpSend {
     let markSettled!: () => void;
     const settled = new Promise<void>((resolve) => {
