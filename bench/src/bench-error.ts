@@ -9,7 +9,11 @@ export type BenchErrorCode =
   | 'BENCH_FAILED';
 
 export class BenchError extends SurrogateError {
-  constructor(code: BenchErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: BenchErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
     super(code, message, options);
   }
 }

@@ -6,6 +6,7 @@
 #   pulsar.sh status                 running/healthy? (exit 0 only if healthy)
 #   pulsar.sh classpath [broker|client]
 #                                    print a Java classpath (client = official Java client + pulsar-perf)
+#   pulsar.sh token [SUBJECT]        (PULSAR_AUTH=token) print a JWT signed with the broker's secret key
 #
 # See README.md for the environment variables. Progress goes to stderr; stdout carries
 # only results, so `url=$(deploy/pulsar/pulsar.sh up | tail -n1)` works.
@@ -26,6 +27,8 @@ PULSAR_GC="${PULSAR_GC:--XX:+UseG1GC -XX:MaxGCPauseMillis=10 -XX:+ParallelRefPro
 PULSAR_START_TIMEOUT="${PULSAR_START_TIMEOUT:-180}"
 PULSAR_STOP_TIMEOUT="${PULSAR_STOP_TIMEOUT:-30}"
 PULSAR_LOG_LEVEL="${PULSAR_LOG_LEVEL:-warn}"
+PULSAR_AUTH="${PULSAR_AUTH:-none}"
+PULSAR_SUPERUSER="${PULSAR_SUPERUSER:-admin}"
 
 INSTALL_HINT="apt-get install openjdk-17-jdk-headless maven"
 
@@ -33,7 +36,7 @@ log() { printf 'pulsar.sh: %s\n' "$*" >&2; }
 die() { printf 'pulsar.sh: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
@@ -140,12 +143,22 @@ connect_host() {
   case "$PULSAR_BIND_ADDRESS" in 0.0.0.0 | "::" | "") printf '127.0.0.1' ;; *) printf '%s' "$PULSAR_BIND_ADDRESS" ;; esac
 }
 
+# The token for the admin API: PULSAR_ADMIN_TOKEN, else the one `up` made for a token-auth broker.
+admin_token() {
+  if [[ -n "${PULSAR_ADMIN_TOKEN:-}" ]]; then
+    printf '%s' "$PULSAR_ADMIN_TOKEN"
+  elif [[ -s "$STATE_DIR/admin.token" ]]; then
+    cat "$STATE_DIR/admin.token"
+  fi
+}
+
 # Healthy = admin health check (a real produce/consume on the heartbeat topic) passes,
 # the public/default namespace exists, and the binary port accepts connections.
 healthy() {
-  local host="$1" port="$2" http="$3"
+  local host="$1" port="$2" http="$3" token
   local -a auth=()
-  [[ -n "${PULSAR_ADMIN_TOKEN:-}" ]] && auth=(-H "Authorization: Bearer $PULSAR_ADMIN_TOKEN")
+  token="$(admin_token)"
+  [[ -n "$token" ]] && auth=(-H "Authorization: Bearer $token")
   [[ "$(curl -sf --max-time 10 ${auth[@]+"${auth[@]}"} "http://$host:$http/admin/v2/brokers/health" 2>/dev/null)" == "ok" ]] ||
     return 1
   curl -sf --max-time 5 ${auth[@]+"${auth[@]}"} "http://$host:$http/admin/v2/namespaces/public" 2>/dev/null |
@@ -184,7 +197,73 @@ lock_state() {
   flock -w 900 9 || die "timed out waiting for another pulsar.sh in $STATE_DIR"
 }
 
-clear_state() { rm -f "$STATE_DIR"/{pid,data_dir,host,port,http_port,url,http_url,started_at}; }
+clear_state() { rm -f "$STATE_DIR"/{pid,data_dir,host,port,http_port,url,http_url,started_at,admin.token,auth}; }
+
+# merge_conf CONF EXTRA: EXTRA's keys replace CONF's (dropped from CONF first: never repeat a key,
+# the in-process bookie would turn duplicates into lists), then EXTRA is appended.
+merge_conf() {
+  local conf="$1" extra="$2" keys
+  keys="$(sed -n 's/^[[:space:]]*\([A-Za-z0-9_.]*\)[[:space:]]*=.*/\1/p' "$extra" | paste -sd'|' -)"
+  if [[ -n "$keys" ]]; then
+    grep -Ev "^[[:space:]]*($keys)[[:space:]]*=" "$conf" >"$conf.tmp" || true
+    mv "$conf.tmp" "$conf"
+  fi
+  cat "$extra" >>"$conf"
+}
+
+# ---------------------------------------------------------------- token authentication
+
+# The HS256 secret key of a token-auth broker: PULSAR_TOKEN_SECRET_KEY (a file of raw key bytes),
+# else one made once under the state dir.
+token_secret_key() {
+  if [[ -n "${PULSAR_TOKEN_SECRET_KEY:-}" ]]; then
+    [[ -s "$PULSAR_TOKEN_SECRET_KEY" ]] || die "PULSAR_TOKEN_SECRET_KEY=$PULSAR_TOKEN_SECRET_KEY is not a non-empty file"
+    (cd "$(dirname "$PULSAR_TOKEN_SECRET_KEY")" && printf '%s/%s\n' "$(pwd -P)" "$(basename "$PULSAR_TOKEN_SECRET_KEY")")
+    return
+  fi
+  local key="$STATE_DIR/token-secret.key"
+  if [[ ! -s "$key" ]]; then
+    mkdir -p "$STATE_DIR"
+    (umask 077 && head -c 32 /dev/urandom >"$key")
+  fi
+  printf '%s\n' "$key"
+}
+
+# make_token SUBJECT: a JWT for SUBJECT signed with the secret key (Pulsar's own TokensCliUtils).
+make_token() {
+  local java cp
+  java="$(java_bin)"
+  cp="$(resolve_classpath broker)"
+  "$java" -cp "$cp" org.apache.pulsar.utils.auth.tokens.TokensCliUtils create \
+    --secret-key "file://$(token_secret_key)" --subject "$1" 2>/dev/null | tail -n1
+}
+
+# Writes the broker settings of token authentication to $1 (merged into standalone.conf by `up`).
+token_auth_conf() {
+  local out="$1" key token
+  key="$(token_secret_key)"
+  if [[ -n "${PULSAR_ADMIN_TOKEN:-}" ]]; then
+    token="$PULSAR_ADMIN_TOKEN"
+  else
+    token="$(make_token "$PULSAR_SUPERUSER")"
+    [[ "$token" == *.*.* ]] || die "could not create the admin token with TokensCliUtils"
+  fi
+  (umask 077 && printf '%s' "$token" >"$STATE_DIR/admin.token")
+  cat >"$out" <<CONF
+authenticationEnabled=true
+authenticationProviders=org.apache.pulsar.broker.authentication.AuthenticationProviderToken
+tokenSecretKey=file://$key
+superUserRoles=$PULSAR_SUPERUSER
+brokerClientAuthenticationPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken
+brokerClientAuthenticationParameters=file://$STATE_DIR/admin.token
+CONF
+}
+
+cmd_token() {
+  [[ "$PULSAR_AUTH" == token ]] || die "set PULSAR_AUTH=token (and PULSAR_TOKEN_SECRET_KEY, or the same PULSAR_STATE_DIR as 'up')"
+  check_java
+  make_token "${1:-$PULSAR_SUPERUSER}"
+}
 
 # ---------------------------------------------------------------- up
 
@@ -235,16 +314,23 @@ cmd_up() {
       -e "s|@PULSAR_BIND_ADDRESS@|$PULSAR_BIND_ADDRESS|g" \
       -e "s|@PULSAR_ADVERTISED_ADDRESS@|$PULSAR_ADVERTISED_ADDRESS|g" \
       "$SCRIPT_DIR/standalone.conf" >"$data/standalone.conf"
+  case "$PULSAR_AUTH" in
+    none)
+      rm -f "$STATE_DIR/admin.token"
+      printf 'none\n' >"$STATE_DIR/auth"
+      ;;
+    token)
+      log "token authentication on (secret key $(token_secret_key), superuser '$PULSAR_SUPERUSER')"
+      token_auth_conf "$data/auth.conf"
+      merge_conf "$data/standalone.conf" "$data/auth.conf"
+      printf 'token\n' >"$STATE_DIR/auth"
+      ;;
+    *) die "PULSAR_AUTH=$PULSAR_AUTH: expected none or token" ;;
+  esac
   if [[ -n "${PULSAR_EXTRA_CONF:-}" ]]; then
     [[ -f "$PULSAR_EXTRA_CONF" ]] || die "PULSAR_EXTRA_CONF=$PULSAR_EXTRA_CONF is not a file"
-    # Later keys replace earlier ones: drop the overridden keys from the template first.
-    local keys
-    keys="$(sed -n 's/^[[:space:]]*\([A-Za-z0-9_.]*\)[[:space:]]*=.*/\1/p' "$PULSAR_EXTRA_CONF" | paste -sd'|' -)"
-    if [[ -n "$keys" ]]; then
-      grep -Ev "^[[:space:]]*($keys)[[:space:]]*=" "$data/standalone.conf" >"$data/standalone.conf.tmp" || true
-      mv "$data/standalone.conf.tmp" "$data/standalone.conf"
-    fi
-    cat "$PULSAR_EXTRA_CONF" >>"$data/standalone.conf"
+    # Later keys replace earlier ones.
+    merge_conf "$data/standalone.conf" "$PULSAR_EXTRA_CONF"
   fi
 
   # JVM options as in Pulsar's bin/pulsar + conf/pulsar_env.sh (4.0), with small memory.
@@ -380,8 +466,8 @@ cmd_status() {
   local rss
   rss="$(awk '/VmRSS/ {printf "%d MiB", $2/1024}' "/proc/$pid/status" 2>/dev/null || true)"
   if healthy "$(state_get host)" "$(state_get port)" "$(state_get http_port)"; then
-    printf 'running healthy pid=%s url=%s admin=%s rss=%s data=%s\n' \
-      "$pid" "$(state_get url)" "$(state_get http_url)" "${rss:-?}" "$(state_get data_dir)"
+    printf 'running healthy pid=%s url=%s admin=%s rss=%s data=%s auth=%s\n' \
+      "$pid" "$(state_get url)" "$(state_get http_url)" "${rss:-?}" "$(state_get data_dir)" "$(state_get auth)"
     return 0
   fi
   printf 'running UNHEALTHY pid=%s url=%s admin=%s rss=%s data=%s\n' \
@@ -396,6 +482,7 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   classpath) shift; cmd_classpath "$@" ;;
+  token) shift; cmd_token "$@" ;;
   -h | --help | help) usage 0 ;;
   *) usage 2 ;;
 esac

@@ -4,11 +4,17 @@ import { PulsarError } from './pulsar-error';
 describe('batch payload codec', () => {
   const items = [
     encodeBatchItem(
-      { properties: [{ key: 'a', value: '1' }], partitionKey: 'k1', sequenceId: 10, eventTime: 1234 },
+      { properties: { a: '1' }, partitionKey: 'k1', sequenceId: 10, eventTime: 1234 },
       Buffer.from('first'),
     ),
-    encodeBatchItem({ properties: [], sequenceId: 11 }, Buffer.alloc(0)),
-    encodeBatchItem({ partitionKey: 'k3', sequenceId: 12 }, Buffer.from([0, 255, 7])),
+    encodeBatchItem(
+      { properties: {}, partitionKey: undefined, sequenceId: 11, eventTime: undefined },
+      Buffer.alloc(0),
+    ),
+    encodeBatchItem(
+      { properties: undefined, partitionKey: 'k3', sequenceId: 12, eventTime: undefined },
+      Buffer.from([0, 255, 7]),
+    ),
   ];
   const batch = Buffer.concat(items);
 
@@ -36,5 +42,9 @@ describe('batch payload codec', () => {
   it('rejects truncated batches and wrong counts with a protocol error', () => {
     expect(() => decodeBatch(batch.subarray(0, batch.length - 1), 3)).toThrow(PulsarError);
     expect(() => decodeBatch(batch, 4)).toThrow(/message 3 of 4/);
+    // A metadata size pointing into the payload of the next message.
+    const bad = Buffer.from(batch);
+    bad.writeUInt32BE(2, 0);
+    expect(() => decodeBatch(bad, 3)).toThrow(/message 0 of 3/);
   });
 });

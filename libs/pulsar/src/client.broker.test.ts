@@ -10,6 +10,7 @@ import { PulsarError, PulsarErrorCode } from './pulsar-error';
 import { parseServiceUrl } from './service-url';
 import {
   BROKER_START_TIMEOUT_MS,
+  adminUrl,
   brokerUrl,
   capturingLogger,
   createPartitionedTopic,
@@ -158,6 +159,32 @@ describe('connect failures are fast and typed', () => {
     } finally {
       await hole.close();
     }
+  });
+
+  it('a host name that does not resolve fails with PULSAR_CONNECTION_FAILED naming it', async () => {
+    const err = await PulsarClient.connect({
+      serviceUrl: 'pulsar://surrogate-no-such-host.invalid:6650',
+      logger: log,
+      connectTimeoutMs: 5000,
+    }).catch((e: unknown) => e);
+    expect((err as PulsarError).code).toBe(PulsarErrorCode.CONNECTION_FAILED);
+    expect((err as PulsarError).message).toContain('surrogate-no-such-host.invalid');
+    expect((err as PulsarError).details).toMatchObject({
+      errno: expect.stringMatching(/ENOTFOUND|EAI_AGAIN/),
+    });
+  });
+
+  it('a port that is not Pulsar (the broker HTTP port) fails with a PROTOCOL_ERROR that says so', async () => {
+    const http = new URL(adminUrl());
+    const err = await PulsarClient.connect({
+      serviceUrl: `pulsar://${http.hostname}:${http.port}`,
+      logger: log,
+      connectTimeoutMs: 5000,
+    }).catch((e: unknown) => e);
+    expect((err as PulsarError).code).toBe(PulsarErrorCode.PROTOCOL_ERROR);
+    expect((err as PulsarError).message).toMatch(
+      /does not speak the Pulsar binary protocol \(it answered "HTTP\/1\.1/,
+    );
   });
 
   it('a malformed URL fails with PULSAR_INVALID_URL', async () => {

@@ -5,14 +5,16 @@
  * - ZLIB: zlib-wrapped deflate (java.util.zip.Deflater; Java leaves the stream unfinished), via node:zlib.
  * - LZ4: the raw LZ4 block format (lz4-block.ts).
  * - SNAPPY: raw Snappy block, read only (snappy-block.ts).
- * - ZSTD: read only, and only where node:zlib has zstd (Node >= 22.15); on Node 20 a pure-JS
- *   decoder package would be needed.
+ * - ZSTD: read only; node:zlib's zstd where it exists (Node >= 22.15), else the pure-JS decoder
+ *   in zstd-read.ts.
+ * - Anything else: UNSUPPORTED_COMPRESSION (the consumer dead-letters or discards such a message).
  */
 import * as zlib from 'node:zlib';
 import { lz4Compress, lz4Decompress } from './lz4-block';
 import { PulsarError, PulsarErrorCode } from './pulsar-error';
 import { snappyDecompress } from './snappy-block';
 import { proto } from './wire';
+import { zstdDecompress } from './zstd-read';
 
 /** Codecs a producer can write. */
 export type CompressionName = 'none' | 'zlib' | 'lz4';
@@ -36,7 +38,8 @@ export function compressionTypeOf(name: CompressionName): CompressionType {
   }
 }
 
-function codecName(type: number): string {
+/** "LZ4", "ZSTD", … or "codec <n>" for a number this client does not know. */
+export function codecName(type: number): string {
   return (proto.CompressionType as unknown as Record<number, string | undefined>)[type] ?? `codec ${type}`;
 }
 
@@ -58,8 +61,8 @@ export function compress(type: CompressionType, data: Uint8Array): Buffer {
 
 type ZstdZlib = { zstdDecompressSync?: (data: Uint8Array, options?: { maxOutputLength?: number }) => Buffer };
 
-/** True when this Node can read ZSTD payloads. */
-export function zstdAvailable(): boolean {
+/** True when node:zlib has a native zstd decoder (Node >= 22.15); the pure-JS one is used otherwise. */
+export function nativeZstdAvailable(): boolean {
   return typeof (zlib as unknown as ZstdZlib).zstdDecompressSync === 'function';
 }
 
@@ -88,19 +91,17 @@ export function decompress(type: number, data: Uint8Array, uncompressedSize: num
         out = snappyDecompress(data);
         break;
       case CompressionType.ZSTD: {
-        const fn = (zlib as unknown as ZstdZlib).zstdDecompressSync;
-        if (!fn)
-          throw new PulsarError(
-            PulsarErrorCode.UNSUPPORTED_COMPRESSION,
-            'ZSTD payloads need Node >= 22.15 (node:zlib zstd) or a pure-JS decoder',
-          );
-        out = fn(data, { maxOutputLength: Math.max(1, uncompressedSize) });
+        const native = (zlib as unknown as ZstdZlib).zstdDecompressSync;
+        out = native
+          ? native(data, { maxOutputLength: Math.max(1, uncompressedSize) })
+          : zstdDecompress(data, uncompressedSize);
         break;
       }
       default:
         throw new PulsarError(
           PulsarErrorCode.UNSUPPORTED_COMPRESSION,
-          `unknown compression ${codecName(type)}`,
+          `unknown compression ${codecName(type)}: this client reads NONE, LZ4, ZLIB, ZSTD and SNAPPY`,
+          { details: { compression: type } },
         );
     }
   } catch (err) {

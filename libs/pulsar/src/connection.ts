@@ -249,10 +249,16 @@ export class Connection {
     return this.write(encodeCommand(command));
   }
 
-  /** Sends a pre-encoded frame. Returns false if the connection is closed. */
-  write(frame: Buffer): boolean {
+  /** Sends a pre-encoded frame (or one frame in parts, in one writev). Returns false if the connection is closed. */
+  write(frame: Buffer | readonly Buffer[]): boolean {
     if (this.closed || this.socket.destroyed) return false;
-    this.socket.write(frame);
+    if (Buffer.isBuffer(frame)) {
+      this.socket.write(frame);
+    } else {
+      this.socket.cork();
+      for (const part of frame) this.socket.write(part);
+      this.socket.uncork();
+    }
     return true;
   }
 
@@ -350,6 +356,23 @@ export class Connection {
     try {
       frames = this.decoder.push(chunk);
     } catch (err) {
+      if (this.handshake) {
+        // The very first answer is not Pulsar: most likely a wrong port (e.g. the HTTP admin port).
+        const preview = chunk
+          .subarray(0, 40)
+          .toString('latin1')
+          .replace(/[^\x20-\x7e]+/g, ' ')
+          .trim();
+        this.fail(
+          new PulsarError(
+            PulsarErrorCode.PROTOCOL_ERROR,
+            `${this.url} does not speak the Pulsar binary protocol (it answered "${preview}"); ` +
+              'check the port: brokers serve it on 6650 (pulsar://) or 6651 (pulsar+ssl://), HTTP is on 8080',
+            { cause: err, details: { url: this.url } },
+          ),
+        );
+        return;
+      }
       this.log.error({ err }, 'protocol error: closing the connection');
       this.fail(
         err instanceof PulsarError

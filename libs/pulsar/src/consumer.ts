@@ -1,23 +1,27 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@surrogate/core';
+import { isUnacked, unackedSet } from './ack-set';
 import { AckTimeoutTracker } from './ack-timeout-tracker';
 import { decodeBatch } from './batch-codec';
 import type { ClientContext } from './client-context';
-import { decompress } from './compression';
+import { codecName, decompress } from './compression';
 import type { Connection, ConsumerListener } from './connection';
-import type { PayloadSection } from './frame';
+import { DEFAULT_MAX_MESSAGE_SIZE, type PayloadSection } from './frame';
 import type { Message } from './message';
 import { MessageId } from './message-id';
 import { NegativeAckTracker } from './negative-ack-tracker';
 import type { Producer, ProducerOptions } from './producer';
 import { BrokerError, PulsarError, PulsarErrorCode } from './pulsar-error';
 import { Reconnector } from './reconnector';
+import { ReceivedMessage } from './received-message';
 import { ReceiverQueue } from './receiver-queue';
 import { retryUntil } from './retry';
 import {
   type BaseCommand,
   CommandType,
+  type KeyValue,
   type MessageIdData,
+  ackSetForWire,
   ackSetFromWire,
   fromKeyValues,
   proto,
@@ -48,6 +52,14 @@ export interface ConsumerOptions {
    * most this many (plus the rest of one batch).
    */
   receiverQueueSize?: number;
+  /**
+   * Acknowledge messages of a batch one by one on the broker (batch-index acks, PIP-54; default
+   * true): after a restart or redelivery only the unacknowledged messages of a batch come back.
+   * Needs acknowledgmentAtBatchIndexLevelEnabled=true on the broker; a broker without it ignores
+   * the partial acks and redelivers whole batches, as with false, where a batch is acked on the
+   * broker only once all its messages are.
+   */
+  batchIndexAck?: boolean;
   /** Redeliver messages not acked this long after they were received (0 = off, default). */
   ackTimeoutMs?: number;
   /** Delay before a nacked message is redelivered (default 60000). */
@@ -73,10 +85,38 @@ export interface DeadLetterEvent {
   deadLetterMessageId: MessageId;
 }
 
+/**
+ * Told when a message could not be decoded (checksum mismatch, unknown or corrupt compression,
+ * malformed batch). It was dead-lettered (raw payload, with the reason) when the consumer has a
+ * dead-letter policy, else discarded; the application never receives it.
+ */
+export interface UndecodableEvent {
+  topic: string;
+  /** The entry (a whole batch, when it was one). */
+  messageId: MessageId;
+  /** PulsarError code of the failure, e.g. PULSAR_UNSUPPORTED_COMPRESSION. */
+  code: string;
+  reason: string;
+  deadLetterTopic?: string;
+  deadLetterMessageId?: MessageId;
+}
+
+/** What a consumer holds that the application has not received yet. */
+export interface BufferedCount {
+  messages: number;
+  /** Payload bytes of those messages. */
+  bytes: number;
+}
+
 /** Receives from a subscription. Iterate it, or call `receive`. */
 export interface Consumer extends AsyncIterable<Message> {
   readonly topic: string;
   readonly subscription: string;
+  /**
+   * Prefetched messages not received yet: at most receiverQueueSize (per partition) plus the rest
+   * of one batch, however far the application falls behind.
+   */
+  readonly buffered: BufferedCount;
   receive(timeoutMs?: number): Promise<Message>;
   /** Acknowledges one message (a batch entry is acked on the broker once all its messages are). */
   ack(message: Message): Promise<void>;
@@ -91,6 +131,7 @@ export interface Consumer extends AsyncIterable<Message> {
   on(event: 'activeChange', listener: (isActive: boolean, topic: string) => void): this;
   on(event: 'deadLetter', listener: (event: DeadLetterEvent) => void): this;
   on(event: 'endOfTopic', listener: (topic: string) => void): this;
+  on(event: 'undecodable', listener: (event: UndecodableEvent) => void): this;
 }
 
 /** What a consumer needs besides the client context. */
@@ -125,10 +166,10 @@ const FATAL_SUBSCRIBE_ERRORS = new Set([
 
 const MAX_TRACKED = 10_000;
 
-/** The consumer that received each message (for acks through a partitioned parent). */
-const owners = new WeakMap<Message, SingleTopicConsumer>();
+/** The consumer that received a message (for acks through a partitioned parent). */
 export function ownerOf(message: Message): SingleTopicConsumer | undefined {
-  return owners.get(message);
+  const owner = ReceivedMessage.ownerOf(message);
+  return owner instanceof SingleTopicConsumer ? owner : undefined;
 }
 
 type State = 'connecting' | 'ready' | 'closed' | 'failed';
@@ -156,14 +197,27 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   private readonly nacks: NegativeAckTracker<{ message: Message; options?: NackOptions }>;
   private readonly batchAcks = new Map<string, { size: number; acked: Set<number> }>();
   private readonly localRedeliveries = new Map<string, number>();
-  private pendingAcks: MessageIdData[] = [];
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Individual acks not sent yet, by entry ("ledger:entry"); a later ack of an entry supersedes an earlier one. */
+  private pendingAcks = new Map<string, MessageIdData>();
+  private readonly batchIndexAck: boolean;
   private ackFlushScheduled = false;
-  private availablePermits = 0;
+  /**
+   * Permits granted to the broker minus messages it has sent since (negative when a batch was
+   * larger than the permits left). The broker dispatches while this is > 0.
+   */
+  private brokerPermits = 0;
+  /** This consumer's messages in the queue (the queue is shared by the partitions of a topic). */
+  private bufferedHere = 0;
+  /** Most messages seen in one entry (a batch); undefined until the first entry arrives. */
+  private largestEntry?: number;
   /** receiverQueueSize 0: permits granted and not yet used by a message. */
   private outstandingPermits = 0;
   private consumerEpoch = 0;
   private cnx?: Connection;
   private state: State = 'connecting';
+  /** Why the consumer failed permanently (state 'failed'). */
+  private failure?: unknown;
   private deadLetterProducer?: Promise<Producer>;
   private readonly deadLetterTopic?: string;
   /** Last ACTIVE_CONSUMER_CHANGE (failover/exclusive). */
@@ -188,6 +242,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.consumerId = this.ctx.newConsumerId();
     this.partition = deps.partition ?? -1;
     this.receiverQueueSize = options.receiverQueueSize ?? 1000;
+    this.batchIndexAck = options.batchIndexAck ?? true;
     if (!Number.isInteger(this.receiverQueueSize) || this.receiverQueueSize < 0) {
       throw new PulsarError(
         PulsarErrorCode.INVALID_ARGUMENT,
@@ -201,7 +256,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       consumerId: this.consumerId,
     });
     this.ownsQueue = deps.queue === undefined;
-    this.queue = deps.queue ?? new ReceiverQueue<Message>((m) => this.messageDequeued(m));
+    this.queue = deps.queue ?? new ReceiverQueue<Message>((m) => this.messageDequeued(m), payloadBytes);
     const deadLetter = options.deadLetter;
     if (deadLetter)
       this.deadLetterTopic =
@@ -247,6 +302,10 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     return this.state === 'ready';
   }
 
+  get buffered(): BufferedCount {
+    return { messages: this.queue.size, bytes: this.queue.bytes };
+  }
+
   private async connect(): Promise<void> {
     const broker = await this.ctx.lookup.lookup(this.topic);
     const cnx = await this.ctx.pool.get(broker.logicalUrl, broker.physicalUrl);
@@ -286,16 +345,22 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.state = 'ready';
     this.flushAcks();
     // Fresh permits: whatever was prefetched on the old connection was dropped.
-    this.availablePermits = 0;
+    this.brokerPermits = 0;
     this.outstandingPermits = 0;
-    if (this.receiverQueueSize > 0) this.flow(this.receiverQueueSize);
+    if (this.receiverQueueSize > 0) this.refill();
     else this.grantOnDemand();
   }
 
   // ---- receiving -------------------------------------------------------------------------
 
   async receive(timeoutMs?: number): Promise<Message> {
-    if (this.state === 'failed' || this.state === 'closed')
+    if (this.state === 'failed')
+      throw new PulsarError(
+        PulsarErrorCode.ALREADY_CLOSED,
+        `consumer on ${this.topic} failed: ${(this.failure as Error)?.message}`,
+        { cause: this.failure },
+      );
+    if (this.state === 'closed')
       throw new PulsarError(PulsarErrorCode.ALREADY_CLOSED, `consumer on ${this.topic} is closed`);
     const next = this.queue.receive(timeoutMs);
     if (this.receiverQueueSize === 0) this.grantOnDemand();
@@ -328,32 +393,53 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.cnx.send({ type: CommandType.FLOW, flow: { consumerId: this.consumerId, messagePermits: permits } });
   }
 
-  /** Permits used by a message the application will never see (skipped, discarded, dropped). */
-  private returnPermits(count: number): void {
-    if (count <= 0) return;
-    if (this.receiverQueueSize === 0) {
-      this.grantOnDemand();
-      return;
+  /**
+   * Grants the broker permits for as many ENTRIES as fit in the receiver queue. A permit is one
+   * message to the broker, but a broker that is not in precise flow-control mode reads one entry
+   * per permit (up to 100 per read), and an entry can be a batch of up to 1000 messages: granting
+   * receiverQueueSize permits at once could bring 100 batches. So the broker is given a permit
+   * balance of floor(room / largest batch seen) entries (at least 1 while there is room; 1 until
+   * the first entry shows the batch size), topping it up once that grew by half the queue's worth.
+   * What the consumer holds stays within receiverQueueSize + one batch - 1.
+   */
+  private refill(): void {
+    if (this.receiverQueueSize === 0 || this.state !== 'ready') return;
+    const room = this.receiverQueueSize - this.bufferedHere;
+    if (room <= 0) return;
+    const perEntry = this.largestEntry ?? this.receiverQueueSize;
+    const target = Math.max(1, Math.floor(room / perEntry));
+    const threshold = Math.max(1, Math.floor(this.receiverQueueSize / perEntry / 2));
+    if (target - this.brokerPermits >= threshold) {
+      this.flow(target - this.brokerPermits);
+      this.brokerPermits = target;
     }
-    this.availablePermits += count;
-    this.maybeFlow();
   }
 
-  private maybeFlow(): void {
-    const threshold = Math.max(1, Math.floor(this.receiverQueueSize / 2));
-    if (this.availablePermits >= threshold && this.state === 'ready') {
-      this.flow(this.availablePermits);
-      this.availablePermits = 0;
-    }
+  /** Permits used by messages the application will never see (skipped, discarded, dropped). */
+  private returnPermits(count: number): void {
+    if (count <= 0) return;
+    if (this.receiverQueueSize === 0) this.grantOnDemand();
+    else this.refill();
   }
 
   /** The application took `message` from the queue. */
   messageDequeued(message: Message): void {
     this.ackTimeout?.add(message.messageId.toString(), message);
-    if (this.receiverQueueSize > 0) {
-      this.availablePermits++;
-      this.maybeFlow();
-    }
+    this.bufferedHere--;
+    this.refill();
+  }
+
+  /** Queues a delivered message (counted as held here until the application takes it). */
+  private deliver(message: ReceivedMessage): void {
+    this.bufferedHere++;
+    this.queue.push(message);
+  }
+
+  /** Messages of this consumer dropped from the queue (they come again from the broker). */
+  private dropQueued(): number {
+    const dropped = this.queue.removeWhere((m) => ReceivedMessage.ownerOf(m) === this).length;
+    this.bufferedHere -= dropped;
+    return dropped;
   }
 
   onMessage(command: NonNullable<BaseCommand['message']>, section: PayloadSection): void {
@@ -362,6 +448,8 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     const isBatch = Object.prototype.hasOwnProperty.call(metadata, 'numMessagesInBatch');
     const count = isBatch ? Math.max(1, metadata.numMessagesInBatch ?? 1) : 1;
     if (this.receiverQueueSize === 0) this.outstandingPermits = Math.max(0, this.outstandingPermits - count);
+    this.brokerPermits -= count;
+    if (this.largestEntry === undefined || count > this.largestEntry) this.largestEntry = count;
     const entry = MessageId.fromData(command.messageId, this.partition);
 
     if (typeof command.consumerEpoch === 'number' && command.consumerEpoch < this.consumerEpoch) {
@@ -369,60 +457,82 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       this.returnPermits(count);
       return;
     }
+    const brokerRedeliveries = command.redeliveryCount ?? 0;
+    const ValidationError = proto.CommandAck.ValidationError;
     if (section.checksumValid === false) {
-      this.discard(entry, count, proto.CommandAck.ValidationError.ChecksumMismatch, 'checksum mismatch');
+      this.undecodable(
+        entry,
+        section,
+        count,
+        brokerRedeliveries,
+        ValidationError.ChecksumMismatch,
+        new PulsarError(PulsarErrorCode.PROTOCOL_ERROR, 'payload checksum (CRC32-C) mismatch'),
+      );
+      return;
+    }
+    const compression = metadata.compression ?? 0;
+    const uncompressedSize = metadata.uncompressedSize ?? section.payload.length;
+    const maxSize = this.cnx?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    if (compression !== 0 && uncompressedSize > maxSize) {
+      // As the Java client: a compressed payload never inflates beyond the broker's message limit.
+      this.undecodable(
+        entry,
+        section,
+        count,
+        brokerRedeliveries,
+        ValidationError.UncompressedSizeCorruption,
+        new PulsarError(
+          PulsarErrorCode.COMPRESSION_ERROR,
+          `uncompressed size ${uncompressedSize} exceeds the maximum message size ${maxSize}`,
+          { details: { uncompressedSize, maxMessageSize: maxSize } },
+        ),
+      );
       return;
     }
     let payload: Buffer;
     try {
-      payload = decompress(
-        metadata.compression ?? 0,
-        section.payload,
-        metadata.uncompressedSize ?? section.payload.length,
-      );
+      payload = decompress(compression, section.payload, uncompressedSize);
     } catch (err) {
-      if (err instanceof PulsarError && err.code === PulsarErrorCode.UNSUPPORTED_COMPRESSION) {
-        // Not corrupt, just unreadable here: never ack it (no silent loss); it stays in the backlog.
-        this.log.error(
-          { messageId: entry.toString(), err },
-          'cannot read a message: unsupported compression; leaving it unacknowledged',
-        );
-        this.returnPermits(count);
-        return;
-      }
-      this.discard(entry, count, proto.CommandAck.ValidationError.DecompressionError, (err as Error).message);
+      this.undecodable(
+        entry,
+        section,
+        count,
+        brokerRedeliveries,
+        ValidationError.DecompressionError,
+        asPulsarError(err, PulsarErrorCode.COMPRESSION_ERROR),
+      );
       return;
     }
-    const brokerRedeliveries = command.redeliveryCount ?? 0;
-    const base = {
-      topic: this.topic,
-      publishTime: metadata.publishTime,
-      producerName: metadata.producerName,
-    };
     if (!isBatch) {
-      this.deliver({
-        ...base,
-        messageId: entry,
-        payload,
-        properties: fromKeyValues(metadata.properties),
-        sequenceId: metadata.sequenceId,
-        redeliveryCount: this.redeliveryCountOf(entry, brokerRedeliveries),
-        ...(metadata.partitionKey === undefined || metadata.partitionKey === null
-          ? {}
-          : { key: metadata.partitionKey }),
-        ...(metadata.eventTime ? { eventTime: metadata.eventTime } : {}),
-      });
+      this.deliver(
+        new ReceivedMessage(
+          this,
+          this.topic,
+          entry,
+          payload,
+          propertiesOf(metadata.properties),
+          metadata.publishTime,
+          metadata.producerName,
+          metadata.sequenceId,
+          this.redeliveryCountOf(entry, brokerRedeliveries),
+          metadata.partitionKey,
+          metadata.eventTime,
+        ),
+      );
+      this.refill(); // the first entry tells the batch size: grant the rest
       return;
     }
     let items;
     try {
       items = decodeBatch(payload, count);
     } catch (err) {
-      this.discard(
+      this.undecodable(
         entry,
+        section,
         count,
-        proto.CommandAck.ValidationError.BatchDeSerializeError,
-        (err as Error).message,
+        brokerRedeliveries,
+        ValidationError.BatchDeSerializeError,
+        asPulsarError(err, PulsarErrorCode.PROTOCOL_ERROR),
       );
       return;
     }
@@ -435,46 +545,143 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
         this.batchAcks.delete(this.batchAcks.keys().next().value as string);
     }
     const brokerAckSet = ackSetFromWire(command.ackSet);
-    let skipped = 0;
-    items.forEach((item, index) => {
-      const ackedByBroker = brokerAckSet.length > 0 && !bitIsSet(brokerAckSet, index);
-      if (item.metadata.compactedOut || ackedByBroker || tracker.acked.has(index)) {
+    // Skipped messages (acked before, compacted out) used broker permits but are not held:
+    // refill() below accounts for them.
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index];
+      const m = item.metadata;
+      const ackedByBroker = brokerAckSet.length > 0 && !isUnacked(brokerAckSet, index);
+      if (m.compactedOut || ackedByBroker || (tracker.acked.size > 0 && tracker.acked.has(index))) {
         tracker.acked.add(index);
-        skipped++;
-        return;
+        continue;
       }
       const id = new MessageId(entry.ledgerId, entry.entryId, this.partition, index, count);
-      const m = item.metadata;
-      this.deliver({
-        ...base,
-        messageId: id,
-        payload: item.payload,
-        properties: fromKeyValues(m.properties),
-        sequenceId: typeof m.sequenceId === 'number' ? m.sequenceId : metadata.sequenceId + index,
-        redeliveryCount: this.redeliveryCountOf(id, brokerRedeliveries),
-        ...(m.partitionKey === undefined || m.partitionKey === null ? {} : { key: m.partitionKey }),
-        ...(m.eventTime ? { eventTime: m.eventTime } : {}),
-      });
-    });
+      this.deliver(
+        new ReceivedMessage(
+          this,
+          this.topic,
+          id,
+          item.payload,
+          propertiesOf(m.properties),
+          metadata.publishTime,
+          metadata.producerName,
+          typeof m.sequenceId === 'number' ? m.sequenceId : metadata.sequenceId + index,
+          this.redeliveryCountOf(id, brokerRedeliveries),
+          m.partitionKey,
+          m.eventTime,
+        ),
+      );
+    }
     if (tracker.acked.size === tracker.size) {
       // Everything in it was acked before: ack the entry (again) so the broker stops sending it.
       this.batchAcks.delete(entryKey);
       this.queueAck(entry.toEntryData());
     }
-    this.returnPermits(skipped);
-  }
-
-  private deliver(message: Message): void {
-    owners.set(message, this);
-    this.queue.push(message);
+    this.refill();
   }
 
   private redeliveryCountOf(id: MessageId, fromBroker: number): number {
+    if (this.localRedeliveries.size === 0) return fromBroker;
     return Math.max(fromBroker, this.localRedeliveries.get(id.toString()) ?? 0);
   }
 
-  private discard(entry: MessageId, count: number, validationError: number, why: string): void {
-    this.log.error({ messageId: entry.toString(), why }, 'discarding a corrupt message');
+  /**
+   * An entry the application can never read (checksum mismatch, unknown codec, corrupt compressed
+   * data, malformed batch): with a dead-letter policy its raw payload goes to the dead-letter
+   * topic with the reason, else it is discarded; either way it is acked with the validation error
+   * (the broker logs it) and an 'undecodable' event is emitted. Never thrown at the application.
+   */
+  private undecodable(
+    entry: MessageId,
+    section: PayloadSection,
+    count: number,
+    redeliveryCount: number,
+    validationError: number,
+    error: PulsarError,
+  ): void {
+    this.returnPermits(count);
+    const reason = `${error.code}: ${error.message}`;
+    if (!this.deadLetterTopic) {
+      this.log.error(
+        { messageId: entry.toString(), reason },
+        'discarding a message that cannot be decoded (no dead-letter policy)',
+      );
+      this.ackEntry(entry, validationError);
+      this.events.emit('undecodable', {
+        topic: this.topic,
+        messageId: entry,
+        code: error.code,
+        reason,
+      } satisfies UndecodableEvent);
+      return;
+    }
+    void this.deadLetterUndecodable(entry, section, redeliveryCount, validationError, error, reason);
+  }
+
+  private async deadLetterUndecodable(
+    entry: MessageId,
+    section: PayloadSection,
+    redeliveryCount: number,
+    validationError: number,
+    error: PulsarError,
+    reason: string,
+  ): Promise<void> {
+    const topic = this.deadLetterTopic as string;
+    const metadata = section.metadata;
+    const batched = Object.prototype.hasOwnProperty.call(metadata, 'numMessagesInBatch');
+    let deadLetterMessageId: MessageId;
+    try {
+      const producer = await this.getDeadLetterProducer(topic);
+      deadLetterMessageId = await producer.send({
+        // As received: possibly compressed, possibly a whole batch (see the properties).
+        payload: section.payload,
+        ...(metadata.partitionKey === undefined || metadata.partitionKey === null
+          ? {}
+          : { key: metadata.partitionKey }),
+        properties: {
+          ...(batched ? {} : fromKeyValues(metadata.properties)),
+          REAL_TOPIC: this.deps.parentTopic ?? this.topic,
+          REAL_SUBSCRIPTION: this.subscription,
+          ORIGIN_MESSAGE_ID: entry.toString(),
+          DEAD_LETTER_REASON: reason,
+          REDELIVERY_COUNT: String(redeliveryCount),
+          PULSAR_COMPRESSION: codecName(metadata.compression ?? 0),
+          PULSAR_UNCOMPRESSED_SIZE: String(metadata.uncompressedSize ?? section.payload.length),
+          ...(batched ? { PULSAR_NUM_MESSAGES_IN_BATCH: String(metadata.numMessagesInBatch ?? 0) } : {}),
+        },
+      });
+    } catch (err) {
+      if (this.state === 'closed' || this.state === 'failed') return;
+      const delayMs = this.options.nackRedeliveryDelayMs ?? 60_000;
+      this.log.error(
+        { messageId: entry.toString(), reason, err, deadLetterTopic: topic, delayMs },
+        'could not dead-letter a message that cannot be decoded: it stays unacknowledged and is redelivered',
+      );
+      this.redeliverEntryLater(entry, delayMs);
+      return;
+    }
+    this.ackEntry(entry, validationError);
+    this.log.error(
+      {
+        messageId: entry.toString(),
+        reason,
+        deadLetterTopic: topic,
+        deadLetterMessageId: deadLetterMessageId.toString(),
+      },
+      'dead-lettered a message that cannot be decoded',
+    );
+    this.events.emit('undecodable', {
+      topic: this.topic,
+      messageId: entry,
+      code: error.code,
+      reason,
+      deadLetterTopic: topic,
+      deadLetterMessageId,
+    } satisfies UndecodableEvent);
+  }
+
+  /** Individual ack of a whole entry, with a validation error (the broker logs it). */
+  private ackEntry(entry: MessageId, validationError: number): void {
     this.cnx?.send({
       type: CommandType.ACK,
       ack: {
@@ -484,13 +691,36 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
         validationError,
       },
     });
-    this.returnPermits(count);
+  }
+
+  private redeliverEntryLater(entry: MessageId, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      if (this.state !== 'ready' || !this.cnx) return;
+      if (this.type === 'shared' || this.type === 'key-shared') {
+        this.cnx.send({
+          type: CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES,
+          redeliverUnacknowledgedMessages: { consumerId: this.consumerId, messageIds: [entry.toEntryData()] },
+        });
+      } else {
+        this.redeliverAll();
+      }
+    }, delayMs);
+    this.retryTimers.add(timer);
+  }
+
+  private getDeadLetterProducer(topic: string): Promise<Producer> {
+    if (!this.deadLetterProducer) {
+      this.deadLetterProducer = this.deps.createProducer({ topic, batching: false });
+      this.deadLetterProducer.catch(() => (this.deadLetterProducer = undefined));
+    }
+    return this.deadLetterProducer;
   }
 
   // ---- acknowledging ----------------------------------------------------------------------
 
   private checkOwned(message: Message): void {
-    if (owners.get(message) !== this)
+    if (ReceivedMessage.ownerOf(message) !== this)
       throw new PulsarError(
         PulsarErrorCode.INVALID_ARGUMENT,
         `message ${message.messageId.toString()} was not received by this consumer`,
@@ -511,6 +741,8 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     if (tracker.acked.size >= tracker.size) {
       this.batchAcks.delete(id.entryKey());
       this.queueAck(id.toEntryData());
+    } else if (this.batchIndexAck) {
+      this.queueAck({ ...id.toEntryData(), ackSet: ackSetForWire(unackedSet(tracker.size, tracker.acked)) });
     }
   }
 
@@ -533,6 +765,11 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       if (tracker) for (let i = 0; i <= id.batchIndex; i++) tracker.acked.add(i);
       const complete = !tracker || tracker.acked.size >= tracker.size;
       if (complete) this.batchAcks.delete(id.entryKey());
+      else if (this.batchIndexAck) {
+        // Everything before this entry, and in it the indexes up to this one.
+        const upTo = new Set(Array.from({ length: id.batchIndex + 1 }, (_, i) => i));
+        target.ackSet = ackSetForWire(unackedSet(tracker.size, upTo));
+      }
       // Not the whole batch yet: acknowledge everything before this entry.
       else target = id.entryId > 0 ? { ledgerId: id.ledgerId, entryId: id.entryId - 1 } : undefined;
     }
@@ -560,6 +797,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
 
   /** Stops tracking an acked message. */
   private forget(id: MessageId): void {
+    if (this.nacks.size === 0 && this.localRedeliveries.size === 0 && !this.ackTimeout?.size) return;
     const key = id.toString();
     this.ackTimeout?.remove(key);
     this.nacks.remove(key);
@@ -567,8 +805,12 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   }
 
   private queueAck(id: MessageIdData): void {
-    this.pendingAcks.push(id);
-    if (this.pendingAcks.length > MAX_TRACKED) this.pendingAcks.shift(); // disconnected for long: the broker redelivers anyway
+    const key = `${id.ledgerId}:${id.entryId}`;
+    this.pendingAcks.delete(key); // keep insertion order = order of the latest ack
+    this.pendingAcks.set(key, id);
+    // Disconnected for long: drop the oldest (the broker redelivers them: at-least-once).
+    if (this.pendingAcks.size > MAX_TRACKED)
+      this.pendingAcks.delete(this.pendingAcks.keys().next().value as string);
     if (!this.ackFlushScheduled) {
       this.ackFlushScheduled = true;
       setImmediate(() => {
@@ -580,9 +822,9 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
 
   /** Sends the acks collected since the last flush in one ACK command. */
   private flushAcks(): void {
-    if (this.pendingAcks.length === 0 || this.state !== 'ready' || !this.cnx) return;
-    const ids = this.pendingAcks;
-    this.pendingAcks = [];
+    if (this.pendingAcks.size === 0 || this.state !== 'ready' || !this.cnx) return;
+    const ids = [...this.pendingAcks.values()];
+    this.pendingAcks.clear();
     this.cnx.send({
       type: CommandType.ACK,
       ack: { consumerId: this.consumerId, ackType: proto.CommandAck.AckType.Individual, messageId: ids },
@@ -643,7 +885,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   private redeliverAll(): void {
     if (!this.cnx) return;
     this.consumerEpoch++;
-    const dropped = this.queue.removeWhere((m) => owners.get(m) === this).length;
+    const dropped = this.dropQueued();
     this.ackTimeout?.clear();
     this.cnx.send({
       type: CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES,
@@ -660,11 +902,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
         'no dead-letter topic configured (deadLetter policy)',
       );
     const topic = this.deadLetterTopic;
-    if (!this.deadLetterProducer) {
-      this.deadLetterProducer = this.deps.createProducer({ topic, batching: false });
-      this.deadLetterProducer.catch(() => (this.deadLetterProducer = undefined));
-    }
-    const producer = await this.deadLetterProducer;
+    const producer = await this.getDeadLetterProducer(topic);
     const id = await producer.send({
       payload: message.payload,
       ...(message.key === undefined ? {} : { key: message.key }),
@@ -720,13 +958,14 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     if (this.state !== 'ready') return;
     this.state = 'connecting';
     // The broker redelivers everything unacked: drop what was prefetched.
-    this.queue.removeWhere((m) => owners.get(m) === this);
+    this.dropQueued();
     this.ackTimeout?.clear();
     this.reconnector.start(cause);
   }
 
   private failPermanently(err: unknown): void {
     this.state = 'failed';
+    this.failure = err;
     this.stopTimers();
     this.log.error({ err }, 'consumer failed permanently');
     if (this.ownsQueue)
@@ -741,6 +980,8 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
 
   private stopTimers(): void {
     this.reconnector.stop();
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
     this.ackTimeout?.clear();
     this.nacks.clear();
   }
@@ -770,7 +1011,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.cnx = undefined;
     this.stopTimers();
     if (this.ownsQueue) this.queue.close();
-    else this.queue.removeWhere((m) => owners.get(m) === this);
+    else this.dropQueued();
     if (cnx && !cnx.closed && sendClose) {
       try {
         await cnx.request((requestId) => ({
@@ -788,10 +1029,17 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   }
 }
 
-/** Bit `index` of a little-endian bit set stored in int64 words. */
-function bitIsSet(words: readonly { low: number; high: number }[], index: number): boolean {
-  const word = words[Math.floor(index / 64)];
-  if (!word) return false;
-  const bit = index % 64;
-  return bit < 32 ? ((word.low >>> bit) & 1) === 1 : ((word.high >>> (bit - 32)) & 1) === 1;
+export function payloadBytes(message: Message): number {
+  return message.payload.length;
+}
+
+/** A message's properties, or undefined when it has none (ReceivedMessage shares one empty object). */
+function propertiesOf(list: readonly KeyValue[] | null | undefined): Record<string, string> | undefined {
+  return list && list.length > 0 ? fromKeyValues(list) : undefined;
+}
+
+function asPulsarError(err: unknown, code: string): PulsarError {
+  return err instanceof PulsarError
+    ? err
+    : new PulsarError(code, String((err as Error)?.message ?? err), { cause: err });
 }

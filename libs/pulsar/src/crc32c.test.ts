@@ -36,6 +36,23 @@ describe('crc32c', () => {
     }
   });
 
+  it('agrees with it on the word path: lengths up to 300 at every 4-byte alignment, and 1 MiB', () => {
+    const data = Uint8Array.from({ length: 400 }, (_, i) => (i * 197 + 11) & 0xff);
+    for (let start = 0; start < 8; start++) {
+      for (let len = 41; len <= 300; len++) {
+        const slice = data.subarray(start, start + len);
+        expect({ start, len, crc: crc32c(slice) }).toEqual({ start, len, crc: slowCrc32c(slice) });
+      }
+    }
+    // Inside a larger ArrayBuffer at an odd offset, as Buffers from Node's pool are.
+    const big = new Uint8Array((1 << 20) + 3);
+    let x = 12345;
+    for (let i = 0; i < big.length; i++) big[i] = (x = (Math.imul(x, 1103515245) + 12345) | 0) >>> 24;
+    const slice = big.subarray(3);
+    expect(crc32c(slice)).toBe(slowCrc32c(slice));
+    expect(crc32c(slice.subarray(777), crc32c(slice.subarray(0, 777)))).toBe(crc32c(slice));
+  });
+
   it('can be computed incrementally', () => {
     const data = Buffer.from('The quick brown fox jumps over the lazy dog');
     for (const split of [0, 1, 7, 8, 9, 20, data.length]) {

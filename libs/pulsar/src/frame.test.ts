@@ -5,6 +5,8 @@ import {
   decodeFrame,
   encodeCommand,
   encodePayloadCommand,
+  encodePayloadFrame,
+  encodePayloadFrameParts,
 } from './frame';
 import { FrameDecoder } from './frame-decoder';
 import { PulsarError } from './pulsar-error';
@@ -59,6 +61,20 @@ describe('payload frames', () => {
     expect(decoded.payload?.checksumValid).toBe(true);
     expect(decoded.payload?.metadata).toMatchObject(metadata);
     expect(decoded.payload?.payload.toString()).toBe('hello pulsar');
+  });
+
+  it('are the same bytes whether written whole, in place, or as header + uncopied payload', () => {
+    const payload = Buffer.alloc(70_001);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff;
+    const whole = encodePayloadCommand(send, metadata, payload);
+    const inPlace = encodePayloadFrame(send, metadata, payload.length, (frame, at) =>
+      payload.copy(frame, at),
+    );
+    const parts = encodePayloadFrameParts(send, metadata, payload);
+    expect(inPlace.equals(whole)).toBe(true);
+    expect(Buffer.concat(parts).equals(whole)).toBe(true);
+    expect(parts[1].buffer).toBe(payload.buffer); // not copied
+    expect(decodeFrame(Buffer.concat(parts).subarray(4)).payload?.checksumValid).toBe(true);
   });
 
   it('detect a corrupted payload', () => {

@@ -64,9 +64,49 @@ export function encodePayloadCommand(
   metadata: MessageMetadata | Uint8Array,
   payload: Uint8Array,
 ): Buffer {
+  return encodePayloadFrame(command, metadata, payload.length, (frame, offset) => frame.set(payload, offset));
+}
+
+/**
+ * A payload command frame as two buffers to be written one after the other: everything before
+ * the payload, and the payload itself, NOT copied (the checksum covers both). For large payloads,
+ * where the copy into one frame cost more than the second write.
+ */
+export function encodePayloadFrameParts(
+  command: BaseCommand,
+  metadata: MessageMetadata | Uint8Array,
+  payload: Uint8Array,
+): [Buffer, Buffer] {
   const body = encodeCommandBody(command);
   const meta = metadata instanceof Uint8Array ? metadata : encodeMessageMetadata(metadata);
-  const checksummedSize = 4 + meta.length + payload.length;
+  const totalSize = 4 + body.length + 2 + 4 + 4 + meta.length + payload.length;
+  const head = Buffer.allocUnsafe(4 + 4 + body.length + 2 + 4 + 4 + meta.length);
+  let offset = 0;
+  head.writeUInt32BE(totalSize, offset);
+  head.writeUInt32BE(body.length, (offset += 4));
+  head.set(body, (offset += 4));
+  head.writeUInt16BE(MAGIC_CRC32C, (offset += body.length));
+  const checksumAt = (offset += 2);
+  const checksummedAt = (offset += 4);
+  head.writeUInt32BE(meta.length, offset);
+  head.set(meta, (offset += 4));
+  head.writeUInt32BE(crc32c(payload, crc32c(head.subarray(checksummedAt))), checksumAt);
+  return [head, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)];
+}
+
+/**
+ * A payload command frame whose `payloadSize` payload bytes are written in place by
+ * `writePayload(frame, offset)` (no intermediate payload buffer), then checksummed.
+ */
+export function encodePayloadFrame(
+  command: BaseCommand,
+  metadata: MessageMetadata | Uint8Array,
+  payloadSize: number,
+  writePayload: (frame: Buffer, offset: number) => void,
+): Buffer {
+  const body = encodeCommandBody(command);
+  const meta = metadata instanceof Uint8Array ? metadata : encodeMessageMetadata(metadata);
+  const checksummedSize = 4 + meta.length + payloadSize;
   const totalSize = 4 + body.length + 2 + 4 + checksummedSize;
   const frame = Buffer.allocUnsafe(4 + totalSize);
   let offset = 0;
@@ -78,7 +118,7 @@ export function encodePayloadCommand(
   const checksummedAt = (offset += 4);
   frame.writeUInt32BE(meta.length, offset);
   frame.set(meta, (offset += 4));
-  frame.set(payload, (offset += meta.length));
+  writePayload(frame, (offset += meta.length));
   frame.writeUInt32BE(crc32c(frame.subarray(checksummedAt)), checksumAt);
   return frame;
 }

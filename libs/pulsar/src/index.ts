@@ -13,9 +13,17 @@
  *
  * - Message ids: `MessageId.toString()` is the same in the send receipt and on delivery
  *   ("ledger:entry:partition[:batchIndex]").
- * - Flow control: `receiverQueueSize` permits are granted ahead of `receive` and re-granted as the
- *   application receives; 0 grants one permit per waiting `receive` (for N concurrent handlers,
- *   run N receive loops).
+ * - Flow control: up to `receiverQueueSize` messages are prefetched ahead of `receive` and
+ *   re-requested as the application receives; permits are sized in entries by the largest batch
+ *   seen, so a consumer that falls behind holds at most receiverQueueSize + one batch - 1
+ *   (`consumer.buffered` counts them). 0 grants one permit per waiting `receive` (for N
+ *   concurrent handlers, run N receive loops).
+ * - Acks: individual (batch-index acks for messages of a batch, option `batchIndexAck`, default on)
+ *   and cumulative; negative acks with delay, ack timeout, client-side dead-letter topic.
+ * - Compression: reads NONE, LZ4, ZLIB, ZSTD (pure JS on Node 20) and SNAPPY; writes LZ4 and ZLIB.
+ *   A message that cannot be decoded (unknown codec, corrupt payload, malformed batch) never
+ *   reaches the application: it is dead-lettered with DEAD_LETTER_REASON (with a deadLetter
+ *   policy) or discarded, acked, and reported by an 'undecodable' event.
  * - Errors: `PulsarError` (codes in `PulsarErrorCode`) and `BrokerError` (code = the broker's
  *   ServerError name, e.g. "AuthenticationError"), both `SurrogateError`s.
  * - Reconnects (bounded jittered backoff) re-create producers (resending pending messages with
@@ -34,6 +42,8 @@ export type {
   DeadLetterPolicy,
   NackOptions,
   DeadLetterEvent,
+  UndecodableEvent,
+  BufferedCount,
 } from './consumer';
 export type { Message } from './message';
 export { MessageId } from './message-id';

@@ -13,6 +13,7 @@ import {
   PULSAR_SCRIPT,
   brokerUrl,
   testLogger,
+  topicStats,
   uniqueTopic,
 } from './test-support/broker';
 
@@ -46,7 +47,18 @@ function java(args: string[]): string[] {
 
 const javaPayload = (i: number): string => `java-${i}-${'x'.repeat(i * 10)}`;
 
-it('reads what the Java client writes: NONE, LZ4, ZLIB, SNAPPY, batched and not', async () => {
+/** java-interop.java's bigPayload(i), recomputed (Java int arithmetic: Math.imul, wrap-around). */
+function bigPayload(i: number): Buffer {
+  const b = Buffer.alloc(1000 + 3001 * i);
+  let x = 7919 * i + 1;
+  for (let k = 0; k < b.length; k++) {
+    x = (Math.imul(x, 1103515245) + 12345) | 0;
+    b[k] = k % 64 < 32 ? 97 + (Math.floor(k / 64) % 26) : x >>> 24;
+  }
+  return b;
+}
+
+it('reads what the Java client writes: NONE, LZ4, ZLIB, SNAPPY, ZSTD, batched and not', async () => {
   const specs = [
     ['NONE', 'false'],
     ['NONE', 'true'],
@@ -54,8 +66,22 @@ it('reads what the Java client writes: NONE, LZ4, ZLIB, SNAPPY, batched and not'
     ['LZ4', 'true'],
     ['ZLIB', 'true'],
     ['SNAPPY', 'true'],
-  ].map(([codec, batching]) => ({ topic: uniqueTopic(`from-java-${codec}-${batching}`), codec, batching }));
-  const lines = java(['produce', url, String(N), ...specs.map((s) => `${s.topic}=${s.codec}=${s.batching}`)]);
+    ['ZSTD', 'false'],
+    ['ZSTD', 'true'],
+    ['ZSTD', 'false', 'big'],
+    ['ZSTD', 'true', 'big'],
+  ].map(([codec, batching, big]) => ({
+    topic: uniqueTopic(`from-java-${codec}-${batching}${big ? '-big' : ''}`),
+    codec,
+    batching,
+    big: big === 'big',
+  }));
+  const lines = java([
+    'produce',
+    url,
+    String(N),
+    ...specs.map((s) => `${s.topic}=${s.codec}=${s.batching}${s.big ? '=big' : ''}`),
+  ]);
   for (const spec of specs) {
     const javaIds = lines.filter((l) => l.startsWith(`ID ${spec.topic} `)).map((l) => l.split(' ')[2]);
     expect(javaIds).toHaveLength(N);
@@ -67,10 +93,15 @@ it('reads what the Java client writes: NONE, LZ4, ZLIB, SNAPPY, batched and not'
     });
     for (let i = 0; i < N; i++) {
       const m = await consumer.receive(10_000);
-      expect({ codec: spec.codec, payload: m.payload.toString() }).toEqual({
+      const expected = spec.big ? bigPayload(i) : Buffer.from(javaPayload(i));
+      // Byte-exact: same length and same bytes.
+      expect({
         codec: spec.codec,
-        payload: javaPayload(i),
-      });
+        big: spec.big,
+        i,
+        length: m.payload.length,
+        same: m.payload.equals(expected),
+      }).toEqual({ codec: spec.codec, big: spec.big, i, length: expected.length, same: true });
       expect(m.key).toBe(`k${i}`);
       expect(m.properties).toEqual({ i: String(i) });
       expect(m.eventTime).toBe(1000 + i);
@@ -78,8 +109,13 @@ it('reads what the Java client writes: NONE, LZ4, ZLIB, SNAPPY, batched and not'
       await consumer.ack(m);
     }
     await consumer.close();
+    if (spec.big) {
+      // Compressed on the wire: the broker stored far fewer bytes than the payloads hold.
+      const total = Array.from({ length: N }, (_, i) => bigPayload(i).length).reduce((a, b) => a + b, 0);
+      expect((await topicStats(spec.topic)).bytesInCounter as number).toBeLessThan(0.8 * total);
+    }
   }
-}, 180_000);
+}, 240_000);
 
 it('the Java client reads what we write: none, zlib, lz4, batched (key-based and mixed) and not', async () => {
   const specs: { compression: CompressionName; batching: BatchingOptions | false }[] = [

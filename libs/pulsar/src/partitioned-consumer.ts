@@ -5,7 +5,9 @@ import {
   type ConsumerOptions,
   type NackOptions,
   SingleTopicConsumer,
+  type BufferedCount,
   ownerOf,
+  payloadBytes,
 } from './consumer';
 import type { Message } from './message';
 import type { MessageId } from './message-id';
@@ -28,7 +30,7 @@ export class PartitionedConsumer extends EventEmitter implements Consumer {
     readonly subscription: string,
   ) {
     super();
-    this.queue = new ReceiverQueue<Message>((m) => ownerOf(m)?.messageDequeued(m));
+    this.queue = new ReceiverQueue<Message>((m) => ownerOf(m)?.messageDequeued(m), payloadBytes);
   }
 
   static async create(
@@ -57,6 +59,10 @@ export class PartitionedConsumer extends EventEmitter implements Consumer {
     }
     parent.consumers = created;
     return parent;
+  }
+
+  get buffered(): BufferedCount {
+    return { messages: this.queue.size, bytes: this.queue.bytes };
   }
 
   get partitions(): number {

@@ -1,18 +1,28 @@
 import type { Logger } from '@surrogate/core';
-import { encodeBatchItem } from './batch-codec';
+import { batchItemSize, writeBatchItem } from './batch-codec';
 import type { ClientContext } from './client-context';
 import { CompressionType, type CompressionName, compress, compressionTypeOf } from './compression';
 import type { Connection, ProducerListener } from './connection';
-import { DEFAULT_MAX_MESSAGE_SIZE, encodePayloadCommand } from './frame';
+import {
+  DEFAULT_MAX_MESSAGE_SIZE,
+  encodePayloadCommand,
+  encodePayloadFrame,
+  encodePayloadFrameParts,
+} from './frame';
 import { MessageId } from './message-id';
 import { BrokerError, PulsarError, PulsarErrorCode } from './pulsar-error';
 import { Reconnector } from './reconnector';
 import { retryUntil } from './retry';
 import { Semaphore } from './semaphore';
+import type { SingleMetadataFields } from './single-message-metadata';
 import { type BaseCommand, CommandType, type MessageMetadata, serverErrorName, toKeyValues } from './wire';
 
 /** A message to publish. */
 export interface ProducerMessage {
+  /**
+   * The bytes to publish. Payloads of 16 KiB and more sent on their own (not batched, not
+   * compressed) are written to the socket without a copy: do not modify them until `send` resolves.
+   */
   payload: Uint8Array;
   /** Partition key: routes the message on partitioned topics and keys Key_Shared subscriptions. */
   key?: string;
@@ -74,9 +84,12 @@ interface OpSend {
   sequenceId: number;
   highestSequenceId: number;
   numMessages: number;
-  /** Batch index of each callback, or -1 for a message sent on its own. */
-  callbacks: { callback: Callback; batchIndex: number }[];
-  frame: Buffer;
+  /** One per message, in batch-index order. */
+  callbacks: Callback[];
+  /** A batch (ids carry batch indexes) or a message sent on its own. */
+  batched: boolean;
+  /** The SEND frame, or its parts (header, payload) for large payloads, which are not copied. */
+  frame: Buffer | Buffer[];
   deadline: number;
   settled: Promise<void>;
   markSettled(): void;
@@ -86,7 +99,17 @@ interface BatchedMessage {
   message: ProducerMessage;
   sequenceId: number;
   callback: Callback;
+  /** Its SingleMessageMetadata fields, encoded size in the batch, and the UTF-8 sizes of its strings. */
+  fields: SingleMetadataFields;
+  size: number;
+  strings: number[];
 }
+
+/** Payloads from this size on are written to the socket as they are, not copied into the frame. */
+const ZERO_COPY_MIN = 16 * 1024;
+
+/** Shared by every message without properties or key (nothing is ever pushed to it). */
+const NO_STRINGS: number[] = [];
 
 type State = 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
 
@@ -289,7 +312,7 @@ export class SingleTopicProducer implements Producer, ProducerListener {
       };
       const sequenceId = this.nextSequenceId++;
       try {
-        if (this.batching) this.addToBatch({ message, sequenceId, callback });
+        if (this.batching) this.addToBatch(this.batchEntry(message, sequenceId, callback));
         else this.enqueue(this.singleOp(message, sequenceId, callback));
       } catch (err) {
         callback.reject(err);
@@ -320,9 +343,23 @@ export class SingleTopicProducer implements Producer, ProducerListener {
     }
   }
 
+  private batchEntry(message: ProducerMessage, sequenceId: number, callback: Callback): BatchedMessage {
+    const fields: SingleMetadataFields = {
+      properties: message.properties,
+      partitionKey: message.key,
+      payloadSize: message.payload.length,
+      eventTime: message.eventTime,
+      sequenceId,
+    };
+    const strings = message.properties !== undefined || message.key !== undefined ? [] : NO_STRINGS;
+    return { message, sequenceId, callback, fields, strings, size: batchItemSize(fields, strings) };
+  }
+
   private addToBatch(entry: BatchedMessage): void {
     const batching = this.batching as Required<BatchingOptions>;
-    const size = entry.message.payload.length;
+    // Sizes count the per-message metadata too: the batch as sent (uncompressed) stays within
+    // maxBytes and the broker's limit, as a consumer checks (uncompressed size <= max message size).
+    const size = entry.size;
     const open = this.batch[0];
     if (
       open &&
@@ -349,6 +386,7 @@ export class SingleTopicProducer implements Producer, ProducerListener {
     if (this.batchTimer) clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
     const entries = this.batch;
+    const rawSize = this.batchBytes;
     this.batch = [];
     this.batchBytes = 0;
     if (entries.length === 0) return;
@@ -358,18 +396,10 @@ export class SingleTopicProducer implements Producer, ProducerListener {
         this.enqueue(this.singleOp(only.message, only.sequenceId, only.callback));
         return;
       }
-      const items = entries.map(({ message, sequenceId }) =>
-        encodeBatchItem(
-          {
-            properties: toKeyValues(message.properties),
-            ...(message.key === undefined ? {} : { partitionKey: message.key }),
-            ...(message.eventTime === undefined ? {} : { eventTime: message.eventTime }),
-            sequenceId,
-          },
-          message.payload,
-        ),
-      );
-      const raw = Buffer.concat(items);
+      const writeItems = (buf: Buffer, offset: number): void => {
+        let at = offset;
+        for (const e of entries) at = writeBatchItem(buf, at, e.size, e.fields, e.message.payload, e.strings);
+      };
       const first = entries[0].sequenceId;
       const last = entries[entries.length - 1].sequenceId;
       const metadata: MessageMetadata = {
@@ -378,12 +408,11 @@ export class SingleTopicProducer implements Producer, ProducerListener {
         publishTime: Date.now(),
         numMessagesInBatch: entries.length,
         highestSequenceId: last,
-        uncompressedSize: raw.length,
+        uncompressedSize: rawSize,
       };
       const key = entries[0].message.key;
       if ((this.batching as Required<BatchingOptions>).keyBased && key !== undefined)
         metadata.partitionKey = key;
-      const payload = this.compressPayload(raw, metadata);
       const command: BaseCommand = {
         type: CommandType.SEND,
         send: {
@@ -393,15 +422,18 @@ export class SingleTopicProducer implements Producer, ProducerListener {
           highestSequenceId: last,
         },
       };
-      this.enqueue(
-        this.makeOp(
-          first,
-          last,
-          entries.length,
-          entries.map((e, i) => ({ callback: e.callback, batchIndex: i })),
-          encodePayloadCommand(command, metadata, payload),
-        ),
-      );
+      let frame: Buffer;
+      if (this.compression === CompressionType.NONE) {
+        // Written straight into the frame: no batch buffer, no extra copy.
+        frame = encodePayloadFrame(command, metadata, rawSize, writeItems);
+      } else {
+        const raw = Buffer.allocUnsafe(rawSize);
+        writeItems(raw, 0);
+        frame = encodePayloadCommand(command, metadata, this.compressPayload(raw, metadata));
+      }
+      const callbacks = new Array<Callback>(entries.length);
+      for (let i = 0; i < entries.length; i++) callbacks[i] = entries[i].callback;
+      this.enqueue(this.makeOp(first, last, entries.length, callbacks, true, frame));
     } catch (err) {
       for (const e of entries) e.callback.reject(err);
     }
@@ -430,28 +462,37 @@ export class SingleTopicProducer implements Producer, ProducerListener {
       type: CommandType.SEND,
       send: { producerId: this.producerId, sequenceId, numMessages: 1 },
     };
-    return this.makeOp(
-      sequenceId,
-      sequenceId,
-      1,
-      [{ callback, batchIndex: -1 }],
-      encodePayloadCommand(command, metadata, payload),
-    );
+    const frame =
+      payload.length >= ZERO_COPY_MIN
+        ? encodePayloadFrameParts(command, metadata, payload)
+        : encodePayloadCommand(command, metadata, payload);
+    return this.makeOp(sequenceId, sequenceId, 1, [callback], false, frame);
   }
 
   private makeOp(
     sequenceId: number,
     highestSequenceId: number,
     numMessages: number,
-    callbacks: OpSend['callbacks'],
-    frame: Buffer,
+    callbacks: Callback[],
+    batched: boolean,
+    frame: Buffer | Buffer[],
   ): OpSend {
     let markSettled!: () => void;
     const settled = new Promise<void>((resolve) => {
       markSettled = resolve;
     });
     const deadline = this.sendTimeoutMs > 0 ? Date.now() + this.sendTimeoutMs : Number.POSITIVE_INFINITY;
-    return { sequenceId, highestSequenceId, numMessages, callbacks, frame, deadline, settled, markSettled };
+    return {
+      sequenceId,
+      highestSequenceId,
+      numMessages,
+      callbacks,
+      batched,
+      frame,
+      deadline,
+      settled,
+      markSettled,
+    };
   }
 
   private enqueue(op: OpSend): void {
@@ -485,18 +526,15 @@ export class SingleTopicProducer implements Producer, ProducerListener {
   }
 
   private settle(op: OpSend, error: unknown, messageId?: { ledgerId: number; entryId: number }): void {
-    for (const { callback, batchIndex } of op.callbacks) {
+    const callbacks = op.callbacks;
+    for (let i = 0; i < callbacks.length; i++) {
       if (messageId)
-        callback.resolve(
-          new MessageId(
-            messageId.ledgerId,
-            messageId.entryId,
-            this.partition,
-            batchIndex,
-            batchIndex >= 0 ? op.numMessages : 0,
-          ),
+        callbacks[i].resolve(
+          op.batched
+            ? new MessageId(messageId.ledgerId, messageId.entryId, this.partition, i, op.numMessages)
+            : new MessageId(messageId.ledgerId, messageId.entryId, this.partition),
         );
-      else callback.reject(error);
+      else callbacks[i].reject(error);
     }
     op.markSettled();
   }

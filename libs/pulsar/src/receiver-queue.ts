@@ -8,18 +8,28 @@ interface Waiter<T> {
 
 /**
  * FIFO of received messages with waiting receivers: `push` hands a message to the oldest waiting
- * `receive`, or queues it. Bounded by the flow permits the consumer grants, not by this class.
+ * `receive`, or queues it. Bounded by the flow permits the consumer grants, not by this class;
+ * it counts what it holds (`size`, and `bytes` as weighed by `weigh`).
  */
 export class ReceiverQueue<T> {
   private items: T[] = [];
   private head = 0;
   private waiters: Waiter<T>[] = [];
   private closedWith: unknown;
+  private queuedBytes = 0;
 
-  constructor(private readonly onDequeue: (item: T) => void = () => undefined) {}
+  constructor(
+    private readonly onDequeue: (item: T) => void = () => undefined,
+    private readonly weigh: (item: T) => number = () => 0,
+  ) {}
 
   get size(): number {
     return this.items.length - this.head;
+  }
+
+  /** Sum of `weigh` over the queued items. */
+  get bytes(): number {
+    return this.queuedBytes;
   }
 
   get waiting(): number {
@@ -40,6 +50,7 @@ export class ReceiverQueue<T> {
       return;
     }
     this.items.push(item);
+    this.queuedBytes += this.weigh(item);
   }
 
   /** The next item; waits for one if none is queued (at most `timeoutMs` if given). */
@@ -48,6 +59,7 @@ export class ReceiverQueue<T> {
     if (this.size > 0) {
       const item = this.items[this.head];
       this.items[this.head++] = undefined as unknown as T;
+      this.queuedBytes -= this.weigh(item);
       this.compact();
       this.onDequeue(item);
       return Promise.resolve(item);
@@ -71,6 +83,7 @@ export class ReceiverQueue<T> {
     if (removed.length > 0) {
       this.items = live.filter((item) => !predicate(item));
       this.head = 0;
+      for (const item of removed) this.queuedBytes -= this.weigh(item);
     }
     return removed;
   }
@@ -85,6 +98,7 @@ export class ReceiverQueue<T> {
     }
     this.items = [];
     this.head = 0;
+    this.queuedBytes = 0;
   }
 
   private compact(): void {

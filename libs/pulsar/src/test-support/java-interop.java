@@ -1,6 +1,7 @@
 // Test support: the official Java client (from deploy/pulsar/pulsar.sh classpath client), run as a
 // single-file source program by interop.broker.test.ts.
-//   produce <serviceUrl> <n> <topic>=<compression>=<batching>...   prints "ID <messageId>" per message
+//   produce <serviceUrl> <n> <topic>=<compression>=<batching>[=big]...   prints "ID <messageId>" per message
+//           (payload i: "java-i-xx…", or with "big" 1000 + 3001·i bytes of bigPayload(i))
 //   consume <serviceUrl> <n> <subscription> <topic>...              prints "MSG <id>\t<key>\t<prop i>\t<payload>"
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -16,6 +17,17 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 
 public class JavaInterop {
+  /** Runs of letters (compressible) alternating with LCG bytes (not); the test recomputes it. */
+  static byte[] bigPayload(int i) {
+    byte[] b = new byte[1000 + 3001 * i];
+    int x = 7919 * i + 1;
+    for (int k = 0; k < b.length; k++) {
+      x = x * 1103515245 + 12345;
+      b[k] = (byte) ((k % 64) < 32 ? 'a' + (k / 64) % 26 : (x >>> 24));
+    }
+    return b;
+  }
+
   public static void main(String[] args) throws Exception {
     String mode = args[0];
     String url = args[1];
@@ -30,8 +42,9 @@ public class JavaInterop {
               .batchingMaxPublishDelay(50, TimeUnit.MILLISECONDS)
               .create();
           List<CompletableFuture<MessageId>> sent = new ArrayList<>();
+          boolean big = spec.length > 3 && spec[3].equals("big");
           for (int i = 0; i < n; i++) {
-            byte[] payload = ("java-" + i + "-" + "x".repeat(i * 10)).getBytes(StandardCharsets.UTF_8);
+            byte[] payload = big ? bigPayload(i) : ("java-" + i + "-" + "x".repeat(i * 10)).getBytes(StandardCharsets.UTF_8);
             sent.add(producer.newMessage().key("k" + i).property("i", String.valueOf(i)).eventTime(1000 + i).value(payload).sendAsync());
           }
           for (CompletableFuture<MessageId> f : sent) System.out.println("ID " + spec[0] + " " + f.get());
