@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { bearerTokenCheck, createLogger, errorMessage, type Logger } from '@surrogate/core';
-import { v1 } from '@surrogate/proto';
+import { shutdownGracefully, v1 } from '@surrogate/proto';
 import { GrpcPricerError } from './grpc-pricer-error';
 import type { NumberParameter } from './parameter-spec';
 import type { Pricer } from './pricer';
@@ -332,16 +332,7 @@ export class PricerServer {
 
   /** Stops taking calls, lets calls in progress finish (at most `graceMs`), then closes. */
   async close(graceMs = 5000): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, graceMs);
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await shutdownGracefully(this.server, graceMs);
   }
 
   /** Stops at once, cutting calls in progress (as a crash would). */

@@ -15,3 +15,4 @@ export import v1 = surrogate.v1;
 /** gRPC's standard health-checking messages (grpc.health.v1). */
 export import health = grpc.health.v1;
 export { unaryMethod, type UnaryMethod, type GeneratedType } from './grpc-method';
+export { shutdownGracefully, type ShutdownableServer } from './grpc-shutdown';

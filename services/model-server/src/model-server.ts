@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { bearerTokenCheck, createLogger, errorMessage, type Logger } from '@surrogate/core';
 import { InferenceModel, METADATA_KEYS, NnError } from '@surrogate/nn';
-import { health, v1 } from '@surrogate/proto';
+import { health, shutdownGracefully, v1 } from '@surrogate/proto';
 import { HEALTH_SERVICE, INFERENCE_SERVICE } from './inference-service-definition';
 import { ModelServerError } from './model-server-error';
 
@@ -130,16 +130,7 @@ export class ModelServer {
 
   /** Stops taking calls, lets running ones finish (at most `graceMs`), releases the model. */
   async stop(graceMs = 5000): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, graceMs);
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await shutdownGracefully(this.server, graceMs);
     await this.model.close();
   }
 }
