@@ -32,7 +32,7 @@ function run(input: LoaderThreadInput): void {
   });
   const xSize = plan.batch * plan.inputDim;
   const stepSize = plan.batch * (plan.inputDim + plan.outputDim);
-  for (let step = 0; step < plan.totalSteps; step++) {
+  for (let step = input.startStep; step < plan.totalSteps; step++) {
     const slot = step % slots;
     while (Atomics.load(status, slot) !== RING.EMPTY) {
       if (stopped()) return;

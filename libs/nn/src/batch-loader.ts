@@ -22,6 +22,8 @@ export interface LoaderThreadInput {
   status: SharedArrayBuffer;
   /** Two Float32 weight arrays (version parity) of `count` each, when resampling. */
   weights?: SharedArrayBuffer;
+  /** The first step to produce (a resumed training starts past 0). */
+  startStep: number;
 }
 
 /** Supplies the mini-batches of consecutive optimizer steps, a session run's worth at a time. */
@@ -37,12 +39,22 @@ export interface BatchLoader {
 export class InlineBatchLoader implements BatchLoader {
   private readonly sampler: BatchSampler;
   private readonly weights = new Map<number, Float32Array>();
-  private step = 0;
+  private step: number;
 
-  constructor(rows: Float32Array, plan: BatchPlan) {
+  /**
+   * Starting past step 0 (a resumed training), the sampler replays the earlier epochs' shuffles;
+   * the sampling weights of versions before the first one published are then only placeholders:
+   * the resampling of the version in force overwrites whatever they produced.
+   */
+  constructor(rows: Float32Array, plan: BatchPlan, startStep = 0) {
+    this.step = startStep;
     this.sampler = new BatchSampler(rows, plan, (version) => {
       const w = this.weights.get(version);
-      if (!w) throw new NnError('TRAINING_FAILED', `sampling weights version ${version} were not published`);
+      if (!w) {
+        const later = [...this.weights.keys()].find((k) => k > version);
+        if (startStep > 0 && later !== undefined) return this.weights.get(later) as Float32Array;
+        throw new NnError('TRAINING_FAILED', `sampling weights version ${version} were not published`);
+      }
       this.weights.delete(version - 1);
       return w;
     });
@@ -79,10 +91,11 @@ export class ThreadedBatchLoader implements BatchLoader {
   private readonly stepSize: number;
   private readonly xSize: number;
   private readonly count: number;
-  private step = 0;
+  private step: number;
 
-  /** `slots` should hold a few session runs' worth of steps. */
-  constructor(rows: Float32Array, plan: BatchPlan, slots: number) {
+  /** `slots` should hold a few session runs' worth of steps; see InlineBatchLoader for `startStep`. */
+  constructor(rows: Float32Array, plan: BatchPlan, slots: number, startStep = 0) {
+    this.step = startStep;
     if (!(rows.buffer instanceof SharedArrayBuffer)) throw new TypeError('ThreadedBatchLoader needs rows in a SharedArrayBuffer');
     this.slots = slots;
     this.count = plan.count;
@@ -94,7 +107,7 @@ export class ThreadedBatchLoader implements BatchLoader {
     this.ring = new Float32Array(ringBuffer);
     this.status = new Int32Array(statusBuffer);
     this.weights = weightsBuffer ? new Float32Array(weightsBuffer) : undefined;
-    const input: LoaderThreadInput = { plan, slots, rows: rows.buffer, ring: ringBuffer, status: statusBuffer, weights: weightsBuffer };
+    const input: LoaderThreadInput = { plan, slots, rows: rows.buffer, ring: ringBuffer, status: statusBuffer, weights: weightsBuffer, startStep };
     this.worker = new Worker(path.join(__dirname, 'batch-loader-thread.js'), { workerData: input });
     this.worker.unref();
   }

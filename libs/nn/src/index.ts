@@ -3,7 +3,18 @@ export { computeOutputStats, type Normalization } from './normalization';
 export { INPUT_TRANSFORMS, applyInputTransform, inputTransformDomainRule, type InputTransform } from './input-transform';
 export type { TrainingData, TrainConfig, TrainProgress, TrainedModel, ResidualStage } from './train-types';
 export { stageEpochs, MAX_STAGES } from './train-types';
-export { trainMlp } from './train-mlp';
+export { trainMlp, type TrainMlpOptions } from './train-mlp';
+export type { CheckpointSettings } from './worker-protocol';
+export {
+  checkpointStep,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  readCheckpointFile,
+  removeCheckpointFile,
+  writeCheckpointFile,
+  type TrainingCheckpoint,
+} from './checkpoint';
+export type { EarlyStoppingConfig, ScheduleConfig } from './training-control';
 export { exportInferenceModel, METADATA_KEYS } from './export-model';
 export { InferenceModel } from './inference-model';
 export { NnError, TrainingAbortedError, TrainingDivergedError, type NnErrorCode } from './nn-error';

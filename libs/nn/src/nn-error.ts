@@ -8,6 +8,10 @@ export type NnErrorCode =
   | 'NN_MODEL_CLOSED'
   /** The requested execution provider (e.g. CUDA) is not installed. */
   | 'NN_DEVICE_UNAVAILABLE'
+  /** A checkpoint file cannot be read back intact (torn, truncated, altered, not a checkpoint). */
+  | 'CHECKPOINT_CORRUPT'
+  /** A checkpoint belongs to another run (another spec or dataset) or does not fit this model. */
+  | 'CHECKPOINT_MISMATCH'
   | 'TRAINING_ABORTED'
   | 'TRAINING_DIVERGED'
   | 'TRAINING_FAILED';
@@ -33,7 +37,12 @@ export class TrainingDivergedError extends NnError {
   readonly step: number;
 
   constructor(step: number, loss: number, details: Record<string, unknown> = {}) {
-    super('TRAINING_DIVERGED', `training diverged: loss ${loss} at step ${step}`, { details: { ...details, step, loss } });
+    const lr = typeof details.learningRate === 'number' ? details.learningRate : undefined;
+    const cause =
+      lr === undefined
+        ? ''
+        : `; likely cause: a learning rate too high for this data (${lr.toPrecision(3)} at that step) — lower training.learningRate, or check the data for extreme values`;
+    super('TRAINING_DIVERGED', `training diverged: loss ${loss} at step ${step}${cause}`, { details: { ...details, step, loss } });
     this.step = step;
   }
 }

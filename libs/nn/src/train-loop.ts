@@ -2,13 +2,14 @@ import * as ort from 'onnxruntime-node';
 import { InlineBatchLoader, ThreadedBatchLoader, type BatchLoader } from './batch-loader';
 import { interleaveRows, makeBatchPlan, shuffleSeed, weightsVersion } from './batch-sampler';
 import { initParameters } from './init-parameters';
-import { learningRateAt } from './lr-schedule';
+import type { LoopSnapshot } from './checkpoint';
 import { parameterCount, type MlpConfig } from './mlp-config';
-import { TrainingAbortedError, TrainingDivergedError } from './nn-error';
+import { NnError, TrainingAbortedError, TrainingDivergedError } from './nn-error';
 import { createSession, type Device } from './ort-session';
 import { RowResiduals } from './row-residuals';
 import { Rng } from './rng';
 import { adamStepScalars, buildTrainStepGraph, STEP_IO } from './train-step-graph';
+import { TrainingControl } from './training-control';
 import type { TrainConfig, TrainProgress } from './train-types';
 
 /** Samples already normalized (inputs on [-1, 1], outputs standardized), row-major. */
@@ -35,12 +36,25 @@ export interface TrainLoopOptions {
   loader?: 'thread' | 'inline';
   /** Starting parameters (flat); default: seeded initialization (initParameters). */
   initialTheta?: Float32Array;
-  /** Learning rate of step `step` of `totalSteps`; default: learningRateAt with the config's rates. */
-  schedule?: (step: number, totalSteps: number) => number;
   /** Polled before every session.run; when it returns true training stops with TRAINING_ABORTED. */
   shouldStop?: () => boolean;
   /** Error-driven resampling of the later epochs; default DEFAULT_RESAMPLING, null = plain shuffles. */
   resample?: ResampleOptions | null;
+  /**
+   * The validation loss of parameters (any units, the same at every call), computed after every
+   * epoch: it is recorded, and it is what the plateau schedule and early stopping watch (without
+   * it they watch the epoch's training loss).
+   */
+  validate?: (theta: ort.Tensor) => Promise<number>;
+  /** Carry on from where a checkpoint of this loop stood (same data, model and config). */
+  resume?: LoopSnapshot;
+  /**
+   * Receives a snapshot of the loop (copies) each time a checkpoint is due: at the first
+   * session.run boundary `checkpointEveryMs` after the previous one. Never called with parameters
+   * that produced a non-finite loss.
+   */
+  onCheckpoint?: (snapshot: LoopSnapshot) => void;
+  checkpointEveryMs?: number;
 }
 
 /**
@@ -58,12 +72,18 @@ export interface ResampleOptions {
 }
 
 export interface TrainLoopResult {
+  /** The final parameters; with early stopping, those of the best validation loss. */
   theta: Float32Array;
-  /** MSE (normalized units) of the final parameters over the whole training set. */
+  /** MSE (normalized units) of the returned parameters over the whole training set. */
   finalLoss: number;
+  /** Epochs and steps trained (fewer than planned when early stopping ended the loop). */
   epochs: number;
   steps: number;
   lossHistory: number[];
+  /** Validation loss after each epoch (empty without options.validate). */
+  valLossHistory: number[];
+  /** Set when early stopping ended the loop: the epoch it stopped after and the best epoch. */
+  stoppedEarly?: { epoch: number; bestEpoch: number };
 }
 
 /** The resampling the trainer uses unless told otherwise (tuned on the Black–Scholes example). */
@@ -151,14 +171,21 @@ export async function trainRows(
     resample ? { startEpoch: Math.max(1, Math.floor(config.epochs * resample.startFraction)), everyEpochs: Math.max(1, resample.everyEpochs) } : undefined,
   );
   const { batch, stepsPerEpoch, totalSteps } = plan;
-  const lrAt =
-    options.schedule ?? ((g: number, total: number) => learningRateAt(g, total, config.learningRate, config.finalLearningRate));
-  const theta0 = options.initialTheta ? Float32Array.from(options.initialTheta) : initParameters(mlp, new Rng(config.seed));
+  const resume = options.resume;
+  if (resume) checkResume(resume, P, count, totalSteps);
+  const control = new TrainingControl(
+    config.schedule ?? { kind: 'cosine' },
+    config.earlyStopping,
+    config.learningRate,
+    config.finalLearningRate,
+    resume?.control,
+  );
+  const theta0 = resume ? resume.theta : options.initialTheta ? Float32Array.from(options.initialTheta) : initParameters(mlp, new Rng(config.seed));
 
   const unroll = Math.max(1, Math.min(options.stepsPerRun ?? DEFAULT_STEPS_PER_RUN, totalSteps));
   const threaded = (options.loader ?? 'thread') === 'thread' && rows.buffer instanceof SharedArrayBuffer;
   // Step graphs by number of unrolled steps: `unroll`, plus shorter ones where a run must end early
-  // (end of training; an epoch whose sampling weights must first be computed from the parameters).
+  // (end of an epoch, of training, or before sampling weights must be computed from the parameters).
   const runners = new Map<number, StepRunner>();
   const runnerFor = async (steps: number): Promise<StepRunner> => {
     let r = runners.get(steps);
@@ -181,75 +208,134 @@ export async function trainRows(
   let errors: RowResiduals | undefined;
   try {
     await runnerFor(unroll);
-    loader = threaded ? new ThreadedBatchLoader(rows, plan, 4 * unroll) : new InlineBatchLoader(rows, plan);
+    const startStep = resume?.step ?? 0;
+    loader = threaded ? new ThreadedBatchLoader(rows, plan, 4 * unroll, startStep) : new InlineBatchLoader(rows, plan, startStep);
     errors = await RowResiduals.create(mlp, data, config.threads, config.device ?? 'cpu');
 
     let theta: ort.Tensor = new ort.Tensor('float32', theta0, [P]);
-    let m: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);
-    let v: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);
-    const lossHistory: number[] = [];
-    let epochLossSum = 0;
+    let m: ort.Tensor = new ort.Tensor('float32', resume ? resume.m : new Float32Array(P), [P]);
+    let v: ort.Tensor = new ort.Tensor('float32', resume ? resume.v : new Float32Array(P), [P]);
+    const lossHistory: number[] = resume ? [...resume.lossHistory] : [];
+    const valLossHistory: number[] = resume ? [...resume.valLossHistory] : [];
+    let bestTheta: Float32Array | undefined = resume?.bestTheta;
+    let weightsVersionNow = resume?.weightsVersion ?? 0;
+    let weightsNow: Float32Array | undefined = resume?.weights;
+    if (weightsNow && weightsVersionNow > 0) loader.publishWeights(weightsVersionNow, weightsNow);
+    let epochLossSum = resume?.epochLossSum ?? 0;
     let epochStart = performance.now();
-    let step = 0;
-    let resampleAt = nextResampleStep(0);
+    let lastCheckpoint = performance.now();
+    let step = startStep;
+    let stoppedEarly: TrainLoopResult['stoppedEarly'];
+    let resampleAt = nextResampleStep(step);
+    const snapshot = (): LoopSnapshot => ({
+      step,
+      theta: Float32Array.from(theta.data as Float32Array),
+      m: Float32Array.from(m.data as Float32Array),
+      v: Float32Array.from(v.data as Float32Array),
+      epochLossSum,
+      lossHistory: [...lossHistory],
+      valLossHistory: [...valLossHistory],
+      weightsVersion: weightsVersionNow,
+      weights: weightsNow,
+      control: { ...control.state },
+      bestTheta,
+    });
     while (step < totalSteps) {
       if (options.shouldStop?.()) throw new TrainingAbortedError('training aborted', { details: { step } });
       if (step === resampleAt && errors && resample) {
-        const version = weightsVersion(plan, step / stepsPerEpoch);
-        loader.publishWeights(version, samplingWeights(await errors.squaredErrors(theta), resample));
+        weightsVersionNow = weightsVersion(plan, step / stepsPerEpoch);
+        weightsNow = samplingWeights(await errors.squaredErrors(theta), resample);
+        loader.publishWeights(weightsVersionNow, weightsNow);
         resampleAt = nextResampleStep(step + 1);
       }
-      const runner = await runnerFor(Math.min(unroll, totalSteps - step, resampleAt - step));
+      const epochEnd = (Math.floor(step / stepsPerEpoch) + 1) * stepsPerEpoch;
+      const runner = await runnerFor(Math.min(unroll, epochEnd - step, resampleAt - step));
       loader.next(runner.steps, runner.x, runner.y);
       for (let s = 0; s < runner.steps; s++) {
-        const lr = lrAt(step + s, totalSteps);
+        const lr = control.learningRate(step + s, totalSteps);
         const a = adamStepScalars(lr, step + s + 1);
         runner.alpha[s] = a.alpha;
         runner.eps[s] = a.eps;
         runner.decay[s] = lr * (config.weightDecay ?? 0);
       }
       const out = await runner.session.run({ ...runner.feeds, [STEP_IO.theta]: theta, [STEP_IO.m]: m, [STEP_IO.v]: v });
+      const losses = out[STEP_IO.losses].data as Float32Array;
+      for (let s = 0; s < runner.steps; s++) {
+        if (!Number.isFinite(losses[s])) {
+          throw new TrainingDivergedError(step + s, losses[s], {
+            epoch: Math.floor((step + s) / stepsPerEpoch) + 1,
+            learningRate: control.learningRate(step + s, totalSteps),
+          });
+        }
+      }
       theta = out[STEP_IO.thetaOut] as ort.Tensor;
       m = out[STEP_IO.mOut] as ort.Tensor;
       v = out[STEP_IO.vOut] as ort.Tensor;
-      const losses = out[STEP_IO.losses].data as Float32Array;
-      for (let s = 0; s < runner.steps; s++, step++) {
-        const loss = losses[s];
-        if (!Number.isFinite(loss)) throw new TrainingDivergedError(step, loss, { epoch: Math.floor(step / stepsPerEpoch) + 1 });
-        epochLossSum += loss;
-        if ((step + 1) % stepsPerEpoch === 0) {
-          const epochLoss = epochLossSum / stepsPerEpoch;
-          lossHistory.push(epochLoss);
-          const now = performance.now();
-          options.onProgress?.({
-            epoch: lossHistory.length,
-            epochs: config.epochs,
-            step: step + 1,
-            loss: epochLoss,
-            learningRate: lrAt(step, totalSteps),
-            samplesPerSec: (stepsPerEpoch * batch) / Math.max(1e-9, (now - epochStart) / 1000),
-          });
-          epochLossSum = 0;
-          epochStart = now;
+      for (let s = 0; s < runner.steps; s++) epochLossSum += losses[s];
+      step += runner.steps;
+      if (step % stepsPerEpoch === 0) {
+        const epoch = step / stepsPerEpoch;
+        const epochLoss = epochLossSum / stepsPerEpoch;
+        lossHistory.push(epochLoss);
+        const valLoss = options.validate ? await options.validate(theta) : undefined;
+        if (valLoss !== undefined) valLossHistory.push(valLoss);
+        const decision = control.endEpoch(epoch, valLoss ?? epochLoss);
+        if (decision.improved && config.earlyStopping) bestTheta = Float32Array.from(theta.data as Float32Array);
+        const now = performance.now();
+        options.onProgress?.({
+          epoch,
+          epochs: config.epochs,
+          step,
+          loss: epochLoss,
+          ...(valLoss !== undefined ? { validationLoss: valLoss } : {}),
+          learningRate: control.learningRate(step - 1, totalSteps),
+          samplesPerSec: (stepsPerEpoch * batch) / Math.max(1e-9, (now - epochStart) / 1000),
+        });
+        epochLossSum = 0;
+        epochStart = now;
+        if (decision.stop && step < totalSteps) {
+          stoppedEarly = { epoch, bestEpoch: control.state.bestEpoch };
+          break;
         }
       }
+      if (options.onCheckpoint && step < totalSteps && performance.now() - lastCheckpoint >= (options.checkpointEveryMs ?? Infinity)) {
+        options.onCheckpoint(snapshot());
+        lastCheckpoint = performance.now();
+      }
     }
+    // with early stopping the best parameters by the monitored loss are the result
+    if (bestTheta && config.earlyStopping) theta = new ort.Tensor('float32', Float32Array.from(bestTheta), [P]);
     // the epochs' batch losses over-represent hard rows once resampling starts: report the plain
-    // MSE of the final parameters over the whole training set
+    // MSE of the returned parameters over the whole training set
     const e2 = await errors.squaredErrors(theta);
     let sum = 0;
     for (let i = 0; i < e2.length; i++) sum += e2[i];
     return {
       theta: new Float32Array(theta.data as Float32Array),
       finalLoss: sum / (count * K),
-      epochs: config.epochs,
-      steps: totalSteps,
+      epochs: lossHistory.length,
+      steps: step,
       lossHistory,
+      valLossHistory,
+      ...(stoppedEarly ? { stoppedEarly } : {}),
     };
   } finally {
     await errors?.release();
     await loader?.close();
     for (const r of runners.values()) await r.session.release();
+  }
+}
+
+/** Throws CHECKPOINT_MISMATCH unless a loop snapshot fits this model and batch plan. */
+function checkResume(r: LoopSnapshot, P: number, count: number, totalSteps: number): void {
+  const problems: string[] = [];
+  for (const [name, a] of [['theta', r.theta], ['m', r.m], ['v', r.v], ['bestTheta', r.bestTheta]] as const) {
+    if (a && a.length !== P) problems.push(`${name} has ${a.length} values, the model ${P}`);
+  }
+  if (r.weights && r.weights.length !== count) problems.push(`sampling weights for ${r.weights.length} rows, the data has ${count}`);
+  if (!(Number.isInteger(r.step) && r.step >= 0 && r.step <= totalSteps)) problems.push(`step ${r.step} outside 0…${totalSteps}`);
+  if (problems.length > 0) {
+    throw new NnError('CHECKPOINT_MISMATCH', `the checkpoint does not fit this training: ${problems.join('; ')}`, { details: { problems } });
   }
 }
 

@@ -4,7 +4,7 @@ import { splitParameters, validateMlpConfig, type MlpConfig } from './mlp-config
 import { NnError, TrainingAbortedError, TrainingDivergedError, type NnErrorCode } from './nn-error';
 import { validateNormalization, type Normalization } from './normalization';
 import { validateTrainConfig, validateTrainingData, type TrainConfig, type TrainedModel, type TrainingData, type TrainProgress } from './train-types';
-import { STOP_REQUESTED, type SerializedError, type TrainWorkerInput, type TrainWorkerMessage } from './worker-protocol';
+import { STOP_REQUESTED, type CheckpointSettings, type SerializedError, type TrainWorkerInput, type TrainWorkerMessage } from './worker-protocol';
 
 /** The compiled worker entry, next to this file in dist/. */
 export const TRAIN_WORKER_FILE = path.join(__dirname, 'train-worker.js');
@@ -21,6 +21,21 @@ function deserialize(e: SerializedError): NnError {
   return new NnError(e.code as NnErrorCode, e.message, { details: e.details });
 }
 
+export interface TrainMlpOptions {
+  onProgress?: (p: TrainProgress) => void;
+  signal?: AbortSignal;
+  /** Held-out RAW samples: their loss is recorded after every epoch and drives the plateau schedule and early stopping. */
+  validation?: TrainingData;
+  /**
+   * Checkpoint the training to `file` (atomically) every `everySeconds`; with `resume`, carry on
+   * from the checkpoint there (refused with CHECKPOINT_CORRUPT or CHECKPOINT_MISMATCH when it is
+   * damaged or belongs to another run; a missing file means a fresh start).
+   */
+  checkpoint?: CheckpointSettings;
+  /** Called after each checkpoint is on disk, with the optimizer step it holds. */
+  onCheckpoint?: (step: number) => void;
+}
+
 /**
  * Trains an MLP on RAW-unit data in a worker thread (session.run blocks its thread; the caller's
  * event loop stays free). Data in SharedArrayBuffers is shared with the worker; otherwise it is
@@ -33,12 +48,19 @@ export async function trainMlp(
   mlp: MlpConfig,
   normalization: Normalization,
   config: TrainConfig,
-  options: { onProgress?: (p: TrainProgress) => void; signal?: AbortSignal } = {},
+  options: TrainMlpOptions = {},
 ): Promise<TrainedModel> {
   validateMlpConfig(mlp);
   validateNormalization(normalization, mlp);
   validateTrainConfig(config);
   validateTrainingData(data, mlp);
+  if (options.validation) validateTrainingData(options.validation, mlp);
+  const cp = options.checkpoint;
+  if (cp && !(cp.file && cp.fingerprint && Number.isFinite(cp.everySeconds) && cp.everySeconds > 0)) {
+    throw new NnError('NN_INVALID_CONFIG', 'checkpoint needs a file, a fingerprint and an interval (everySeconds > 0)', {
+      details: { file: cp.file, everySeconds: cp.everySeconds },
+    });
+  }
   const { signal, onProgress } = options;
   if (signal?.aborted) throw new TrainingAbortedError('training aborted before it started', { cause: signal.reason });
 
@@ -53,6 +75,9 @@ export async function trainMlp(
   const shared = isShared(data.inputs) && isShared(data.outputs);
   const inputs = shared ? data.inputs : data.inputs.slice();
   const outputs = shared ? data.outputs : data.outputs.slice();
+  const validation = options.validation
+    ? { inputs: options.validation.inputs.slice(), outputs: options.validation.outputs.slice(), count: options.validation.count }
+    : undefined;
   const control = new SharedArrayBuffer(4);
   const workerData: TrainWorkerInput = {
     mlp: mlpCopy,
@@ -61,9 +86,14 @@ export async function trainMlp(
     inputs,
     outputs,
     count: data.count,
+    ...(validation ? { validation } : {}),
+    ...(cp ? { checkpoint: { ...cp } } : {}),
     control,
   };
-  const transferList = shared ? [] : [inputs.buffer as ArrayBuffer, outputs.buffer as ArrayBuffer];
+  const transferList = [
+    ...(shared ? [] : [inputs.buffer as ArrayBuffer, outputs.buffer as ArrayBuffer]),
+    ...(validation ? [validation.inputs.buffer as ArrayBuffer, validation.outputs.buffer as ArrayBuffer] : []),
+  ];
 
   return new Promise<TrainedModel>((resolve, reject) => {
     const worker = new Worker(TRAIN_WORKER_FILE, { workerData, transferList });
@@ -91,11 +121,12 @@ export async function trainMlp(
 
     worker.on('message', (msg: TrainWorkerMessage) => {
       if (settled) return;
-      if (msg.type === 'progress') {
+      if (msg.type === 'progress' || msg.type === 'checkpoint') {
         try {
-          onProgress?.(msg.progress);
+          if (msg.type === 'progress') onProgress?.(msg.progress);
+          else options.onCheckpoint?.(msg.step);
         } catch (err) {
-          finish(new NnError('TRAINING_FAILED', 'the onProgress callback threw', { cause: err }));
+          finish(new NnError('TRAINING_FAILED', `the ${msg.type === 'progress' ? 'onProgress' : 'onCheckpoint'} callback threw`, { cause: err }));
         }
       } else if (msg.type === 'done') {
         const r = msg.result;
@@ -114,6 +145,9 @@ export async function trainMlp(
           epochs: r.epochs,
           steps: r.steps,
           lossHistory: r.lossHistory,
+          valLossHistory: r.valLossHistory,
+          resumedFromStep: r.resumedFromStep,
+          stoppedEarly: r.stoppedEarly,
         });
       } else {
         finish(deserialize(msg.error));

@@ -1,6 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { parameterCount, type MlpConfig } from './mlp-config';
 import { RowResiduals } from './row-residuals';
+import { checkpointStep, type TrainingCheckpoint } from './checkpoint';
+import { NnError } from './nn-error';
 import { trainRows, type NormalizedRows, type TrainLoopOptions } from './train-loop';
 import { stageEpochs, type TrainConfig } from './train-types';
 
@@ -15,10 +17,54 @@ export interface StagedTrainResult {
   stages: TrainedStage[];
   /** MSE (stage-0 normalized units) of the whole model over the training set. */
   finalLoss: number;
+  /** Epochs and steps trained, over all stages (fewer than planned when early stopping cut a stage short). */
   epochs: number;
   steps: number;
   /** Mean mini-batch loss of each epoch of every stage, converted to stage-0 normalized units. */
   lossHistory: number[];
+  /** Validation MSE of the whole model after each epoch (stage-0 normalized units); empty without validation rows. */
+  valLossHistory: number[];
+  /** The optimizer step the training resumed from (0 when it started afresh). */
+  resumedFromStep: number;
+  /** The stages early stopping ended: stage, the epoch (within the stage) it stopped after, and its best epoch. */
+  stoppedEarly: { stage: number; epoch: number; bestEpoch: number }[];
+}
+
+export interface StagedTrainOptions extends Omit<TrainLoopOptions, 'validate' | 'resume' | 'onCheckpoint'> {
+  /** Held-out rows (normalized like the training rows; their targets are rewritten in place between stages). */
+  validation?: NormalizedRows;
+  /** Carry on from this checkpoint (its fingerprint already checked by the caller). */
+  resume?: TrainingCheckpoint;
+  /** Written into every checkpoint. */
+  fingerprint?: string;
+  onCheckpoint?: (checkpoint: TrainingCheckpoint) => void;
+}
+
+/** Per-output mean and standard deviation of what a stage left (ρ = target − out, its units). */
+function residualMoments(res: Float32Array, count: number, K: number): { mean: number[]; std: number[]; meanSquare: number[] } {
+  const mean = new Array<number>(K).fill(0);
+  const sq = new Array<number>(K).fill(0);
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < K; k++) {
+      const rho = -res[i * K + k];
+      mean[k] += rho;
+      sq[k] += rho * rho;
+    }
+  }
+  const std = mean.map((m, k) => {
+    const mu = m / count;
+    const v = Math.sqrt(Math.max(0, sq[k] / count - mu * mu));
+    return v > 0 && Number.isFinite(v) ? v : 1;
+  });
+  return { mean: mean.map((m) => m / count), std, meanSquare: sq.map((q) => q / count) };
+}
+
+/** Rewrites the rows' targets to the next stage's: (ρ − mean)/std, ρ = −res. */
+function rewriteTargets(data: NormalizedRows, D: number, K: number, res: Float32Array, mean: number[], std: number[]): void {
+  const W = D + K;
+  for (let i = 0; i < data.count; i++) {
+    for (let k = 0; k < K; k++) data.rows[i * W + D + k] = (-res[i * K + k] - mean[k]) / std[k];
+  }
 }
 
 /**
@@ -30,72 +76,125 @@ export interface StagedTrainResult {
  * than one network trained for the same number of epochs (on the Black–Scholes example: RMSE
  * 1.1e-3 → 1.3e-4, max error 1.1e-2 → 2.5e-3).
  *
- * The rows' target columns are rewritten in place between stages (they must not be shared with
- * anything else). Progress epochs run across all stages.
+ * The rows' target columns (training and validation) are rewritten in place between stages (they
+ * must not be shared with anything else). Progress epochs run across all stages. A resumed
+ * training first replays the finished stages' rewrites from their saved parameters, then carries
+ * on the stage in progress from its loop snapshot.
  */
 export async function trainStages(
   data: NormalizedRows,
   mlp: MlpConfig,
   config: TrainConfig,
-  options: TrainLoopOptions = {},
+  options: StagedTrainOptions = {},
 ): Promise<StagedTrainResult> {
   const K = mlp.outputDim;
-  const W = mlp.inputDim + K;
-  const { rows, count } = data;
+  const D = mlp.inputDim;
+  const P = parameterCount(mlp);
   const epochs = stageEpochs(config.epochs, config.stages ?? 1);
+  const resume = options.resume;
+  if (resume && !(Number.isInteger(resume.stage) && resume.stage >= 0 && resume.stage < epochs.length && resume.stages.length === resume.stage)) {
+    throw new NnError('CHECKPOINT_MISMATCH', `the checkpoint is at stage ${resume.stage} with ${resume.stages.length} finished, this training has ${epochs.length} stages`, {
+      details: { stage: resume.stage, stages: epochs.length },
+    });
+  }
+  const { validation } = options;
   const residuals = await RowResiduals.create(mlp, data, config.threads, config.device ?? 'cpu');
+  const valResiduals = validation ? await RowResiduals.create(mlp, validation, config.threads, config.device ?? 'cpu') : undefined;
   try {
     const stages: TrainedStage[] = [];
-    const lossHistory: number[] = [];
+    const lossHistory: number[] = resume ? [...resume.lossHistory] : [];
+    const valLossHistory: number[] = resume ? [...resume.valLossHistory] : [];
+    const stoppedEarly: StagedTrainResult['stoppedEarly'] = [];
     let scale = new Array<number>(K).fill(1);
     let shift = new Array<number>(K).fill(0);
-    let steps = 0;
+    let steps = resume?.stageSteps ?? 0;
     let finalLoss = 0;
-    for (let s = 0; s < epochs.length; s++) {
-      const before = lossHistory.length;
-      // a stage's losses are in its own units: (stage-0 units) = (stage units)·scale²
+
+    /** After stage `theta` (trained at `scale`): the training MSE in stage-0 units, and the next stage's targets. */
+    const advance = async (theta: Float32Array, last: boolean): Promise<number> => {
+      const t = new ort.Tensor('float32', theta, [P]);
+      const res = await residuals.residuals(t);
+      const { mean, std, meanSquare } = residualMoments(res, data.count, K);
+      let loss = 0;
+      for (let k = 0; k < K; k++) loss += meanSquare[k] * scale[k] * scale[k];
+      if (last) return loss / K;
+      rewriteTargets(data, D, K, res, mean, std);
+      if (validation && valResiduals) rewriteTargets(validation, D, K, await valResiduals.residuals(t), mean, std);
+      shift = scale.map((c, k) => c * mean[k]);
+      scale = scale.map((c, k) => c * std[k]);
+      return loss / K;
+    };
+    /** Validation MSE of the whole model in stage-0 units: a stage's residual times its scale. */
+    const validate = valResiduals
+      ? async (theta: ort.Tensor): Promise<number> => {
+          const r = await valResiduals.residuals(theta);
+          let sum = 0;
+          for (let i = 0; i < r.length; i++) {
+            const e = r[i] * scale[i % K];
+            sum += e * e;
+          }
+          return sum / r.length;
+        }
+      : undefined;
+
+    for (const done of resume?.stages ?? []) {
+      if (done.theta.length !== P) throw new NnError('CHECKPOINT_MISMATCH', `a finished stage in the checkpoint has ${done.theta.length} parameters, the model ${P}`);
+      stages.push({ theta: done.theta, scale: [...scale], shift: [...shift] });
+      await advance(done.theta, false);
+    }
+
+    for (let s = resume?.stage ?? 0; s < epochs.length; s++) {
+      const stepsBefore = steps;
+      // a stage's losses are in its own units: (stage-0 units) ≈ (stage units)·mean(scale²)
       const lossFactor = scale.reduce((a, c) => a + c * c, 0) / K;
+      const loopResume = resume && s === resume.stage ? resume.loop : undefined;
+      const stageLossBase = lossHistory.length; // the finished stages' epochs
       const r = await trainRows(data, mlp, { ...config, epochs: epochs[s], seed: config.seed + s }, {
         ...options,
+        validate,
+        resume: loopResume,
         onProgress: options.onProgress
-          ? (p) => options.onProgress?.({ ...p, epoch: before + p.epoch, epochs: config.epochs, step: steps + p.step, loss: p.loss * lossFactor })
+          ? (p) =>
+              options.onProgress?.({
+                ...p,
+                epoch: stageLossBase + p.epoch,
+                epochs: config.epochs,
+                step: stepsBefore + p.step,
+                loss: p.loss * lossFactor,
+              })
+          : undefined,
+        onCheckpoint: options.onCheckpoint
+          ? (loop) =>
+              options.onCheckpoint?.({
+                fingerprint: options.fingerprint ?? '',
+                stage: s,
+                stages: stages.map((st) => ({ theta: st.theta, scale: st.scale, shift: st.shift })),
+                stageSteps: stepsBefore,
+                lossHistory: [...lossHistory],
+                valLossHistory: [...valLossHistory],
+                loop,
+              })
           : undefined,
       });
       steps += r.steps;
       for (const l of r.lossHistory) lossHistory.push(l * lossFactor);
+      for (const l of r.valLossHistory) valLossHistory.push(l);
+      if (r.stoppedEarly) stoppedEarly.push({ stage: s, ...r.stoppedEarly });
       stages.push({ theta: r.theta, scale: [...scale], shift: [...shift] });
-
-      // what this stage left: ρ = target − out, in this stage's units
-      const res = await residuals.residuals(new ort.Tensor('float32', r.theta, [parameterCount(mlp)]));
-      const mean = new Array<number>(K).fill(0);
-      const sq = new Array<number>(K).fill(0);
-      for (let i = 0; i < count; i++) {
-        for (let k = 0; k < K; k++) {
-          const rho = -res[i * K + k];
-          mean[k] += rho;
-          sq[k] += rho * rho;
-        }
-      }
-      finalLoss = 0;
-      for (let k = 0; k < K; k++) finalLoss += (sq[k] / count) * scale[k] * scale[k];
-      finalLoss /= K;
-      if (s === epochs.length - 1) break;
-
-      // the next stage's targets: ρ standardized; its output maps back through scale·(σ·out + μ)
-      const std = mean.map((m, k) => {
-        const mu = m / count;
-        const v = Math.sqrt(Math.max(0, sq[k] / count - mu * mu));
-        return v > 0 && Number.isFinite(v) ? v : 1;
-      });
-      for (let k = 0; k < K; k++) mean[k] /= count;
-      for (let i = 0; i < count; i++) {
-        for (let k = 0; k < K; k++) rows[i * W + mlp.inputDim + k] = (-res[i * K + k] - mean[k]) / std[k];
-      }
-      shift = scale.map((c, k) => c * mean[k]);
-      scale = scale.map((c, k) => c * std[k]);
+      finalLoss = await advance(r.theta, s === epochs.length - 1);
     }
-    return { stages, finalLoss, epochs: config.epochs, steps, lossHistory };
+    return {
+      stages,
+      finalLoss,
+      epochs: lossHistory.length,
+      steps,
+      lossHistory,
+      valLossHistory,
+      resumedFromStep: resume ? checkpointStep(resume) : 0,
+      stoppedEarly,
+    };
   } finally {
     await residuals.release();
+    await valResiduals?.release();
   }
 }

@@ -2,6 +2,7 @@ import { NnError } from './nn-error';
 import type { MlpConfig } from './mlp-config';
 import type { Normalization } from './normalization';
 import { DEVICES, type Device } from './ort-session';
+import type { EarlyStoppingConfig, ScheduleConfig } from './training-control';
 
 /** Row-major training samples in RAW units: inputs count×inputDim, outputs count×outputDim. */
 export interface TrainingData {
@@ -30,6 +31,10 @@ export interface TrainConfig {
    * stageEpochs. See train-stages.ts.
    */
   stages?: number;
+  /** Learning-rate schedule (default: cosine, see TrainingControl). */
+  schedule?: ScheduleConfig;
+  /** Stop a stage when the validation loss stops improving, keeping its best parameters. */
+  earlyStopping?: EarlyStoppingConfig;
 }
 
 export interface TrainProgress {
@@ -40,6 +45,8 @@ export interface TrainProgress {
   step: number;
   /** Mean loss (MSE, normalized units) of the epoch's mini-batches (see TrainedModel.lossHistory). */
   loss: number;
+  /** Validation loss (stage-0 normalized units) after the epoch, when there is validation data. */
+  validationLoss?: number;
   /** Learning rate of the epoch's last step. */
   learningRate: number;
   samplesPerSec: number;
@@ -68,6 +75,12 @@ export interface TrainedModel {
    * the batches over-represent hard rows, so these run above the plain training MSE.
    */
   lossHistory: number[];
+  /** Validation MSE (normalized units) of the whole model after each epoch; empty without validation data. */
+  valLossHistory?: number[];
+  /** The optimizer step training resumed from (0 when it started afresh). */
+  resumedFromStep?: number;
+  /** The stages early stopping ended (stage, the epoch within it, its best epoch). */
+  stoppedEarly?: { stage: number; epoch: number; bestEpoch: number }[];
 }
 
 /** The most residual stages a model may have. */
@@ -103,6 +116,16 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (c.weightDecay !== undefined && !(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) fail('weightDecay', 'a finite number ≥ 0');
   if (c.stages !== undefined && !(Number.isInteger(c.stages) && c.stages >= 1 && c.stages <= MAX_STAGES)) fail('stages', `an integer from 1 to ${MAX_STAGES}`);
   if (!(c.epochs >= (c.stages ?? 1))) fail('epochs', `at least the number of stages (${c.stages})`);
+  const sc = c.schedule;
+  if (sc !== undefined) {
+    if (sc.kind !== 'cosine' && sc.kind !== 'plateau') fail('schedule', 'cosine or plateau');
+    if (sc.warmupFraction !== undefined && !(sc.warmupFraction >= 0 && sc.warmupFraction < 1)) fail('schedule', 'a warm-up fraction in [0, 1)');
+    if (sc.kind === 'plateau' && !(sc.factor > 0 && sc.factor < 1 && Number.isInteger(sc.patience) && sc.patience >= 0))
+      fail('schedule', 'a plateau factor in (0, 1) and a patience ≥ 0 epochs');
+  }
+  const es = c.earlyStopping;
+  if (es !== undefined && !(Number.isInteger(es.patience) && es.patience >= 1 && es.minDelta >= 0 && es.minDelta < 1))
+    fail('earlyStopping', 'a patience ≥ 1 epoch and a minDelta in [0, 1)');
 }
 
 /** Throws NN_INVALID_DATA unless `data` holds `count` rows of the right widths. */

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'worker_threads';
 import { SurrogateError } from '@surrogate/core';
+import { checkpointStep, readCheckpointFile, writeCheckpointFile } from './checkpoint';
 import { NnError } from './nn-error';
 import { normalizationAffine, normalizeInput } from './normalization';
 import type { NormalizedRows } from './train-loop';
@@ -18,7 +19,9 @@ function post(message: TrainWorkerMessage, transfer: ArrayBuffer[] = []): void {
  * Normalizes RAW samples straight into interleaved rows ([count, D+K]) in a SharedArrayBuffer,
  * ready for the loader thread; rejects non-finite values.
  */
-export function normalizeToRows(input: TrainWorkerInput): NormalizedRows {
+export function normalizeToRows(
+  input: Pick<TrainWorkerInput, 'mlp' | 'normalization' | 'count' | 'inputs' | 'outputs'>,
+): NormalizedRows {
   const { mlp, count } = input;
   const a = normalizationAffine(input.normalization);
   const D = mlp.inputDim;
@@ -52,10 +55,25 @@ function serialize(err: unknown): SerializedError {
 async function main(): Promise<void> {
   const input = workerData as TrainWorkerInput;
   const data = normalizeToRows(input);
+  const validation = input.validation ? normalizeToRows({ ...input, ...input.validation }) : undefined;
   const control = new Int32Array(input.control);
+  const cp = input.checkpoint;
+  const resume = cp?.resume ? readCheckpointFile(cp.file, cp.fingerprint) : undefined;
   const result = await trainStages(data, input.mlp, input.config, {
+    validation,
     onProgress: (progress) => post({ type: 'progress', progress }),
     shouldStop: () => Atomics.load(control, 0) === STOP_REQUESTED,
+    ...(cp
+      ? {
+          resume,
+          fingerprint: cp.fingerprint,
+          checkpointEveryMs: cp.everySeconds * 1000,
+          onCheckpoint: (c) => {
+            writeCheckpointFile(cp.file, c);
+            post({ type: 'checkpoint', step: checkpointStep(c) });
+          },
+        }
+      : {}),
   });
   post({ type: 'done', result }, result.stages.map((s) => s.theta.buffer as ArrayBuffer));
 }

@@ -12,8 +12,21 @@ export interface TrainWorkerInput {
   inputs: Float32Array;
   outputs: Float32Array;
   count: number;
+  /** Held-out samples (RAW units) whose loss is recorded after every epoch. */
+  validation?: { inputs: Float32Array; outputs: Float32Array; count: number };
+  checkpoint?: CheckpointSettings;
   /** Int32Array[1] over shared memory; the caller stores STOP_REQUESTED in cell 0 to stop training. */
   control: SharedArrayBuffer;
+}
+
+/** Where and how often the worker checkpoints, and whether it starts from the checkpoint there. */
+export interface CheckpointSettings {
+  file: string;
+  /** Identifies the run; a checkpoint with another fingerprint is refused. */
+  fingerprint: string;
+  everySeconds: number;
+  /** Carry on from `file` if it exists (a missing file means a fresh start). */
+  resume: boolean;
 }
 
 /** Value of the control cell that asks the worker to stop at the next step boundary. */
@@ -29,5 +42,6 @@ export interface SerializedError {
 /** Messages from the training worker. */
 export type TrainWorkerMessage =
   | { type: 'progress'; progress: TrainProgress }
+  | { type: 'checkpoint'; step: number }
   | { type: 'done'; result: StagedTrainResult }
   | { type: 'error'; error: SerializedError };
