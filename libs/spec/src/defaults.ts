@@ -34,6 +34,15 @@ export const DEFAULTS = {
     weightDecay: 0,
     /** Where the trainer runs the step graph: cpu, or cuda where onnxruntime's CUDA provider is installed. */
     device: 'cpu' as 'cpu' | 'cuda',
+    schedule: 'cosine' as const,
+    warmup: 0.01,
+    plateau: { factor: 0.5, patience: 3 },
+    earlyStoppingMinDelta: 0,
+    /** A killed run loses at most this much training (the budget: one interval). */
+    checkpointSeconds: 60,
+    loss: 'mse' as const,
+    /** relative loss: |y| is floored at 1% of the output's standard deviation, so values near 0 do not dominate. */
+    relativeFloor: 0.01,
   },
   validation: {
     samples: 65536,

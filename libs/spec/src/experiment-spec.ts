@@ -37,7 +37,28 @@ export interface TrainingSettings {
   weightDecay: number;
   /** cpu, or cuda (onnxruntime's CUDA provider must be installed where the trainer runs). */
   device: 'cpu' | 'cuda';
+  /** cosine: warm-up, then a log-cosine decay to finalLearningRate; plateau: reduce on plateau. */
+  schedule: Schedule;
+  /** Fraction of each stage's steps spent warming the learning rate up, in [0, 0.5]. */
+  warmup: number;
+  /** Reduce on plateau: the rate is multiplied by `factor` after more than `patience` epochs without improvement. */
+  plateau: { factor: number; patience: number };
+  /** Stop a stage after `patience` epochs whose validation loss does not beat the best by `minDelta` (relative); null = off. */
+  earlyStopping: { patience: number; minDelta: number } | null;
+  /** Seconds between checkpoints of a running training; 0 = no checkpoints. */
+  checkpointSeconds: number;
+  /** mse, or relative: the squared error divided by (|y| + relativeFloor·σ_y)², per output. */
+  loss: Loss;
+  /** Per-output loss weights, in the order of `outputs` (1 each by default). */
+  lossWeights: number[];
+  /** relative loss: the floor under |y|, as a fraction of the output's standard deviation. */
+  relativeFloor: number;
 }
+
+export const SCHEDULES = ['cosine', 'plateau'] as const;
+export type Schedule = (typeof SCHEDULES)[number];
+export const LOSSES = ['mse', 'relative'] as const;
+export type Loss = (typeof LOSSES)[number];
 
 export interface OutputThreshold {
   output: string;

@@ -11,8 +11,12 @@ import { DEFAULTS, MAX_SAMPLES, MAX_STAGES, defaultEpochs, maxChunkSize } from '
 import {
   ACTIVATIONS,
   INPUT_TRANSFORMS,
+  LOSSES,
   SAMPLERS,
+  SCHEDULES,
   type Activation,
+  type Loss,
+  type Schedule,
   type InputTransform,
   type ExperimentSpec,
   type InputRange,
@@ -47,6 +51,14 @@ const TRAINING_KEYS = [
   'stages',
   'weightDecay',
   'device',
+  'schedule',
+  'warmup',
+  'plateau',
+  'earlyStopping',
+  'checkpointSeconds',
+  'loss',
+  'lossWeights',
+  'relativeFloor',
 ];
 const VALIDATION_KEYS = ['samples', 'maxAbsError', 'rmse'];
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -289,7 +301,7 @@ function resolveOutputs(c: Checker, raw: unknown, pricer: Pricer | undefined, re
   return outputs;
 }
 
-function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSettings {
+function resolveTraining(c: Checker, raw: unknown, samples: number, outputs: string[]): TrainingSettings {
   const d = DEFAULTS.training;
   const t: TrainingSettings = {
     hiddenLayers: [...d.hiddenLayers],
@@ -303,6 +315,14 @@ function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSet
     stages: d.stages,
     weightDecay: d.weightDecay,
     device: d.device,
+    schedule: d.schedule,
+    warmup: d.warmup,
+    plateau: { ...d.plateau },
+    earlyStopping: null,
+    checkpointSeconds: d.checkpointSeconds,
+    loss: d.loss,
+    lossWeights: outputs.map(() => 1),
+    relativeFloor: d.relativeFloor,
   };
   if (raw === undefined) return t;
   if (!isDict(raw)) {
@@ -342,6 +362,7 @@ function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSet
     if (raw.device !== 'cpu' && raw.device !== 'cuda') c.fail('training.device', 'must be cpu or cuda', raw.device);
     else t.device = raw.device;
   }
+  resolveOptimization(c, raw, t, outputs);
   if (raw.stages !== undefined) {
     t.stages = c.integer(raw.stages, 'training.stages', 1, MAX_STAGES) ?? t.stages;
     if (t.stages > t.epochs) c.fail('training.stages', `must not exceed epochs (${t.epochs}): every stage trains at least one epoch`, t.stages);
@@ -357,6 +378,83 @@ function resolveTraining(c: Checker, raw: unknown, samples: number): TrainingSet
   if (samples > 0 && t.batchSize > samples)
     c.fail('training.batchSize', `must not exceed samples (${samples})`, t.batchSize);
   return t;
+}
+
+/** The schedule, early stopping, checkpoint and loss settings of `training`. */
+function resolveOptimization(c: Checker, raw: Dict, t: TrainingSettings, outputs: string[]): void {
+  if (raw.schedule !== undefined) {
+    if (!SCHEDULES.includes(raw.schedule as Schedule)) c.fail('training.schedule', `must be one of ${SCHEDULES.join(', ')}`, raw.schedule);
+    else t.schedule = raw.schedule as Schedule;
+  }
+  if (raw.warmup !== undefined) {
+    const w = raw.warmup;
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 0.5)
+      c.fail('training.warmup', 'must be a fraction of the steps in [0, 0.5]', w);
+    else t.warmup = w;
+  }
+  if (raw.plateau !== undefined) {
+    if (!isDict(raw.plateau)) c.fail('training.plateau', 'must be a mapping with factor and patience', raw.plateau);
+    else {
+      c.knownKeys(raw.plateau, ['factor', 'patience'], 'training.plateau');
+      const f = raw.plateau.factor;
+      if (f !== undefined) {
+        if (typeof f !== 'number' || !(f > 0 && f < 1)) c.fail('training.plateau.factor', 'must be a number in (0, 1)', f);
+        else t.plateau.factor = f;
+      }
+      if (raw.plateau.patience !== undefined)
+        t.plateau.patience = c.integer(raw.plateau.patience, 'training.plateau.patience', 0, 1000) ?? t.plateau.patience;
+      if (t.schedule !== 'plateau')
+        c.fail('training.plateau', 'only applies with schedule: plateau (the schedule is ' + t.schedule + ')');
+    }
+  }
+  const es = raw.earlyStopping;
+  if (es !== undefined && es !== false && es !== null) {
+    if (typeof es === 'number') {
+      const patience = c.integer(es, 'training.earlyStopping', 1, 100000);
+      if (patience !== undefined) t.earlyStopping = { patience, minDelta: DEFAULTS.training.earlyStoppingMinDelta };
+    } else if (!isDict(es)) {
+      c.fail('training.earlyStopping', 'must be a patience in epochs, a mapping with patience and minDelta, or false', es);
+    } else {
+      c.knownKeys(es, ['patience', 'minDelta'], 'training.earlyStopping');
+      const patience = es.patience === undefined ? c.fail('training.earlyStopping.patience', 'is required (epochs without improvement before stopping)') : c.integer(es.patience, 'training.earlyStopping.patience', 1, 100000);
+      let minDelta: number = DEFAULTS.training.earlyStoppingMinDelta;
+      if (es.minDelta !== undefined) {
+        const m = es.minDelta;
+        if (typeof m !== 'number' || !Number.isFinite(m) || m < 0 || m >= 1)
+          c.fail('training.earlyStopping.minDelta', 'must be a relative improvement in [0, 1)', m);
+        else minDelta = m;
+      }
+      if (patience !== undefined) t.earlyStopping = { patience, minDelta };
+    }
+  }
+  if (raw.checkpointSeconds !== undefined) {
+    const s = raw.checkpointSeconds;
+    if (typeof s !== 'number' || !Number.isFinite(s) || s < 0 || s > 86400)
+      c.fail('training.checkpointSeconds', 'must be a number of seconds from 0 (no checkpoints) to 86400', s);
+    else t.checkpointSeconds = s;
+  }
+  if (raw.loss !== undefined) {
+    if (!LOSSES.includes(raw.loss as Loss)) c.fail('training.loss', `must be one of ${LOSSES.join(', ')}`, raw.loss);
+    else t.loss = raw.loss as Loss;
+  }
+  if (raw.relativeFloor !== undefined) {
+    t.relativeFloor = c.positive(raw.relativeFloor, 'training.relativeFloor') ?? t.relativeFloor;
+    if (t.loss !== 'relative') c.fail('training.relativeFloor', 'only applies with loss: relative');
+  }
+  const lw = raw.lossWeights;
+  if (lw !== undefined) {
+    if (typeof lw === 'number') {
+      c.fail('training.lossWeights', `must be a mapping of output to weight (outputs: ${outputs.join(', ')})`, lw);
+    } else if (!isDict(lw)) {
+      c.fail('training.lossWeights', 'must be a mapping of output to weight', lw);
+    } else {
+      for (const [k, v] of Object.entries(lw)) {
+        const i = outputs.indexOf(k);
+        if (i < 0) c.fail(`training.lossWeights.${k}`, `not one of the spec's outputs (${outputs.join(', ')})`);
+        else t.lossWeights[i] = c.positive(v, `training.lossWeights.${k}`) ?? t.lossWeights[i];
+      }
+    }
+  }
 }
 
 function thresholdFor(
@@ -493,7 +591,7 @@ export function resolveSpec(doc: unknown, source?: string, options: ResolveSpecO
     else sampler = doc.sampler as SamplerName;
   }
 
-  const training = resolveTraining(c, doc.training, samples);
+  const training = resolveTraining(c, doc.training, samples, outputs);
   const validation = resolveValidation(c, doc.validation, outputs);
 
   // The pricer's ranges and rules over the whole box (corners and first sample points), before

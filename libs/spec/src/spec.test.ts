@@ -167,6 +167,61 @@ training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
     ]);
   });
 
+  it('takes the schedule, early stopping, checkpoint and loss settings, and carries them over the wire', () => {
+    const d = parseSpec(EXAMPLE).training;
+    expect(d).toMatchObject({ schedule: 'cosine', warmup: 0.01, earlyStopping: null, checkpointSeconds: 60, loss: 'mse', lossWeights: [1] });
+    const text = `${EXAMPLE.replace('outputs: [price]', 'outputs: [price, delta]')}training:
+  schedule: plateau
+  warmup: 0
+  plateau: {factor: 0.3, patience: 2}
+  earlyStopping: {patience: 7, minDelta: 0.001}
+  checkpointSeconds: 15
+  loss: relative
+  relativeFloor: 0.05
+  lossWeights: {delta: 0.25}
+`;
+    const t = parseSpec(text).training;
+    expect(t).toMatchObject({
+      schedule: 'plateau',
+      warmup: 0,
+      plateau: { factor: 0.3, patience: 2 },
+      earlyStopping: { patience: 7, minDelta: 0.001 },
+      checkpointSeconds: 15,
+      loss: 'relative',
+      relativeFloor: 0.05,
+      lossWeights: [1, 0.25],
+    });
+    expect(specFromWire(specToWire(parseSpec(text))).training).toEqual(t);
+    expect(parseSpec(`${EXAMPLE}training: {earlyStopping: 5}\n`).training.earlyStopping).toEqual({ patience: 5, minDelta: 0 });
+    expect(parseSpec(`${EXAMPLE}training: {earlyStopping: false, checkpointSeconds: 0}\n`).training).toMatchObject({ earlyStopping: null, checkpointSeconds: 0 });
+  });
+
+  it('names field, value and rule for bad schedule, early stopping, checkpoint and loss settings', () => {
+    const issues = issuesOf(() =>
+      parseSpec(
+        `${EXAMPLE}training: {schedule: step, warmup: 0.9, earlyStopping: {minDelta: 2}, checkpointSeconds: -1, loss: mae, lossWeights: {price: 0, vega: 1}}\n`,
+      ),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'training.schedule', value: 'step', rule: expect.stringContaining('cosine, plateau') }),
+        expect.objectContaining({ field: 'training.warmup', value: 0.9 }),
+        expect.objectContaining({ field: 'training.earlyStopping.patience', rule: expect.stringContaining('required') }),
+        expect.objectContaining({ field: 'training.earlyStopping.minDelta', value: 2 }),
+        expect.objectContaining({ field: 'training.checkpointSeconds', value: -1 }),
+        expect.objectContaining({ field: 'training.loss', value: 'mae' }),
+        expect.objectContaining({ field: 'training.lossWeights.price', value: 0 }),
+        expect.objectContaining({ field: 'training.lossWeights.vega', rule: expect.stringContaining("not one of the spec's outputs") }),
+      ]),
+    );
+    expect(issuesOf(() => parseSpec(`${EXAMPLE}training: {plateau: {factor: 0.5}}\n`))).toEqual([
+      expect.objectContaining({ field: 'training.plateau', rule: expect.stringContaining('only applies with schedule: plateau') }),
+    ]);
+    expect(issuesOf(() => parseSpec(`${EXAMPLE}training: {schedule: plateau, plateau: {factor: 1}}\n`))).toEqual([
+      expect.objectContaining({ field: 'training.plateau.factor', value: 1 }),
+    ]);
+  });
+
   it('takes any sampler of the pricing library and names them when given another', () => {
     expect(parseSpec(`${EXAMPLE}sampler: lhs\n`).sampler).toBe('lhs');
     const issues = issuesOf(() => parseSpec(`${EXAMPLE}sampler: halton\n`));

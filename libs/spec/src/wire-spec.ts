@@ -4,6 +4,7 @@ import { resolveSpec, type ResolveSpecOptions } from './resolve-spec';
 
 /** The resolved spec as its wire type, for jobs, chunks and events. */
 export function specToWire(spec: ExperimentSpec): v1.ExperimentSpec {
+  const t = spec.training;
   const fixed: Record<string, v1.IFixedValue> = {};
   for (const [k, v] of Object.entries(spec.fixed))
     fixed[k] = typeof v === 'number' ? { number: v } : { text: v };
@@ -17,7 +18,28 @@ export function specToWire(spec: ExperimentSpec): v1.ExperimentSpec {
     chunkSize: spec.chunkSize,
     seed: spec.seed,
     sampler: spec.sampler,
-    training: v1.TrainingConfig.create({ ...spec.training, hiddenLayers: [...spec.training.hiddenLayers] }),
+    training: v1.TrainingConfig.create({
+      hiddenLayers: [...t.hiddenLayers],
+      activation: t.activation,
+      epochs: t.epochs,
+      batchSize: t.batchSize,
+      learningRate: t.learningRate,
+      finalLearningRate: t.finalLearningRate,
+      threads: t.threads,
+      stages: t.stages,
+      weightDecay: t.weightDecay,
+      device: t.device,
+      schedule: t.schedule,
+      warmup: t.warmup,
+      plateauFactor: t.plateau.factor,
+      plateauPatience: t.plateau.patience,
+      earlyStoppingPatience: t.earlyStopping?.patience ?? 0,
+      earlyStoppingMinDelta: t.earlyStopping?.minDelta ?? 0,
+      checkpointSeconds: t.checkpointSeconds,
+      loss: t.loss,
+      lossWeights: [...t.lossWeights],
+      relativeFloor: t.relativeFloor,
+    }),
     validation: v1.ValidationConfig.create({
       samples: spec.validation.samples,
       thresholds: spec.validation.thresholds.map((t) => v1.OutputThreshold.create(t)),
@@ -63,6 +85,20 @@ export function specFromWire(wire: v1.IExperimentSpec, options: ResolveSpecOptio
         stages: t.stages || undefined,
         weightDecay: t.weightDecay ?? 0,
         device: t.device || undefined,
+        schedule: t.schedule || undefined,
+        warmup: t.warmup ?? 0,
+        ...(t.schedule === 'plateau'
+          ? { plateau: { factor: t.plateauFactor || undefined, patience: t.plateauPatience ?? undefined } }
+          : {}),
+        earlyStopping: t.earlyStoppingPatience
+          ? { patience: t.earlyStoppingPatience, minDelta: t.earlyStoppingMinDelta ?? 0 }
+          : undefined,
+        checkpointSeconds: t.checkpointSeconds ?? 0,
+        loss: t.loss || undefined,
+        ...(t.lossWeights && t.lossWeights.length > 0
+          ? { lossWeights: Object.fromEntries((wire.outputs ?? []).map((o, i) => [o, t.lossWeights?.[i] ?? 1])) }
+          : {}),
+        ...(t.loss === 'relative' && t.relativeFloor ? { relativeFloor: t.relativeFloor } : {}),
       },
       validation: { samples: wire.validation?.samples },
     },
