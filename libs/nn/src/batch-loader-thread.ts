@@ -31,7 +31,8 @@ function run(input: LoaderThreadInput): void {
     return weights.subarray((version % 2) * plan.count, (version % 2 + 1) * plan.count);
   });
   const xSize = plan.batch * plan.inputDim;
-  const stepSize = plan.batch * (plan.inputDim + plan.outputDim);
+  const ySize = plan.batch * plan.outputDim;
+  const stepSize = plan.batch * (plan.inputDim + plan.outputDim + plan.weightDim);
   for (let step = input.startStep; step < plan.totalSteps; step++) {
     const slot = step % slots;
     while (Atomics.load(status, slot) !== RING.EMPTY) {
@@ -39,7 +40,8 @@ function run(input: LoaderThreadInput): void {
       Atomics.wait(status, slot, RING.FULL, 1000);
     }
     if (stopped()) return;
-    sampler.fill(step, ring, slot * stepSize, ring, slot * stepSize + xSize);
+    const base = slot * stepSize;
+    sampler.fill(step, ring, base, ring, base + xSize, ring, base + xSize + ySize);
     Atomics.store(status, slot, RING.FULL);
     Atomics.notify(status, slot);
   }

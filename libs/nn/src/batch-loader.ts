@@ -28,8 +28,8 @@ export interface LoaderThreadInput {
 
 /** Supplies the mini-batches of consecutive optimizer steps, a session run's worth at a time. */
 export interface BatchLoader {
-  /** Fills x[s], y[s] for the next `steps` steps. */
-  next(steps: number, x: Float32Array[], y: Float32Array[]): void;
+  /** Fills x[s], y[s] (and w[s], with a weighted loss) for the next `steps` steps. */
+  next(steps: number, x: Float32Array[], y: Float32Array[], w?: Float32Array[]): void;
   /** Hands over sampling weights `version` (1, 2, …) before the first run that needs them. */
   publishWeights(version: number, weights: Float32Array): void;
   close(): Promise<void>;
@@ -60,8 +60,8 @@ export class InlineBatchLoader implements BatchLoader {
     });
   }
 
-  next(steps: number, x: Float32Array[], y: Float32Array[]): void {
-    for (let s = 0; s < steps; s++) this.sampler.fill(this.step++, x[s], 0, y[s], 0);
+  next(steps: number, x: Float32Array[], y: Float32Array[], w?: Float32Array[]): void {
+    for (let s = 0; s < steps; s++) this.sampler.fill(this.step++, x[s], 0, y[s], 0, w?.[s], 0);
   }
 
   publishWeights(version: number, weights: Float32Array): void {
@@ -90,6 +90,7 @@ export class ThreadedBatchLoader implements BatchLoader {
   private readonly slots: number;
   private readonly stepSize: number;
   private readonly xSize: number;
+  private readonly ySize: number;
   private readonly count: number;
   private step: number;
 
@@ -100,7 +101,8 @@ export class ThreadedBatchLoader implements BatchLoader {
     this.slots = slots;
     this.count = plan.count;
     this.xSize = plan.batch * plan.inputDim;
-    this.stepSize = plan.batch * (plan.inputDim + plan.outputDim);
+    this.ySize = plan.batch * plan.outputDim;
+    this.stepSize = plan.batch * (plan.inputDim + plan.outputDim + plan.weightDim);
     const ringBuffer = new SharedArrayBuffer(slots * this.stepSize * 4);
     const statusBuffer = new SharedArrayBuffer((slots + 2) * 4);
     const weightsBuffer = plan.resample ? new SharedArrayBuffer(2 * plan.count * 4) : undefined;
@@ -112,7 +114,7 @@ export class ThreadedBatchLoader implements BatchLoader {
     this.worker.unref();
   }
 
-  next(steps: number, x: Float32Array[], y: Float32Array[]): void {
+  next(steps: number, x: Float32Array[], y: Float32Array[], w?: Float32Array[]): void {
     const deadline = Date.now() + LOADER_TIMEOUT_MS;
     for (let s = 0; s < steps; s++, this.step++) {
       const slot = this.step % this.slots;
@@ -124,8 +126,10 @@ export class ThreadedBatchLoader implements BatchLoader {
         Atomics.wait(this.status, slot, RING.EMPTY, 100);
       }
       const base = slot * this.stepSize;
+      const yEnd = base + this.xSize + this.ySize;
       x[s].set(this.ring.subarray(base, base + this.xSize));
-      y[s].set(this.ring.subarray(base + this.xSize, base + this.stepSize));
+      y[s].set(this.ring.subarray(base + this.xSize, yEnd));
+      if (w) w[s].set(this.ring.subarray(yEnd, base + this.stepSize));
       Atomics.store(this.status, slot, RING.EMPTY);
       Atomics.notify(this.status, slot);
     }

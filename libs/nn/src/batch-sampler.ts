@@ -13,6 +13,8 @@ export interface BatchPlan {
   outputDim: number;
   /** Seed of the per-epoch shuffles. */
   seed: number;
+  /** Loss-weight columns after the outputs in each row: 0, or outputDim (a weighted loss). */
+  weightDim: number;
   /** Error-driven resampling of the later epochs; absent: every epoch is a plain shuffle. */
   resample?: ResamplePlan;
 }
@@ -35,10 +37,11 @@ export function makeBatchPlan(
   outputDim: number,
   seed: number,
   resample?: ResamplePlan,
+  weightDim = 0,
 ): BatchPlan {
   const batch = Math.min(batchSize, count);
   const stepsPerEpoch = Math.floor(count / batch);
-  const plan: BatchPlan = { count, batch, stepsPerEpoch, totalSteps: stepsPerEpoch * epochs, inputDim, outputDim, seed };
+  const plan: BatchPlan = { count, batch, stepsPerEpoch, totalSteps: stepsPerEpoch * epochs, inputDim, outputDim, seed, weightDim };
   if (resample && resample.startEpoch < epochs) plan.resample = resample;
   return plan;
 }
@@ -75,8 +78,9 @@ export function shuffleSeed(seed: number): number {
 }
 
 /**
- * Interleaves normalized inputs and outputs row by row ([count, D+K]) so that gathering a random
- * row touches one cache line instead of two. `buffer` lets the caller choose a SharedArrayBuffer.
+ * Interleaves normalized inputs, outputs and (with a weighted loss) loss weights row by row
+ * ([count, D+K(+K)]) so that gathering a random row touches one cache line instead of several.
+ * `buffer` lets the caller choose a SharedArrayBuffer.
  */
 export function interleaveRows(
   inputs: Float32Array,
@@ -84,13 +88,16 @@ export function interleaveRows(
   count: number,
   D: number,
   K: number,
-  buffer: ArrayBufferLike = new ArrayBuffer(count * (D + K) * 4),
+  buffer?: ArrayBufferLike,
+  weights?: Float32Array,
 ): Float32Array {
-  const W = D + K;
-  const rows = new Float32Array(buffer, 0, count * W);
+  const Kw = weights ? K : 0;
+  const W = D + K + Kw;
+  const rows = new Float32Array(buffer ?? new ArrayBuffer(count * W * 4), 0, count * W);
   for (let i = 0; i < count; i++) {
     for (let j = 0; j < D; j++) rows[i * W + j] = inputs[i * D + j];
     for (let k = 0; k < K; k++) rows[i * W + D + k] = outputs[i * K + k];
+    for (let k = 0; k < Kw; k++) rows[i * W + D + K + k] = (weights as Float32Array)[i * K + k];
   }
   return rows;
 }
@@ -117,9 +124,12 @@ export class BatchSampler {
     for (let i = 0; i < plan.count; i++) this.perm[i] = i;
   }
 
-  /** Writes step `step`'s inputs into x[xOffset…] (B×D) and outputs into y[yOffset…] (B×K). */
-  fill(step: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): void {
-    const { batch, stepsPerEpoch, inputDim: D, outputDim: K } = this.plan;
+  /**
+   * Writes step `step`'s inputs into x[xOffset…] (B×D), outputs into y[yOffset…] (B×K) and, with
+   * a weighted loss, the loss weights into w[wOffset…] (B×K).
+   */
+  fill(step: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number, w?: Float32Array, wOffset = 0): void {
+    const { batch, stepsPerEpoch, inputDim: D, outputDim: K, weightDim: Kw } = this.plan;
     const epoch = Math.floor(step / stepsPerEpoch);
     while (this.epoch < epoch) {
       this.epoch++;
@@ -127,7 +137,7 @@ export class BatchSampler {
       if (version > 0) systematicResample(this.weightsFor(version), this.perm, this.rng.nextFloat());
       this.rng.shuffle(this.perm);
     }
-    const W = D + K;
+    const W = D + K + Kw;
     const rows = this.rows;
     const perm = this.perm;
     const first = (step - epoch * stepsPerEpoch) * batch;
@@ -135,6 +145,12 @@ export class BatchSampler {
       const r = perm[first + i] * W;
       for (let j = 0; j < D; j++) x[xOffset + i * D + j] = rows[r + j];
       for (let k = 0; k < K; k++) y[yOffset + i * K + k] = rows[r + D + k];
+    }
+    if (Kw > 0 && w) {
+      for (let i = 0; i < batch; i++) {
+        const r = perm[first + i] * W + D + K;
+        for (let k = 0; k < Kw; k++) w[wOffset + i * Kw + k] = rows[r + k];
+      }
     }
   }
 }

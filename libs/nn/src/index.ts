@@ -15,6 +15,7 @@ export {
   type TrainingCheckpoint,
 } from './checkpoint';
 export type { EarlyStoppingConfig, ScheduleConfig } from './training-control';
+export type { LossConfig } from './loss-weights';
 export { exportInferenceModel, METADATA_KEYS } from './export-model';
 export { InferenceModel } from './inference-model';
 export { NnError, TrainingAbortedError, TrainingDivergedError, type NnErrorCode } from './nn-error';

@@ -3,7 +3,7 @@ import { emitForward, emitUnflatten } from './mlp-graph';
 import { GraphBuilder } from './onnx-builder';
 import { parameterCount, type MlpConfig } from './mlp-config';
 import { createSession, type Device } from './ort-session';
-import type { NormalizedRows } from './train-loop';
+import { rowWidth, type NormalizedRows } from './train-loop';
 
 /**
  * Residuals (network output − target, normalized units) of given parameters over every training
@@ -34,7 +34,7 @@ export class RowResiduals {
     const { count, rows } = this.data;
     const D = this.mlp.inputDim;
     const K = this.mlp.outputDim;
-    const W = D + K;
+    const W = rowWidth(this.mlp, this.data.weighted);
     const out = new Float32Array(count * K);
     const x = new Float32Array(RowResiduals.CHUNK * D);
     const y = new Float32Array(RowResiduals.CHUNK * K);
@@ -56,20 +56,33 @@ export class RowResiduals {
     return out;
   }
 
-  /** Per-row squared error Σₖ rₖ² of the parameters. */
+  /** Per-row squared error Σₖ wₖ·rₖ² of the parameters (wₖ = 1 without a weighted loss). */
   async squaredErrors(theta: ort.Tensor): Promise<Float32Array> {
-    const K = this.mlp.outputDim;
     const r = await this.residuals(theta);
-    const e2 = new Float32Array(this.data.count);
-    for (let i = 0; i < e2.length; i++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += r[i * K + k] * r[i * K + k];
-      e2[i] = s;
-    }
-    return e2;
+    return weightedRowSquares(r, this.data, this.mlp, new Array<number>(this.mlp.outputDim).fill(1));
   }
 
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * Per-row Σₖ wₖ·(rₖ·scaleₖ)² of residuals r [count, K], with the rows' loss weights wₖ (1 each
+ * when the rows carry none).
+ */
+export function weightedRowSquares(r: Float32Array, data: NormalizedRows, mlp: MlpConfig, scale: readonly number[]): Float32Array {
+  const D = mlp.inputDim;
+  const K = mlp.outputDim;
+  const W = rowWidth(mlp, data.weighted);
+  const e2 = new Float32Array(data.count);
+  for (let i = 0; i < data.count; i++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) {
+      const e = r[i * K + k] * scale[k];
+      s += (data.weighted ? data.rows[i * W + D + K + k] : 1) * e * e;
+    }
+    e2[i] = s;
+  }
+  return e2;
 }

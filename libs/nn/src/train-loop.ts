@@ -17,6 +17,8 @@ export interface NormalizedData {
   inputs: Float32Array;
   outputs: Float32Array;
   count: number;
+  /** Per-element loss weights [count, K] (a weighted loss); absent = plain MSE. */
+  weights?: Float32Array;
 }
 
 /**
@@ -26,6 +28,13 @@ export interface NormalizedData {
 export interface NormalizedRows {
   rows: Float32Array;
   count: number;
+  /** Each row also carries K loss weights after its outputs ([count, D+2K]): the loss is mean(w⊙(out−y)²). */
+  weighted?: boolean;
+}
+
+/** Floats per row: inputs, outputs and, with a weighted loss, one weight per output. */
+export function rowWidth(mlp: MlpConfig, weighted: boolean | undefined): number {
+  return mlp.inputDim + mlp.outputDim * (weighted ? 2 : 1);
 }
 
 export interface TrainLoopOptions {
@@ -98,19 +107,22 @@ interface StepRunner {
   session: ort.InferenceSession;
   x: Float32Array[];
   y: Float32Array[];
+  /** Loss weights per step (weighted loss only). */
+  w: Float32Array[] | undefined;
   feeds: Record<string, ort.Tensor>;
   alpha: Float32Array;
   eps: Float32Array;
   decay: Float32Array;
 }
 
-async function createRunner(mlp: MlpConfig, steps: number, batch: number, threads: number, device: Device): Promise<StepRunner> {
-  const session = await createSession(buildTrainStepGraph(mlp, steps), threads, true, device);
+async function createRunner(mlp: MlpConfig, steps: number, batch: number, threads: number, device: Device, weighted: boolean): Promise<StepRunner> {
+  const session = await createSession(buildTrainStepGraph(mlp, steps, 'float32', { weighted }), threads, true, device);
   const runner: StepRunner = {
     steps,
     session,
     x: [],
     y: [],
+    w: weighted ? [] : undefined,
     feeds: {},
     alpha: new Float32Array(steps),
     eps: new Float32Array(steps),
@@ -123,6 +135,11 @@ async function createRunner(mlp: MlpConfig, steps: number, batch: number, thread
     runner.y.push(y);
     runner.feeds[STEP_IO.x(s)] = new ort.Tensor('float32', x, [batch, mlp.inputDim]);
     runner.feeds[STEP_IO.y(s)] = new ort.Tensor('float32', y, [batch, mlp.outputDim]);
+    if (runner.w) {
+      const w = new Float32Array(batch * mlp.outputDim);
+      runner.w.push(w);
+      runner.feeds[STEP_IO.w(s)] = new ort.Tensor('float32', w, [batch, mlp.outputDim]);
+    }
   }
   runner.feeds[STEP_IO.alpha] = new ort.Tensor('float32', runner.alpha, [steps]);
   runner.feeds[STEP_IO.eps] = new ort.Tensor('float32', runner.eps, [steps]);
@@ -143,10 +160,11 @@ export async function trainNormalized(
   options: TrainLoopOptions = {},
 ): Promise<TrainLoopResult> {
   const { count } = data;
-  const bytes = count * (mlp.inputDim + mlp.outputDim) * 4;
+  const weighted = data.weights !== undefined;
+  const bytes = count * rowWidth(mlp, weighted) * 4;
   const buffer = (options.loader ?? 'thread') === 'thread' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-  const rows = interleaveRows(data.inputs, data.outputs, count, mlp.inputDim, mlp.outputDim, buffer);
-  return trainRows({ rows, count }, mlp, config, options);
+  const rows = interleaveRows(data.inputs, data.outputs, count, mlp.inputDim, mlp.outputDim, buffer, data.weights);
+  return trainRows({ rows, count, weighted }, mlp, config, options);
 }
 
 /** trainNormalized on interleaved rows (the loader thread needs them in a SharedArrayBuffer). */
@@ -169,6 +187,7 @@ export async function trainRows(
     K,
     shuffleSeed(config.seed),
     resample ? { startEpoch: Math.max(1, Math.floor(config.epochs * resample.startFraction)), everyEpochs: Math.max(1, resample.everyEpochs) } : undefined,
+    data.weighted ? K : 0,
   );
   const { batch, stepsPerEpoch, totalSteps } = plan;
   const resume = options.resume;
@@ -190,7 +209,7 @@ export async function trainRows(
   const runnerFor = async (steps: number): Promise<StepRunner> => {
     let r = runners.get(steps);
     if (!r) {
-      r = await createRunner(mlp, steps, batch, config.threads, config.device ?? 'cpu');
+      r = await createRunner(mlp, steps, batch, config.threads, config.device ?? 'cpu', data.weighted === true);
       runners.set(steps, r);
     }
     return r;
@@ -250,7 +269,7 @@ export async function trainRows(
       }
       const epochEnd = (Math.floor(step / stepsPerEpoch) + 1) * stepsPerEpoch;
       const runner = await runnerFor(Math.min(unroll, epochEnd - step, resampleAt - step));
-      loader.next(runner.steps, runner.x, runner.y);
+      loader.next(runner.steps, runner.x, runner.y, runner.w);
       for (let s = 0; s < runner.steps; s++) {
         const lr = control.learningRate(step + s, totalSteps);
         const a = adamStepScalars(lr, step + s + 1);
@@ -306,7 +325,7 @@ export async function trainRows(
     // with early stopping the best parameters by the monitored loss are the result
     if (bestTheta && config.earlyStopping) theta = new ort.Tensor('float32', Float32Array.from(bestTheta), [P]);
     // the epochs' batch losses over-represent hard rows once resampling starts: report the plain
-    // MSE of the returned parameters over the whole training set
+    // (weighted) MSE of the returned parameters over the whole training set
     const e2 = await errors.squaredErrors(theta);
     let sum = 0;
     for (let i = 0; i < e2.length; i++) sum += e2[i];

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { splitParameters, validateMlpConfig, type MlpConfig } from './mlp-config';
+import { validateLossConfig } from './loss-weights';
 import { NnError, TrainingAbortedError, TrainingDivergedError, type NnErrorCode } from './nn-error';
 import { validateNormalization, type Normalization } from './normalization';
 import { validateTrainConfig, validateTrainingData, type TrainConfig, type TrainedModel, type TrainingData, type TrainProgress } from './train-types';
@@ -54,6 +55,7 @@ export async function trainMlp(
   validateNormalization(normalization, mlp);
   validateTrainConfig(config);
   validateTrainingData(data, mlp);
+  if (config.loss) validateLossConfig(config.loss, mlp.outputDim);
   if (options.validation) validateTrainingData(options.validation, mlp);
   const cp = options.checkpoint;
   if (cp && !(cp.file && cp.fingerprint && Number.isFinite(cp.everySeconds) && cp.everySeconds > 0)) {

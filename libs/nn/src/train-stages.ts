@@ -1,9 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import { parameterCount, type MlpConfig } from './mlp-config';
-import { RowResiduals } from './row-residuals';
+import { RowResiduals, weightedRowSquares } from './row-residuals';
 import { checkpointStep, type TrainingCheckpoint } from './checkpoint';
 import { NnError } from './nn-error';
-import { trainRows, type NormalizedRows, type TrainLoopOptions } from './train-loop';
+import { rowWidth, trainRows, type NormalizedRows, type TrainLoopOptions } from './train-loop';
 import { stageEpochs, type TrainConfig } from './train-types';
 
 /** One trained stage, its output map given in stage-0 normalized units: it adds out·scale + shift. */
@@ -60,8 +60,10 @@ function residualMoments(res: Float32Array, count: number, K: number): { mean: n
 }
 
 /** Rewrites the rows' targets to the next stage's: (ρ − mean)/std, ρ = −res. */
-function rewriteTargets(data: NormalizedRows, D: number, K: number, res: Float32Array, mean: number[], std: number[]): void {
-  const W = D + K;
+function rewriteTargets(data: NormalizedRows, mlp: MlpConfig, res: Float32Array, mean: number[], std: number[]): void {
+  const D = mlp.inputDim;
+  const K = mlp.outputDim;
+  const W = rowWidth(mlp, data.weighted);
   for (let i = 0; i < data.count; i++) {
     for (let k = 0; k < K; k++) data.rows[i * W + D + k] = (-res[i * K + k] - mean[k]) / std[k];
   }
@@ -88,7 +90,6 @@ export async function trainStages(
   options: StagedTrainOptions = {},
 ): Promise<StagedTrainResult> {
   const K = mlp.outputDim;
-  const D = mlp.inputDim;
   const P = parameterCount(mlp);
   const epochs = stageEpochs(config.epochs, config.stages ?? 1);
   const resume = options.resume;
@@ -118,24 +119,22 @@ export async function trainStages(
       let loss = 0;
       for (let k = 0; k < K; k++) loss += meanSquare[k] * scale[k] * scale[k];
       if (last) return loss / K;
-      rewriteTargets(data, D, K, res, mean, std);
-      if (validation && valResiduals) rewriteTargets(validation, D, K, await valResiduals.residuals(t), mean, std);
+      rewriteTargets(data, mlp, res, mean, std);
+      if (validation && valResiduals) rewriteTargets(validation, mlp, await valResiduals.residuals(t), mean, std);
       shift = scale.map((c, k) => c * mean[k]);
       scale = scale.map((c, k) => c * std[k]);
       return loss / K;
     };
-    /** Validation MSE of the whole model in stage-0 units: a stage's residual times its scale. */
-    const validate = valResiduals
-      ? async (theta: ort.Tensor): Promise<number> => {
-          const r = await valResiduals.residuals(theta);
-          let sum = 0;
-          for (let i = 0; i < r.length; i++) {
-            const e = r[i] * scale[i % K];
-            sum += e * e;
+    /** Validation (weighted) MSE of the whole model in stage-0 units: a stage's residual times its scale. */
+    const validate =
+      valResiduals && validation
+        ? async (theta: ort.Tensor): Promise<number> => {
+            const e2 = weightedRowSquares(await valResiduals.residuals(theta), validation, mlp, scale);
+            let sum = 0;
+            for (let i = 0; i < e2.length; i++) sum += e2[i];
+            return sum / (e2.length * K);
           }
-          return sum / r.length;
-        }
-      : undefined;
+        : undefined;
 
     for (const done of resume?.stages ?? []) {
       if (done.theta.length !== P) throw new NnError('CHECKPOINT_MISMATCH', `a finished stage in the checkpoint has ${done.theta.length} parameters, the model ${P}`);

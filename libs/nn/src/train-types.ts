@@ -3,6 +3,7 @@ import type { MlpConfig } from './mlp-config';
 import type { Normalization } from './normalization';
 import { DEVICES, type Device } from './ort-session';
 import type { EarlyStoppingConfig, ScheduleConfig } from './training-control';
+import type { LossConfig } from './loss-weights';
 
 /** Row-major training samples in RAW units: inputs count×inputDim, outputs count×outputDim. */
 export interface TrainingData {
@@ -35,6 +36,8 @@ export interface TrainConfig {
   schedule?: ScheduleConfig;
   /** Stop a stage when the validation loss stops improving, keeping its best parameters. */
   earlyStopping?: EarlyStoppingConfig;
+  /** The loss (default: plain MSE over all outputs). */
+  loss?: LossConfig;
 }
 
 export interface TrainProgress {

@@ -5,9 +5,10 @@
 import { parentPort, workerData } from 'worker_threads';
 import { SurrogateError } from '@surrogate/core';
 import { checkpointStep, readCheckpointFile, writeCheckpointFile } from './checkpoint';
+import { isWeightedLoss, lossWeightNormalizer, lossWeightsOf } from './loss-weights';
 import { NnError } from './nn-error';
 import { normalizationAffine, normalizeInput } from './normalization';
-import type { NormalizedRows } from './train-loop';
+import { rowWidth, type NormalizedRows } from './train-loop';
 import { trainStages } from './train-stages';
 import { STOP_REQUESTED, type SerializedError, type TrainWorkerInput, type TrainWorkerMessage } from './worker-protocol';
 
@@ -21,12 +22,13 @@ function post(message: TrainWorkerMessage, transfer: ArrayBuffer[] = []): void {
  */
 export function normalizeToRows(
   input: Pick<TrainWorkerInput, 'mlp' | 'normalization' | 'count' | 'inputs' | 'outputs'>,
+  weights?: Float32Array,
 ): NormalizedRows {
   const { mlp, count } = input;
   const a = normalizationAffine(input.normalization);
   const D = mlp.inputDim;
   const K = mlp.outputDim;
-  const W = D + K;
+  const W = rowWidth(mlp, weights !== undefined);
   const rows = new Float32Array(new SharedArrayBuffer(count * W * 4));
   for (let i = 0; i < count; i++) {
     for (let j = 0; j < D; j++) {
@@ -42,9 +44,10 @@ export function normalizeToRows(
       const raw = input.outputs[i * K + k];
       if (!Number.isFinite(raw)) throw new NnError('NN_INVALID_DATA', `output ${k} of row ${i} is ${raw}`, { details: { row: i, output: k } });
       rows[i * W + D + k] = (raw - a.outputShift[k]) / a.outputScale[k];
+      if (weights) rows[i * W + D + K + k] = weights[i * K + k];
     }
   }
-  return { rows, count };
+  return { rows, count, weighted: weights !== undefined };
 }
 
 function serialize(err: unknown): SerializedError {
@@ -54,8 +57,18 @@ function serialize(err: unknown): SerializedError {
 
 async function main(): Promise<void> {
   const input = workerData as TrainWorkerInput;
-  const data = normalizeToRows(input);
-  const validation = input.validation ? normalizeToRows({ ...input, ...input.validation }) : undefined;
+  const { mlp, config, normalization } = input;
+  const K = mlp.outputDim;
+  let trainWeights: Float32Array | undefined;
+  let valWeights: Float32Array | undefined;
+  if (config.loss && isWeightedLoss(config.loss, K)) {
+    const raw = lossWeightsOf(input.outputs, input.count, K, normalization.outputStd, config.loss);
+    const norm = lossWeightNormalizer(raw);
+    trainWeights = raw.map((w) => w * norm);
+    if (input.validation) valWeights = lossWeightsOf(input.validation.outputs, input.validation.count, K, normalization.outputStd, config.loss, norm);
+  }
+  const data = normalizeToRows(input, trainWeights);
+  const validation = input.validation ? normalizeToRows({ ...input, ...input.validation }, valWeights) : undefined;
   const control = new Int32Array(input.control);
   const cp = input.checkpoint;
   const resume = cp?.resume ? readCheckpointFile(cp.file, cp.fingerprint) : undefined;
