@@ -18,7 +18,8 @@ import { grpcOptionsFrom, type GrpcFlagValues } from './grpc-settings';
 export const USAGE = `surrogate — turn slow pricers into fast neural-network surrogates
 
 Usage:
-  surrogate run <spec> [--out DIR] [--threads N] [--quiet]   run an experiment end to end, in this process
+  surrogate run <spec> [--out DIR] [--resume] [--threads N] [--quiet]
+                                                             run an experiment end to end, in this process
   surrogate validate <spec> [--offline]                      check a spec; print it with every default filled in
   surrogate price <pricer> --params '<json>'                 price one point; print every output as JSON
   surrogate predict <model.onnx> --params '<json>'           evaluate a trained model (an object, or an array of them)
@@ -44,6 +45,8 @@ Benchmarks (each against a reference measured in the same run; --json prints one
 
 Options:
   --out DIR              where run writes model.onnx, report.json, spec.json (default out/<spec name>)
+  --resume               run: carry on the run of the same spec in --out from its last checkpoint
+                         (a corrupt checkpoint, or one of another spec, is refused: exit 2)
   --threads N            pricing threads for run (default: one per core)
   --pricer-module FILE   load a JS module that registers extra pricers (repeatable)
   --quiet                no progress output
@@ -101,6 +104,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           pricers: { type: 'string' },
           seconds: { type: 'string' },
           offline: { type: 'boolean' },
+          resume: { type: 'boolean' },
           'grpc-ca': { type: 'string' },
           'grpc-cert': { type: 'string' },
           'grpc-key': { type: 'string' },
@@ -146,6 +150,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
       case 'run': {
         const r = await runCommand(arg, {
           out: values.out,
+          resume: values.resume,
           threads: values.threads,
           quiet: values.quiet,
           pricerModules,

@@ -25,6 +25,12 @@ export interface EmbeddedRunOptions {
   /** Aborting cancels the experiment (as `surrogate cancel` would) and waits for it to stop. */
   signal?: AbortSignal;
   experimentId?: string;
+  /**
+   * Carry on the earlier run `experimentId` stored in outDir: its trainer picks up the stored
+   * dataset (and checkpoint) by itself; the experiment is submitted again only when data is
+   * missing (the stored chunks are kept, and duplicates dropped).
+   */
+  resume?: { complete: boolean };
 }
 
 export interface EmbeddedRunResult {
@@ -55,6 +61,8 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     dataDir: path.join(o.outDir, 'dataset'),
     artifactsDir: () => o.outDir,
     logger: logger.child({ service: 'trainer' }),
+    // a fresh run never trains other runs' datasets left in outDir; a resumed one trains its own
+    resumeOnStart: o.resume ? { only: experimentId } : 'none',
   });
   const worker = new DatagenWorker({
     bus,
@@ -77,17 +85,20 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     void bus.publish(topics.experiments, { payload: Codecs.command.encode(cancel), key: experimentId });
   };
   try {
+    // the watcher first: a resumed trainer starts training (and reporting) as soon as it starts
+    await watcher.attach(bus, topics.events, `cli-${experimentId}`);
     await trainer.start();
     await worker.start();
     await producer.start();
-    await watcher.attach(bus, topics.events, `cli-${experimentId}`);
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    const submit = v1.ExperimentCommand.create({
-      experimentId,
-      issuedAtMs: Date.now(),
-      submit: { spec: specToWire(o.spec) },
-    });
-    await bus.publish(topics.experiments, { payload: Codecs.command.encode(submit), key: experimentId });
+    if (!o.resume?.complete) {
+      const submit = v1.ExperimentCommand.create({
+        experimentId,
+        issuedAtMs: Date.now(),
+        submit: { spec: specToWire(o.spec) },
+      });
+      await bus.publish(topics.experiments, { payload: Codecs.command.encode(submit), key: experimentId });
+    }
     const outcome = await watcher.outcome;
     o.display.finish();
     return { experimentId, outcome, seconds: (performance.now() - started) / 1000 };

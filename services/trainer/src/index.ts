@@ -2,3 +2,4 @@ export { TrainerService, type TrainerOptions } from './trainer-service';
 export { DatasetStore, DatasetStoreError, type DatasetStatus, type Samples } from './dataset-store';
 export { validationMetrics, type ValidationResult, type OutputMetrics } from './validation-metrics';
 export { runTraining, TrainingRunError, type TrainingRunResult } from './training-run';
+export { checkpointFingerprint, CHECKPOINT_FILE } from './checkpoint-fingerprint';

@@ -9,6 +9,8 @@ export interface ReportHtmlInput {
   outputNames: readonly string[];
   /** Mean training loss (normalized MSE) per epoch. */
   lossHistory: readonly number[];
+  /** Loss of the held-out points after each epoch (same units); may be empty. */
+  validationLossHistory?: readonly number[];
   /** Held-out points (row-major raw units) and the model's predictions for them. */
   held: { count: number; inputs: Float32Array; outputs: Float32Array };
   predicted: Float32Array;
@@ -22,7 +24,7 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 svg text{font:10px sans-serif;fill:#333}svg .title{font-size:12px;font-weight:bold}
 svg .grid{stroke:#eee}svg .box{fill:none;stroke:#999}svg .series{fill:none;stroke-width:1.5}
-svg .s0{stroke:#1f5fbf;fill:#1f5fbf}svg text.s0{stroke:none}svg .bar{fill:#1f5fbf}
+svg .s0{stroke:#1f5fbf;fill:#1f5fbf}svg text.s0{stroke:none}svg .s1{stroke:#d9730d;fill:#d9730d}svg text.s1{stroke:none}svg .bar{fill:#1f5fbf}
 svg .dots{stroke:#1f5fbf;stroke-width:2.2;stroke-linecap:round;stroke-opacity:.5}svg .diag{stroke:#b00020;stroke-dasharray:4 3}`;
 
 /**
@@ -65,14 +67,15 @@ export function renderReportHtml(r: ReportHtmlInput): string {
     ];
     return `<h2>${escapeXml(name)}</h2><div class="charts">${charts.join('')}</div>`;
   });
-  const loss = lineChart('training loss per epoch', { label: 'epoch' }, { label: 'MSE (normalized)', log: true }, [
+  const loss = lineChart('loss per epoch', { label: 'epoch' }, { label: 'MSE (normalized)', log: true }, [
     { name: 'training', ys: r.lossHistory },
+    ...(r.validationLossHistory && r.validationLossHistory.length > 0 ? [{ name: 'validation', ys: r.validationLossHistory }] : []),
   ]);
   return (
     `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeXml(r.name)} — validation report</title>` +
     `<style>${STYLE}</style></head><body>` +
     `<h1>${escapeXml(r.name)} — ${verdict}</h1>` +
-    `<p>Experiment ${escapeXml(r.experimentId)}, pricer ${escapeXml(r.pricer)}; ${n} held-out points priced by the pricer, never trained on.</p>` +
+    `<p>Experiment ${escapeXml(r.experimentId)}, pricer ${escapeXml(r.pricer)}; ${n} held-out points priced by the pricer, never trained on (their loss after each epoch is the validation curve below).</p>` +
     `<table><tr><th>output</th><th>MAE</th><th>RMSE / limit</th><th>max abs error / limit</th><th>p99 abs error</th><th></th><th>worst point: predicted vs true</th></tr>${rows}</table>` +
     `<h2>Training</h2><div class="charts">${loss}</div>` +
     sections.join('') +

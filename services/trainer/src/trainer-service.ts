@@ -28,6 +28,13 @@ export interface TrainerOptions {
   progressIntervalMs?: number;
   subscription?: string;
   maxRedeliveries?: number;
+  /**
+   * Which stored datasets to train on start: 'interrupted' (default) — every complete dataset
+   * whose training had not finished (the trainer died; it carries on from its checkpoint);
+   * `{ only: id }` — that experiment alone, also after it failed or was cancelled (`surrogate run
+   * --resume`); 'none'.
+   */
+  resumeOnStart?: 'interrupted' | 'none' | { only: string };
 }
 
 const SOURCE = 'trainer';
@@ -203,10 +210,15 @@ export class TrainerService {
 
   /** Datasets that were complete but never finished training (the trainer died): train them now. */
   private async resumeInterrupted(): Promise<void> {
+    const mode = this.options.resumeOnStart ?? 'interrupted';
+    if (mode === 'none') return;
     for (const id of await DatasetStore.list(this.options.dataDir)) {
+      if (typeof mode === 'object' && id !== mode.only) continue;
       try {
         const store = await this.store(id);
-        if (!store.complete || (store.status !== 'collecting' && store.status !== 'training')) continue;
+        const unfinished = store.status === 'collecting' || store.status === 'training';
+        const asked = typeof mode === 'object' && store.status !== 'done';
+        if (!store.complete || !(unfinished || asked)) continue;
         const spec = specFromWire(v1.ExperimentSpec.decode(store.specBytes));
         this.log.info({ experimentId: id }, 'resuming an interrupted training');
         this.startTraining(id, spec, store);
@@ -257,6 +269,7 @@ export class TrainerService {
         logger: log,
         threads: this.options.threads,
         signal,
+        onCheckpoint: (step) => log.debug({ step }, 'checkpoint written'),
         onProgress: (p) => {
           const now = Date.now();
           if (now - lastSent < interval && p.epoch < p.epochs) return;

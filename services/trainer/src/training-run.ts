@@ -5,10 +5,13 @@ import {
   computeOutputStats,
   exportInferenceModel,
   InferenceModel,
+  removeCheckpointFile,
   trainMlp,
+  type TrainConfig,
   type TrainProgress,
 } from '@surrogate/nn';
 import type { ExperimentSpec } from '@surrogate/spec';
+import { CHECKPOINT_FILE, checkpointFingerprint } from './checkpoint-fingerprint';
 import type { DatasetStore } from './dataset-store';
 import { renderReportHtml } from './report-html';
 import { validationMetrics, type ValidationResult } from './validation-metrics';
@@ -30,6 +33,30 @@ export interface TrainingRunOptions {
   threads?: number;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
+  /** Called when a checkpoint is on disk, with the optimizer step it holds. */
+  onCheckpoint?: (step: number) => void;
+}
+
+/** The libs/nn training configuration of a resolved spec. */
+export function trainConfigOf(spec: ExperimentSpec, threads?: number): TrainConfig {
+  const t = spec.training;
+  return {
+    epochs: t.epochs,
+    batchSize: t.batchSize,
+    learningRate: t.learningRate,
+    finalLearningRate: t.finalLearningRate,
+    seed: spec.seed,
+    threads: threads ?? t.threads,
+    stages: t.stages,
+    weightDecay: t.weightDecay,
+    device: t.device,
+    schedule:
+      t.schedule === 'plateau'
+        ? { kind: 'plateau', warmupFraction: t.warmup, factor: t.plateau.factor, patience: t.plateau.patience }
+        : { kind: 'cosine', warmupFraction: t.warmup },
+    ...(t.earlyStopping ? { earlyStopping: { ...t.earlyStopping } } : {}),
+    loss: { kind: t.loss, outputWeights: [...t.lossWeights], relativeFloor: t.relativeFloor },
+  };
 }
 
 /** Which stage failed, carried by errors out of a training run. */
@@ -84,26 +111,27 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
     hiddenLayers: spec.training.hiddenLayers,
     activation: spec.training.activation,
   };
+  const checkpointFile = path.join(dataset.dir, CHECKPOINT_FILE);
+  const checkpoint =
+    spec.training.checkpointSeconds > 0
+      ? {
+          file: checkpointFile,
+          fingerprint: checkpointFingerprint(o.experimentId, spec, { training: train.count, validation: held.count }),
+          everySeconds: spec.training.checkpointSeconds,
+          resume: true, // a fresh experiment has none; a restarted one carries on from its last
+        }
+      : undefined;
   o.logger.info({ samples: train.count, mlp, training: spec.training }, 'training started');
   const model = await stage('training', () =>
-    trainMlp(
-      { inputs: train.inputs, outputs: train.outputs, count: train.count },
-      mlp,
-      normalization,
-      {
-        epochs: spec.training.epochs,
-        batchSize: spec.training.batchSize,
-        learningRate: spec.training.learningRate,
-        finalLearningRate: spec.training.finalLearningRate,
-        seed: spec.seed,
-        threads: o.threads ?? spec.training.threads,
-        stages: spec.training.stages,
-        weightDecay: spec.training.weightDecay,
-        device: spec.training.device,
-      },
-      { onProgress: o.onProgress, signal: o.signal },
-    ),
+    trainMlp({ inputs: train.inputs, outputs: train.outputs, count: train.count }, mlp, normalization, trainConfigOf(spec, o.threads), {
+      onProgress: o.onProgress,
+      signal: o.signal,
+      validation: { inputs: held.inputs, outputs: held.outputs, count: held.count },
+      checkpoint,
+      onCheckpoint: o.onCheckpoint,
+    }),
   );
+  if (model.resumedFromStep) o.logger.info({ step: model.resumedFromStep }, 'training resumed from a checkpoint');
   const tTrained = performance.now();
 
   const baseMetadata: Record<string, string> = {
@@ -175,12 +203,20 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
       steps: model.steps,
       finalLoss: model.finalLoss,
       lossHistory: model.lossHistory,
+      validationLossHistory: model.valLossHistory ?? [],
+      resumedFromStep: model.resumedFromStep ?? 0,
+      stoppedEarly: model.stoppedEarly ?? [],
       hiddenLayers: spec.training.hiddenLayers,
       activation: spec.training.activation,
       batchSize: spec.training.batchSize,
       learningRate: spec.training.learningRate,
       finalLearningRate: spec.training.finalLearningRate,
       stages: 1 + (model.residualStages?.length ?? 0),
+      schedule: spec.training.schedule,
+      earlyStopping: spec.training.earlyStopping,
+      loss: spec.training.loss,
+      lossWeights: spec.training.lossWeights,
+      checkpointSeconds: spec.training.checkpointSeconds,
       parameters: parameterCount,
     },
     timings: {
@@ -209,11 +245,14 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
         inputNames,
         outputNames: spec.outputs,
         lossHistory: model.lossHistory,
+        validationLossHistory: model.valLossHistory ?? [],
         held,
         predicted,
         validation,
       }),
     );
   });
+  // the run is complete: its checkpoint has served (a failed run keeps its last good one)
+  if (checkpoint) removeCheckpointFile(checkpointFile);
   return { modelPath, reportPath, report, validation };
 }

@@ -4,10 +4,13 @@ import { RemotePricers, type GrpcPricerOptions } from '@surrogate/pricing';
 import { loadSpecFileReachingPricer } from '@surrogate/spec';
 import { badInput, CliError, ExitCode } from '../cli-error';
 import { runEmbedded } from '../embedded-run';
+import { findResumeTarget, finishedSummary } from '../resume-target';
 import { ProgressDisplay } from '../progress-display';
 
 export interface RunCommandOptions {
   out?: string;
+  /** Carry on the run of the same spec in --out: from its last checkpoint, or its stored data. */
+  resume?: boolean;
   threads?: string;
   quiet?: boolean;
   pricerModules?: string[];
@@ -52,8 +55,19 @@ async function runWith(
   await mkdir(outDir, { recursive: true });
 
   const display = new ProgressDisplay(process.stderr, Boolean(process.stderr.isTTY), o.quiet ?? false);
+  const target = o.resume ? await findResumeTarget(outDir, spec) : undefined;
+  if (o.resume && !target) display.note(`nothing to resume in ${outDir}: starting afresh`);
+  if (target?.status === 'done') {
+    display.note(`the run ${target.experimentId} in ${outDir} has already finished`);
+    const { summary, pass } = await finishedSummary(outDir, target.experimentId);
+    return { output: JSON.stringify(summary), exitCode: pass ? ExitCode.ok : ExitCode.failed };
+  }
   display.note(
-    `running ${spec.name}: ${spec.samples} samples of ${spec.pricer} in ${Math.ceil(spec.samples / spec.chunkSize)} chunks → ${outDir}`,
+    target
+      ? `resuming ${target.experimentId} (${target.complete ? 'dataset complete' : 'dataset incomplete'}; ${
+          target.checkpointStep !== undefined ? `checkpoint at step ${target.checkpointStep}` : 'no checkpoint yet'
+        }) → ${outDir}`
+      : `running ${spec.name}: ${spec.samples} samples of ${spec.pricer} in ${Math.ceil(spec.samples / spec.chunkSize)} chunks → ${outDir}`,
   );
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
@@ -68,6 +82,7 @@ async function runWith(
       signal: abort.signal,
       pricerModules: o.pricerModules,
       remotePricers,
+      ...(target ? { experimentId: target.experimentId, resume: { complete: target.complete } } : {}),
     });
     switch (outcome.kind) {
       case 'modelReady': {

@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { decodeCheckpoint, checkpointStep } from '@surrogate/nn';
+
+const MAIN = path.join(__dirname, 'main.js');
+
+/** Runs the CLI; resolves with its exit code (null when killed) and output. `onSpawn` may kill it. */
+function surrogate(args: string[], onSpawn?: (kill: () => void) => void): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    onSpawn?.(() => child.kill('SIGKILL'));
+  });
+}
+
+// long enough (80 epochs of 65,536 samples) to checkpoint, every second, several times before it ends
+const SPEC = `
+name: resume-bs
+pricer: black-scholes
+fixed: {type: call, strike: 100, dividend: 0, rate: 0.02}
+inputs:
+  spot: {min: 80, max: 120}
+  volatility: {min: 0.15, max: 0.4}
+  maturity: {min: 0.25, max: 1.5}
+samples: 65536
+chunkSize: 16384
+seed: 5
+training: {layers: [32, 32], epochs: 80, checkpointSeconds: 1}
+validation: {samples: 4096, maxAbsError: 1.0, rmse: 0.2}
+`;
+
+async function checkpointFileIn(out: string): Promise<string | undefined> {
+  const root = path.join(out, 'dataset');
+  if (!existsSync(root)) return undefined;
+  for (const id of await readdir(root)) {
+    const file = path.join(root, id, 'checkpoint.bin');
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+describe('surrogate run --resume', () => {
+  let dir: string;
+  let specFile: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-resume-'));
+    specFile = path.join(dir, 'spec.yaml');
+    await writeFile(specFile, SPEC);
+  });
+
+  it('carries on from the last checkpoint after SIGKILL during training, and the model still passes', async () => {
+    const out = path.join(dir, 'killed');
+    let checkpointAtKill = -1;
+    const killed = await surrogate(['run', specFile, '--out', out, '--quiet'], (kill) => {
+      const poll = setInterval(() => {
+        void checkpointFileIn(out).then((file) => {
+          if (!file || checkpointAtKill >= 0) return;
+          const step = checkpointStep(decodeCheckpoint(readFileSync(file)));
+          if (step > 0) {
+            clearInterval(poll);
+            kill(); // whatever is on disk after this is what a resume finds
+          }
+        });
+      }, 50);
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const file = (await checkpointFileIn(out)) as string;
+    expect(file).toBeDefined();
+    checkpointAtKill = checkpointStep(decodeCheckpoint(readFileSync(file)));
+    expect(checkpointAtKill).toBeGreaterThan(0);
+    expect(existsSync(path.join(out, 'report.json'))).toBe(false);
+
+    const resumed = await surrogate(['run', specFile, '--out', out, '--resume']);
+    expect(resumed.stderr).toMatch(new RegExp(`resuming resume-bs-\\S+ \\(dataset complete; checkpoint at step ${checkpointAtKill}\\)`));
+    expect(resumed.code).toBe(0);
+    const summary = JSON.parse(resumed.stdout) as { pass: boolean };
+    expect(summary.pass).toBe(true);
+    const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as {
+      training: { resumedFromStep: number; steps: number; epochs: number; validationLossHistory: number[] };
+    };
+    // nothing before the last checkpoint was redone and nothing after it was skipped
+    expect(report.training.resumedFromStep).toBe(checkpointAtKill);
+    expect(report.training.steps).toBe(80 * Math.floor(65536 / 256));
+    expect(report.training.validationLossHistory).toHaveLength(80);
+    expect(existsSync(file)).toBe(false); // a finished run's checkpoint has served
+
+    // resuming a finished run reports it and changes nothing
+    const again = await surrogate(['run', specFile, '--out', out, '--resume']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/has already finished/);
+  }, 300_000);
+
+  it('refuses a corrupt checkpoint and a directory of another spec with exit 2 and the reason', async () => {
+    const out = path.join(dir, 'corrupt');
+    let done = false;
+    await surrogate(['run', specFile, '--out', out, '--quiet'], (kill) => {
+      const poll = setInterval(() => {
+        void checkpointFileIn(out).then((file) => {
+          if (file && !done) {
+            done = true;
+            clearInterval(poll);
+            kill();
+          }
+        });
+      }, 50);
+    });
+    const file = (await checkpointFileIn(out)) as string;
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(file, bytes);
+    const r = await surrogate(['run', specFile, '--out', out, '--resume']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/checkpoint .*checkpoint\.bin is corrupt: CRC-32 mismatch/);
+    expect(r.stderr).toMatch(/Delete .*checkpoint\.bin to retrain/);
+
+    const other = path.join(dir, 'other.yaml');
+    await writeFile(other, SPEC.replace('seed: 5', 'seed: 6'));
+    const mismatch = await surrogate(['run', other, '--out', out, '--resume']);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toMatch(/holds runs of another spec/);
+  }, 300_000);
+});
