@@ -30,6 +30,7 @@ describe('report.html', () => {
     inputNames: ['spot', 'vol'],
     outputNames: ['price', 'delta'],
     lossHistory: [1, 0.1, 0.01, 1e-3],
+    validationLossHistory: [2, 0.2, 0.03, 4e-3],
     held: h,
     predicted: h.predicted,
     validation,
@@ -40,7 +41,8 @@ describe('report.html', () => {
     expect(html).not.toMatch(/<script|<link|<img|src=|href=/i);
     // one loss curve, and per output: histogram, predicted vs true, and one chart per input
     expect(html.match(/<svg /g)).toHaveLength(1 + 2 * (2 + 2));
-    for (const title of ['training loss per epoch', 'price: error (predicted − true)', 'delta: predicted vs true', 'price: |error| across vol'])
+    expect(html).toMatch(/<polyline [^>]*class="series s0"\/><text [^>]*>training<\/text><polyline [^>]*class="series s1"\/><text [^>]*>validation<\/text>/);
+    for (const title of ['loss per epoch', 'price: error (predicted − true)', 'delta: predicted vs true', 'price: |error| across vol'])
       expect(html).toContain(title);
   });
 
