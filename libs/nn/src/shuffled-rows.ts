@@ -18,7 +18,7 @@ export interface StreamPlan {
   windowRows: number;
 }
 
-/** The shuffle window's default size: 2^20 rows (28 MiB at D + K = 7), or the largest shard if bigger. */
+/** The shuffle window's default size: 2^20 rows ((D + K + 2)·4 bytes each: 36 MiB at D + K = 7), or the largest shard if bigger. */
 export const DEFAULT_WINDOW_ROWS = 1 << 20;
 
 /**
@@ -97,7 +97,7 @@ export type ShardLoad = (shard: number, x: Float32Array, y: Float32Array) => voi
  *
  * The state at the start of any step depends only on (seed, epoch) and the number of draws made
  * in the epoch, so `seek` reaches it by replaying the epoch's draws on row identities alone (no
- * I/O, ~10 ns a row) and then reading only the shards that still have rows in the window.
+ * I/O) and then reading only the shards that still have rows in the window.
  */
 export class ShuffledRows {
   /** Words (32-bit) per slot: [x (D) | y (K) | shard | row of the shard]. */
