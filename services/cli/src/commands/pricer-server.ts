@@ -89,6 +89,11 @@ export async function pricerServerCommand(o: PricerServerCommandOptions): Promis
     maxBatchRows,
     logger: log,
   });
+  // handlers before the "listening" line: whoever waits for it may signal at once
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
   log.info(
     {
       urls: names.map((n) => server.urlOf(n)),
@@ -98,10 +103,7 @@ export async function pricerServerCommand(o: PricerServerCommandOptions): Promis
     },
     'pricer server listening; SIGTERM or SIGINT stops it',
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await stopped;
   log.info('stopping');
   await server.close();
   return '';

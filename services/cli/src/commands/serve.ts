@@ -45,11 +45,14 @@ export async function serveCommand(file: string | undefined, o: ServeCommandOpti
     if (err instanceof ModelServerError && err.code === 'MODEL_INVALID') throw badInput('MODEL_INVALID', err.message);
     throw err;
   }
-  process.stdout.write(`${JSON.stringify({ url: server.url, model: file, spec: server.description.specName, inputs: server.description.inputNames, outputs: server.description.outputNames })}\n`);
-  await new Promise<void>((resolve) => {
+  // handlers before the URL line: whoever reads it may signal at once (under load, before the
+  // next statement would have run)
+  const stopped = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  process.stdout.write(`${JSON.stringify({ url: server.url, model: file, spec: server.description.specName, inputs: server.description.inputNames, outputs: server.description.outputNames })}\n`);
+  await stopped;
   log.info('stopping');
   await server.stop();
   return '';
