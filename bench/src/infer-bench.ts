@@ -239,7 +239,10 @@ export function formatInferBench(r: InferBenchReport): string {
   const latency = (name: string, g: GrpcLatency): string =>
     `  ${name}: p50 ${g.p50Ms.toFixed(3)} ms, p90 ${g.p90Ms.toFixed(3)} ms, p99 ${g.p99Ms.toFixed(3)} ms, max ${g.maxMs.toFixed(1)} ms ` +
     `(${g.calls} calls; ${g.slowCalls.count} over ${g.slowCalls.overMs} ms, of which ${g.slowCalls.duringServerGc} during a server GC, ` +
-    `${g.slowCalls.duringClientGc} during a client GC; CPU per call: client ${n(g.clientCpuUsPerCall)} µs, server ${n(g.serverCpuUsPerCall)} µs)`;
+    `${g.slowCalls.duringClientGc} during a client GC; per call: CPU client ${n(g.clientCpuUsPerCall)} µs, server ${n(g.serverCpuUsPerCall)} µs` +
+    (g.clientRunQueueUsPerCall !== null && g.serverRunQueueUsPerCall !== null
+      ? `; waiting for a CPU: client ${n(g.clientRunQueueUsPerCall)} µs, server ${n(g.serverRunQueueUsPerCall)} µs)`
+      : ')');
   const byThreads = [...new Set(r.inProcess.sweep.map((s) => s.threads))].map(
     (t) =>
       `  ${t} thread${t > 1 ? 's' : ''}: ` +

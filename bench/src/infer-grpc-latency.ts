@@ -9,6 +9,7 @@ import { errorMessage } from '@surrogate/core';
 import { INFERENCE_SERVICE } from '@surrogate/model-server';
 import type { v1 } from '@surrogate/proto';
 import { BenchError } from './bench-error';
+import { runQueueWaitUs } from './run-queue-wait';
 
 /** Latency of one prediction per call, as a client of `surrogate serve` sees it. */
 export interface GrpcLatency {
@@ -31,6 +32,12 @@ export interface GrpcLatency {
   /** CPU time (all threads) per call of the client process and of the server process. */
   clientCpuUsPerCall: number;
   serverCpuUsPerCall: number;
+  /**
+   * Per call, how long the main thread of each process waited, runnable, for a CPU (Linux's
+   * /proc/self/schedstat; null elsewhere): the share of the latency that is the machine being busy.
+   */
+  clientRunQueueUsPerCall: number | null;
+  serverRunQueueUsPerCall: number | null;
   serverGcMs: number;
   clientGcMs: number;
 }
@@ -60,6 +67,7 @@ function describeMethod(o: { tls: boolean; warmupCalls: number }): string {
 
 interface ServerStats {
   cpuUs: number;
+  runQueueUs: number | null;
   gcs: number;
   gcMs: number;
   gcPauses: [number, number][];
@@ -192,6 +200,7 @@ export async function measureGrpcLatency(o: GrpcLatencyOptions): Promise<GrpcLat
     await lines.next(10_000); // resets the server's CPU and GC counters
     observer.observe({ entryTypes: ['gc'] });
     const cpu0 = process.cpuUsage();
+    const wait0 = runQueueWaitUs();
     let starts: Float64Array<ArrayBuffer> = new Float64Array(8192);
     let times: Float64Array<ArrayBuffer> = new Float64Array(8192);
     let calls = 0;
@@ -213,6 +222,7 @@ export async function measureGrpcLatency(o: GrpcLatencyOptions): Promise<GrpcLat
       calls++;
     }
     const cpu = process.cpuUsage(cpu0);
+    const wait1 = runQueueWaitUs();
     observer.disconnect();
     if (calls === 0) throw new BenchError('BENCH_FAILED', `no gRPC call completed in ${o.seconds} s`);
     child.stdin!.write('cpu\n');
@@ -242,6 +252,8 @@ export async function measureGrpcLatency(o: GrpcLatencyOptions): Promise<GrpcLat
       slowCalls: { overMs: SLOW_MS, count, duringServerGc, duringClientGc },
       clientCpuUsPerCall: (cpu.user + cpu.system) / calls,
       serverCpuUsPerCall: server.cpuUs / calls,
+      clientRunQueueUsPerCall: wait0 !== undefined && wait1 !== undefined ? (wait1 - wait0) / calls : null,
+      serverRunQueueUsPerCall: server.runQueueUs === null ? null : server.runQueueUs / calls,
       serverGcMs: server.gcMs,
       clientGcMs: clientGc.reduce((a, p) => a + p[1], 0),
     };

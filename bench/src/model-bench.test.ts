@@ -39,6 +39,7 @@ describe('bench train and bench infer', () => {
       expect(g.slowCalls.duringServerGc).toBeLessThanOrEqual(g.slowCalls.count);
       expect(g.slowCalls.duringClientGc).toBeLessThanOrEqual(g.slowCalls.count);
       expect(g.serverCpuUsPerCall).toBeGreaterThan(0);
+      if (process.platform === 'linux') expect(g.serverRunQueueUsPerCall).toBeGreaterThanOrEqual(0);
       expect(g.method).toContain('separate process');
     }
     expect(r.grpc.tls).toBe(false);
