@@ -11,15 +11,44 @@ describe('bench train and bench infer', () => {
     expect(formatTrainBench(r)).toContain('GFLOP/s');
   });
 
-  it('bench infer reports in-process rates, gRPC latency and the speed-up over the pricer', async () => {
+  it('bench infer reports in-process rates, gRPC latency against a server process and the speed-up over the pricer', async () => {
     const r = await benchInfer({ seconds: 0.2 });
     expect(r.model.pricer).toBe('heston');
-    expect(r.inProcess.batch1.predictionsPerSec).toBeGreaterThan(0);
-    expect(r.inProcess.batch4096.predictionsPerSec).toBeGreaterThan(0);
-    expect(r.grpc.calls).toBeGreaterThan(0);
-    expect(r.grpc.p99Ms).toBeGreaterThanOrEqual(r.grpc.p50Ms);
+    // the default model: 2 stages of 7→64→64→64→1, 2 FLOP per weight
+    expect(r.model.stages).toBe(2);
+    expect(r.model.flopsPerPrediction).toBe(2 * 2 * (7 * 64 + 64 * 64 + 64 * 64 + 64));
+    expect(r.machine.cores).toBeGreaterThan(0);
+    expect(r.machine.loadAverageStart).toHaveLength(3);
+    for (const s of r.inProcess.sweep) {
+      expect(s.predictionsPerSec).toBeGreaterThan(0);
+      expect(s.gflops).toBeCloseTo((s.predictionsPerSec * r.model.flopsPerPrediction) / 1e9, 9);
+    }
+    const one = r.inProcess.sweep.filter((s) => s.threads === 1);
+    expect(one.map((s) => s.batch)).toEqual([1, 64, 256, 1024, 4096, 16384]);
+    expect(r.inProcess.batch1.predictionsPerSec).toBe(one[0].predictionsPerSec);
+    expect(r.inProcess.batch4096.predictionsPerSec).toBe(one.find((s) => s.batch === 4096)?.predictionsPerSec);
+    expect(r.inProcess.best.predictionsPerSec).toBe(Math.max(...r.inProcess.sweep.map((s) => s.predictionsPerSec)));
+    for (const g of [r.grpc, ...(r.grpcTls ? [r.grpcTls] : [])]) {
+      expect(g.calls).toBeGreaterThan(0);
+      expect(g.warmupCalls).toBeGreaterThanOrEqual(500);
+      expect(g.p50Ms).toBeGreaterThan(0);
+      expect(g.p90Ms).toBeGreaterThanOrEqual(g.p50Ms);
+      expect(g.p99Ms).toBeGreaterThanOrEqual(g.p90Ms);
+      expect(g.maxMs).toBeGreaterThanOrEqual(g.p99Ms);
+      expect(g.slowCalls.count).toBeLessThanOrEqual(g.calls);
+      expect(g.slowCalls.duringServerGc).toBeLessThanOrEqual(g.slowCalls.count);
+      expect(g.slowCalls.duringClientGc).toBeLessThanOrEqual(g.slowCalls.count);
+      expect(g.serverCpuUsPerCall).toBeGreaterThan(0);
+      if (process.platform === 'linux') expect(g.serverRunQueueUsPerCall).toBeGreaterThanOrEqual(0);
+      expect(g.method).toContain('separate process');
+    }
+    expect(r.grpc.tls).toBe(false);
+    // CI installs openssl (the gRPC TLS tests need it): the TLS figures are there
+    expect(r.grpcTls?.tls).toBe(true);
+    expect(r.grpcTls?.token).toBe(true);
     expect(r.speedup).toBeCloseTo(r.inProcess.batch4096.predictionsPerSec / r.pricerSamplesPerSec, 9);
+    expect(r.speedupTarget.gflopsPerCoreNeeded).toBeCloseTo((1000 * r.pricerSamplesPerSec * r.model.flopsPerPrediction) / 1e9, 6);
     expect(formatInferBench(r)).toContain('faster');
     await expect(benchInfer({ model: '/nonexistent/model.onnx', seconds: 0.1 })).rejects.toMatchObject({ code: 'BENCH_BAD_OPTION' });
-  });
+  }, 60_000);
 });

@@ -5,7 +5,7 @@ import { onnx } from '@surrogate/proto';
 import { exportInferenceModel, InferenceModel, METADATA_KEYS, NnError, type TrainedModel } from './index';
 import { initParameters } from './init-parameters';
 import { ACTIVATIONS, splitParameters, type MlpConfig } from './mlp-config';
-import { predictRaw } from './mlp-reference';
+import { predictModelRaw, predictRaw } from './mlp-reference';
 import { int64ToNumber } from './inference-model';
 import { Rng } from './rng';
 import { normalizationAffine, normalizeInput } from './normalization';
@@ -83,6 +83,69 @@ describe('exportInferenceModel + InferenceModel', () => {
     } finally {
       await im.close();
     }
+  });
+
+  it('adds residual stages at their own scale, like the float64 forward pass of every stage', async () => {
+    const base = randomModel('silu', 41);
+    const rng = new Rng(42);
+    const stage = (scale: number[], shift: number[]): NonNullable<TrainedModel['residualStages']>[number] => ({
+      parameters: splitParameters(base.mlp, initParameters(base.mlp, rng)),
+      outputScale: scale,
+      outputShift: shift,
+    });
+    const model: TrainedModel = {
+      ...base,
+      normalization: { ...base.normalization, inputTransform: ['log', 'sqrt', 'linear'] },
+      residualStages: [stage([0.05, -0.002], [0.01, 0]), stage([0.004, 0.0003], [0, -0.001])],
+    };
+    const im = await InferenceModel.load(exportInferenceModel(model, NAMES));
+    try {
+      const count = 300;
+      const x = rawInputs(count, new Rng(43));
+      const y = await im.predict(x, count);
+      const ref = predictModelRaw(model, x, count);
+      const first = predictRaw(model.mlp, model.normalization, model.parameters, x, count);
+      let differs = 0;
+      for (let i = 0; i < y.length; i++) {
+        const scale = model.normalization.outputStd[i % 2];
+        expect(Math.abs(y[i] - ref[i])).toBeLessThan(2e-5 * scale + 1e-6 * Math.abs(ref[i]));
+        if (Math.abs(ref[i] - first[i]) > 1e-4 * scale) differs++;
+      }
+      expect(differs).toBeGreaterThan(count); // the stages really contribute
+    } finally {
+      await im.close();
+    }
+  });
+
+  it('exports a network without hidden layers (the normalizations fold into its one layer)', async () => {
+    const mlp: MlpConfig = { inputDim: 3, outputDim: 2, hiddenLayers: [], activation: 'silu' };
+    const rng = new Rng(44);
+    const model: TrainedModel = {
+      ...randomModel('silu', 45),
+      mlp,
+      normalization: { inputMin: [80, 0.1, -1], inputMax: [120, 0.5, 3], inputTransform: ['sqrt', 'log', 'linear'], outputMean: [12.5, -3], outputStd: [9.5, 0.25] },
+      parameters: splitParameters(mlp, initParameters(mlp, rng)),
+    };
+    const im = await InferenceModel.load(exportInferenceModel(model, NAMES));
+    try {
+      const x = rawInputs(50, new Rng(46));
+      const y = await im.predict(x, 50);
+      const ref = predictModelRaw(model, x, 50);
+      for (let i = 0; i < y.length; i++) expect(Math.abs(y[i] - ref[i])).toBeLessThan(2e-5 * model.normalization.outputStd[i % 2] + 1e-6 * Math.abs(ref[i]));
+    } finally {
+      await im.close();
+    }
+  });
+
+  it('folds the normalizations into the layers: the graph is Gemms, activations and input transforms only', () => {
+    const base = randomModel('tanh', 47);
+    const model: TrainedModel = { ...base, residualStages: [{ parameters: base.parameters, outputScale: [0.1, 0.1], outputShift: [0, 0] }] };
+    const plain = onnx.ModelProto.decode(exportInferenceModel(model, NAMES)).graph?.node ?? [];
+    expect(new Set(plain.map((n) => n.opType))).toEqual(new Set(['Gemm', 'Tanh', 'Transpose']));
+    expect(plain.filter((n) => n.opType === 'Gemm')).toHaveLength(2 * 3); // 2 stages × 3 layers
+    const transformed: TrainedModel = { ...model, normalization: { ...model.normalization, inputTransform: ['sqrt', 'log', 'linear'] } };
+    const nodes = onnx.ModelProto.decode(exportInferenceModel(transformed, NAMES)).graph?.node ?? [];
+    expect(new Set(nodes.map((n) => n.opType))).toEqual(new Set(['Gather', 'Relu', 'Sqrt', 'Clip', 'Log', 'Concat', 'Gemm', 'Tanh', 'Transpose']));
   });
 
   it('rejects a transform outside its domain or of the wrong length', () => {

@@ -1,8 +1,8 @@
 import { flattenParameters, layerShapes, validateMlpConfig } from './mlp-config';
 import { NnError } from './nn-error';
-import { GraphBuilder } from './onnx-builder';
-import { normalizationAffine, validateNormalization } from './normalization';
-import { emitForward } from './mlp-graph';
+import { attr, GraphBuilder } from './onnx-builder';
+import { normalizationAffine, validateNormalization, type NormalizationAffine } from './normalization';
+import { emitActivation } from './mlp-graph';
 import type { TrainedModel } from './train-types';
 import type { InputTransform } from './input-transform';
 
@@ -16,25 +16,49 @@ export const METADATA_KEYS = {
 } as const;
 
 /**
- * x [N, D] with each column's transform applied: x·m_linear + √max(x, 0)·m_sqrt + log max(x, tiny)·m_log
- * with 0/1 column masks m. The clamps keep every term finite, so a masked-out column never turns
- * into 0·NaN; an input outside a transform's domain maps to that domain's edge.
+ * The first layer's input: x [N, D] itself when every column is linear, else x with the sqrt and
+ * log columns appended, Concat(x, √max(x_S, 0), log max(x_L, tiny)) [N, D + |S| + |L|] (Relu and
+ * Clip: unary kernels, where Max against a scalar broadcasts slowly). The clamps keep every term
+ * finite for finite x; an input outside a transform's domain maps to that domain's edge. The first
+ * layer's weights (foldFirstLayer) give a transformed column's raw copy zero weight, so only its
+ * transform reaches the network.
  */
-function emitInputTransforms(g: GraphBuilder, x: string, transforms: readonly InputTransform[]): string {
-  if (transforms.every((t) => t === 'linear')) return x;
-  const D = transforms.length;
-  const mask = (t: InputTransform): string =>
-    g.constant(transforms.map((u) => (u === t ? 1 : 0)), [D], 'float32', `mask_${t}`);
-  let sum = g.op1('Mul', [x, mask('linear')]);
-  if (transforms.includes('sqrt')) {
-    const root = g.op1('Sqrt', [g.op1('Max', [x, g.scalar(0)])]);
-    sum = g.op1('Add', [sum, g.op1('Mul', [root, mask('sqrt')])]);
+function emitLayerInput(g: GraphBuilder, x: string, transforms: readonly InputTransform[]): string {
+  const columns = (t: InputTransform): number[] => transforms.flatMap((u, j) => (u === t ? [j] : []));
+  const parts = [x];
+  const sqrt = columns('sqrt');
+  if (sqrt.length > 0) parts.push(g.op1('Sqrt', [g.op1('Relu', [g.op1('Gather', [x, g.int64s(sqrt)], [attr.int('axis', 1)])])]));
+  const log = columns('log');
+  if (log.length > 0) parts.push(g.op1('Log', [g.op1('Clip', [g.op1('Gather', [x, g.int64s(log)], [attr.int('axis', 1)]), g.scalar(1e-30)])]));
+  return parts.length === 1 ? x : g.op1('Concat', parts, [attr.int('axis', 1)]);
+}
+
+/**
+ * The first layer folded with the input normalization, in float64 (rounded to float32 once, as a
+ * graph constant):
+ * z = (t(x)·s + c)·W + b = t(x)·(diag(s)·W) + (c·W + b). Rows follow emitLayerInput's columns:
+ * the D raw columns (zero rows for transformed ones), then the sqrt columns, then the log ones.
+ */
+function foldFirstLayer(a: NormalizationAffine, W: Float32Array, b: Float32Array, fanOut: number): { W: Float64Array; b: Float64Array; rows: number } {
+  const D = a.inputTransform.length;
+  const order = [
+    ...a.inputTransform.map((_, j) => j),
+    ...(['sqrt', 'log'] as const).flatMap((t) => a.inputTransform.flatMap((u, j) => (u === t ? [j] : []))),
+  ];
+  const rows = a.inputTransform.every((t) => t === 'linear') ? D : order.length;
+  const Wf = new Float64Array(rows * fanOut);
+  for (let r = 0; r < rows; r++) {
+    const j = order[r];
+    const used = r < D ? a.inputTransform[j] === 'linear' : true;
+    if (used) for (let o = 0; o < fanOut; o++) Wf[r * fanOut + o] = a.inputScale[j] * W[j * fanOut + o];
   }
-  if (transforms.includes('log')) {
-    const log = g.op1('Log', [g.op1('Max', [x, g.scalar(1e-30)])]);
-    sum = g.op1('Add', [sum, g.op1('Mul', [log, mask('log')])]);
+  const bf = new Float64Array(fanOut);
+  for (let o = 0; o < fanOut; o++) {
+    let acc = b[o];
+    for (let j = 0; j < D; j++) acc += a.inputShift[j] * W[j * fanOut + o];
+    bf[o] = acc;
   }
-  return sum;
+  return { W: Wf, b: bf, rows };
 }
 
 /** Names of the exported graph's input and output. */
@@ -42,8 +66,10 @@ export const INFERENCE_IO = { x: 'x', y: 'y' } as const;
 
 /**
  * The inference model as ONNX bytes: input "x" float32 [N, D] in RAW units (columns in
- * `inputNames` order), output "y" float32 [N, K] in RAW units; the input box mapping and the
- * output de-standardization are nodes of the graph. metadata_props carry the given metadata plus
+ * `inputNames` order), output "y" float32 [N, K] in RAW units; the input transforms are nodes of
+ * the graph, the input box mapping and the output de-standardization are folded into the first and
+ * last layers' weights (computed in float64, so the model's numbers match the unfolded network's
+ * within float32 rounding). metadata_props carry the given metadata plus
  * the input/output names, architecture, normalization and a training summary (keys METADATA_KEYS).
  */
 export function exportInferenceModel(
@@ -72,31 +98,55 @@ export function exportInferenceModel(
     }
   }
 
+  // Every stage reads the same inputs; the normalizations are folded into the first and last
+  // layers, and each stage's last layer adds onto the previous one's result (Gemm's C input), so
+  // the graph is Gemms and activations only: no broadcasting element-wise nodes on [N, D] or [N, K].
   const g = new GraphBuilder('float32');
   const a = normalizationAffine(normalization);
   const x = g.input(INFERENCE_IO.x, ['N', mlp.inputDim]);
-  const xt = emitInputTransforms(g, x, a.inputTransform);
-  const xn = g.op1('Add', [g.op1('Mul', [xt, g.constant(a.inputScale, [mlp.inputDim], 'float32', 'input_scale')]), g.constant(a.inputShift, [mlp.inputDim], 'float32', 'input_shift')]);
-  const layers = layerShapes(mlp).map((shape, l) => ({
-    W: g.constant(model.parameters[2 * l], [shape.fanIn, shape.fanOut], 'float32', `W${l + 1}`),
-    b: g.constant(model.parameters[2 * l + 1], [shape.fanOut], 'float32', `b${l + 1}`),
+  const u = emitLayerInput(g, x, a.inputTransform);
+  const shapes = layerShapes(mlp);
+  const last = shapes.length - 1;
+  const K = mlp.outputDim;
+  const stages = [
+    { parameters: model.parameters, scale: a.outputScale, shift: a.outputShift },
+    ...(model.residualStages ?? []).map((r) => ({ parameters: r.parameters, scale: r.outputScale, shift: r.outputShift })),
+  ].map((st) => ({
+    ...st,
+    layers: shapes.map((shape, l) => {
+      const W = st.parameters[2 * l];
+      const b = st.parameters[2 * l + 1];
+      const folded = l === 0 ? foldFirstLayer(a, W, b, shape.fanOut) : { W: Float64Array.from(W), b: Float64Array.from(b), rows: shape.fanIn };
+      // the last layer's columns at the stage's output scale (its bias goes into output_bias)
+      return l === last ? { ...folded, W: folded.W.map((w, i) => w * st.scale[i % K]) } : folded;
+    }),
   }));
-  const out = emitForward(g, mlp, xn, layers).output;
-  let y = g.op1('Add', [g.op1('Mul', [out, g.constant(a.outputScale, [mlp.outputDim], 'float32', 'output_std')]), g.constant(a.outputShift, [mlp.outputDim], 'float32', 'output_mean')]);
-  // residual stages: the same inputs through each later network, added at its own scale
-  (model.residualStages ?? []).forEach((stage, s) => {
-    const stageLayers = layerShapes(mlp).map((shape, l) => ({
-      W: g.constant(stage.parameters[2 * l], [shape.fanIn, shape.fanOut], 'float32', `s${s + 1}_W${l + 1}`),
-      b: g.constant(stage.parameters[2 * l + 1], [shape.fanOut], 'float32', `s${s + 1}_b${l + 1}`),
-    }));
-    const o = emitForward(g, mlp, xn, stageLayers).output;
-    const scaled = g.op1('Add', [
-      g.op1('Mul', [o, g.constant(stage.outputScale, [mlp.outputDim], 'float32', `s${s + 1}_scale`)]),
-      g.constant(stage.outputShift, [mlp.outputDim], 'float32', `s${s + 1}_shift`),
-    ]);
-    y = g.op1('Add', [y, scaled]);
+  // the bias of the whole output: every stage's b·scale + shift, summed in float64
+  const bias = new Float64Array(K);
+  for (const st of stages) for (let k = 0; k < K; k++) bias[k] += st.layers[last].b[k] * st.scale[k] + st.shift[k];
+  // Output layers compute yᵀ = Wᵀ·hᵀ [K, N] (Gemm with transB): with K = 1 that is onnxruntime's
+  // one-row kernel, a dot product per input row, where h·W [N, 1] would pad W to a 16-column panel.
+  let yT = g.constant(bias, [K, 1], 'float32', 'output_bias');
+  stages.forEach((st, s) => {
+    const name = (w: string): string => (s === 0 ? w : `s${s + 1}_${w}`);
+    let h = u;
+    st.layers.forEach((layer, l) => {
+      const fanOut = shapes[l].fanOut;
+      if (l === last) {
+        const Wt = new Float64Array(K * layer.rows);
+        for (let r = 0; r < layer.rows; r++) for (let k = 0; k < K; k++) Wt[k * layer.rows + r] = layer.W[r * K + k];
+        yT = g.op1('Gemm', [g.constant(Wt, [K, layer.rows], 'float32', name(`W${l + 1}T`)), h, yT], [attr.int('transB', 1)]);
+      } else {
+        const W = g.constant(layer.W, [layer.rows, fanOut], 'float32', name(`W${l + 1}`));
+        const z = g.op1('Gemm', [h, W, g.constant(layer.b, [fanOut], 'float32', name(`b${l + 1}`))]);
+        h = emitActivation(g, z, mlp.activation).h;
+      }
+    });
   });
-  g.output(INFERENCE_IO.y, y, ['N', mlp.outputDim]);
+  const outputs = [INFERENCE_IO.y];
+  if (K === 1) g.op('Reshape', [yT, g.int64s([-1, 1])], [], { outputs });
+  else g.op('Transpose', [yT], [attr.ints('perm', [1, 0])], { outputs });
+  g.output(INFERENCE_IO.y, INFERENCE_IO.y, ['N', K]);
 
   const metadata: Record<string, string> = {
     ...(info.metadata ?? {}),

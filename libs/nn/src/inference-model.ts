@@ -92,7 +92,8 @@ export class InferenceModel {
     }
     if (count === 0) return new Float32Array(0);
     const out = await session.run({ [INFERENCE_IO.x]: new ort.Tensor('float32', x, [count, this.inputDim]) });
-    return new Float32Array(out[INFERENCE_IO.y].data as Float32Array);
+    // onnxruntime-node copies each output into a fresh ArrayBuffer of its own: no second copy
+    return out[INFERENCE_IO.y].data as Float32Array;
   }
 
   /** Releases the onnxruntime session; later predictions fail with NN_MODEL_CLOSED. */

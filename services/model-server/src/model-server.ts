@@ -82,19 +82,24 @@ export class ModelServer {
 
     const authorized = bearerCheck(o.token);
     const server = new grpc.Server();
+    // A handler answers synchronously when it can (Describe, health, a missing token) and chains
+    // onto Predict's promise otherwise, without a wrapping async function per call.
     const handle =
       <Req, Res>(name: string, fn: (req: Req) => Promise<Res> | Res, requireToken: boolean) =>
       (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>): void => {
-        void (async () => {
-          try {
-            if (requireToken && !authorized(call.metadata)) throw new Refusal(grpc.status.UNAUTHENTICATED, 'a valid bearer token is required');
-            callback(null, await fn(call.request));
-          } catch (err) {
-            const refusal = err instanceof Refusal ? err : new Refusal(grpc.status.INTERNAL, errorMessage(err));
-            if (refusal.status === grpc.status.INTERNAL) log.error({ err, method: name }, 'request failed');
-            callback({ code: refusal.status, details: refusal.message });
-          }
-        })();
+        const fail = (err: unknown): void => {
+          const refusal = err instanceof Refusal ? err : new Refusal(grpc.status.INTERNAL, errorMessage(err));
+          if (refusal.status === grpc.status.INTERNAL) log.error({ err, method: name }, 'request failed');
+          callback({ code: refusal.status, details: refusal.message });
+        };
+        try {
+          if (requireToken && !authorized(call.metadata)) throw new Refusal(grpc.status.UNAUTHENTICATED, 'a valid bearer token is required');
+          const result = fn(call.request);
+          if (result instanceof Promise) result.then((res) => callback(null, res), fail);
+          else callback(null, result);
+        } catch (err) {
+          fail(err);
+        }
       };
     server.addService(INFERENCE_SERVICE, {
       describe: handle('Describe', () => description, true),
@@ -135,6 +140,7 @@ export class ModelServer {
   }
 }
 
+/** Checks a request (INVALID_ARGUMENT naming the problem) and runs the model on its rows. */
 async function predict(model: InferenceModel, req: v1.PredictRequest): Promise<v1.IPredictResponse> {
   const rows = req.rows;
   const D = model.inputDim;
@@ -149,7 +155,7 @@ async function predict(model: InferenceModel, req: v1.PredictRequest): Promise<v
       `inputs has ${values.length} values; ${rows} rows of ${D} inputs (${names.join(', ')}) need ${rows * D}`,
     );
   }
-  const x = Float32Array.from(values);
+  const x = new Float32Array(values);
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i])) {
       throw new Refusal(grpc.status.INVALID_ARGUMENT, `row ${Math.floor(i / D)}: ${names[i % D]} = ${x[i]} is not a finite number`);
