@@ -41,16 +41,38 @@ describe('training step graph (Adam)', () => {
   const steps = 3;
   const rates = [3e-2, 1e-2, 5e-3];
 
+  async function runWeightedGradient(
+    session: ort.InferenceSession,
+    theta: Float64Array,
+    x: Float64Array,
+    y: Float64Array,
+    w: Float64Array,
+  ): Promise<{ loss: number; grad: Float64Array }> {
+    const out = await session.run({
+      theta: new ort.Tensor('float64', theta, [P]),
+      x: new ort.Tensor('float64', x, [batch, 2]),
+      y: new ort.Tensor('float64', y, [batch, 1]),
+      w: new ort.Tensor('float64', w, [batch, 1]),
+    });
+    return { loss: (out.loss.data as Float64Array)[0], grad: new Float64Array(out.grad.data as Float64Array) };
+  }
+
   function batches(rng: Rng): { x: Float64Array; y: Float64Array }[] {
     return Array.from({ length: steps }, () => ({ x: randomArray(batch * 2, rng), y: randomArray(batch, rng) }));
   }
 
-  it.each([0, 0.1])('runs several unrolled steps exactly like textbook Adam(W) on the graph gradients (float64, decay %s)', async (weightDecay) => {
+  it.each([
+    [0, false],
+    [0.1, false],
+    [0.1, true],
+  ])('runs several unrolled steps exactly like textbook Adam(W) on the graph gradients (float64, decay %s, weighted %s)', async (weightDecay, weighted) => {
     const rng = new Rng(21);
     const theta0 = randomArray(P, rng, 0.8);
     const data = batches(rng);
-    const stepSession = await ort.InferenceSession.create(buildTrainStepGraph(mlp, steps, 'float64'));
-    const gradSession = await ort.InferenceSession.create(buildGradientGraph(mlp, 'float64'));
+    // per-step loss weights (weighted graph only): positive, different per row and step
+    const weights = Array.from({ length: steps }, () => Float64Array.from({ length: batch }, () => 0.2 + 3 * rng.nextFloat()));
+    const stepSession = await ort.InferenceSession.create(buildTrainStepGraph(mlp, steps, 'float64', { weighted }));
+    const gradSession = await ort.InferenceSession.create(buildGradientGraph(mlp, 'float64', { weighted }));
     try {
       // reference: JS Adam fed with gradients of the (finite-difference-checked) gradient graph
       const theta = Float64Array.from(theta0);
@@ -60,7 +82,9 @@ describe('training step graph (Adam)', () => {
       expect(Array.from(weightMaskOf(mlp)).filter((w) => w === 1)).toHaveLength(12 + 30 + 5);
       const refLosses: number[] = [];
       for (let s = 0; s < steps; s++) {
-        const { loss, grad } = await runGradient(gradSession, mlp, theta, data[s].x, data[s].y, batch);
+        const { loss, grad } = weighted
+          ? await runWeightedGradient(gradSession, theta, data[s].x, data[s].y, weights[s])
+          : await runGradient(gradSession, mlp, theta, data[s].x, data[s].y, batch);
         refLosses.push(loss);
         adam.step(theta, grad, rates[s]);
       }
@@ -75,7 +99,9 @@ describe('training step graph (Adam)', () => {
       data.forEach((d, s) => {
         feeds[STEP_IO.x(s)] = new ort.Tensor('float64', d.x, [batch, 2]);
         feeds[STEP_IO.y(s)] = new ort.Tensor('float64', d.y, [batch, 1]);
+        if (weighted) feeds[STEP_IO.w(s)] = new ort.Tensor('float64', weights[s], [batch, 1]);
       });
+      expect(stepSession.inputNames.includes(STEP_IO.w(0))).toBe(weighted);
       const out = await stepSession.run(feeds);
       const got = out[STEP_IO.thetaOut].data as Float64Array;
       const m = out[STEP_IO.mOut].data as Float64Array;

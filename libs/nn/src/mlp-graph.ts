@@ -164,11 +164,21 @@ export function emitFlatten(g: GraphBuilder, grads: readonly { dW: string; db: s
 /**
  * Emits the mean-squared-error loss of `output` against `target` (both [N, K]) and its gradient
  * ∂loss/∂output = (output − target)·gradScale, where gradScale = 2/(N·K) is a graph value.
+ * With `weight` (a value [N, K]), the loss is the weighted mean (1/(N·K))·Σ w⊙(output − target)²
+ * and its gradient w⊙(output − target)·gradScale; weights of exactly 1 give exactly the unweighted
+ * loss and gradient (w·r = r in floating point).
  */
-export function emitMseLoss(g: GraphBuilder, output: string, target: string, gradScale: string): { loss: string; dOutput: string } {
+export function emitMseLoss(
+  g: GraphBuilder,
+  output: string,
+  target: string,
+  gradScale: string,
+  weight?: string,
+): { loss: string; dOutput: string } {
   const r = g.op1('Sub', [output, target]);
-  const r2 = g.op1('Mul', [r, r]);
+  const wr = weight === undefined ? r : g.op1('Mul', [weight, r]);
+  const r2 = g.op1('Mul', [wr, r]);
   const loss = g.op1('ReduceMean', [r2], [attr.int('keepdims', 1)]);
-  const dOutput = g.op1('Mul', [r, gradScale]);
+  const dOutput = g.op1('Mul', [wr, gradScale]);
   return { loss, dOutput };
 }

@@ -38,6 +38,8 @@ export const STEP_IO = {
 
   x: (s: number) => `x_${s}`,
   y: (s: number) => `y_${s}`,
+  /** Per step, only in a weighted graph: the loss weight of each output element [B, K]. */
+  w: (s: number) => `w_${s}`,
   thetaOut: 'theta_out',
   mOut: 'm_out',
   vOut: 'v_out',
@@ -53,19 +55,35 @@ function emitMseGradScale(g: GraphBuilder, value: string): string {
   return g.op1('Div', [g.scalar(2), nf]);
 }
 
+/** Options of the gradient and training step graphs. */
+export interface LossGraphOptions {
+  /**
+   * Weight each squared error: the graph takes an extra input of per-element loss weights w
+   * ([N, K] / [B, K] like y) and its loss is mean(w ⊙ (out − y)²) over all elements, with
+   * gradient 2·w⊙(out − y)/(N·K). Without it the loss is the plain MSE (and there is no w input).
+   */
+  weighted?: boolean;
+}
+
 /**
- * The gradient graph: inputs θ [P], x [N, D], y [N, K] (normalized units); outputs "loss" (scalar
- * MSE, shape [1, 1]) and "grad" = ∂loss/∂θ [P]. Used by the finite-difference tests and by tools.
+ * The gradient graph: inputs θ [P], x [N, D], y [N, K] (normalized units) and, when weighted,
+ * w [N, K]; outputs "loss" (scalar (weighted) MSE, shape [1, 1]) and "grad" = ∂loss/∂θ [P]. Used
+ * by the finite-difference tests and by tools.
  */
-export function buildGradientGraph(mlp: MlpConfig, elemType: 'float32' | 'float64' = 'float32'): Uint8Array {
+export function buildGradientGraph(
+  mlp: MlpConfig,
+  elemType: 'float32' | 'float64' = 'float32',
+  options: LossGraphOptions = {},
+): Uint8Array {
   const g = new GraphBuilder(elemType);
   const P = parameterCount(mlp);
   const theta = g.input('theta', [P]);
   const x = g.input('x', ['N', mlp.inputDim]);
   const y = g.input('y', ['N', mlp.outputDim]);
+  const w = options.weighted === true ? g.input('w', ['N', mlp.outputDim]) : undefined;
   const layers = emitUnflatten(g, mlp, theta);
   const trace = emitForward(g, mlp, x, layers);
-  const { loss, dOutput } = emitMseLoss(g, trace.output, y, emitMseGradScale(g, y));
+  const { loss, dOutput } = emitMseLoss(g, trace.output, y, emitMseGradScale(g, y), w);
   const grad = emitFlatten(g, emitBackward(g, mlp, trace, layers, dOutput));
   g.output('loss', loss, [1, 1]);
   g.output('grad', grad, [P]);
@@ -79,9 +97,16 @@ export function buildGradientGraph(mlp: MlpConfig, elemType: 'float32' | 'float6
  * bias correction, and decay ([steps], lr·λ) AdamW's decoupled weight decay (Loshchilov & Hutter
  * 2019), applied to the weights only, not the biases:
  *   θ ← θ − decay·mask⊙θ − alpha·m/(√v + eps).
- * Outputs: θ, m, v after the last step and the loss of each step before its update.
+ * Outputs: θ, m, v after the last step and the loss of each step before its update. When
+ * `options.weighted`, each step also takes w_s [B, K] and its loss is mean(w_s ⊙ (out − y_s)²)
+ * (see LossGraphOptions); the losses output is that weighted mean.
  */
-export function buildTrainStepGraph(mlp: MlpConfig, steps: number, elemType: 'float32' | 'float64' = 'float32'): Uint8Array {
+export function buildTrainStepGraph(
+  mlp: MlpConfig,
+  steps: number,
+  elemType: 'float32' | 'float64' = 'float32',
+  options: LossGraphOptions = {},
+): Uint8Array {
   const g = new GraphBuilder(elemType);
   const P = parameterCount(mlp);
   let theta = g.input(STEP_IO.theta, [P]);
@@ -104,10 +129,11 @@ export function buildTrainStepGraph(mlp: MlpConfig, steps: number, elemType: 'fl
   for (let s = 0; s < steps; s++) {
     const x = g.input(STEP_IO.x(s), ['B', mlp.inputDim]);
     const y = g.input(STEP_IO.y(s), ['B', mlp.outputDim]);
+    const w = options.weighted === true ? g.input(STEP_IO.w(s), ['B', mlp.outputDim]) : undefined;
     if (s === 0) gradScale = emitMseGradScale(g, y);
     const layers = emitUnflatten(g, mlp, theta);
     const trace = emitForward(g, mlp, x, layers);
-    const { loss, dOutput } = emitMseLoss(g, trace.output, y, gradScale);
+    const { loss, dOutput } = emitMseLoss(g, trace.output, y, gradScale, w);
     losses.push(loss);
     const grad = emitFlatten(g, emitBackward(g, mlp, trace, layers, dOutput));
     // Adam: m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  θ ← θ − alpha·m/(√v + eps)
