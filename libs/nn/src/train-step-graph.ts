@@ -1,6 +1,6 @@
 import { attr, GraphBuilder } from './onnx-builder';
 import { layerShapes, parameterCount, type MlpConfig } from './mlp-config';
-import { emitBackward, emitFlatten, emitForward, emitMseLoss, emitUnflatten } from './mlp-graph';
+import { emitBackward, emitFlatten, emitForward, emitMseLoss, emitRowOnes, emitUnflatten } from './mlp-graph';
 
 /** Adam's constants (Kingma & Ba defaults). */
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
@@ -84,7 +84,7 @@ export function buildGradientGraph(
   const layers = emitUnflatten(g, mlp, theta);
   const trace = emitForward(g, mlp, x, layers);
   const { loss, dOutput } = emitMseLoss(g, trace.output, y, emitMseGradScale(g, y), w);
-  const grad = emitFlatten(g, emitBackward(g, mlp, trace, layers, dOutput));
+  const grad = emitFlatten(g, emitBackward(g, mlp, trace, layers, dOutput, emitRowOnes(g, y)));
   g.output('loss', loss, [1, 1]);
   g.output('grad', grad, [P]);
   return g.encode({ name: 'mlp_gradient' });
@@ -126,16 +126,20 @@ export function buildTrainStepGraph(
   const b2c = g.scalar(1 - ADAM.beta2);
   const losses: string[] = [];
   let gradScale = '';
+  let ones = '';
   for (let s = 0; s < steps; s++) {
     const x = g.input(STEP_IO.x(s), ['B', mlp.inputDim]);
     const y = g.input(STEP_IO.y(s), ['B', mlp.outputDim]);
     const w = options.weighted === true ? g.input(STEP_IO.w(s), ['B', mlp.outputDim]) : undefined;
-    if (s === 0) gradScale = emitMseGradScale(g, y);
+    if (s === 0) {
+      gradScale = emitMseGradScale(g, y);
+      ones = emitRowOnes(g, y);
+    }
     const layers = emitUnflatten(g, mlp, theta);
     const trace = emitForward(g, mlp, x, layers);
     const { loss, dOutput } = emitMseLoss(g, trace.output, y, gradScale, w);
     losses.push(loss);
-    const grad = emitFlatten(g, emitBackward(g, mlp, trace, layers, dOutput));
+    const grad = emitFlatten(g, emitBackward(g, mlp, trace, layers, dOutput, ones));
     // Adam: m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  θ ← θ − alpha·m/(√v + eps)
     m = g.op1('Add', [g.op1('Mul', [m, b1]), g.op1('Mul', [grad, b1c])]);
     v = g.op1('Add', [g.op1('Mul', [v, b2]), g.op1('Mul', [g.op1('Mul', [grad, grad]), b2c])]);
