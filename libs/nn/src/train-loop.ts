@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { InlineBatchLoader, ThreadedBatchLoader, type BatchLoader } from './batch-loader';
-import { interleaveRows, makeBatchPlan, shuffleSeed, weightsVersion } from './batch-sampler';
+import { interleaveRows, makeBatchPlan, shuffleSeed, weightsVersion, type BatchPlan } from './batch-sampler';
 import { initParameters } from './init-parameters';
 import type { LoopSnapshot } from './checkpoint';
 import { parameterCount, type MlpConfig } from './mlp-config';
@@ -167,6 +167,23 @@ export async function trainNormalized(
   return trainRows({ rows, count, weighted }, mlp, config, options);
 }
 
+/**
+ * Where a training loop's mini-batches come from: rows in memory (trainRows) or shards streamed
+ * from disk (train-streamed.ts).
+ */
+export interface TrainingSource {
+  plan: BatchPlan;
+  /** The batches carry loss weights (the step graph takes w_s). */
+  weighted: boolean;
+  /** A loader of the plan's batches from `startStep` on, `slots` steps ahead. */
+  openLoader(startStep: number, slots: number): BatchLoader;
+  /** Sampling weights from the parameters' per-row errors (needed when plan.resample is set). */
+  samplingWeights?(theta: ort.Tensor): Promise<Float32Array>;
+  /** (Weighted) MSE of the parameters over the whole training set; absent: the caller computes it (NaN). */
+  finalLoss?(theta: ort.Tensor): Promise<number>;
+  close(): Promise<void>;
+}
+
 /** trainNormalized on interleaved rows (the loader thread needs them in a SharedArrayBuffer). */
 export async function trainRows(
   data: NormalizedRows,
@@ -174,10 +191,27 @@ export async function trainRows(
   config: TrainConfig,
   options: TrainLoopOptions = {},
 ): Promise<TrainLoopResult> {
+  const source = await rowsSource(data, mlp, config, options);
+  try {
+    return await trainFromSource(source, mlp, config, options);
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * Interleaved rows in memory as a TrainingSource: seeded shuffles (and error-driven resampling
+ * unless options.resample is null), gathered on a loader thread when the rows are shared.
+ */
+export async function rowsSource(
+  data: NormalizedRows,
+  mlp: MlpConfig,
+  config: TrainConfig,
+  options: Pick<TrainLoopOptions, 'resample' | 'loader'> = {},
+): Promise<TrainingSource> {
   const { count, rows } = data;
   const D = mlp.inputDim;
   const K = mlp.outputDim;
-  const P = parameterCount(mlp);
   const resample = options.resample === undefined ? DEFAULT_RESAMPLING : options.resample;
   const plan = makeBatchPlan(
     count,
@@ -189,6 +223,35 @@ export async function trainRows(
     resample ? { startEpoch: Math.max(1, Math.floor(config.epochs * resample.startFraction)), everyEpochs: Math.max(1, resample.everyEpochs) } : undefined,
     data.weighted ? K : 0,
   );
+  const threaded = (options.loader ?? 'thread') === 'thread' && rows.buffer instanceof SharedArrayBuffer;
+  const errors = await RowResiduals.create(mlp, data, config.threads, config.device ?? 'cpu');
+  return {
+    plan,
+    weighted: data.weighted === true,
+    openLoader: (startStep, slots) => (threaded ? new ThreadedBatchLoader(rows, plan, slots, startStep) : new InlineBatchLoader(rows, plan, startStep)),
+    samplingWeights: async (theta) => samplingWeights(await errors.squaredErrors(theta), resample as ResampleOptions),
+    finalLoss: async (theta) => {
+      // the epochs' batch losses over-represent hard rows once resampling starts: the plain
+      // (weighted) MSE over the whole training set
+      const e2 = await errors.squaredErrors(theta);
+      let sum = 0;
+      for (let i = 0; i < e2.length; i++) sum += e2[i];
+      return sum / (count * K);
+    },
+    close: () => errors.release(),
+  };
+}
+
+/** The training loop over any TrainingSource (see trainRows). */
+export async function trainFromSource(
+  source: TrainingSource,
+  mlp: MlpConfig,
+  config: TrainConfig,
+  options: TrainLoopOptions = {},
+): Promise<TrainLoopResult> {
+  const { plan } = source;
+  const { count } = plan;
+  const P = parameterCount(mlp);
   const { batch, stepsPerEpoch, totalSteps } = plan;
   const resume = options.resume;
   if (resume) checkResume(resume, P, count, totalSteps);
@@ -202,14 +265,13 @@ export async function trainRows(
   const theta0 = resume ? resume.theta : options.initialTheta ? Float32Array.from(options.initialTheta) : initParameters(mlp, new Rng(config.seed));
 
   const unroll = Math.max(1, Math.min(options.stepsPerRun ?? DEFAULT_STEPS_PER_RUN, totalSteps));
-  const threaded = (options.loader ?? 'thread') === 'thread' && rows.buffer instanceof SharedArrayBuffer;
   // Step graphs by number of unrolled steps: `unroll`, plus shorter ones where a run must end early
   // (end of an epoch, of training, or before sampling weights must be computed from the parameters).
   const runners = new Map<number, StepRunner>();
   const runnerFor = async (steps: number): Promise<StepRunner> => {
     let r = runners.get(steps);
     if (!r) {
-      r = await createRunner(mlp, steps, batch, config.threads, config.device ?? 'cpu', data.weighted === true);
+      r = await createRunner(mlp, steps, batch, config.threads, config.device ?? 'cpu', source.weighted);
       runners.set(steps, r);
     }
     return r;
@@ -224,12 +286,10 @@ export async function trainRows(
   };
 
   let loader: BatchLoader | undefined;
-  let errors: RowResiduals | undefined;
   try {
     await runnerFor(unroll);
     const startStep = resume?.step ?? 0;
-    loader = threaded ? new ThreadedBatchLoader(rows, plan, 4 * unroll, startStep) : new InlineBatchLoader(rows, plan, startStep);
-    errors = await RowResiduals.create(mlp, data, config.threads, config.device ?? 'cpu');
+    loader = source.openLoader(startStep, 4 * unroll);
 
     let theta: ort.Tensor = new ort.Tensor('float32', theta0, [P]);
     let m: ort.Tensor = new ort.Tensor('float32', resume ? resume.m : new Float32Array(P), [P]);
@@ -261,9 +321,9 @@ export async function trainRows(
     });
     while (step < totalSteps) {
       if (options.shouldStop?.()) throw new TrainingAbortedError('training aborted', { details: { step } });
-      if (step === resampleAt && errors && resample) {
+      if (step === resampleAt && source.samplingWeights) {
         weightsVersionNow = weightsVersion(plan, step / stepsPerEpoch);
-        weightsNow = samplingWeights(await errors.squaredErrors(theta), resample);
+        weightsNow = await source.samplingWeights(theta);
         loader.publishWeights(weightsVersionNow, weightsNow);
         resampleAt = nextResampleStep(step + 1);
       }
@@ -324,14 +384,9 @@ export async function trainRows(
     }
     // with early stopping the best parameters by the monitored loss are the result
     if (bestTheta && config.earlyStopping) theta = new ort.Tensor('float32', Float32Array.from(bestTheta), [P]);
-    // the epochs' batch losses over-represent hard rows once resampling starts: report the plain
-    // (weighted) MSE of the returned parameters over the whole training set
-    const e2 = await errors.squaredErrors(theta);
-    let sum = 0;
-    for (let i = 0; i < e2.length; i++) sum += e2[i];
     return {
       theta: new Float32Array(theta.data as Float32Array),
-      finalLoss: sum / (count * K),
+      finalLoss: source.finalLoss ? await source.finalLoss(theta) : NaN,
       epochs: lossHistory.length,
       steps: step,
       lossHistory,
@@ -339,7 +394,6 @@ export async function trainRows(
       ...(stoppedEarly ? { stoppedEarly } : {}),
     };
   } finally {
-    await errors?.release();
     await loader?.close();
     for (const r of runners.values()) await r.session.release();
   }

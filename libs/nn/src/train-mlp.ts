@@ -4,6 +4,8 @@ import { splitParameters, validateMlpConfig, type MlpConfig } from './mlp-config
 import { validateLossConfig } from './loss-weights';
 import { NnError, TrainingAbortedError, TrainingDivergedError, type NnErrorCode } from './nn-error';
 import { validateNormalization, type Normalization } from './normalization';
+import { sourceRows, validateShardSource } from './shard-source';
+import type { StreamedData } from './train-streamed';
 import { validateTrainConfig, validateTrainingData, type TrainConfig, type TrainedModel, type TrainingData, type TrainProgress } from './train-types';
 import { STOP_REQUESTED, type CheckpointSettings, type SerializedError, type TrainWorkerInput, type TrainWorkerMessage } from './worker-protocol';
 
@@ -45,7 +47,7 @@ export interface TrainMlpOptions {
  * non-finite loss stops training with TRAINING_DIVERGED naming the step.
  */
 export async function trainMlp(
-  data: TrainingData,
+  data: TrainingData | StreamedData,
   mlp: MlpConfig,
   normalization: Normalization,
   config: TrainConfig,
@@ -54,7 +56,13 @@ export async function trainMlp(
   validateMlpConfig(mlp);
   validateNormalization(normalization, mlp);
   validateTrainConfig(config);
-  validateTrainingData(data, mlp);
+  const streamed = 'shards' in data ? data : undefined;
+  if (streamed) {
+    validateShardSource(streamed.shards);
+    if (streamed.shards.inputDim !== mlp.inputDim || streamed.shards.outputDim !== mlp.outputDim) {
+      throw new NnError('NN_INVALID_DATA', `the shards hold ${streamed.shards.inputDim} inputs and ${streamed.shards.outputDim} outputs, the model ${mlp.inputDim} and ${mlp.outputDim}`);
+    }
+  } else validateTrainingData(data as TrainingData, mlp);
   if (config.loss) validateLossConfig(config.loss, mlp.outputDim);
   if (options.validation) validateTrainingData(options.validation, mlp);
   const cp = options.checkpoint;
@@ -74,9 +82,10 @@ export async function trainMlp(
     outputMean: [...normalization.outputMean],
     outputStd: [...normalization.outputStd],
   };
-  const shared = isShared(data.inputs) && isShared(data.outputs);
-  const inputs = shared ? data.inputs : data.inputs.slice();
-  const outputs = shared ? data.outputs : data.outputs.slice();
+  const rows = streamed ? { inputs: new Float32Array(0), outputs: new Float32Array(0), count: sourceRows(streamed.shards) } : (data as TrainingData);
+  const shared = isShared(rows.inputs) && isShared(rows.outputs);
+  const inputs = shared ? rows.inputs : rows.inputs.slice();
+  const outputs = shared ? rows.outputs : rows.outputs.slice();
   const validation = options.validation
     ? { inputs: options.validation.inputs.slice(), outputs: options.validation.outputs.slice(), count: options.validation.count }
     : undefined;
@@ -87,7 +96,8 @@ export async function trainMlp(
     config: { ...config },
     inputs,
     outputs,
-    count: data.count,
+    count: rows.count,
+    ...(streamed ? { streamed: { shards: streamed.shards, ...(streamed.windowRows ? { windowRows: streamed.windowRows } : {}) } } : {}),
     ...(validation ? { validation } : {}),
     ...(cp ? { checkpoint: { ...cp } } : {}),
     control,

@@ -3,7 +3,7 @@ import { parameterCount, type MlpConfig } from './mlp-config';
 import { RowResiduals, weightedRowSquares } from './row-residuals';
 import { checkpointStep, type TrainingCheckpoint } from './checkpoint';
 import { NnError } from './nn-error';
-import { rowWidth, trainRows, type NormalizedRows, type TrainLoopOptions } from './train-loop';
+import { rowsSource, rowWidth, trainFromSource, type NormalizedRows, type TrainingSource, type TrainLoopOptions } from './train-loop';
 import { stageEpochs, type TrainConfig } from './train-types';
 
 /** One trained stage, its output map given in stage-0 normalized units: it adds out·scale + shift. */
@@ -89,6 +89,48 @@ export async function trainStages(
   config: TrainConfig,
   options: StagedTrainOptions = {},
 ): Promise<StagedTrainResult> {
+  const P = parameterCount(mlp);
+  const residuals = await RowResiduals.create(mlp, data, config.threads, config.device ?? 'cpu');
+  const path: StagePath = {
+    // the rows' targets are the current stage's (advance rewrites them)
+    source: (_stage, stageConfig) => rowsSource(data, mlp, stageConfig, options),
+    advance: async (theta, _stages, _scale, last) => {
+      const res = await residuals.residuals(new ort.Tensor('float32', theta, [P]));
+      const moments = residualMoments(res, data.count, mlp.outputDim);
+      if (!last) rewriteTargets(data, mlp, res, moments.mean, moments.std);
+      return moments;
+    },
+    close: () => residuals.release(),
+  };
+  try {
+    return await trainStagesOn(path, mlp, config, options);
+  } finally {
+    await path.close();
+  }
+}
+
+/** What differs between training on rows in memory and on shards streamed from disk. */
+export interface StagePath {
+  /** The training source of stage `stage`, whose targets are what the finished stages leave. */
+  source(stage: number, stageConfig: TrainConfig, finished: readonly TrainedStage[], scale: readonly number[], shift: readonly number[]): Promise<TrainingSource>;
+  /**
+   * After a stage (`theta`, trained at `scale`; `stages` = all finished so far, it included): the
+   * per-output mean, standard deviation and mean square of what the model leaves, in that stage's
+   * units; unless `last`, the training targets move on to the next stage's.
+   */
+  advance(theta: Float32Array, stages: readonly TrainedStage[], scale: readonly number[], last: boolean): Promise<{ mean: number[]; std: number[]; meanSquare: number[] }>;
+  close(): Promise<void>;
+  /** false: the path cannot resample by error (streamed data). */
+  resample?: false;
+}
+
+/** The multi-stage training over a StagePath (see trainStages). */
+export async function trainStagesOn(
+  path: StagePath,
+  mlp: MlpConfig,
+  config: TrainConfig,
+  options: StagedTrainOptions = {},
+): Promise<StagedTrainResult> {
   const K = mlp.outputDim;
   const P = parameterCount(mlp);
   const epochs = stageEpochs(config.epochs, config.stages ?? 1);
@@ -99,7 +141,6 @@ export async function trainStages(
     });
   }
   const { validation } = options;
-  const residuals = await RowResiduals.create(mlp, data, config.threads, config.device ?? 'cpu');
   const valResiduals = validation ? await RowResiduals.create(mlp, validation, config.threads, config.device ?? 'cpu') : undefined;
   try {
     const stages: TrainedStage[] = [];
@@ -114,12 +155,10 @@ export async function trainStages(
     /** After stage `theta` (trained at `scale`): the training MSE in stage-0 units, and the next stage's targets. */
     const advance = async (theta: Float32Array, last: boolean): Promise<number> => {
       const t = new ort.Tensor('float32', theta, [P]);
-      const res = await residuals.residuals(t);
-      const { mean, std, meanSquare } = residualMoments(res, data.count, K);
+      const { mean, std, meanSquare } = await path.advance(theta, stages, scale, last);
       let loss = 0;
       for (let k = 0; k < K; k++) loss += meanSquare[k] * scale[k] * scale[k];
       if (last) return loss / K;
-      rewriteTargets(data, mlp, res, mean, std);
       if (validation && valResiduals) rewriteTargets(validation, mlp, await valResiduals.residuals(t), mean, std);
       shift = scale.map((c, k) => c * mean[k]);
       scale = scale.map((c, k) => c * std[k]);
@@ -148,8 +187,11 @@ export async function trainStages(
       const lossFactor = scale.reduce((a, c) => a + c * c, 0) / K;
       const loopResume = resume && s === resume.stage ? resume.loop : undefined;
       const stageLossBase = lossHistory.length; // the finished stages' epochs
-      const r = await trainRows(data, mlp, { ...config, epochs: epochs[s], seed: config.seed + s }, {
+      const stageConfig = { ...config, epochs: epochs[s], seed: config.seed + s };
+      const source = await path.source(s, stageConfig, stages, scale, shift);
+      const r = await trainFromSource(source, mlp, stageConfig, {
         ...options,
+        ...(path.resample === false ? { resample: null } : {}),
         validate,
         resume: loopResume,
         onProgress: options.onProgress
@@ -174,7 +216,7 @@ export async function trainStages(
                 loop,
               })
           : undefined,
-      });
+      }).finally(() => source.close());
       steps += r.steps;
       for (const l of r.lossHistory) lossHistory.push(l * lossFactor);
       for (const l of r.valLossHistory) valLossHistory.push(l);
@@ -193,7 +235,6 @@ export async function trainStages(
       stoppedEarly,
     };
   } finally {
-    await residuals.release();
     await valResiduals?.release();
   }
 }

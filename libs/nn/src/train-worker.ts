@@ -9,7 +9,8 @@ import { isWeightedLoss, lossWeightNormalizer, lossWeightsOf } from './loss-weig
 import { NnError } from './nn-error';
 import { normalizationAffine, normalizeInput } from './normalization';
 import { rowWidth, type NormalizedRows } from './train-loop';
-import { trainStages } from './train-stages';
+import { trainStages, type StagedTrainOptions, type StagedTrainResult } from './train-stages';
+import { trainStagesStreamed } from './train-streamed';
 import { STOP_REQUESTED, type SerializedError, type TrainWorkerInput, type TrainWorkerMessage } from './worker-protocol';
 
 function post(message: TrainWorkerMessage, transfer: ArrayBuffer[] = []): void {
@@ -61,18 +62,21 @@ async function main(): Promise<void> {
   const K = mlp.outputDim;
   let trainWeights: Float32Array | undefined;
   let valWeights: Float32Array | undefined;
-  if (config.loss && isWeightedLoss(config.loss, K)) {
+  if (config.loss && isWeightedLoss(config.loss, K) && !input.streamed) {
     const raw = lossWeightsOf(input.outputs, input.count, K, normalization.outputStd, config.loss);
     const norm = lossWeightNormalizer(raw);
     trainWeights = raw.map((w) => w * norm);
     if (input.validation) valWeights = lossWeightsOf(input.validation.outputs, input.validation.count, K, normalization.outputStd, config.loss, norm);
   }
-  const data = normalizeToRows(input, trainWeights);
   const validation = input.validation ? normalizeToRows({ ...input, ...input.validation }, valWeights) : undefined;
   const control = new Int32Array(input.control);
   const cp = input.checkpoint;
   const resume = cp?.resume ? readCheckpointFile(cp.file, cp.fingerprint) : undefined;
-  const result = await trainStages(data, input.mlp, input.config, {
+  const train = (options: StagedTrainOptions): Promise<StagedTrainResult> =>
+    input.streamed
+      ? trainStagesStreamed(input.streamed, normalization, mlp, config, options)
+      : trainStages(normalizeToRows(input, trainWeights), mlp, config, options);
+  const result = await train({
     validation,
     onProgress: (progress) => post({ type: 'progress', progress }),
     shouldStop: () => Atomics.load(control, 0) === STOP_REQUESTED,

@@ -1,4 +1,5 @@
 import type { MlpConfig } from './mlp-config';
+import type { ShardSource } from './shard-source';
 import type { Normalization } from './normalization';
 import type { TrainConfig, TrainProgress } from './train-types';
 import type { StagedTrainResult } from './train-stages';
@@ -12,6 +13,8 @@ export interface TrainWorkerInput {
   inputs: Float32Array;
   outputs: Float32Array;
   count: number;
+  /** Instead of inputs/outputs (then empty): the training set's shards, streamed from disk. */
+  streamed?: { shards: ShardSource; windowRows?: number };
   /** Held-out samples (RAW units) whose loss is recorded after every epoch. */
   validation?: { inputs: Float32Array; outputs: Float32Array; count: number };
   checkpoint?: CheckpointSettings;
