@@ -171,6 +171,26 @@ describe('surrogate run (embedded)', () => {
     expect(bad.stderr).toMatch(/volatility/);
   }, 180_000);
 
+  it('streams a training set over its memory budget from the shards on disk, and the model still passes', async () => {
+    // 32,768 rows × 4 float32 columns, held 3 times over in memory: 1.5 MiB, over a 1 MiB budget
+    const spec = path.join(dir, 'streamed.yaml');
+    await writeFile(spec, SMALL.replace('samples: 16384', 'samples: 32768').replace('epochs: 60', 'epochs: 30'));
+    const out = path.join(dir, 'streamed-out');
+    const r = await surrogate('run', spec, '--out', out, '--memory-budget-mb', '1');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
+    expect(report.training.data).toBe('stream');
+    expect(report.training.steps).toBe(30 * 128);
+    expect(report.training.validationLossHistory).toHaveLength(30);
+    expect(report.dataset.samples).toBe(32768);
+    expect(report.validation.pass).toBe(true);
+
+    const bad = await surrogate('run', spec, '--out', path.join(dir, 'never-written-2'), '--memory-budget-mb', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--memory-budget-mb = 0: must be a whole number ≥ 1/);
+    expect(existsSync(path.join(dir, 'never-written-2'))).toBe(false);
+  }, 180_000);
+
   it('exits 2 on a bad spec and writes nothing', async () => {
     const spec = path.join(dir, 'bad-run.yaml');
     await writeFile(spec, SMALL.replace('samples: 16384', 'samples: 0'));

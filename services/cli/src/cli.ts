@@ -30,7 +30,7 @@ Usage:
 Distributed (each service its own process, talking through Apache Pulsar):
   surrogate producer --pulsar URL [--job-timeout-ms MS]
   surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE] [--grpc-… (below)]
-  surrogate trainer --pulsar URL --artifacts DIR [--data DIR] [--threads N]
+  surrogate trainer --pulsar URL --artifacts DIR [--data DIR] [--threads N] [--memory-budget-mb M]
   surrogate submit <spec> --pulsar URL [--wait]              publish a spec; with --wait follow it to the end
 
 gRPC pricers (a spec's pricer: grpc://host:port/name, or grpcs:// for TLS):
@@ -45,6 +45,8 @@ Benchmarks (each against a reference measured in the same run; --json prints one
 
 Options:
   --out DIR              where run writes model.onnx, report.json, spec.json (default out/<spec name>)
+  --memory-budget-mb M   run, trainer: a training set that would take more than M MiB in memory (3 copies)
+                         is streamed from its shards on disk instead (default: half the machine's memory)
   --resume               run: carry on the run of the same spec in --out from its last checkpoint
                          (a corrupt checkpoint, or one of another spec, is refused: exit 2)
   --threads N            pricing threads for run (default: one per core)
@@ -105,6 +107,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           seconds: { type: 'string' },
           offline: { type: 'boolean' },
           resume: { type: 'boolean' },
+          'memory-budget-mb': { type: 'string' },
           'grpc-ca': { type: 'string' },
           'grpc-cert': { type: 'string' },
           'grpc-key': { type: 'string' },
@@ -151,6 +154,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
         const r = await runCommand(arg, {
           out: values.out,
           resume: values.resume,
+          memoryBudgetMb: values['memory-budget-mb'],
           threads: values.threads,
           quiet: values.quiet,
           pricerModules,
@@ -254,6 +258,7 @@ function serviceOptions(
     artifacts: str('artifacts'),
     data: str('data'),
     jobTimeoutMs: str('job-timeout-ms'),
+    memoryBudgetMb: str('memory-budget-mb'),
     pricerModules: (values['pricer-module'] as string[] | undefined)?.map((m) => path.resolve(m)),
   };
 }

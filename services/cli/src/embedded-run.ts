@@ -31,6 +31,8 @@ export interface EmbeddedRunOptions {
    * missing (the stored chunks are kept, and duplicates dropped).
    */
   resume?: { complete: boolean };
+  /** Memory a training set may take before the trainer streams it from disk. */
+  memoryBudgetBytes?: number;
 }
 
 export interface EmbeddedRunResult {
@@ -63,6 +65,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     logger: logger.child({ service: 'trainer' }),
     // a fresh run never trains other runs' datasets left in outDir; a resumed one trains its own
     resumeOnStart: o.resume ? { only: experimentId } : 'none',
+    memoryBudgetBytes: o.memoryBudgetBytes,
   });
   const worker = new DatagenWorker({
     bus,

@@ -235,11 +235,18 @@ export class DatasetStore {
     );
   }
 
+  /** The stored shards of a purpose in sequence order: file (relative to `dir`), rows, first sample index. */
+  shards(purpose: PurposeName): { file: string; count: number; start: number }[] {
+    return this.records(purpose).map((r) => ({ file: r.file, count: r.count, start: r.start }));
+  }
+
+  private records(purpose: PurposeName): ChunkRecord[] {
+    return [...this.chunks.values()].filter((r) => r.purpose === purpose).sort((a, b) => a.start - b.start);
+  }
+
   /** All samples of a purpose, row-major, in sequence order. */
   async load(purpose: PurposeName): Promise<Samples> {
-    const records = [...this.chunks.values()]
-      .filter((r) => r.purpose === purpose)
-      .sort((a, b) => a.start - b.start);
+    const records = this.records(purpose);
     const total = records.reduce((n, r) => n + r.count, 0);
     const d = this.header.inputDim;
     const k = this.header.outputDim;

@@ -35,6 +35,8 @@ export interface TrainerOptions {
    * --resume`); 'none'.
    */
   resumeOnStart?: 'interrupted' | 'none' | { only: string };
+  /** Memory a training set may take before it is streamed from its shards (default: half the machine's). */
+  memoryBudgetBytes?: number;
 }
 
 const SOURCE = 'trainer';
@@ -268,6 +270,7 @@ export class TrainerService {
         artifactsDir: this.artifactsDir(id, spec),
         logger: log,
         threads: this.options.threads,
+        memoryBudgetBytes: this.options.memoryBudgetBytes,
         signal,
         onCheckpoint: (step) => log.debug({ step }, 'checkpoint written'),
         onProgress: (p) => {

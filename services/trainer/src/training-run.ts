@@ -1,9 +1,13 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import * as path from 'node:path';
 import { SurrogateError, type Logger } from '@surrogate/core';
 import {
   computeOutputStats,
+  computeShardStats,
+  datasetShardSource,
   exportInferenceModel,
+  sourceRows,
   InferenceModel,
   removeCheckpointFile,
   trainMlp,
@@ -35,6 +39,19 @@ export interface TrainingRunOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Called when a checkpoint is on disk, with the optimizer step it holds. */
   onCheckpoint?: (step: number) => void;
+  /**
+   * Memory the training set may take; above it the training set is streamed from its shards
+   * instead of loaded (default: half the machine's memory). See IN_MEMORY_COPIES.
+   */
+  memoryBudgetBytes?: number;
+}
+
+/** Loaded, the training set is held about this many times over (raw rows, the worker's copy, normalized rows). */
+export const IN_MEMORY_COPIES = 3;
+
+/** Whether a training set of `samples` rows of `columns` float32 values is streamed under `budget` bytes. */
+export function streamsTrainingSet(samples: number, columns: number, budget: number): boolean {
+  return samples * columns * 4 * IN_MEMORY_COPIES > budget;
 }
 
 /**
@@ -105,11 +122,23 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
   const t0 = performance.now();
   const { spec, dataset } = o;
   const inputNames = spec.inputs.map((i) => i.name);
-  const train = await dataset.load('training');
+  const D = spec.inputs.length;
+  const K = spec.outputs.length;
+  const budget = o.memoryBudgetBytes ?? Math.floor(totalmem() / 2);
+  const streamed = streamsTrainingSet(spec.samples, D + K, budget);
+  const shards = streamed ? datasetShardSource(dataset.dir, dataset.shards('training'), D, K) : undefined;
+  const train: Samples | undefined = shards ? undefined : await dataset.load('training');
   const held = await dataset.load('validation');
+  // streamed: the output statistics come from one pass over the shards
+  const stats = shards
+    ? await stage('training', async () => {
+        const s = await computeShardStats(shards);
+        return { mean: s.outputMean, std: s.outputStd };
+      })
+    : computeOutputStats((train as Samples).outputs, (train as Samples).count, K);
+  const trainCount = shards ? sourceRows(shards) : (train as Samples).count;
   const tLoaded = performance.now();
 
-  const stats = computeOutputStats(train.outputs, train.count, spec.outputs.length);
   const normalization = {
     inputMin: spec.inputs.map((i) => i.min),
     inputMax: spec.inputs.map((i) => i.max),
@@ -128,14 +157,14 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
     spec.training.checkpointSeconds > 0
       ? {
           file: checkpointFile,
-          fingerprint: checkpointFingerprint(o.experimentId, spec, { training: train.count, validation: held.count }),
+          fingerprint: checkpointFingerprint(o.experimentId, spec, { training: trainCount, validation: held.count }),
           everySeconds: spec.training.checkpointSeconds,
           resume: true, // a fresh experiment has none; a restarted one carries on from its last
         }
       : undefined;
-  o.logger.info({ samples: train.count, mlp, training: spec.training }, 'training started');
+  o.logger.info({ samples: trainCount, data: streamed ? 'stream' : 'memory', mlp, training: spec.training }, 'training started');
   const model = await stage('training', () =>
-    trainMlp({ inputs: train.inputs, outputs: train.outputs, count: train.count }, mlp, normalization, trainConfigOf(spec, o.threads), {
+    trainMlp(shards ? { shards } : (train as Samples), mlp, normalization, trainConfigOf(spec, o.threads), {
       onProgress: o.onProgress,
       signal: o.signal,
       validation: monitorSet(held, spec.inputs.length, spec.outputs.length),
@@ -205,7 +234,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
       chunksExpected: training.expected + validationCounts.expected,
       chunksStored: training.stored + validationCounts.stored,
       duplicatesDropped: dataset.duplicatesDropped,
-      samples: train.count,
+      samples: trainCount,
       validationSamples: held.count,
       trainingChunks: training,
       validationChunks: validationCounts,
@@ -224,6 +253,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
       learningRate: spec.training.learningRate,
       finalLearningRate: spec.training.finalLearningRate,
       stages: 1 + (model.residualStages?.length ?? 0),
+      data: streamed ? 'stream' : 'memory',
       schedule: spec.training.schedule,
       earlyStopping: spec.training.earlyStopping,
       loss: spec.training.loss,

@@ -5,12 +5,15 @@ import { loadSpecFileReachingPricer } from '@surrogate/spec';
 import { badInput, CliError, ExitCode } from '../cli-error';
 import { runEmbedded } from '../embedded-run';
 import { findResumeTarget, finishedSummary } from '../resume-target';
+import { memoryBudgetBytes } from './service';
 import { ProgressDisplay } from '../progress-display';
 
 export interface RunCommandOptions {
   out?: string;
   /** Carry on the run of the same spec in --out: from its last checkpoint, or its stored data. */
   resume?: boolean;
+  /** Training sets above this many MiB (×3) are streamed from disk. */
+  memoryBudgetMb?: string;
   threads?: string;
   quiet?: boolean;
   pricerModules?: string[];
@@ -36,6 +39,7 @@ export async function runCommand(
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
       throw badInput('BAD_OPTION', `--threads = ${o.threads}: must be a whole number from 1 to 1024`);
   }
+  memoryBudgetBytes(o.memoryBudgetMb); // bad input is found before anything starts
   const remotePricers = new RemotePricers(o.grpc ?? {});
   try {
     return await runWith(file, threads, remotePricers, o);
@@ -82,6 +86,7 @@ async function runWith(
       signal: abort.signal,
       pricerModules: o.pricerModules,
       remotePricers,
+      memoryBudgetBytes: memoryBudgetBytes(o.memoryBudgetMb),
       ...(target ? { experimentId: target.experimentId, resume: { complete: target.complete } } : {}),
     });
     switch (outcome.kind) {

@@ -19,6 +19,8 @@ export interface ServiceCommandOptions {
   artifacts?: string;
   data?: string;
   jobTimeoutMs?: string;
+  /** trainer: training sets above this many MiB (×3 in memory) are streamed from disk. */
+  memoryBudgetMb?: string;
   pricerModules?: string[];
   /** datagen-worker: how to reach gRPC pricers. */
   grpc?: GrpcPricerOptions;
@@ -27,6 +29,12 @@ export interface ServiceCommandOptions {
 interface Runnable {
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** --memory-budget-mb in bytes (undefined when not given). */
+export function memoryBudgetBytes(raw: string | undefined): number | undefined {
+  const mb = positiveInt(raw, '--memory-budget-mb');
+  return mb === undefined ? undefined : mb * 1024 * 1024;
 }
 
 function positiveInt(raw: string | undefined, flag: string): number | undefined {
@@ -88,6 +96,7 @@ function build(name: ServiceName, o: ServiceCommandOptions, bus: Bus, topics: To
         artifactsRoot,
         dataDir: path.resolve(o.data ?? path.join(artifactsRoot, '.datasets')),
         threads: positiveInt(o.threads, '--threads'),
+        memoryBudgetBytes: memoryBudgetBytes(o.memoryBudgetMb),
       });
     }
   }
@@ -103,6 +112,7 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
   busUrl(o);
   positiveInt(o.threads, '--threads');
   positiveInt(o.jobTimeoutMs, '--job-timeout-ms');
+  memoryBudgetBytes(o.memoryBudgetMb);
   if (name === 'trainer' && !o.artifacts)
     throw badInput(
       'MISSING_OPTION',
@@ -110,12 +120,13 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
     );
   const { bus, topics } = await connect(o, log);
   const service = build(name, o, bus, topics, log);
-  await service.start();
-  log.info('running; SIGTERM or SIGINT stops gracefully');
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  await service.start();
+  log.info('running; SIGTERM or SIGINT stops gracefully');
+  await stopped;
   log.info('stopping');
   await service.stop();
   await bus.close();
