@@ -1,0 +1,312 @@
+import { exp } from './exponential';
+import { log } from './logarithm';
+import { halfSquareHead, halfSquareRest, normCdfFromParts, tailRatio } from './normal-distribution';
+
+/**
+ * The values of one parameter for `blackScholesRows`: a column, one value per row (float32, as a
+ * chunk's inputs are, or doubles), or a constant in element 0.
+ */
+export type Lane = Float32Array | Float64Array;
+
+const INV_SQRT_2PI = 0.3989422804014327; // 1/sqrt(2π)
+
+// Math functions bound once: global lookups are slow inside vm contexts (e.g. jest's sandbox).
+const sqrt = Math.sqrt;
+const abs = Math.abs;
+
+/** Rows per block: a block's scratch columns (~20 KiB) stay in the L1 cache. */
+const BLOCK = 256;
+// The scratch columns of a block, by row j of the block (a row's values at j, BLOCK + j, …).
+const sqrtTs = new Float64Array(BLOCK);
+const stdDevs = new Float64Array(BLOCK);
+/** Arguments, then values, of e^{−qT}, e^{−rT} and the `halfSquareRest` factors of exp(−d²/2). */
+const exponentials = new Float64Array(4 * BLOCK);
+/** ±d1, ±d2 (+ for a call), then N(±d1), N(±d2) in their place. */
+const normals = new Float64Array(2 * BLOCK);
+/** exp(−d1²/2), exp(−d2²/2). */
+const gaussians = new Float64Array(2 * BLOCK);
+/** The number of the block's rows with σ√T = 0 (or NaN), which `passLimits` prices. */
+const degenerateRows = new Int32Array(1);
+const limits = new Float64Array(6);
+/** Where the outputs not asked for are written (a store costs less than a test per row). */
+let sink = new Float64Array(0);
+
+/** One pass over rows start…end−1 of a block. */
+type Pass = (
+  lanes: readonly Lane[],
+  masks: Int32Array,
+  isCall: boolean,
+  start: number,
+  end: number,
+  outputs: readonly Float64Array[],
+) => void;
+
+/**
+ * Black–Scholes for `rows` rows at once (see `blackScholesInto` for the formulas and conventions):
+ * the parameters spot, strike, rate, dividend, volatility, maturity are lanes[0..5], row i reading
+ * lanes[p][i & masks[p]] — mask −1 for a column, 0 for a constant in lanes[p][0]; price, delta,
+ * gamma, vega, theta, rho go to outputs[0..5][i] (an output that is null is not kept).
+ *
+ * The rows are taken in blocks of 256, and each block in passes, each a loop over the block with
+ * one copy of the functions it needs inlined: `passArguments` (with `log`), `passExponentials`
+ * (`exp`), `passNormals` (`normCdfFromParts`, `tailRatio`), `passResults` and `passLimits`. V8
+ * inlines only so much bytecode into one function, and an out-of-line call boxes every double
+ * argument and result; split this way every pass has all its functions inlined. The passes are
+ * called through one call site (`PASSES`), which V8 sees calling five different functions and so
+ * never inlines: inlined into this loop they would share its budget again. The values are bit for
+ * bit those of the straightforward formulas with `normCdf` and `normPdf`.
+ */
+export function blackScholesRows(
+  lanes: readonly Lane[],
+  masks: Int32Array,
+  isCall: boolean,
+  rows: number,
+  outputs: readonly (Float64Array | null)[],
+): void {
+  let columns = outputs as readonly Float64Array[];
+  if (outputs.includes(null)) {
+    if (sink.length < rows) sink = new Float64Array(rows);
+    columns = outputs.map((o) => o ?? sink);
+  }
+  const passes = PASSES;
+  for (let start = 0; start < rows; start += BLOCK) {
+    const end = start + BLOCK < rows ? start + BLOCK : rows;
+    for (let p = 0; p < passes.length; p++) passes[p](lanes, masks, isCall, start, end, columns);
+  }
+}
+
+// Inside the passes, parameters that the loops use are first turned into untagged locals
+// (`start | 0`, a sign from `isCall`): V8 would otherwise check and unbox them on every row.
+
+/**
+ * Pass 1: √T, σ√T, ±d1 and ±d2 with d1 = (ln(S/K) + (r − q)T)/(σ√T) + σ√T/2, d2 = d1 − σ√T, and
+ * the arguments of the four exponentials (−qT, −rT, and the rests of exp(−d1²/2), exp(−d2²/2));
+ * counts the rows with σ√T = 0 (or NaN), whose values here are meaningless.
+ */
+function passArguments(
+  lanes: readonly Lane[],
+  masks: Int32Array,
+  isCall: boolean,
+  start: number,
+  end: number,
+): void {
+  const spots = lanes[0];
+  const strikes = lanes[1];
+  const rates = lanes[2];
+  const dividends = lanes[3];
+  const vols = lanes[4];
+  const maturities = lanes[5];
+  const m0 = masks[0];
+  const m1 = masks[1];
+  const m2 = masks[2];
+  const m3 = masks[3];
+  const m4 = masks[4];
+  const m5 = masks[5];
+  const roots = sqrtTs;
+  const deviations = stdDevs;
+  const e = exponentials;
+  const n = normals;
+  const sign = isCall ? 1 : -1;
+  const first = start | 0;
+  const count = (end | 0) - first;
+  let degenerate = 0;
+  for (let j = 0; j < count; j++) {
+    const i = first + j;
+    const rate = rates[i & m2];
+    const dividend = dividends[i & m3];
+    const maturity = maturities[i & m5];
+    const sqrtT = sqrt(maturity);
+    const stdDev = vols[i & m4] * sqrtT;
+    const d1 = (log(spots[i & m0] / strikes[i & m1]) + (rate - dividend) * maturity) / stdDev + 0.5 * stdDev;
+    const d2 = d1 - stdDev;
+    roots[j] = sqrtT;
+    deviations[j] = stdDev;
+    n[j] = sign * d1;
+    n[BLOCK + j] = sign * d2;
+    e[j] = -dividend * maturity;
+    e[BLOCK + j] = -rate * maturity;
+    e[2 * BLOCK + j] = halfSquareRest(abs(d1));
+    e[3 * BLOCK + j] = halfSquareRest(abs(d2));
+    if (!(stdDev > 0)) degenerate++;
+  }
+  degenerateRows[0] = degenerate;
+}
+
+/** Pass 2: the four exponentials of every row, in place. */
+function passExponentials(
+  _lanes: readonly Lane[],
+  _masks: Int32Array,
+  _isCall: boolean,
+  start: number,
+  end: number,
+): void {
+  const e = exponentials;
+  const count = (end | 0) - (start | 0);
+  for (let k = 0; k < 4 * BLOCK; k += BLOCK) {
+    for (let j = k; j < k + count; j++) e[j] = exp(e[j]);
+  }
+}
+
+/**
+ * Pass 3: exp(−d²/2) = halfSquareHead(|d|)·exp(rest) and N(±d) for d1 and d2, the latter in place
+ * of ±d: normCdf from its parts, the tail ratio computed only where it is used
+ * (0.67448975 < |d| < 38.5).
+ */
+function passNormals(
+  _lanes: readonly Lane[],
+  _masks: Int32Array,
+  _isCall: boolean,
+  start: number,
+  end: number,
+): void {
+  const e = exponentials;
+  const n = normals;
+  const g = gaussians;
+  const count = (end | 0) - (start | 0);
+  for (let k = 0; k < 2 * BLOCK; k += BLOCK) {
+    for (let j = k; j < k + count; j++) {
+      const x = n[j];
+      const y = abs(x);
+      const gaussian = halfSquareHead(y) * e[2 * BLOCK + j];
+      g[j] = gaussian;
+      n[j] = normCdfFromParts(x, gaussian, y > 0.67448975 && y < 38.5 ? tailRatio(y) : 0);
+    }
+  }
+}
+
+/**
+ * Pass 4: price and greeks by the closed form: with F = S·e^{(r−q)T}, call = S e^{−qT} N(d1) −
+ * K e^{−rT} N(d2), put = K e^{−rT} N(−d2) − S e^{−qT} N(−d1), and their derivatives.
+ */
+function passResults(
+  lanes: readonly Lane[],
+  masks: Int32Array,
+  isCall: boolean,
+  start: number,
+  end: number,
+  outputs: readonly Float64Array[],
+): void {
+  const spots = lanes[0];
+  const strikes = lanes[1];
+  const rates = lanes[2];
+  const dividends = lanes[3];
+  const vols = lanes[4];
+  const maturities = lanes[5];
+  const m0 = masks[0];
+  const m1 = masks[1];
+  const m2 = masks[2];
+  const m3 = masks[3];
+  const m4 = masks[4];
+  const m5 = masks[5];
+  const prices = outputs[0];
+  const deltas = outputs[1];
+  const gammas = outputs[2];
+  const vegas = outputs[3];
+  const thetas = outputs[4];
+  const rhos = outputs[5];
+  const roots = sqrtTs;
+  const deviations = stdDevs;
+  const e = exponentials;
+  const n = normals;
+  const g = gaussians;
+  const sign = isCall ? 1 : -1;
+  const first = start | 0;
+  const count = (end | 0) - first;
+  for (let j = 0; j < count; j++) {
+    const i = first + j;
+    const spot = spots[i & m0];
+    const strike = strikes[i & m1];
+    const rate = rates[i & m2];
+    const dividend = dividends[i & m3];
+    const maturity = maturities[i & m5];
+    const sqrtT = roots[j];
+    const dq = e[j];
+    const sDq = spot * dq;
+    const kDf = strike * e[BLOCK + j];
+    const pdf = INV_SQRT_2PI * g[j];
+    const decay = (-sDq * pdf * vols[i & m4]) / (2 * sqrtT);
+    const n1 = n[j];
+    const n2 = n[BLOCK + j];
+    // The put's values through `sign` are exactly those of its own formulas: (−u)·v = −(u·v),
+    // x − (−a) = x + a and x + (−b) = x − b. (Not the price: −(a − b) is −0 where b − a is +0.)
+    prices[i] = sign > 0 ? sDq * n1 - kDf * n2 : kDf * n2 - sDq * n1;
+    deltas[i] = sign * dq * n1;
+    gammas[i] = (dq * pdf) / (spot * deviations[j]);
+    vegas[i] = sDq * pdf * sqrtT;
+    thetas[i] = decay - sign * (rate * kDf * n2) + sign * (dividend * sDq * n1);
+    rhos[i] = sign * kDf * maturity * n2;
+  }
+}
+
+/** Pass 5: in a block that has any, the rows with σ√T = 0 (or NaN), by their limits. */
+function passLimits(
+  lanes: readonly Lane[],
+  masks: Int32Array,
+  isCall: boolean,
+  start: number,
+  end: number,
+  outputs: readonly Float64Array[],
+): void {
+  if (degenerateRows[0] === 0) return;
+  const deviations = stdDevs;
+  const out = limits;
+  for (let i = start; i < end; i++) {
+    if (deviations[i - start] > 0) continue;
+    deterministicInto(
+      lanes[0][i & masks[0]],
+      lanes[1][i & masks[1]],
+      lanes[2][i & masks[2]],
+      lanes[3][i & masks[3]],
+      lanes[4][i & masks[4]],
+      lanes[5][i & masks[5]],
+      isCall,
+      out,
+    );
+    for (let k = 0; k < 6; k++) outputs[k][i] = out[k];
+  }
+}
+
+const PASSES: Pass[] = [passArguments, passExponentials, passNormals, passResults, passLimits];
+
+/**
+ * The values when σ√T = 0 (or NaN), the limits as σ√T → 0: the discounted intrinsic value of the
+ * forward, e^{−rT}·max(±(F − K), 0), with N(d1) = N(d2) = 1, 0 or 1/2 as the forward is above,
+ * below or exactly at the strike. Away from the strike gamma and vega are 0; exactly at it (F = K)
+ * gamma is +Infinity (the payoff's kink), vega is its σ → 0 limit S e^{−qT} √T/√(2π), and when
+ * T = 0 with σ > 0 theta is −Infinity.
+ */
+function deterministicInto(
+  spot: number,
+  strike: number,
+  rate: number,
+  dividend: number,
+  volatility: number,
+  maturity: number,
+  isCall: boolean,
+  out: Float64Array,
+): void {
+  const sqrtT = sqrt(maturity);
+  const dq = exp(-dividend * maturity);
+  const df = exp(-rate * maturity);
+  const sDq = spot * dq;
+  const kDf = strike * df;
+  // moneyness > 0 ⇔ F > K.
+  const moneyness = sDq - kDf;
+  const atStrike = moneyness === 0;
+  const w = moneyness > 0 ? 1 : atStrike ? 0.5 : 0; // N(d1) = N(d2) in the limit
+  if (isCall) {
+    out[0] = moneyness > 0 ? moneyness : 0;
+    out[1] = dq * w;
+    out[4] = w * (dividend * sDq - rate * kDf);
+    out[5] = w * kDf * maturity;
+  } else {
+    const v = 1 - w;
+    out[0] = moneyness < 0 ? -moneyness : 0;
+    out[1] = -dq * v;
+    out[4] = v * (rate * kDf - dividend * sDq);
+    out[5] = -v * kDf * maturity;
+  }
+  out[2] = atStrike ? Infinity : 0;
+  out[3] = atStrike ? sDq * sqrtT * INV_SQRT_2PI : 0;
+  if (atStrike && volatility > 0) out[4] = -Infinity;
+}
