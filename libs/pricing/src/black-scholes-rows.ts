@@ -1,6 +1,11 @@
 import { exp } from './exponential';
 import { log } from './logarithm';
-import { halfSquareHead, halfSquareRest, normCdfFromParts, tailRatio } from './normal-distribution';
+import {
+  halfSquareHead,
+  halfSquareRest,
+  normCdfFromPartsUnrolled,
+  tailRatioUnrolled,
+} from './normal-distribution';
 
 /**
  * The values of one parameter for `blackScholesRows`: a column, one value per row (float32, as a
@@ -49,12 +54,12 @@ type Pass = (
  *
  * The rows are taken in blocks of 256, and each block in passes, each a loop over the block with
  * one copy of the functions it needs inlined: `passArguments` (with `log`), `passExponentials`
- * (`exp`), `passNormals` (`normCdfFromParts`, `tailRatio`), `passResults` and `passLimits`. V8
- * inlines only so much bytecode into one function, and an out-of-line call boxes every double
- * argument and result; split this way every pass has all its functions inlined. The passes are
- * called through one call site (`PASSES`), which V8 sees calling five different functions and so
- * never inlines: inlined into this loop they would share its budget again. The values are bit for
- * bit those of the straightforward formulas with `normCdf` and `normPdf`.
+ * (`exp`), `passNormals` (the unrolled `normCdfFromParts` and `tailRatio`), `passResults` and
+ * `passLimits`. V8 inlines only so much bytecode into one function, and an out-of-line call boxes
+ * every double argument and result; split this way every pass has all its functions inlined. The
+ * passes are called through one call site (`PASSES`), which V8 sees calling five different
+ * functions and so never inlines: inlined into this loop they would share its budget again. The
+ * values are bit for bit those of the straightforward formulas with `normCdf` and `normPdf`.
  */
 export function blackScholesRows(
   lanes: readonly Lane[],
@@ -169,7 +174,7 @@ function passNormals(
       const y = abs(x);
       const gaussian = halfSquareHead(y) * e[2 * BLOCK + j];
       g[j] = gaussian;
-      n[j] = normCdfFromParts(x, gaussian, y > 0.67448975 && y < 38.5 ? tailRatio(y) : 0);
+      n[j] = normCdfFromPartsUnrolled(x, gaussian, y > 0.67448975 && y < 38.5 ? tailRatioUnrolled(y) : 0);
     }
   }
 }
