@@ -22,6 +22,8 @@ const abs = Math.abs;
 /** Rows per block: a block's scratch columns (~20 KiB) stay in the L1 cache. */
 const BLOCK = 256;
 // The scratch columns of a block, by row j of the block (a row's values at j, BLOCK + j, …).
+/** Spot, strike, rate, dividend, volatility, maturity, as doubles. */
+const parameters = new Float64Array(6 * BLOCK);
 const sqrtTs = new Float64Array(BLOCK);
 const stdDevs = new Float64Array(BLOCK);
 /** Arguments, then values, of e^{−qT}, e^{−rT} and the `halfSquareRest` factors of exp(−d²/2). */
@@ -84,45 +86,69 @@ export function blackScholesRows(
 // (`start | 0`, a sign from `isCall`): V8 would otherwise check and unbox them on every row.
 
 /**
- * Pass 1: √T, σ√T, ±d1 and ±d2 with d1 = (ln(S/K) + (r − q)T)/(σ√T) + σ√T/2, d2 = d1 − σ√T, and
+ * Pass 1: the block's parameters as doubles, in `parameters`, a lane at a time. (The other passes
+ * then read L1-resident arrays that V8 knows, each access a bounds check and a load; reading the
+ * lanes there, in their long loops, would also check each lane's type and reload its pointers on
+ * every row. These short loops, one per element type, V8 compiles tight; TypedArray set from a
+ * subarray converts faster but allocates an object per lane and block.)
+ */
+function passParameters(
+  lanes: readonly Lane[],
+  masks: Int32Array,
+  _isCall: boolean,
+  start: number,
+  end: number,
+): void {
+  const first = start | 0;
+  const count = (end | 0) - first;
+  const to = parameters;
+  for (let p = 0; p < 6; p++) {
+    const lane = lanes[p];
+    if (masks[p] === 0) to.fill(lane[0], p * BLOCK, p * BLOCK + count);
+    else if (lane instanceof Float32Array) copyFloat32(lane, first, count, p * BLOCK);
+    else copyFloat64(lane, first, count, p * BLOCK);
+  }
+}
+
+/** parameters[offset + j] = lane[first + j] for j < count. */
+function copyFloat32(lane: Float32Array, first: number, count: number, offset: number): void {
+  const to = parameters;
+  for (let j = 0; j < count; j++) to[offset + j] = lane[first + j];
+}
+
+/** `copyFloat32` for a Float64Array (a separate function, so that each loop sees one type). */
+function copyFloat64(lane: Float64Array, first: number, count: number, offset: number): void {
+  const to = parameters;
+  for (let j = 0; j < count; j++) to[offset + j] = lane[first + j];
+}
+
+/**
+ * Pass 2: √T, σ√T, ±d1 and ±d2 with d1 = (ln(S/K) + (r − q)T)/(σ√T) + σ√T/2, d2 = d1 − σ√T, and
  * the arguments of the four exponentials (−qT, −rT, and the rests of exp(−d1²/2), exp(−d2²/2));
  * counts the rows with σ√T = 0 (or NaN), whose values here are meaningless.
  */
 function passArguments(
-  lanes: readonly Lane[],
-  masks: Int32Array,
+  _lanes: readonly Lane[],
+  _masks: Int32Array,
   isCall: boolean,
   start: number,
   end: number,
 ): void {
-  const spots = lanes[0];
-  const strikes = lanes[1];
-  const rates = lanes[2];
-  const dividends = lanes[3];
-  const vols = lanes[4];
-  const maturities = lanes[5];
-  const m0 = masks[0];
-  const m1 = masks[1];
-  const m2 = masks[2];
-  const m3 = masks[3];
-  const m4 = masks[4];
-  const m5 = masks[5];
+  const v = parameters;
   const roots = sqrtTs;
   const deviations = stdDevs;
   const e = exponentials;
   const n = normals;
   const sign = isCall ? 1 : -1;
-  const first = start | 0;
-  const count = (end | 0) - first;
+  const count = (end | 0) - (start | 0);
   let degenerate = 0;
   for (let j = 0; j < count; j++) {
-    const i = first + j;
-    const rate = rates[i & m2];
-    const dividend = dividends[i & m3];
-    const maturity = maturities[i & m5];
+    const rate = v[2 * BLOCK + j];
+    const dividend = v[3 * BLOCK + j];
+    const maturity = v[5 * BLOCK + j];
     const sqrtT = sqrt(maturity);
-    const stdDev = vols[i & m4] * sqrtT;
-    const d1 = (log(spots[i & m0] / strikes[i & m1]) + (rate - dividend) * maturity) / stdDev + 0.5 * stdDev;
+    const stdDev = v[4 * BLOCK + j] * sqrtT;
+    const d1 = (log(v[j] / v[BLOCK + j]) + (rate - dividend) * maturity) / stdDev + 0.5 * stdDev;
     const d2 = d1 - stdDev;
     roots[j] = sqrtT;
     deviations[j] = stdDev;
@@ -137,7 +163,7 @@ function passArguments(
   degenerateRows[0] = degenerate;
 }
 
-/** Pass 2: the four exponentials of every row, in place. */
+/** Pass 3: the four exponentials of every row, in place. */
 function passExponentials(
   _lanes: readonly Lane[],
   _masks: Int32Array,
@@ -153,7 +179,7 @@ function passExponentials(
 }
 
 /**
- * Pass 3: exp(−d²/2) = halfSquareHead(|d|)·exp(rest) and N(±d) for d1 and d2, the latter in place
+ * Pass 4: exp(−d²/2) = halfSquareHead(|d|)·exp(rest) and N(±d) for d1 and d2, the latter in place
  * of ±d: normCdf from its parts, the tail ratio computed only where it is used
  * (0.67448975 < |d| < 38.5).
  */
@@ -180,35 +206,24 @@ function passNormals(
 }
 
 /**
- * Pass 4: price and greeks by the closed form: with F = S·e^{(r−q)T}, call = S e^{−qT} N(d1) −
+ * Pass 5: price and greeks by the closed form: with F = S·e^{(r−q)T}, call = S e^{−qT} N(d1) −
  * K e^{−rT} N(d2), put = K e^{−rT} N(−d2) − S e^{−qT} N(−d1), and their derivatives.
  */
 function passResults(
-  lanes: readonly Lane[],
-  masks: Int32Array,
+  _lanes: readonly Lane[],
+  _masks: Int32Array,
   isCall: boolean,
   start: number,
   end: number,
   outputs: readonly Float64Array[],
 ): void {
-  const spots = lanes[0];
-  const strikes = lanes[1];
-  const rates = lanes[2];
-  const dividends = lanes[3];
-  const vols = lanes[4];
-  const maturities = lanes[5];
-  const m0 = masks[0];
-  const m1 = masks[1];
-  const m2 = masks[2];
-  const m3 = masks[3];
-  const m4 = masks[4];
-  const m5 = masks[5];
   const prices = outputs[0];
   const deltas = outputs[1];
   const gammas = outputs[2];
   const vegas = outputs[3];
   const thetas = outputs[4];
   const rhos = outputs[5];
+  const v = parameters;
   const roots = sqrtTs;
   const deviations = stdDevs;
   const e = exponentials;
@@ -219,17 +234,16 @@ function passResults(
   const count = (end | 0) - first;
   for (let j = 0; j < count; j++) {
     const i = first + j;
-    const spot = spots[i & m0];
-    const strike = strikes[i & m1];
-    const rate = rates[i & m2];
-    const dividend = dividends[i & m3];
-    const maturity = maturities[i & m5];
+    const spot = v[j];
+    const rate = v[2 * BLOCK + j];
+    const dividend = v[3 * BLOCK + j];
+    const maturity = v[5 * BLOCK + j];
     const sqrtT = roots[j];
     const dq = e[j];
     const sDq = spot * dq;
-    const kDf = strike * e[BLOCK + j];
+    const kDf = v[BLOCK + j] * e[BLOCK + j];
     const pdf = INV_SQRT_2PI * g[j];
-    const decay = (-sDq * pdf * vols[i & m4]) / (2 * sqrtT);
+    const decay = (-sDq * pdf * v[4 * BLOCK + j]) / (2 * sqrtT);
     const n1 = n[j];
     const n2 = n[BLOCK + j];
     // The put's values through `sign` are exactly those of its own formulas: (−u)·v = −(u·v),
@@ -243,35 +257,43 @@ function passResults(
   }
 }
 
-/** Pass 5: in a block that has any, the rows with σ√T = 0 (or NaN), by their limits. */
+/** Pass 6: in a block that has any, the rows with σ√T = 0 (or NaN), by their limits. */
 function passLimits(
-  lanes: readonly Lane[],
-  masks: Int32Array,
+  _lanes: readonly Lane[],
+  _masks: Int32Array,
   isCall: boolean,
   start: number,
   end: number,
   outputs: readonly Float64Array[],
 ): void {
   if (degenerateRows[0] === 0) return;
+  const v = parameters;
   const deviations = stdDevs;
   const out = limits;
-  for (let i = start; i < end; i++) {
-    if (deviations[i - start] > 0) continue;
+  for (let j = 0; j < end - start; j++) {
+    if (deviations[j] > 0) continue;
     deterministicInto(
-      lanes[0][i & masks[0]],
-      lanes[1][i & masks[1]],
-      lanes[2][i & masks[2]],
-      lanes[3][i & masks[3]],
-      lanes[4][i & masks[4]],
-      lanes[5][i & masks[5]],
+      v[j],
+      v[BLOCK + j],
+      v[2 * BLOCK + j],
+      v[3 * BLOCK + j],
+      v[4 * BLOCK + j],
+      v[5 * BLOCK + j],
       isCall,
       out,
     );
-    for (let k = 0; k < 6; k++) outputs[k][i] = out[k];
+    for (let k = 0; k < 6; k++) outputs[k][start + j] = out[k];
   }
 }
 
-const PASSES: Pass[] = [passArguments, passExponentials, passNormals, passResults, passLimits];
+const PASSES: Pass[] = [
+  passParameters,
+  passArguments,
+  passExponentials,
+  passNormals,
+  passResults,
+  passLimits,
+];
 
 /**
  * The values when σ√T = 0 (or NaN), the limits as σ√T → 0: the discounted intrinsic value of the
