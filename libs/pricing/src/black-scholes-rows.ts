@@ -21,9 +21,13 @@ const abs = Math.abs;
 
 /** Rows per block: a block's scratch columns (~20 KiB) stay in the L1 cache. */
 const BLOCK = 256;
+/** Rows per chunk, a multiple of BLOCK: the parameters are converted to doubles a chunk at a time. */
+const CHUNK = 4096;
+/** A chunk's spot, strike, rate, dividend, volatility, maturity as doubles (p at p·CHUNK + row). */
+const parameters = new Float64Array(6 * CHUNK);
+/** Below this many rows, `loadParameters` copies in a loop rather than through subarrays. */
+const SMALL = 64;
 // The scratch columns of a block, by row j of the block (a row's values at j, BLOCK + j, …).
-/** Spot, strike, rate, dividend, volatility, maturity, as doubles. */
-const parameters = new Float64Array(6 * BLOCK);
 const sqrtTs = new Float64Array(BLOCK);
 const stdDevs = new Float64Array(BLOCK);
 /** Arguments, then values, of e^{−qT}, e^{−rT} and the `halfSquareRest` factors of exp(−d²/2). */
@@ -76,9 +80,13 @@ export function blackScholesRows(
     columns = outputs.map((o) => o ?? sink);
   }
   const passes = PASSES;
-  for (let start = 0; start < rows; start += BLOCK) {
-    const end = start + BLOCK < rows ? start + BLOCK : rows;
-    for (let p = 0; p < passes.length; p++) passes[p](lanes, masks, isCall, start, end, columns);
+  for (let chunk = 0; chunk < rows; chunk += CHUNK) {
+    loadParameters(lanes, masks, chunk, chunk + CHUNK < rows ? chunk + CHUNK : rows);
+    const chunkEnd = chunk + CHUNK < rows ? chunk + CHUNK : rows;
+    for (let start = chunk; start < chunkEnd; start += BLOCK) {
+      const end = start + BLOCK < chunkEnd ? start + BLOCK : chunkEnd;
+      for (let p = 0; p < passes.length; p++) passes[p](lanes, masks, isCall, start, end, columns);
+    }
   }
 }
 
@@ -86,44 +94,26 @@ export function blackScholesRows(
 // (`start | 0`, a sign from `isCall`): V8 would otherwise check and unbox them on every row.
 
 /**
- * Pass 1: the block's parameters as doubles, in `parameters`, a lane at a time. (The other passes
- * then read L1-resident arrays that V8 knows, each access a bounds check and a load; reading the
+ * The parameters of rows start…end−1 (one chunk) as doubles, in `parameters`: a column converted
+ * by TypedArray.prototype.set (in native code, several times faster than a loop), a constant by
+ * fill. The passes then read an array V8 knows, each access a bounds check and a load; reading the
  * lanes there, in their long loops, would also check each lane's type and reload its pointers on
- * every row. These short loops, one per element type, V8 compiles tight; TypedArray set from a
- * subarray converts faster but allocates an object per lane and block.)
+ * every row.
  */
-function passParameters(
-  lanes: readonly Lane[],
-  masks: Int32Array,
-  _isCall: boolean,
-  start: number,
-  end: number,
-): void {
-  const first = start | 0;
-  const count = (end | 0) - first;
+function loadParameters(lanes: readonly Lane[], masks: Int32Array, start: number, end: number): void {
   const to = parameters;
+  const count = end - start;
   for (let p = 0; p < 6; p++) {
     const lane = lanes[p];
-    if (masks[p] === 0) to.fill(lane[0], p * BLOCK, p * BLOCK + count);
-    else if (lane instanceof Float32Array) copyFloat32(lane, first, count, p * BLOCK);
-    else copyFloat64(lane, first, count, p * BLOCK);
+    const mask = masks[p];
+    if (mask === 0) to.fill(lane[0], p * CHUNK, p * CHUNK + count);
+    else if (count >= SMALL) to.set(lane.subarray(start, end), p * CHUNK);
+    else for (let j = 0; j < count; j++) to[p * CHUNK + j] = lane[(start + j) & mask];
   }
 }
 
-/** parameters[offset + j] = lane[first + j] for j < count. */
-function copyFloat32(lane: Float32Array, first: number, count: number, offset: number): void {
-  const to = parameters;
-  for (let j = 0; j < count; j++) to[offset + j] = lane[first + j];
-}
-
-/** `copyFloat32` for a Float64Array (a separate function, so that each loop sees one type). */
-function copyFloat64(lane: Float64Array, first: number, count: number, offset: number): void {
-  const to = parameters;
-  for (let j = 0; j < count; j++) to[offset + j] = lane[first + j];
-}
-
 /**
- * Pass 2: √T, σ√T, ±d1 and ±d2 with d1 = (ln(S/K) + (r − q)T)/(σ√T) + σ√T/2, d2 = d1 − σ√T, and
+ * Pass 1: √T, σ√T, ±d1 and ±d2 with d1 = (ln(S/K) + (r − q)T)/(σ√T) + σ√T/2, d2 = d1 − σ√T, and
  * the arguments of the four exponentials (−qT, −rT, and the rests of exp(−d1²/2), exp(−d2²/2));
  * counts the rows with σ√T = 0 (or NaN), whose values here are meaningless.
  */
@@ -135,6 +125,7 @@ function passArguments(
   end: number,
 ): void {
   const v = parameters;
+  const row0 = start & (CHUNK - 1); // the block's first row in the chunk
   const roots = sqrtTs;
   const deviations = stdDevs;
   const e = exponentials;
@@ -143,12 +134,13 @@ function passArguments(
   const count = (end | 0) - (start | 0);
   let degenerate = 0;
   for (let j = 0; j < count; j++) {
-    const rate = v[2 * BLOCK + j];
-    const dividend = v[3 * BLOCK + j];
-    const maturity = v[5 * BLOCK + j];
+    const rate = v[2 * CHUNK + row0 + j];
+    const dividend = v[3 * CHUNK + row0 + j];
+    const maturity = v[5 * CHUNK + row0 + j];
     const sqrtT = sqrt(maturity);
-    const stdDev = v[4 * BLOCK + j] * sqrtT;
-    const d1 = (log(v[j] / v[BLOCK + j]) + (rate - dividend) * maturity) / stdDev + 0.5 * stdDev;
+    const stdDev = v[4 * CHUNK + row0 + j] * sqrtT;
+    const d1 =
+      (log(v[row0 + j] / v[CHUNK + row0 + j]) + (rate - dividend) * maturity) / stdDev + 0.5 * stdDev;
     const d2 = d1 - stdDev;
     roots[j] = sqrtT;
     deviations[j] = stdDev;
@@ -163,7 +155,7 @@ function passArguments(
   degenerateRows[0] = degenerate;
 }
 
-/** Pass 3: the four exponentials of every row, in place. */
+/** Pass 2: the four exponentials of every row, in place. */
 function passExponentials(
   _lanes: readonly Lane[],
   _masks: Int32Array,
@@ -179,7 +171,7 @@ function passExponentials(
 }
 
 /**
- * Pass 4: exp(−d²/2) = halfSquareHead(|d|)·exp(rest) and N(±d) for d1 and d2, the latter in place
+ * Pass 3: exp(−d²/2) = halfSquareHead(|d|)·exp(rest) and N(±d) for d1 and d2, the latter in place
  * of ±d: normCdf from its parts, the tail ratio computed only where it is used
  * (0.67448975 < |d| < 38.5).
  */
@@ -206,7 +198,7 @@ function passNormals(
 }
 
 /**
- * Pass 5: price and greeks by the closed form: with F = S·e^{(r−q)T}, call = S e^{−qT} N(d1) −
+ * Pass 4: price and greeks by the closed form: with F = S·e^{(r−q)T}, call = S e^{−qT} N(d1) −
  * K e^{−rT} N(d2), put = K e^{−rT} N(−d2) − S e^{−qT} N(−d1), and their derivatives.
  */
 function passResults(
@@ -224,6 +216,7 @@ function passResults(
   const thetas = outputs[4];
   const rhos = outputs[5];
   const v = parameters;
+  const row0 = start & (CHUNK - 1);
   const roots = sqrtTs;
   const deviations = stdDevs;
   const e = exponentials;
@@ -234,16 +227,16 @@ function passResults(
   const count = (end | 0) - first;
   for (let j = 0; j < count; j++) {
     const i = first + j;
-    const spot = v[j];
-    const rate = v[2 * BLOCK + j];
-    const dividend = v[3 * BLOCK + j];
-    const maturity = v[5 * BLOCK + j];
+    const spot = v[row0 + j];
+    const rate = v[2 * CHUNK + row0 + j];
+    const dividend = v[3 * CHUNK + row0 + j];
+    const maturity = v[5 * CHUNK + row0 + j];
     const sqrtT = roots[j];
     const dq = e[j];
     const sDq = spot * dq;
-    const kDf = v[BLOCK + j] * e[BLOCK + j];
+    const kDf = v[CHUNK + row0 + j] * e[BLOCK + j];
     const pdf = INV_SQRT_2PI * g[j];
-    const decay = (-sDq * pdf * v[4 * BLOCK + j]) / (2 * sqrtT);
+    const decay = (-sDq * pdf * v[4 * CHUNK + row0 + j]) / (2 * sqrtT);
     const n1 = n[j];
     const n2 = n[BLOCK + j];
     // The put's values through `sign` are exactly those of its own formulas: (−u)·v = −(u·v),
@@ -257,7 +250,7 @@ function passResults(
   }
 }
 
-/** Pass 6: in a block that has any, the rows with σ√T = 0 (or NaN), by their limits. */
+/** Pass 5: in a block that has any, the rows with σ√T = 0 (or NaN), by their limits. */
 function passLimits(
   _lanes: readonly Lane[],
   _masks: Int32Array,
@@ -268,17 +261,18 @@ function passLimits(
 ): void {
   if (degenerateRows[0] === 0) return;
   const v = parameters;
+  const row0 = start & (CHUNK - 1);
   const deviations = stdDevs;
   const out = limits;
   for (let j = 0; j < end - start; j++) {
     if (deviations[j] > 0) continue;
     deterministicInto(
-      v[j],
-      v[BLOCK + j],
-      v[2 * BLOCK + j],
-      v[3 * BLOCK + j],
-      v[4 * BLOCK + j],
-      v[5 * BLOCK + j],
+      v[row0 + j],
+      v[CHUNK + row0 + j],
+      v[2 * CHUNK + row0 + j],
+      v[3 * CHUNK + row0 + j],
+      v[4 * CHUNK + row0 + j],
+      v[5 * CHUNK + row0 + j],
       isCall,
       out,
     );
@@ -286,14 +280,7 @@ function passLimits(
   }
 }
 
-const PASSES: Pass[] = [
-  passParameters,
-  passArguments,
-  passExponentials,
-  passNormals,
-  passResults,
-  passLimits,
-];
+const PASSES: Pass[] = [passArguments, passExponentials, passNormals, passResults, passLimits];
 
 /**
  * The values when σ√T = 0 (or NaN), the limits as σ√T → 0: the discounted intrinsic value of the
