@@ -42,15 +42,8 @@ const limits = new Float64Array(6);
 /** Where the outputs not asked for are written (a store costs less than a test per row). */
 let sink = new Float64Array(0);
 
-/** One pass over rows start…end−1 of a block. */
-type Pass = (
-  lanes: readonly Lane[],
-  masks: Int32Array,
-  isCall: boolean,
-  start: number,
-  end: number,
-  outputs: readonly Float64Array[],
-) => void;
+/** One pass over rows start…end−1, a block of the chunk in `parameters`. */
+type Pass = (isCall: boolean, start: number, end: number, outputs: readonly Float64Array[]) => void;
 
 /**
  * Black–Scholes for `rows` rows at once (see `blackScholesInto` for the formulas and conventions):
@@ -58,8 +51,9 @@ type Pass = (
  * lanes[p][i & masks[p]] — mask −1 for a column, 0 for a constant in lanes[p][0]; price, delta,
  * gamma, vega, theta, rho go to outputs[0..5][i] (an output that is null is not kept).
  *
- * The rows are taken in blocks of 256, and each block in passes, each a loop over the block with
- * one copy of the functions it needs inlined: `passArguments` (with `log`), `passExponentials`
+ * The parameters are converted to doubles 4096 rows at a time (`loadParameters`), and the rows
+ * taken in blocks of 256, each block in passes, each a loop over the block with one copy of the
+ * functions it needs inlined: `passArguments` (with `log`), `passExponentials`
  * (`exp`), `passNormals` (the unrolled `normCdfFromParts` and `tailRatio`), `passResults` and
  * `passLimits`. V8 inlines only so much bytecode into one function, and an out-of-line call boxes
  * every double argument and result; split this way every pass has all its functions inlined. The
@@ -81,11 +75,11 @@ export function blackScholesRows(
   }
   const passes = PASSES;
   for (let chunk = 0; chunk < rows; chunk += CHUNK) {
-    loadParameters(lanes, masks, chunk, chunk + CHUNK < rows ? chunk + CHUNK : rows);
     const chunkEnd = chunk + CHUNK < rows ? chunk + CHUNK : rows;
+    loadParameters(lanes, masks, chunk, chunkEnd);
     for (let start = chunk; start < chunkEnd; start += BLOCK) {
       const end = start + BLOCK < chunkEnd ? start + BLOCK : chunkEnd;
-      for (let p = 0; p < passes.length; p++) passes[p](lanes, masks, isCall, start, end, columns);
+      for (let p = 0; p < passes.length; p++) passes[p](isCall, start, end, columns);
     }
   }
 }
@@ -117,13 +111,7 @@ function loadParameters(lanes: readonly Lane[], masks: Int32Array, start: number
  * the arguments of the four exponentials (−qT, −rT, and the rests of exp(−d1²/2), exp(−d2²/2));
  * counts the rows with σ√T = 0 (or NaN), whose values here are meaningless.
  */
-function passArguments(
-  _lanes: readonly Lane[],
-  _masks: Int32Array,
-  isCall: boolean,
-  start: number,
-  end: number,
-): void {
+function passArguments(isCall: boolean, start: number, end: number): void {
   const v = parameters;
   const row0 = start & (CHUNK - 1); // the block's first row in the chunk
   const roots = sqrtTs;
@@ -156,13 +144,7 @@ function passArguments(
 }
 
 /** Pass 2: the four exponentials of every row, in place. */
-function passExponentials(
-  _lanes: readonly Lane[],
-  _masks: Int32Array,
-  _isCall: boolean,
-  start: number,
-  end: number,
-): void {
+function passExponentials(_isCall: boolean, start: number, end: number): void {
   const e = exponentials;
   const count = (end | 0) - (start | 0);
   for (let k = 0; k < 4 * BLOCK; k += BLOCK) {
@@ -175,13 +157,7 @@ function passExponentials(
  * of ±d: normCdf from its parts, the tail ratio computed only where it is used
  * (0.67448975 < |d| < 38.5).
  */
-function passNormals(
-  _lanes: readonly Lane[],
-  _masks: Int32Array,
-  _isCall: boolean,
-  start: number,
-  end: number,
-): void {
+function passNormals(_isCall: boolean, start: number, end: number): void {
   const e = exponentials;
   const n = normals;
   const g = gaussians;
@@ -201,14 +177,7 @@ function passNormals(
  * Pass 4: price and greeks by the closed form: with F = S·e^{(r−q)T}, call = S e^{−qT} N(d1) −
  * K e^{−rT} N(d2), put = K e^{−rT} N(−d2) − S e^{−qT} N(−d1), and their derivatives.
  */
-function passResults(
-  _lanes: readonly Lane[],
-  _masks: Int32Array,
-  isCall: boolean,
-  start: number,
-  end: number,
-  outputs: readonly Float64Array[],
-): void {
+function passResults(isCall: boolean, start: number, end: number, outputs: readonly Float64Array[]): void {
   const prices = outputs[0];
   const deltas = outputs[1];
   const gammas = outputs[2];
@@ -251,14 +220,7 @@ function passResults(
 }
 
 /** Pass 5: in a block that has any, the rows with σ√T = 0 (or NaN), by their limits. */
-function passLimits(
-  _lanes: readonly Lane[],
-  _masks: Int32Array,
-  isCall: boolean,
-  start: number,
-  end: number,
-  outputs: readonly Float64Array[],
-): void {
+function passLimits(isCall: boolean, start: number, end: number, outputs: readonly Float64Array[]): void {
   if (degenerateRows[0] === 0) return;
   const v = parameters;
   const row0 = start & (CHUNK - 1);
