@@ -84,6 +84,36 @@ export function blackScholesRows(
   }
 }
 
+/** The outputs of `blackScholesRow`. */
+const rowOutputs = [0, 0, 0, 0, 0, 0].map(() => new Float64Array(1));
+
+/**
+ * `blackScholesRows` on one row given as numbers, price and greeks into out[0..5]: the same passes
+ * (so the same values), without the lanes.
+ */
+export function blackScholesRow(
+  spot: number,
+  strike: number,
+  rate: number,
+  dividend: number,
+  volatility: number,
+  maturity: number,
+  isCall: boolean,
+  out: Float64Array | number[],
+): void {
+  const v = parameters;
+  v[0] = spot;
+  v[CHUNK] = strike;
+  v[2 * CHUNK] = rate;
+  v[3 * CHUNK] = dividend;
+  v[4 * CHUNK] = volatility;
+  v[5 * CHUNK] = maturity;
+  const o = rowOutputs;
+  const passes = PASSES;
+  for (let p = 0; p < passes.length; p++) passes[p](isCall, 0, 1, o);
+  for (let k = 0; k < 6; k++) out[k] = o[k][0];
+}
+
 // Inside the passes, parameters that the loops use are first turned into untagged locals
 // (`start | 0`, a sign from `isCall`): V8 would otherwise check and unbox them on every row.
 

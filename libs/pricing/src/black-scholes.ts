@@ -1,5 +1,5 @@
 import { DIVIDEND, MATURITY, OPTION_TYPE, RATE, SPOT, STRIKE, VOLATILITY } from './common-parameters';
-import { blackScholesRows, type Lane } from './black-scholes-rows';
+import { blackScholesRow, blackScholesRows, type Lane } from './black-scholes-rows';
 import type { ParamValues } from './parameter-spec';
 import type { ColumnBatch, Pricer } from './pricer';
 import { validateParams } from './validate-params';
@@ -40,11 +40,6 @@ const batchLanes: Lane[] = LANE_PARAMETERS.map(() => new Float64Array(1));
 const batchConstants = LANE_PARAMETERS.map(() => new Float64Array(1));
 const batchMasks = new Int32Array(6);
 
-/** The six parameters of one row for `blackScholesInto`, as one-element lanes. */
-const scalarLanes = [0, 0, 0, 0, 0, 0].map(() => new Float64Array(1));
-const scalarMasks = new Int32Array(6); // all 0: every lane is a constant
-const scalarOutputs = [0, 0, 0, 0, 0, 0].map(() => new Float64Array(1));
-
 /**
  * Writes price, delta, gamma, vega, theta, rho (in that order) into out[0..5]. No allocation.
  *
@@ -59,7 +54,7 @@ const scalarOutputs = [0, 0, 0, 0, 0, 0].map(() => new Float64Array(1));
  * limit S e^{−qT} √T/√(2π), and when T = 0 with σ > 0 theta is −Infinity. Never NaN for inputs
  * in the pricer's valid ranges.
  *
- * This is `blackScholesRows` on one row.
+ * This is `blackScholesRows` on one row (`blackScholesRow`).
  */
 export function blackScholesInto(
   spot: number,
@@ -71,16 +66,7 @@ export function blackScholesInto(
   isCall: boolean,
   out: Float64Array | number[],
 ): void {
-  const lanes = scalarLanes;
-  lanes[0][0] = spot;
-  lanes[1][0] = strike;
-  lanes[2][0] = rate;
-  lanes[3][0] = dividend;
-  lanes[4][0] = volatility;
-  lanes[5][0] = maturity;
-  const o = scalarOutputs;
-  blackScholesRows(lanes, scalarMasks, isCall, 1, o);
-  for (let j = 0; j < 6; j++) out[j] = o[j][0];
+  blackScholesRow(spot, strike, rate, dividend, volatility, maturity, isCall, out);
 }
 
 /**
