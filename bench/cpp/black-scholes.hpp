@@ -1,8 +1,9 @@
 // Black–Scholes–Merton price and greeks: a C++ transcription of blackScholesRows in
-// libs/pricing/src/black-scholes.ts, row by row, written as natural C++: the same formulas and the
-// same Cody normal CDF, evaluating only what each row needs (the TypeScript loop's arrangement into
-// inner loops, which only serves V8's inliner, is not copied). exp and log are the C library's; the
-// TypeScript side uses its own exp (libs/pricing/src/exponential.ts, within one ulp of it).
+// libs/pricing/src/black-scholes-rows.ts, row by row, written as natural C++: the same formulas and
+// the same Cody normal CDF, evaluating only what each row needs (the TypeScript kernel's
+// arrangement into passes over blocks of rows, which only serves V8's inliner, is not copied). exp
+// and log are the C library's; the TypeScript side uses its own (libs/pricing/src/exponential.ts
+// and logarithm.ts, each within one ulp of it).
 #pragma once
 #include <cmath>
 #include "normal-distribution.hpp"

@@ -123,6 +123,47 @@ describe('priceColumns', () => {
     ]);
   });
 
+  it('checks each range exactly at its ends: exclusive and inclusive bounds, infinities and NaN', () => {
+    // spot is in (0, 1e9]; volatility in [0, 5].
+    const at = { ...fixed, volatility: 0.2, maturity: 1 };
+    const smallest = 2 ** -149; // the smallest positive float32
+    const firstBad = (column: number[], name = 'spot'): unknown => {
+      try {
+        priceColumns(
+          blackScholesPricer,
+          { ...at, spot: 100 },
+          [name],
+          [Float32Array.from(column)],
+          ['price'],
+        );
+        return 'none';
+      } catch (e) {
+        return (e as PricingError).details.row;
+      }
+    };
+    expect(firstBad([100, smallest, 1e9])).toBe('none');
+    expect(firstBad([100, 1e9, 0])).toBe(2);
+    expect(firstBad([100, -0, 1e9])).toBe(1);
+    expect(firstBad([100, 1e9 + 64])).toBe(1); // the next float32 above 1e9
+    expect(firstBad([Infinity, 100])).toBe(0);
+    expect(firstBad([100, 100, -Infinity])).toBe(2);
+    expect(firstBad([100, NaN, 0])).toBe(1);
+    expect(firstBad([0, 5, 2.5], 'volatility')).toBe('none');
+    expect(firstBad([0, 5, 5.000001], 'volatility')).toBe(2);
+    expect(firstBad([-smallest, 5], 'volatility')).toBe(0);
+    // The earliest bad row over all columns is the one reported.
+    const e = caught(() =>
+      priceColumns(
+        blackScholesPricer,
+        { ...at, spot: 100 },
+        ['spot', 'volatility'],
+        [new Float32Array([1, 2, 3, -1]), new Float32Array([0.1, 0.2, 7, 0.1])],
+        ['price'],
+      ),
+    );
+    expect(e.details).toMatchObject({ row: 2, parameter: 'volatility', value: 7 });
+  });
+
   it('attributes an invalid first row to row 0 and shows unwritten outputs as NaN', () => {
     const e = caught(() =>
       priceColumns(

@@ -2,7 +2,7 @@ import { errorMessage } from '@surrogate/core';
 import type { NumberParameter, ParamValues } from './parameter-spec';
 import type { Pricer } from './pricer';
 import { PricingError } from './pricing-error';
-import { checkValue, inRange, validateParams } from './validate-params';
+import { checkValue, validateParams } from './validate-params';
 
 const min = Math.min;
 const max = Math.max;
@@ -73,10 +73,36 @@ function inputSpecs(
   });
 }
 
+/** Bit access to doubles, for `nextUp`. */
+const bitsScratch = new Float64Array(1);
+const bitsView = new BigInt64Array(bitsScratch.buffer);
+
+/** The smallest double above x (x not NaN or +Infinity). */
+function nextUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  bitsScratch[0] = x;
+  bitsView[0] += x > 0 ? 1n : -1n;
+  return bitsScratch[0];
+}
+
 /**
- * The first row at which an input is not finite or outside its valid range; `rows` if none. Each
- * column's minimum and maximum are found first (Math.min/max propagate NaN, so a NaN fails the
- * check too); only a column that fails is scanned for its first bad row.
+ * Writes into bounds[0], bounds[1] the doubles v with `Number.isFinite(v) && inRange(spec, v)` as
+ * one closed interval: an exclusive bound moves to the next double inside (v > m ⇔ v ≥ nextUp(m)
+ * for doubles), infinite bounds to the largest finite doubles. Empty (lo > hi) if none is valid.
+ */
+function validInterval(spec: NumberParameter, bounds: Float64Array): void {
+  const lo = spec.minInclusive ? spec.min : nextUp(spec.min);
+  const hi = spec.maxInclusive ? spec.max : -nextUp(-spec.max);
+  bounds[0] = max(lo, -Number.MAX_VALUE);
+  bounds[1] = min(hi, Number.MAX_VALUE);
+}
+
+const intervalScratch = new Float64Array(2);
+
+/**
+ * The first row at which an input is not finite or outside its valid range; `rows` if none. One
+ * tight loop per column comparing with the range as a closed interval (a NaN fails both
+ * comparisons), each stopping at the first bad row found so far.
  */
 function firstInvalidRow(
   specs: readonly NumberParameter[],
@@ -84,26 +110,28 @@ function firstInvalidRow(
   rows: number,
 ): number {
   let first = rows;
+  const bounds = intervalScratch;
   for (let k = 0; k < specs.length; k++) {
-    const spec = specs[k];
-    const column = inputs[k];
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let row = 0; row < rows; row++) {
-      const v = column[row];
-      lo = min(lo, v);
-      hi = max(hi, v);
-    }
-    if (Number.isFinite(lo) && Number.isFinite(hi) && inRange(spec, lo) && inRange(spec, hi)) continue;
-    for (let row = 0; row < first; row++) {
-      const v = column[row];
-      if (!(Number.isFinite(v) && inRange(spec, v))) {
-        first = row;
-        break;
-      }
-    }
+    validInterval(specs[k], bounds);
+    first = firstOutside(inputs[k], bounds, first);
   }
   return first;
+}
+
+/**
+ * The first of column[0…end−1] outside [bounds[0], bounds[1]] (or NaN); `end` if none. (The bounds
+ * come in a Float64Array: read before the loop they are plain doubles, where number arguments
+ * would be checked and unboxed on every row.)
+ */
+function firstOutside(column: Float32Array, bounds: Float64Array, end: number): number {
+  const lo = bounds[0];
+  const hi = bounds[1];
+  const n = end | 0;
+  for (let row = 0; row < n; row++) {
+    const v = column[row];
+    if (!(v >= lo && v <= hi)) return row;
+  }
+  return n;
 }
 
 /** Prefixes a parameter error with the row it came from (details gain `row`). */
