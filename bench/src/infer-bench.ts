@@ -12,6 +12,8 @@ export interface InferBenchOptions {
   model?: string;
   /** About how long each measurement runs (default 2 s). */
   seconds?: number;
+  /** gRPC calls before the measured ones (default 5000; the warm-up lasts at least 1 s). */
+  grpcWarmupCalls?: number;
 }
 
 /** In-process throughput of one batch size with one number of onnxruntime threads. */
@@ -152,6 +154,10 @@ function flopsPerPrediction(md: Record<string, string>): { stages: number; flops
 export async function benchInfer(o: InferBenchOptions = {}): Promise<InferBenchReport> {
   const seconds = o.seconds ?? 2;
   if (!(seconds > 0)) throw new BenchError('BENCH_BAD_OPTION', `seconds = ${seconds}: must be > 0`);
+  const warmupCalls = o.grpcWarmupCalls;
+  if (warmupCalls !== undefined && !(Number.isInteger(warmupCalls) && warmupCalls >= 0)) {
+    throw new BenchError('BENCH_BAD_OPTION', `grpcWarmupCalls = ${warmupCalls}: must be a whole number ≥ 0`);
+  }
   const loadAverageStart = loadavg();
   const cores = availableParallelism();
   const notes: string[] = [];
@@ -205,11 +211,11 @@ export async function benchInfer(o: InferBenchOptions = {}): Promise<InferBenchR
     const best = sweep.reduce((a, b) => (b.predictionsPerSec > a.predictionsPerSec ? b : a));
 
     const row = points(1);
-    const grpc = await measureGrpcLatency({ model: file, seconds, row });
+    const grpc = await measureGrpcLatency({ model: file, seconds, row, warmupCalls });
     const cert = await selfSignedCertificate(dir);
     let grpcTls: GrpcLatency | undefined;
     if (typeof cert === 'string') notes.push(`gRPC over TLS not measured: ${cert}`);
-    else grpcTls = await measureGrpcLatency({ model: file, seconds, row, tls: cert });
+    else grpcTls = await measureGrpcLatency({ model: file, seconds, row, warmupCalls, tls: cert });
 
     const pricer = getPricer(pricerName);
     const cols = chunkInputs({ sampler: 'uniform', seed: 5, box, start: 0, count: 256 });
@@ -238,7 +244,7 @@ export function formatInferBench(r: InferBenchReport): string {
   const n = (v: number): string => Math.round(v).toLocaleString('en-US');
   const latency = (name: string, g: GrpcLatency): string =>
     `  ${name}: p50 ${g.p50Ms.toFixed(3)} ms, p90 ${g.p90Ms.toFixed(3)} ms, p99 ${g.p99Ms.toFixed(3)} ms, max ${g.maxMs.toFixed(1)} ms ` +
-    `(${g.calls} calls; ${g.slowCalls.count} over ${g.slowCalls.overMs} ms, of which ${g.slowCalls.duringServerGc} during a server GC, ` +
+    `(${g.calls} calls after ${g.warmupCalls} warm-up calls, which had p50 ${g.warmup.p50Ms.toFixed(3)} ms, p99 ${g.warmup.p99Ms.toFixed(3)} ms; ${g.slowCalls.count} over ${g.slowCalls.overMs} ms, of which ${g.slowCalls.duringServerGc} during a server GC, ` +
     `${g.slowCalls.duringClientGc} during a client GC; per call: CPU client ${n(g.clientCpuUsPerCall)} µs, server ${n(g.serverCpuUsPerCall)} µs` +
     (g.clientRunQueueUsPerCall !== null && g.serverRunQueueUsPerCall !== null
       ? `; waiting for a CPU: client ${n(g.clientRunQueueUsPerCall)} µs, server ${n(g.serverRunQueueUsPerCall)} µs)`

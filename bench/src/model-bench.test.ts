@@ -25,7 +25,7 @@ describe('bench train and bench infer', () => {
   });
 
   it('bench infer reports in-process rates, gRPC latency against a server process and the speed-up over the pricer', async () => {
-    const r = await benchInfer({ seconds: 0.2 });
+    const r = await benchInfer({ seconds: 0.2, grpcWarmupCalls: 600 });
     expect(r.model.pricer).toBe('heston');
     // the default model: 2 stages of 7→64→64→64→1, 2 FLOP per weight
     expect(r.model.stages).toBe(2);
@@ -43,7 +43,8 @@ describe('bench train and bench infer', () => {
     expect(r.inProcess.best.predictionsPerSec).toBe(Math.max(...r.inProcess.sweep.map((s) => s.predictionsPerSec)));
     for (const g of [r.grpc, ...(r.grpcTls ? [r.grpcTls] : [])]) {
       expect(g.calls).toBeGreaterThan(0);
-      expect(g.warmupCalls).toBeGreaterThanOrEqual(500);
+      expect(g.warmupCalls).toBeGreaterThanOrEqual(600);
+      expect(g.warmup.p99Ms).toBeGreaterThanOrEqual(g.warmup.p50Ms);
       expect(g.p50Ms).toBeGreaterThan(0);
       expect(g.p90Ms).toBeGreaterThanOrEqual(g.p50Ms);
       expect(g.p99Ms).toBeGreaterThanOrEqual(g.p90Ms);
@@ -63,5 +64,6 @@ describe('bench train and bench infer', () => {
     expect(r.speedupTarget.gflopsPerCoreNeeded).toBeCloseTo((1000 * r.pricerSamplesPerSec * r.model.flopsPerPrediction) / 1e9, 6);
     expect(formatInferBench(r)).toContain('faster');
     await expect(benchInfer({ model: '/nonexistent/model.onnx', seconds: 0.1 })).rejects.toMatchObject({ code: 'BENCH_BAD_OPTION' });
+    await expect(benchInfer({ seconds: 0.1, grpcWarmupCalls: -1 })).rejects.toMatchObject({ code: 'BENCH_BAD_OPTION', message: expect.stringContaining('grpcWarmupCalls = -1') });
   }, 60_000);
 });
