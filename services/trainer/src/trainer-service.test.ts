@@ -148,6 +148,51 @@ describe('TrainerService', () => {
     expect(existsSync(path.join(root, 'data', 'e2'))).toBe(false);
   });
 
+  it('resumes a cancelled run with missing chunks when asked: stores them and trains', async () => {
+    const dataDir = path.join(root, 'data-cancelled');
+    const store = await DatasetStore.open(dataDir, 'e4', {
+      specBase64: Buffer.from(v1.ExperimentSpec.encode(specToWire(SPEC)).finish()).toString('base64'),
+      inputDim: 2,
+      outputDim: 1,
+    });
+    const c = chunkFor('e4', 'training', 0);
+    await store.store({
+      purpose: 'training',
+      index: 0,
+      expected: c.chunkCount,
+      start: Number(c.startIndex),
+      count: c.sampleCount,
+      inputs: c.inputs,
+      outputs: c.outputs,
+      workerId: 'w',
+      pricerVersion: '1.0.0',
+    });
+    await store.setStatus('cancelled', 'interrupted');
+    await store.close();
+    const resumed = new TrainerService({
+      bus,
+      topics,
+      dataDir,
+      artifactsRoot: path.join(root, 'artifacts'),
+      logger: silent,
+      subscription: 'resumed',
+      resumeOnStart: { only: 'e4' },
+    });
+    await resumed.start();
+    try {
+      await publish(chunkFor('e4', 'training', 1));
+      await publish(chunkFor('e4', 'validation', 0));
+      await waitFor(() => kinds('e4').includes('modelReady'), 60_000, 'model of the resumed run');
+      expect(existsSync(path.join(root, 'artifacts', 'e4', 'model.onnx'))).toBe(true);
+    } finally {
+      await resumed.stop();
+    }
+    const after = await DatasetStore.open(dataDir, 'e4');
+    expect(after.counts('training')).toMatchObject({ stored: 2, expected: 2 });
+    expect(after.status).toBe('done');
+    await after.close();
+  }, 90_000);
+
   it('trains a dataset that was complete when a previous trainer died', async () => {
     const dataDir = path.join(root, 'data');
     const store = await DatasetStore.open(dataDir, 'e3', {

@@ -218,8 +218,11 @@ export class TrainerService {
       if (typeof mode === 'object' && id !== mode.only) continue;
       try {
         const store = await this.store(id);
-        const unfinished = store.status === 'collecting' || store.status === 'training';
         const asked = typeof mode === 'object' && store.status !== 'done';
+        // asked to resume a run that was cancelled (Ctrl-C) or failed: it collects again, so that
+        // its missing chunks are stored instead of dropped as a cancelled experiment's
+        if (asked && (store.status === 'cancelled' || store.status === 'failed')) await store.setStatus('collecting', 'resumed');
+        const unfinished = store.status === 'collecting' || store.status === 'training';
         if (!store.complete || !(unfinished || asked)) continue;
         const spec = specFromWire(v1.ExperimentSpec.decode(store.specBytes));
         this.log.info({ experimentId: id }, 'resuming an interrupted training');
