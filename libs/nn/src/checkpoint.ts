@@ -2,14 +2,8 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, w
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { NnError } from './nn-error';
+import type { TrainedStage } from './train-stages';
 import type { ControlState } from './training-control';
-
-/** A finished stage's parameters and output map (stage-0 normalized units; see train-stages.ts). */
-export interface StageSnapshot {
-  theta: Float32Array;
-  scale: number[];
-  shift: number[];
-}
 
 /** Where one stage's training loop stands. */
 export interface LoopSnapshot {
@@ -38,7 +32,7 @@ export interface TrainingCheckpoint {
   /** The stage in progress (0-based). */
   stage: number;
   /** The stages finished before it. */
-  stages: StageSnapshot[];
+  stages: TrainedStage[];
   /** Optimizer steps of the finished stages. */
   stageSteps: number;
   /** Epoch losses and validation losses of the finished stages (stage-0 units). */

@@ -1,19 +1,12 @@
-import { makeBatchPlan } from './batch-sampler';
+import { makeBatchPlan, type BatchPlan } from './batch-sampler';
 import { NnError } from './nn-error';
 import { Rng } from './rng';
 
-/** How streamed mini-batches map onto the rows of a sharded dataset. */
-export interface StreamPlan {
-  /** Rows of all shards. */
-  count: number;
-  /** Rows per mini-batch (the batch size, at most `count`). */
-  batch: number;
-  /** floor(count / batch): an epoch's last partial batch is dropped. */
-  stepsPerEpoch: number;
-  totalSteps: number;
-  inputDim: number;
-  outputDim: number;
-  seed: number;
+/**
+ * How streamed mini-batches map onto the rows of a sharded dataset: a BatchPlan over all shards'
+ * rows (without loss weights or resampling, which need the rows in memory) plus the window.
+ */
+export interface StreamPlan extends Omit<BatchPlan, 'weightDim' | 'resample'> {
   /** Most rows the shuffle window holds (≥ the largest shard). */
   windowRows: number;
 }

@@ -2,14 +2,10 @@ import { emitForward } from './mlp-graph';
 import { layerShapes, parameterCount, splitParameters, validateMlpConfig, type MlpConfig } from './mlp-config';
 import { NnError } from './nn-error';
 import { GraphBuilder } from './onnx-builder';
+import type { TrainedStage } from './train-stages';
 
-/** A trained stage in normalized units (as train-stages.ts's TrainedStage): it adds out·scale + shift. */
-export interface NormalizedStage {
-  /** Flat parameters W1, b1, W2, b2, … */
-  theta: Float32Array;
-  scale: readonly number[];
-  shift: readonly number[];
-}
+/** A trained stage in normalized units: it adds out·scale + shift (see train-stages.ts). */
+export type NormalizedStage = TrainedStage;
 
 /**
  * ONNX bytes of the sum of `stages` in normalized units: input "x" float32 [N, D] (normalized

@@ -92,8 +92,9 @@ export async function trainStages(
   const P = parameterCount(mlp);
   const residuals = await RowResiduals.create(mlp, data, config.threads, config.device ?? 'cpu');
   const path: StagePath = {
-    // the rows' targets are the current stage's (advance rewrites them)
-    source: (_stage, stageConfig) => rowsSource(data, mlp, stageConfig, options),
+    // the rows' targets are the current stage's (advance rewrites them); the stage loop takes the
+    // training loss from advance, so the source need not measure it again
+    source: async (_stage, stageConfig) => ({ ...(await rowsSource(data, mlp, stageConfig, options)), finalLoss: undefined }),
     advance: async (theta, _stages, _scale, last) => {
       const res = await residuals.residuals(new ort.Tensor('float32', theta, [P]));
       const moments = residualMoments(res, data.count, mlp.outputDim);

@@ -1,4 +1,4 @@
-import { shuffleSeed, type BatchPlan } from './batch-sampler';
+import { shuffleSeed } from './batch-sampler';
 import { isWeightedLoss } from './loss-weights';
 import type { MlpConfig } from './mlp-config';
 import { NnError } from './nn-error';
@@ -57,9 +57,8 @@ function streamedStagePath(data: StreamedData, normalization: Normalization, mlp
       const adjust = finished.length > 0 ? { model: stagedModelOnnx(mlp, finished), scale: [...scale], shift: [...shift] } : undefined;
       const seed = shuffleSeed(stageConfig.seed);
       const sp = makeStreamPlan(counts, D, K, { batchSize: stageConfig.batchSize, epochs: stageConfig.epochs, seed, windowRows });
-      const plan: BatchPlan = { count: sp.count, batch: sp.batch, stepsPerEpoch: sp.stepsPerEpoch, totalSteps: sp.totalSteps, inputDim: D, outputDim: K, seed, weightDim: 0 };
       return {
-        plan,
+        plan: { ...sp, weightDim: 0 },
         weighted: false,
         openLoader: (startStep, slots) =>
           new StreamBatchLoader({ source: shards, normalization, batchSize: stageConfig.batchSize, epochs: stageConfig.epochs, seed, windowRows, startStep, aheadSteps: slots, adjust }),

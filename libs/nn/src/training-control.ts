@@ -44,8 +44,6 @@ export interface EpochDecision {
   improved: boolean;
   /** Stop training this stage now. */
   stop: boolean;
-  /** The plateau schedule just lowered the learning rate. */
-  reduced: boolean;
 }
 
 /**
@@ -77,17 +75,13 @@ export class TrainingControl {
   /** Takes the monitored loss at the end of epoch `epoch` (1-based within the stage). */
   endEpoch(epoch: number, loss: number): EpochDecision {
     const s = this.state;
-    let reduced = false;
     if (this.schedule.kind === 'plateau') {
       const threshold = this.schedule.threshold ?? DEFAULT_PLATEAU_THRESHOLD;
       if (loss < s.plateauBest * (1 - threshold)) {
         s.plateauBest = loss;
         s.plateauBad = 0;
       } else if (++s.plateauBad > this.schedule.patience) {
-        if (this.peak * s.lrFactor > this.final) {
-          s.lrFactor *= this.schedule.factor;
-          reduced = true;
-        }
+        if (this.peak * s.lrFactor > this.final) s.lrFactor *= this.schedule.factor;
         s.plateauBad = 0;
       }
     }
@@ -103,6 +97,6 @@ export class TrainingControl {
       s.stopBad++;
     }
     const stop = this.early !== undefined && s.stopBad >= this.early.patience;
-    return { improved, stop, reduced };
+    return { improved, stop };
   }
 }

@@ -56,18 +56,7 @@ const batchMasks = new Int32Array(6);
  *
  * This is `blackScholesRows` on one row (`blackScholesRow`).
  */
-export function blackScholesInto(
-  spot: number,
-  strike: number,
-  rate: number,
-  dividend: number,
-  volatility: number,
-  maturity: number,
-  isCall: boolean,
-  out: Float64Array | number[],
-): void {
-  blackScholesRow(spot, strike, rate, dividend, volatility, maturity, isCall, out);
-}
+export const blackScholesInto = blackScholesRow;
 
 /**
  * The `black-scholes` pricer: European call/put on an asset with a continuous dividend yield.

@@ -14,9 +14,6 @@ import {
   LOSSES,
   SAMPLERS,
   SCHEDULES,
-  type Activation,
-  type Loss,
-  type Schedule,
   type InputTransform,
   type ExperimentSpec,
   type InputRange,
@@ -106,6 +103,16 @@ class Checker {
         this.fail(prefix ? `${prefix}.${key}` : key, `unknown key; allowed keys: ${allowed.join(', ')}`);
       }
     }
+  }
+
+  /** `v` if it is a finite number that `ok` accepts; otherwise an issue with `rule`. */
+  number(v: unknown, field: string, ok: (x: number) => boolean, rule: string): number | undefined {
+    return typeof v === 'number' && Number.isFinite(v) && ok(v) ? v : this.fail(field, rule, v);
+  }
+
+  /** `v` if it is one of `values`; otherwise an issue naming them. */
+  oneOf<T extends string>(v: unknown, field: string, values: readonly T[]): T | undefined {
+    return values.includes(v as T) ? (v as T) : this.fail(field, `must be one of ${values.join(', ')}`, v);
   }
 
   integer(v: unknown, field: string, min: number, max: number): number | undefined {
@@ -338,11 +345,7 @@ function resolveTraining(c: Checker, raw: unknown, samples: number, outputs: str
       if (widths.every((w) => w !== undefined)) t.hiddenLayers = widths as number[];
     }
   }
-  if (raw.activation !== undefined) {
-    if (!ACTIVATIONS.includes(raw.activation as Activation))
-      c.fail('training.activation', `must be one of ${ACTIVATIONS.join(', ')}`, raw.activation);
-    else t.activation = raw.activation as Activation;
-  }
+  if (raw.activation !== undefined) t.activation = c.oneOf(raw.activation, 'training.activation', ACTIVATIONS) ?? t.activation;
   if (raw.epochs !== undefined) t.epochs = c.integer(raw.epochs, 'training.epochs', 1, 100000) ?? t.epochs;
   if (raw.batchSize !== undefined)
     t.batchSize = c.integer(raw.batchSize, 'training.batchSize', 1, 1 << 20) ?? t.batchSize;
@@ -352,12 +355,9 @@ function resolveTraining(c: Checker, raw: unknown, samples: number, outputs: str
     t.finalLearningRate =
       c.positive(raw.finalLearningRate, 'training.finalLearningRate') ?? t.finalLearningRate;
   if (raw.threads !== undefined) t.threads = c.integer(raw.threads, 'training.threads', 0, 1024) ?? t.threads;
-  if (raw.weightDecay !== undefined) {
-    const w = raw.weightDecay;
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w >= 1)
-      c.fail('training.weightDecay', 'must be a number in [0, 1) (0 = plain Adam)', w);
-    else t.weightDecay = w;
-  }
+  if (raw.weightDecay !== undefined)
+    t.weightDecay = c.number(raw.weightDecay, 'training.weightDecay', (w) => w >= 0 && w < 1, 'must be a number in [0, 1) (0 = plain Adam)') ?? t.weightDecay;
+
   if (raw.device !== undefined) {
     if (raw.device !== 'cpu' && raw.device !== 'cuda') c.fail('training.device', 'must be cpu or cuda', raw.device);
     else t.device = raw.device;
@@ -382,25 +382,15 @@ function resolveTraining(c: Checker, raw: unknown, samples: number, outputs: str
 
 /** The schedule, early stopping, checkpoint and loss settings of `training`. */
 function resolveOptimization(c: Checker, raw: Dict, t: TrainingSettings, outputs: string[]): void {
-  if (raw.schedule !== undefined) {
-    if (!SCHEDULES.includes(raw.schedule as Schedule)) c.fail('training.schedule', `must be one of ${SCHEDULES.join(', ')}`, raw.schedule);
-    else t.schedule = raw.schedule as Schedule;
-  }
-  if (raw.warmup !== undefined) {
-    const w = raw.warmup;
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 0.5)
-      c.fail('training.warmup', 'must be a fraction of the steps in [0, 0.5]', w);
-    else t.warmup = w;
-  }
+  if (raw.schedule !== undefined) t.schedule = c.oneOf(raw.schedule, 'training.schedule', SCHEDULES) ?? t.schedule;
+  if (raw.warmup !== undefined)
+    t.warmup = c.number(raw.warmup, 'training.warmup', (w) => w >= 0 && w <= 0.5, 'must be a fraction of the steps in [0, 0.5]') ?? t.warmup;
   if (raw.plateau !== undefined) {
     if (!isDict(raw.plateau)) c.fail('training.plateau', 'must be a mapping with factor and patience', raw.plateau);
     else {
       c.knownKeys(raw.plateau, ['factor', 'patience'], 'training.plateau');
-      const f = raw.plateau.factor;
-      if (f !== undefined) {
-        if (typeof f !== 'number' || !(f > 0 && f < 1)) c.fail('training.plateau.factor', 'must be a number in (0, 1)', f);
-        else t.plateau.factor = f;
-      }
+      if (raw.plateau.factor !== undefined)
+        t.plateau.factor = c.number(raw.plateau.factor, 'training.plateau.factor', (f) => f > 0 && f < 1, 'must be a number in (0, 1)') ?? t.plateau.factor;
       if (raw.plateau.patience !== undefined)
         t.plateau.patience = c.integer(raw.plateau.patience, 'training.plateau.patience', 0, 1000) ?? t.plateau.patience;
       if (t.schedule !== 'plateau')
@@ -417,26 +407,18 @@ function resolveOptimization(c: Checker, raw: Dict, t: TrainingSettings, outputs
     } else {
       c.knownKeys(es, ['patience', 'minDelta'], 'training.earlyStopping');
       const patience = es.patience === undefined ? c.fail('training.earlyStopping.patience', 'is required (epochs without improvement before stopping)') : c.integer(es.patience, 'training.earlyStopping.patience', 1, 100000);
-      let minDelta: number = DEFAULTS.training.earlyStoppingMinDelta;
-      if (es.minDelta !== undefined) {
-        const m = es.minDelta;
-        if (typeof m !== 'number' || !Number.isFinite(m) || m < 0 || m >= 1)
-          c.fail('training.earlyStopping.minDelta', 'must be a relative improvement in [0, 1)', m);
-        else minDelta = m;
-      }
-      if (patience !== undefined) t.earlyStopping = { patience, minDelta };
+      const minDelta =
+        es.minDelta === undefined
+          ? DEFAULTS.training.earlyStoppingMinDelta
+          : c.number(es.minDelta, 'training.earlyStopping.minDelta', (m) => m >= 0 && m < 1, 'must be a relative improvement in [0, 1)');
+      if (patience !== undefined && minDelta !== undefined) t.earlyStopping = { patience, minDelta };
     }
   }
-  if (raw.checkpointSeconds !== undefined) {
-    const s = raw.checkpointSeconds;
-    if (typeof s !== 'number' || !Number.isFinite(s) || s < 0 || s > 86400)
-      c.fail('training.checkpointSeconds', 'must be a number of seconds from 0 (no checkpoints) to 86400', s);
-    else t.checkpointSeconds = s;
-  }
-  if (raw.loss !== undefined) {
-    if (!LOSSES.includes(raw.loss as Loss)) c.fail('training.loss', `must be one of ${LOSSES.join(', ')}`, raw.loss);
-    else t.loss = raw.loss as Loss;
-  }
+  if (raw.checkpointSeconds !== undefined)
+    t.checkpointSeconds =
+      c.number(raw.checkpointSeconds, 'training.checkpointSeconds', (x) => x >= 0 && x <= 86400, 'must be a number of seconds from 0 (no checkpoints) to 86400') ??
+      t.checkpointSeconds;
+  if (raw.loss !== undefined) t.loss = c.oneOf(raw.loss, 'training.loss', LOSSES) ?? t.loss;
   if (raw.relativeFloor !== undefined) {
     t.relativeFloor = c.positive(raw.relativeFloor, 'training.relativeFloor') ?? t.relativeFloor;
     if (t.loss !== 'relative') c.fail('training.relativeFloor', 'only applies with loss: relative');

@@ -54,6 +54,28 @@ function chunkFor(experimentId: string, purpose: 'training' | 'validation', inde
   });
 }
 
+/** A dataset of SPEC, created as the trainer creates one from an experiment's first chunk. */
+function newDataset(dataDir: string, experimentId: string): Promise<DatasetStore> {
+  const specBase64 = Buffer.from(v1.ExperimentSpec.encode(specToWire(SPEC)).finish()).toString('base64');
+  return DatasetStore.open(dataDir, experimentId, { specBase64, inputDim: 2, outputDim: 1 });
+}
+
+/** Stores a chunk straight into a dataset, as a trainer that has since died would have. */
+async function storeChunk(store: DatasetStore, experimentId: string, purpose: 'training' | 'validation', index: number): Promise<void> {
+  const c = chunkFor(experimentId, purpose, index);
+  await store.store({
+    purpose,
+    index,
+    expected: c.chunkCount,
+    start: Number(c.startIndex),
+    count: c.sampleCount,
+    inputs: c.inputs,
+    outputs: c.outputs,
+    workerId: 'w',
+    pricerVersion: '1.0.0',
+  });
+}
+
 describe('TrainerService', () => {
   let bus: Bus;
   let root: string;
@@ -150,23 +172,8 @@ describe('TrainerService', () => {
 
   it('resumes a cancelled run with missing chunks when asked: stores them and trains', async () => {
     const dataDir = path.join(root, 'data-cancelled');
-    const store = await DatasetStore.open(dataDir, 'e4', {
-      specBase64: Buffer.from(v1.ExperimentSpec.encode(specToWire(SPEC)).finish()).toString('base64'),
-      inputDim: 2,
-      outputDim: 1,
-    });
-    const c = chunkFor('e4', 'training', 0);
-    await store.store({
-      purpose: 'training',
-      index: 0,
-      expected: c.chunkCount,
-      start: Number(c.startIndex),
-      count: c.sampleCount,
-      inputs: c.inputs,
-      outputs: c.outputs,
-      workerId: 'w',
-      pricerVersion: '1.0.0',
-    });
+    const store = await newDataset(dataDir, 'e4');
+    await storeChunk(store, 'e4', 'training', 0);
     await store.setStatus('cancelled', 'interrupted');
     await store.close();
     const resumed = new TrainerService({
@@ -195,29 +202,13 @@ describe('TrainerService', () => {
 
   it('trains a dataset that was complete when a previous trainer died', async () => {
     const dataDir = path.join(root, 'data');
-    const store = await DatasetStore.open(dataDir, 'e3', {
-      specBase64: Buffer.from(v1.ExperimentSpec.encode(specToWire(SPEC)).finish()).toString('base64'),
-      inputDim: 2,
-      outputDim: 1,
-    });
+    const store = await newDataset(dataDir, 'e3');
     for (const [purpose, index] of [
       ['training', 0],
       ['training', 1],
       ['validation', 0],
-    ] as const) {
-      const c = chunkFor('e3', purpose, index);
-      await store.store({
-        purpose,
-        index,
-        expected: c.chunkCount,
-        start: Number(c.startIndex),
-        count: c.sampleCount,
-        inputs: c.inputs,
-        outputs: c.outputs,
-        workerId: 'w',
-        pricerVersion: '1.0.0',
-      });
-    }
+    ] as const)
+      await storeChunk(store, 'e3', purpose, index);
     await store.setStatus('training');
     await store.close();
     const second = new TrainerService({

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '@surrogate/core';
 import { getPricer, PricerServer, pricerNames, type PricerServerTls } from '@surrogate/pricing';
 import { badInput } from '../cli-error';
+import { stopSignal } from '../stop-signal';
 
 export interface PricerServerCommandOptions {
   /** Comma-separated pricer names; default: every registered pricer (built-in and from --pricer-module). */
@@ -89,11 +90,7 @@ export async function pricerServerCommand(o: PricerServerCommandOptions): Promis
     maxBatchRows,
     logger: log,
   });
-  // handlers before the "listening" line: whoever waits for it may signal at once
-  const stopped = new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  const stopped = stopSignal(); // before the service says it is ready
   log.info(
     {
       urls: names.map((n) => server.urlOf(n)),

@@ -2,6 +2,7 @@ import { createLogger } from '@surrogate/core';
 import { ModelServer, ModelServerError } from '@surrogate/model-server';
 import { badInput } from '../cli-error';
 import { readPem } from './pricer-server';
+import { stopSignal } from '../stop-signal';
 
 export interface ServeCommandOptions {
   port?: string;
@@ -45,12 +46,7 @@ export async function serveCommand(file: string | undefined, o: ServeCommandOpti
     if (err instanceof ModelServerError && err.code === 'MODEL_INVALID') throw badInput('MODEL_INVALID', err.message);
     throw err;
   }
-  // handlers before the URL line: whoever reads it may signal at once (under load, before the
-  // next statement would have run)
-  const stopped = new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  const stopped = stopSignal(); // before the service says it is ready
   process.stdout.write(`${JSON.stringify({ url: server.url, model: file, spec: server.description.specName, inputs: server.description.inputNames, outputs: server.description.outputNames })}\n`);
   await stopped;
   log.info('stopping');

@@ -6,6 +6,7 @@ import type { GrpcPricerOptions } from '@surrogate/pricing';
 import { Producer } from '@surrogate/producer';
 import { TrainerService } from '@surrogate/trainer';
 import { badInput } from '../cli-error';
+import { stopSignal } from '../stop-signal';
 
 export type ServiceName = 'producer' | 'datagen-worker' | 'trainer';
 
@@ -120,10 +121,7 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
     );
   const { bus, topics } = await connect(o, log);
   const service = build(name, o, bus, topics, log);
-  const stopped = new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  const stopped = stopSignal(); // before the service says it is ready
   await service.start();
   log.info('running; SIGTERM or SIGINT stops gracefully');
   await stopped;
