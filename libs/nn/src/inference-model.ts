@@ -1,5 +1,6 @@
 import { promises as fs } from 'fs';
 import * as ort from 'onnxruntime-node';
+import { errorMessage } from '@surrogate/core';
 import { onnx } from '@surrogate/proto';
 import { NnError } from './nn-error';
 import { createSession } from './ort-session';
@@ -55,7 +56,8 @@ export class InferenceModel {
     try {
       bytes = typeof source === 'string' ? await fs.readFile(source) : source;
     } catch (err) {
-      throw new NnError('NN_INVALID_MODEL', `cannot read model file ${String(source)}`, { cause: err });
+      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(err);
+      throw new NnError('NN_INVALID_MODEL', `cannot read model file ${String(source)}: ${reason}`, { cause: err });
     }
     let proto: onnx.ModelProto;
     try {

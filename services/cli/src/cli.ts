@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { BenchError } from '@surrogate/bench';
 import { GrpcPricerError, loadPricerModules } from '@surrogate/pricing';
 import { SurrogateError } from '@surrogate/core';
 import { SpecError } from '@surrogate/spec';
@@ -285,6 +286,8 @@ function exitCodeOf(err: unknown): ExitCode {
     return err.code === 'INVALID_PRICER_URL' || err.code === 'GRPC_CONFIG_INVALID'
       ? ExitCode.badInput
       : ExitCode.failed;
+  // a benchmark option or --model file that is wrong is bad input; a benchmark that fails to run is not
+  if (err instanceof BenchError) return err.code === 'BENCH_BAD_OPTION' ? ExitCode.badInput : ExitCode.failed;
   if (err instanceof SurrogateError) return ExitCode.failed;
   return ExitCode.failed;
 }

@@ -58,13 +58,27 @@ describe('surrogate serve', () => {
   it('exits 2 on a missing or invalid model and on bad options', async () => {
     const missing = await cli(['serve', path.join(dir, 'nope.onnx'), '--port', '0']);
     expect(missing.exitCode).toBe(2);
-    expect(missing.stderr).toContain('nope.onnx');
+    expect(missing.stderr).toContain('nope.onnx: no such file');
     const junk = path.join(dir, 'junk.onnx');
     await writeFile(junk, 'junk');
-    expect((await cli(['serve', junk, '--port', '0'])).exitCode).toBe(2);
+    const notOnnx = await cli(['serve', junk, '--port', '0']);
+    expect(notOnnx.exitCode).toBe(2);
+    expect(notOnnx.stderr).toContain('not an ONNX model');
     const port = await cli(['serve', model, '--port', '70000']);
     expect(port.exitCode).toBe(2);
     expect(port.stderr).toContain('--port = 70000');
     expect((await cli(['serve'])).exitCode).toBe(2);
+  });
+
+  it('bench infer: a --model that is not a Surrogate model is bad input (exit 2), named with the reason', async () => {
+    const junk = path.join(dir, 'junk-bench.onnx');
+    await writeFile(junk, 'junk');
+    const notOnnx = await cli(['bench', 'infer', '--model', junk]);
+    expect(notOnnx.exitCode).toBe(2);
+    expect(notOnnx.stderr).toContain(`--model ${junk}: not an ONNX model`);
+    // an ONNX model without the pricer and box the speed-up needs
+    const bare = await cli(['bench', 'infer', '--model', model, '--seconds', '0.01']);
+    expect(bare.exitCode).toBe(2);
+    expect(bare.stderr).toContain('no pricer, fixed parameters or input box');
   });
 });
