@@ -68,4 +68,29 @@ describe('report.html', () => {
     expect((/d="([^"]*)"/.exec(sc)![1].match(/M/g) ?? []).length).toBe(2); // the NaN point is left out
     expect(escapeXml(`<&>"'`)).toBe('&lt;&amp;&gt;&quot;&#39;');
   });
+
+  it('draws the loss curves as lines: no style rule that reaches a series polyline fills it', () => {
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1];
+    const polylineClasses = new Set(['series', 's0', 's1']);
+    const fills: string[] = [];
+    for (const [, selectors, body] of style.matchAll(/([^{}]+)\{([^}]*)\}/g)) {
+      const fill = /(?:^|;)\s*fill\s*:\s*([^;]+)/.exec(body)?.[1].trim();
+      if (fill === undefined || fill === 'none') continue;
+      for (const selector of selectors.split(',')) {
+        // the last compound selector, e.g. "text.s0" or ".series": does it match <polyline class="series s0">?
+        const last = selector.trim().split(/\s+/).pop() ?? '';
+        const [element, ...classes] = last.split('.');
+        if ((element === '' || element === 'polyline' || element === '*') && classes.every((c) => polylineClasses.has(c))) fills.push(`${selector.trim()} → ${fill}`);
+      }
+    }
+    expect(fills).toEqual([]);
+  });
+
+  it('labels a tick at zero "0", not a rounding residue', () => {
+    // -0.33 … 0.33 in steps of 0.1: a running sum from -0.3 reaches -2.8e-17, not 0
+    const svg = histogram('h', { label: 'x' }, Float64Array.from({ length: 100 }, (_, i) => -0.33 + (0.66 * i) / 99), 10);
+    const labels = [...svg.matchAll(/<text [^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toContain('0');
+    expect(labels.filter((l) => /e-1[0-9]/.test(l))).toEqual([]);
+  });
 });

@@ -17,6 +17,7 @@ export interface ReportHtmlInput {
   validation: ValidationResult;
 }
 
+// Series lines take only a stroke colour: a fill on .s0/.s1 would paint the area under each curve.
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}
@@ -24,7 +25,7 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 svg text{font:10px sans-serif;fill:#333}svg .title{font-size:12px;font-weight:bold}
 svg .grid{stroke:#eee}svg .box{fill:none;stroke:#999}svg .series{fill:none;stroke-width:1.5}
-svg .s0{stroke:#1f5fbf;fill:#1f5fbf}svg text.s0{stroke:none}svg .s1{stroke:#d9730d;fill:#d9730d}svg text.s1{stroke:none}svg .bar{fill:#1f5fbf}
+svg .s0{stroke:#1f5fbf}svg text.s0{fill:#1f5fbf;stroke:none}svg .s1{stroke:#d9730d}svg text.s1{fill:#d9730d;stroke:none}svg .bar{fill:#1f5fbf}
 svg .dots{stroke:#1f5fbf;stroke-width:2.2;stroke-linecap:round;stroke-opacity:.5}svg .diag{stroke:#b00020;stroke-dasharray:4 3}`;
 
 /**

@@ -45,7 +45,8 @@ function scale(lo: number, hi: number, from: number, to: number, log: boolean): 
   } else {
     const step = niceStep((b - a) / 5);
     const ticks: number[] = [];
-    for (let t = Math.ceil(a / step) * step; t <= b + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+    // k·step, not a running sum: a sum drifts (0.1 + 0.1 + 0.1 …) and labels 0 as -3e-17
+    for (let k = Math.ceil(a / step - 1e-9); k * step <= b + step * 1e-9; k++) ticks.push(Number((k * step).toPrecision(12)));
     f.ticks = ticks;
   }
   return f;
