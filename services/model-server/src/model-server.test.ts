@@ -107,6 +107,29 @@ describe('model server', () => {
     }
   });
 
+  it('answers a batch beyond gRPC\'s default 4 MiB message limit, row for row as one-row calls do', async () => {
+    const server = await ModelServer.start({ model: file });
+    const client = new Inference(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as InferenceClient;
+    try {
+      const rows = 600_000; // 1.2 M float inputs: a 4.8 MB request
+      const inputs = new Array<number>(2 * rows);
+      for (let i = 0; i < rows; i++) {
+        inputs[2 * i] = 80 + (40 * i) / rows;
+        inputs[2 * i + 1] = 0.1 + (0.4 * ((i * 7919) % rows)) / rows;
+      }
+      const big = await call(client.predict, client, { rows, inputs });
+      expect(big.rows).toBe(rows);
+      expect(big.outputs).toHaveLength(rows);
+      for (const i of [0, 12_345, rows - 1]) {
+        const one = await call(client.predict, client, { rows: 1, inputs: inputs.slice(2 * i, 2 * i + 2) });
+        expect(big.outputs[i]).toBeCloseTo(one.outputs[0], 4);
+      }
+    } finally {
+      client.close();
+      await server.stop();
+    }
+  });
+
   it('requires the bearer token when one is configured (health checks excepted)', async () => {
     const server = await ModelServer.start({ model: file, token: 's3cret' });
     const client = new Inference(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as InferenceClient;

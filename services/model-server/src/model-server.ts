@@ -17,6 +17,14 @@ export const MODEL_METADATA = {
 /** The largest Predict request, in rows (a bound on one request's memory). */
 export const MAX_PREDICT_ROWS = 1 << 20;
 
+/**
+ * The largest Predict request message a model with `inputDim` inputs accepts: MAX_PREDICT_ROWS
+ * rows of packed floats plus the framing (gRPC's default, 4 MiB, would stop at ~1M values).
+ */
+export function maxPredictRequestBytes(inputDim: number): number {
+  return MAX_PREDICT_ROWS * inputDim * 4 + 64;
+}
+
 export interface ModelServerOptions {
   /** Path of a model.onnx written by the trainer. */
   model: string;
@@ -81,7 +89,9 @@ export class ModelServer {
     };
 
     const authorized = bearerCheck(o.token);
-    const server = new grpc.Server();
+    // responses are not capped on this side (grpc-js sends any size); a client asking for more
+    // than ~1M output values raises its own receive limit
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': maxPredictRequestBytes(model.inputDim) });
     // A handler answers synchronously when it can (Describe, health, a missing token) and chains
     // onto Predict's promise otherwise, without a wrapping async function per call.
     const handle =
