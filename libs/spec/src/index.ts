@@ -11,7 +11,7 @@ export type {
 export { ACTIVATIONS, INPUT_TRANSFORMS, SAMPLERS } from './experiment-spec';
 export { SpecError, formatIssue, type SpecIssue, type SpecErrorCode } from './spec-error';
 export { DEFAULTS, MAX_SAMPLES, MAX_STAGES, MAX_MESSAGE_BYTES, maxChunkSize, defaultEpochs } from './defaults';
-export { resolveSpec, type ResolveSpecOptions, type SpecPricer } from './resolve-spec';
+export { MIN_RELATIVE_BOX_WIDTH, resolveSpec, type ResolveSpecOptions, type SpecPricer } from './resolve-spec';
 export { parseSpec, parseSpecDocument, loadSpecDocument, loadSpecFile } from './parse-spec';
 export {
   boxProbe,

@@ -249,11 +249,34 @@ function resolveInputs(c: Checker, raw: unknown, pricer: Pricer | undefined, fix
       c.fail(`${field}`, `min must be less than max (min = ${min}, max = ${max})`);
       ok = false;
     }
+    const magnitude = Math.max(Math.abs(min as number), Math.abs(max as number));
+    if (ok && (max as number) - (min as number) < MIN_RELATIVE_BOX_WIDTH * magnitude) {
+      c.fail(
+        `${field}`,
+        `max − min = ${short((max as number) - (min as number))} is too narrow for the model's float32 inputs to resolve: it must be ≥ ` +
+          `${MIN_RELATIVE_BOX_WIDTH} × max(|min|, |max|) = ${short(MIN_RELATIVE_BOX_WIDTH * magnitude)}; give a constant under fixed instead`,
+        { min, max },
+      );
+      ok = false;
+    }
     if (!ok) continue;
     const transform = resolveTransform(c, field, box.transform, min as number, p?.kind === 'number' ? p.scaling : undefined);
     if (transform) inputs.push({ name, min: min as number, max: max as number, transform });
   }
   return inputs;
+}
+
+/**
+ * The narrowest input box, relative to its magnitude: the model takes float32 inputs (24-bit
+ * significand, ~6e-8 relative resolution), so a box of relative width 1e-4 still spans ~1700
+ * representable values. A narrower one leaves the network a few quantized levels, and the folded
+ * input scaling (2/(max − min)) magnifies float32 rounding into the first layer.
+ */
+export const MIN_RELATIVE_BOX_WIDTH = 1e-4;
+
+/** A number to 3 significant digits, for messages. */
+function short(v: number): number {
+  return Number(v.toPrecision(3));
 }
 
 /** Why an input box starting at `min` cannot take `t`, or undefined when it can. */

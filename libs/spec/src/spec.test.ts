@@ -6,6 +6,7 @@ import {
   defaultEpochs,
   loadSpecFile,
   maxChunkSize,
+  MIN_RELATIVE_BOX_WIDTH,
   parseSpec,
   planChunk,
   planChunks,
@@ -111,6 +112,19 @@ training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
     expect(byField.samples).toMatchObject({ value: 0 });
     expect(byField['training.epochs']?.rule).toMatch(/whole number/);
     expect(byField['training.activation']?.rule).toMatch(/tanh, silu, softplus/);
+  });
+
+  it('refuses a box too narrow for float32 inputs, naming the width and the bound; a slightly wider one passes', () => {
+    const narrow = EXAMPLE.replace('volatility: {min: 0.1, max: 0.5}', 'volatility: {min: 0.2, max: 0.2000001}');
+    const issue = issuesOf(() => parseSpec(narrow)).find((i) => i.field === 'inputs.volatility');
+    expect(issue).toMatchObject({ value: { min: 0.2, max: 0.2000001 } });
+    expect(issue?.rule).toMatch(/too narrow for the model's float32 inputs/);
+    expect(issue?.rule).toContain(`max − min = 1e-7 is too narrow`);
+    expect(issue?.rule).toContain(`≥ ${MIN_RELATIVE_BOX_WIDTH} × max(|min|, |max|) = ${Number((MIN_RELATIVE_BOX_WIDTH * 0.2000001).toPrecision(3))}`);
+    expect(issue?.rule).toMatch(/under fixed/);
+    // relative width 2e-4 (spot 99.99 … 100.01) is resolvable; a box across zero is measured by its larger end
+    const ok = parseSpec(EXAMPLE.replace('spot: {min: 80, max: 120}', 'spot: {min: 99.99, max: 100.01}'));
+    expect(ok.inputs[0]).toMatchObject({ min: 99.99, max: 100.01 });
   });
 
   it("defaults an input's transform to its parameter's scaling, and takes an explicit one", () => {
