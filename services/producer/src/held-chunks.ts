@@ -11,7 +11,8 @@ export type HeldChunks = Record<ChunkPurposeName, readonly number[]>;
 /**
  * The property of a submit command (on the experiments topic) that carries its held chunks, e.g.
  * `training=0-11,14;validation=0`. A command without it is a fresh submission: every job is issued.
- * (A message property, not a field of SubmitExperiment: the wire schema is shared; see README.)
+ * It is a message property for now, the one wire format not generated from proto/: it belongs in
+ * SubmitExperiment as a field, which would replace these two functions and nothing else.
  */
 export const HELD_CHUNKS_PROPERTY = 'held-chunks';
 
