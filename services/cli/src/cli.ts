@@ -48,7 +48,8 @@ Options:
   --out DIR              where run writes model.onnx, report.json, spec.json (default out/<spec name>)
   --memory-budget-mb M   run, trainer: a training set that would take more than M MiB in memory (3 copies)
                          is streamed from its shards on disk instead (default: half the machine's memory)
-  --resume               run: carry on the run of the same spec in --out from its last checkpoint
+  --resume               run: carry on the run of the same spec in --out from its last checkpoint,
+                         or generate only the chunks it does not hold yet
                          (a corrupt checkpoint, or one of another spec, is refused: exit 2)
   --threads N            pricing threads for run (default: one per core)
   --pricer-module FILE   load a JS module that registers extra pricers (repeatable)

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createLogger, type Logger } from '@surrogate/core';
 import { DatagenWorker } from '@surrogate/datagen-worker';
 import { createMemoryBus, Topics } from '@surrogate/messaging';
-import { Producer } from '@surrogate/producer';
+import { encodeHeldChunks, HELD_CHUNKS_PROPERTY, Producer, type HeldChunks } from '@surrogate/producer';
 import { v1 } from '@surrogate/proto';
 import type { RemotePricers } from '@surrogate/pricing';
 import { Codecs } from '@surrogate/protocol';
@@ -28,9 +28,9 @@ export interface EmbeddedRunOptions {
   /**
    * Carry on the earlier run `experimentId` stored in outDir: its trainer picks up the stored
    * dataset (and checkpoint) by itself; the experiment is submitted again only when data is
-   * missing (the stored chunks are kept, and duplicates dropped).
+   * missing, naming the chunks held, so that only the others are generated.
    */
-  resume?: { complete: boolean };
+  resume?: { complete: boolean; held?: HeldChunks };
   /** Memory a training set may take before the trainer streams it from disk. */
   memoryBudgetBytes?: number;
 }
@@ -77,7 +77,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     nackRedeliveryDelayMs: 200,
   });
   const producer = new Producer({ bus, topics, logger: logger.child({ service: 'producer' }) });
-  const watcher = new ExperimentWatcher(experimentId, o.display);
+  const watcher = new ExperimentWatcher(experimentId, o.display, o.resume?.held);
   const onAbort = (): void => {
     o.display.note('cancelling…');
     const cancel = v1.ExperimentCommand.create({
@@ -100,7 +100,11 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
         issuedAtMs: Date.now(),
         submit: { spec: specToWire(o.spec) },
       });
-      await bus.publish(topics.experiments, { payload: Codecs.command.encode(submit), key: experimentId });
+      await bus.publish(topics.experiments, {
+        payload: Codecs.command.encode(submit),
+        key: experimentId,
+        ...(o.resume?.held ? { properties: { [HELD_CHUNKS_PROPERTY]: encodeHeldChunks(o.resume.held) } } : {}),
+      });
     }
     const outcome = await watcher.outcome;
     o.display.finish();

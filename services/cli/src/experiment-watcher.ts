@@ -1,4 +1,5 @@
 import type { Bus, Subscription } from '@surrogate/messaging';
+import type { HeldChunks } from '@surrogate/producer';
 import type { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
 import type { ProgressDisplay } from './progress-display';
@@ -24,8 +25,12 @@ export class ExperimentWatcher {
   constructor(
     private readonly experimentId: string,
     private readonly display: ProgressDisplay,
+    /** Chunks a resumed experiment holds already: they count as landed from the start. */
+    held?: HeldChunks,
   ) {
     this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
+    for (const purpose of ['training', 'validation'] as const)
+      for (const i of held?.[purpose] ?? []) this.landed.add(`${purpose}/${i}`);
   }
 
   async attach(bus: Bus, eventsTopic: string, subscription: string): Promise<void> {
@@ -56,9 +61,10 @@ export class ExperimentWatcher {
         const a = event.accepted as v1.IExperimentAccepted;
         this.expected = (a.trainingChunks ?? 0) + (a.validationChunks ?? 0);
         this.display.setStage(
-          `accepted: ${a.trainingChunks} training + ${a.validationChunks} validation chunks`,
+          `accepted: ${a.trainingChunks} training + ${a.validationChunks} validation chunks` +
+            (this.landed.size > 0 ? ` (${this.landed.size} held)` : ''),
         );
-        this.display.chunk(0, this.expected);
+        this.display.chunk(this.landed.size, this.expected);
         return;
       }
       case 'chunkAccepted': {

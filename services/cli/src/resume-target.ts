@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { readCheckpointFile } from '@surrogate/nn';
+import type { HeldChunks } from '@surrogate/producer';
 import { v1 } from '@surrogate/proto';
-import { specToWire, type ExperimentSpec } from '@surrogate/spec';
+import { chunkCounts, specToWire, type ExperimentSpec } from '@surrogate/spec';
 import { CHECKPOINT_FILE, checkpointFingerprint, DatasetStore, type DatasetStatus } from '@surrogate/trainer';
 import { badInput } from './cli-error';
 
@@ -12,6 +13,10 @@ export interface ResumeTarget {
   status: DatasetStatus;
   /** Every chunk is stored: training can start (or carry on) without generating data. */
   complete: boolean;
+  /** The chunks it stores: only the others are generated when it resumes. */
+  held: HeldChunks;
+  /** The chunks of its plan, by purpose. */
+  expected: { training: number; validation: number };
   /** The optimizer step of its checkpoint, when it has one. */
   checkpointStep?: number;
 }
@@ -36,7 +41,13 @@ export async function findResumeTarget(outDir: string, spec: ExperimentSpec): Pr
         others.push(id);
         continue;
       }
-      const target: ResumeTarget = { experimentId: id, status: store.status, complete: store.complete };
+      const target: ResumeTarget = {
+        experimentId: id,
+        status: store.status,
+        complete: store.complete,
+        held: { training: store.held('training'), validation: store.held('validation') },
+        expected: chunkCounts(spec),
+      };
       const file = path.join(store.dir, CHECKPOINT_FILE);
       const fingerprint = checkpointFingerprint(id, spec, { training: spec.samples, validation: spec.validation.samples });
       try {

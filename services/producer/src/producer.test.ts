@@ -3,6 +3,7 @@ import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeValue } from '@surrogate/protocol';
 import { parseSpec, specToWire } from '@surrogate/spec';
+import { HELD_CHUNKS_PROPERTY } from './held-chunks';
 import { Producer } from './producer';
 
 const SPEC = parseSpec(`
@@ -59,9 +60,32 @@ async function harness(options: { jobTimeoutMs?: number; maxJobAttempts?: number
   return { bus, topics, producer, jobs, events, dead };
 }
 
-function submit(h: Harness, id: string, spec: v1.IExperimentSpec = specToWire(SPEC)): Promise<unknown> {
-  const cmd = v1.ExperimentCommand.create({ experimentId: id, submit: { spec } });
+function submit(
+  h: Harness,
+  id: string,
+  spec: v1.IExperimentSpec = specToWire(SPEC),
+  o: { held?: string; issuedAtMs?: number } = {},
+): Promise<unknown> {
+  const cmd = v1.ExperimentCommand.create({ experimentId: id, issuedAtMs: o.issuedAtMs ?? 0, submit: { spec } });
+  return h.bus.publish(h.topics.experiments, {
+    payload: Codecs.command.encode(cmd),
+    key: id,
+    ...(o.held === undefined ? {} : { properties: { [HELD_CHUNKS_PROPERTY]: o.held } }),
+  });
+}
+
+function cancel(h: Harness, id: string): Promise<unknown> {
+  const cmd = v1.ExperimentCommand.create({ experimentId: id, cancel: { reason: 'user asked' } });
   return h.bus.publish(h.topics.experiments, { payload: Codecs.command.encode(cmd), key: id });
+}
+
+function jobIds(jobs: v1.DataGenJob[]): string[] {
+  return jobs.map((j) => `${j.purpose === v1.ChunkPurpose.TRAINING ? 'training' : 'validation'}/${j.chunkIndex}`).sort();
+}
+
+async function datasetReady(h: Harness, id: string): Promise<void> {
+  const event = v1.ExperimentEvent.create({ experimentId: id, datasetReady: { trainingSamples: 1000, validationSamples: 250 } });
+  await h.bus.publish(h.topics.events, { payload: Codecs.event.encode(event), key: id });
 }
 
 function kinds(h: Harness, id: string): string[] {
@@ -206,5 +230,101 @@ describe('Producer', () => {
     expect(kinds(h, 'e1').filter((k) => k === 'cancelled')).toHaveLength(1);
     expect(h.events.find((e) => e.cancelled)?.cancelled?.reason).toBe('user asked');
     expect(h.producer.experiment('e1')?.status).toBe('cancelled');
+  });
+
+  describe('a resubmitted experiment with held chunks', () => {
+    it('publishes jobs only for the chunks the trainer does not hold', async () => {
+      h = await harness();
+      await submit(h, 'e1', undefined, { held: 'training=0,2;validation=0' });
+      await waitFor(() => h.jobs.length === 2, 2000, 'two jobs');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(jobIds(h.jobs)).toEqual(['training/1', 'training/3']);
+      // the plan is the whole experiment's: the trainer still expects every chunk
+      expect(h.events[0]?.accepted).toMatchObject({ trainingChunks: 4, validationChunks: 1 });
+      const tracker = h.producer.experiment('e1');
+      expect(tracker?.presumed).toBe(3);
+      expect(tracker?.isPresumed('training', 2)).toBe(true);
+      expect(tracker?.isPresumed('training', 1)).toBe(false);
+      expect(h.jobs.every((j) => j.attempt === 1)).toBe(true);
+    });
+
+    it('publishes no job when every chunk is held', async () => {
+      h = await harness();
+      await submit(h, 'e1', undefined, { held: 'training=0-3;validation=0' });
+      await waitFor(() => kinds(h, 'e1').includes('accepted'), 2000);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(h.jobs).toHaveLength(0);
+      expect(h.producer.experiment('e1')?.status).toBe('running');
+      await datasetReady(h, 'e1');
+      await waitFor(() => h.producer.experiment('e1')?.status === 'datagen-complete', 2000);
+    });
+
+    it('rejects a malformed held-chunks property with the field and the rule, publishing no job', async () => {
+      h = await harness();
+      await submit(h, 'e1', undefined, { held: 'training=0-4' });
+      await waitFor(() => kinds(h, 'e1').includes('rejected'), 2000);
+      const rejected = h.events.find((e) => e.rejected)?.rejected;
+      expect(rejected?.code).toBe('BAD_HELD_CHUNKS');
+      expect(rejected?.field).toBe(HELD_CHUNKS_PROPERTY);
+      expect(rejected?.reason).toMatch(/training chunk 4 is outside the plan of 4 training chunks/);
+      expect(h.jobs).toHaveLength(0);
+      expect(h.producer.experiment('e1')).toBeUndefined();
+    });
+
+    it('counts held chunks as landed once DatasetReady confirms them, and re-issues nothing', async () => {
+      h = await harness({ jobTimeoutMs: 100 });
+      await submit(h, 'e1', undefined, { held: 'training=0-1;validation=0' });
+      await waitFor(() => h.jobs.length === 2, 2000);
+      await land(h, 'e1', 'training', 2);
+      await land(h, 'e1', 'training', 3);
+      await datasetReady(h, 'e1');
+      await waitFor(() => h.producer.experiment('e1')?.status === 'datagen-complete', 2000);
+      expect(h.producer.experiment('e1')?.landed).toBe(5);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(h.jobs).toHaveLength(2);
+      expect(kinds(h, 'e1')).not.toContain('jobReissued');
+    });
+
+    it('issues a held chunk after all when the trainer never confirms it and the experiment stalls', async () => {
+      h = await harness({ jobTimeoutMs: 150 });
+      await submit(h, 'e1', undefined, { held: 'training=0-2' });
+      await waitFor(() => h.jobs.length === 2, 2000);
+      expect(jobIds(h.jobs)).toEqual(['training/3', 'validation/0']);
+      await land(h, 'e1', 'training', 3);
+      await land(h, 'e1', 'validation', 0);
+      await waitFor(() => h.jobs.length === 5, 3000, 'the unconfirmed chunks issued');
+      expect(jobIds(h.jobs.slice(2))).toEqual(['training/0', 'training/1', 'training/2']);
+      expect(h.jobs.slice(2).every((j) => j.attempt === 1)).toBe(true);
+      const reissued = h.events.filter((e) => e.jobReissued).map((e) => e.jobReissued);
+      expect(reissued).toHaveLength(3);
+      expect(reissued[0]?.reason).toMatch(/submitted as held, but the trainer did not confirm it/);
+      for (let i = 0; i < 3; i++) await land(h, 'e1', 'training', i);
+      await waitFor(() => h.producer.experiment('e1')?.status === 'datagen-complete', 2000);
+    });
+
+    it('runs a cancelled experiment again when it is submitted anew, ignoring a redelivery of the first submit', async () => {
+      h = await harness();
+      await submit(h, 'e1', undefined, { issuedAtMs: 1000 });
+      await waitFor(() => h.jobs.length === 5, 2000);
+      await land(h, 'e1', 'training', 0);
+      await cancel(h, 'e1');
+      await waitFor(() => h.producer.experiment('e1')?.status === 'cancelled', 2000);
+      await submit(h, 'e1', undefined, { issuedAtMs: 1000 });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(h.jobs).toHaveLength(5);
+      expect(h.producer.experiment('e1')?.status).toBe('cancelled');
+
+      await submit(h, 'e1', undefined, { issuedAtMs: 2000, held: 'training=0' });
+      await waitFor(() => h.jobs.length === 9, 2000, 'the jobs of the resubmission');
+      expect(jobIds(h.jobs.slice(5))).toEqual(['training/1', 'training/2', 'training/3', 'validation/0']);
+      expect(kinds(h, 'e1').filter((k) => k === 'accepted')).toHaveLength(2);
+      const tracker = h.producer.experiment('e1');
+      expect(tracker?.status).toBe('running');
+      expect(tracker?.submittedAt).toBe(2000);
+      // a resubmission of a running experiment is ignored as a redelivery would be
+      await submit(h, 'e1', undefined, { issuedAtMs: 3000 });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(h.jobs).toHaveLength(9);
+    });
   });
 });

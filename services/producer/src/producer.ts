@@ -12,6 +12,7 @@ import {
 } from '@surrogate/protocol';
 import { planChunk, SpecError, specFromWire, specToWire, type ChunkPurposeName } from '@surrogate/spec';
 import { ExperimentTracker } from './experiment-tracker';
+import { HELD_CHUNKS_PROPERTY, HeldChunksError, parseHeldChunks } from './held-chunks';
 
 export interface ProducerOptions {
   bus: Bus;
@@ -38,7 +39,9 @@ const SOURCE = 'producer';
  * landed, re-issues jobs that never complete, handles cancel, and publishes experiment events.
  *
  * Every handler is idempotent by the message's identity: a redelivered submit for a known
- * experiment id is ignored, a duplicate ChunkAccepted changes nothing.
+ * experiment id is ignored, a duplicate ChunkAccepted changes nothing. A submit of a known
+ * experiment that was cancelled or failed, issued anew (another issuedAtMs), runs it again; its
+ * `held-chunks` property names the chunks the trainer already stores, whose jobs are not issued.
  */
 export class Producer {
   private readonly log: Logger;
@@ -102,7 +105,8 @@ export class Producer {
       });
       return;
     }
-    if (command.submit) await this.submit(id, command.submit);
+    if (command.submit)
+      await this.submit(id, command.submit, Number(command.issuedAtMs ?? 0), message.properties[HELD_CHUNKS_PROPERTY]);
     else if (command.cancel) await this.cancel(id, command.cancel.reason || 'cancelled by user');
     else
       await this.events.publish(id, {
@@ -114,16 +118,35 @@ export class Producer {
       });
   }
 
-  private async submit(id: string, submit: v1.ISubmitExperiment): Promise<void> {
-    if (this.experiments.has(id)) {
-      this.log.info({ experimentId: id }, 'submit for a known experiment ignored (redelivery)');
-      return;
+  private async submit(
+    id: string,
+    submit: v1.ISubmitExperiment,
+    issuedAtMs: number,
+    heldProperty: string | undefined,
+  ): Promise<void> {
+    const known = this.experiments.get(id);
+    if (known) {
+      const rerun = (known.status === 'cancelled' || known.status === 'failed') && known.submittedAt !== issuedAtMs;
+      if (!rerun) {
+        this.log.info({ experimentId: id, status: known.status }, 'submit for a known experiment ignored (redelivery)');
+        return;
+      }
+      this.log.info({ experimentId: id, was: known.status }, 'experiment submitted again; running it again');
     }
     let tracker: ExperimentTracker;
+    let held: Record<ChunkPurposeName, Set<number>>;
     try {
       const spec = specFromWire(submit.spec ?? {});
-      tracker = new ExperimentTracker(id, spec, specToWire(spec), Date.now());
+      tracker = new ExperimentTracker(id, spec, specToWire(spec), Date.now(), issuedAtMs);
+      held = parseHeldChunks(heldProperty ?? '', tracker.expected);
     } catch (err) {
+      if (err instanceof HeldChunksError) {
+        this.log.warn({ experimentId: id, err: err.message }, 'held chunks rejected');
+        await this.events.publish(id, {
+          rejected: { code: err.code, field: HELD_CHUNKS_PROPERTY, reason: err.message },
+        });
+        return;
+      }
       if (!(err instanceof SpecError)) throw err;
       const first = err.issues[0];
       this.log.warn({ experimentId: id, issues: err.issues }, 'spec rejected');
@@ -134,17 +157,22 @@ export class Producer {
     }
     this.experiments.set(id, tracker);
     const { training, validation } = tracker.expected;
+    const now = Date.now();
+    const missing: { purpose: ChunkPurposeName; index: number }[] = [];
+    for (const purpose of ['training', 'validation'] as const) {
+      for (let i = 0; i < tracker.expected[purpose]; i++) {
+        if (held[purpose].has(i)) tracker.presumeHeld(purpose, i, now);
+        else missing.push({ purpose, index: i });
+      }
+    }
     await this.events.publish(id, {
       accepted: { spec: tracker.wireSpec, trainingChunks: training, validationChunks: validation },
     });
     this.log.info(
-      { experimentId: id, name: tracker.spec.name, training, validation },
-      'experiment accepted; publishing jobs',
+      { experimentId: id, name: tracker.spec.name, training, validation, held: tracker.presumed, issuing: missing.length },
+      tracker.presumed > 0 ? 'experiment accepted; publishing the jobs of the chunks not held' : 'experiment accepted; publishing jobs',
     );
-    const all: { purpose: ChunkPurposeName; index: number }[] = [];
-    for (let i = 0; i < training; i++) all.push({ purpose: 'training', index: i });
-    for (let i = 0; i < validation; i++) all.push({ purpose: 'validation', index: i });
-    await this.publishJobs(tracker, all);
+    await this.publishJobs(tracker, missing);
   }
 
   private async publishJobs(
@@ -217,6 +245,10 @@ export class Producer {
         tracker.markLanded(purposeName(c.purpose), c.chunkIndex, now);
         return;
       }
+      case 'datasetReady':
+        // the trainer holds every chunk, also those a resubmission said it held (never issued)
+        tracker.markAllLanded(now);
+        return;
       case 'chunkFailed': {
         const f = event.chunkFailed as v1.ChunkFailed;
         if (f.permanent && tracker.isActive) {
@@ -270,7 +302,10 @@ export class Producer {
             break;
           }
           const attempt = await this.publishJob(tracker, c.purpose, c.index);
-          const reason = `no chunk landed for ${this.jobTimeoutMs} ms`;
+          const reason =
+            c.attempt === 0
+              ? `submitted as held, but the trainer did not confirm it and no chunk landed for ${this.jobTimeoutMs} ms`
+              : `no chunk landed for ${this.jobTimeoutMs} ms`;
           this.log.warn(
             { experimentId: tracker.id, purpose: c.purpose, index: c.index, attempt },
             're-issued a stalled job',

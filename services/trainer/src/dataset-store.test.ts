@@ -90,4 +90,45 @@ describe('DatasetStore', () => {
       code: 'BAD_EXPERIMENT_ID',
     });
   });
+
+  it('lists the chunks it holds and records a resume: what was stored then is reused, what comes after generated', async () => {
+    expect(await DatasetStore.exists(root, 'exp-4')).toBe(false);
+    const store = await DatasetStore.open(root, 'exp-4', FIRST);
+    await store.store(chunk('training', 2, 6, 3, 4));
+    await store.store(chunk('training', 0, 0, 3, 4));
+    await store.store(chunk('validation', 0, 0, 2, 1));
+    expect(await DatasetStore.exists(root, 'exp-4')).toBe(true);
+    expect(store.held('training')).toEqual([0, 2]);
+    expect(store.held('validation')).toEqual([0]);
+    expect([store.chunksReused, store.chunksGenerated]).toEqual([0, 3]);
+    await store.close();
+
+    const resumed = await DatasetStore.open(root, 'exp-4');
+    await resumed.markResumed();
+    expect([resumed.chunksReused, resumed.chunksGenerated]).toEqual([3, 0]);
+    expect(resumed.collectSeconds).toBe(0);
+    await resumed.store(chunk('training', 1, 3, 3, 4));
+    expect(await resumed.store(chunk('training', 0, 0, 3, 4))).toBe('duplicate');
+    expect([resumed.chunksReused, resumed.chunksGenerated]).toEqual([3, 1]);
+    await resumed.close();
+
+    // a restart replays the manifest to the same figures; a second resume moves the line
+    const again = await DatasetStore.open(root, 'exp-4');
+    expect([again.chunksReused, again.chunksGenerated, again.duplicatesDropped]).toEqual([3, 1, 1]);
+    await again.markResumed();
+    await again.store(chunk('training', 3, 9, 3, 4));
+    expect([again.chunksReused, again.chunksGenerated]).toEqual([4, 1]);
+    expect(again.held('training')).toEqual([0, 1, 2, 3]);
+    expect(again.complete).toBe(true);
+    await again.close();
+  });
+
+  it('says a directory without a manifest header holds no dataset, and creates nothing when asked', async () => {
+    await writeFile(path.join(root, 'stray.txt'), 'x');
+    expect(await DatasetStore.exists(root, 'stray.txt')).toBe(false);
+    expect(await DatasetStore.exists(root, 'missing')).toBe(false);
+    expect(await DatasetStore.exists(root, '../escape')).toBe(false);
+    expect(await DatasetStore.exists(path.join(root, 'no-root'), 'x')).toBe(false);
+    expect(await DatasetStore.list(root)).toEqual([]);
+  });
 });

@@ -139,6 +139,8 @@ describe('TrainerService', () => {
       chunksExpected: 3,
       chunksStored: 3,
       duplicatesDropped: 1,
+      chunksReused: 0,
+      chunksGenerated: 3,
       samples: 4096,
       validationSamples: 1024,
     });
@@ -198,7 +200,92 @@ describe('TrainerService', () => {
     expect(after.counts('training')).toMatchObject({ stored: 2, expected: 2 });
     expect(after.status).toBe('done');
     await after.close();
+    const report = JSON.parse(await readFile(path.join(root, 'artifacts', 'e4', 'report.json'), 'utf8'));
+    expect(report.dataset).toMatchObject({ chunksStored: 3, chunksReused: 1, chunksGenerated: 2, duplicatesDropped: 0 });
   }, 90_000);
+
+  describe('an experiment accepted again (resubmitted) whose dataset it holds', () => {
+    // a bus of their own: the suite's trainer would otherwise take these chunks too
+    let own: Bus;
+    let service: TrainerService;
+    const seen: v1.ExperimentEvent[] = [];
+    const seenKinds = (id: string): string[] => seen.filter((e) => e.experimentId === id).map(eventKind);
+    const send = (c: v1.DataChunk): Promise<unknown> => own.publish(topics.chunks, { payload: Codecs.chunk.encode(c), key: 'x' });
+    /** Publishes an event as the producer would. */
+    const announce = (id: string, body: Omit<v1.IExperimentEvent, 'experimentId'>): Promise<unknown> =>
+      own.publish(topics.events, {
+        payload: Codecs.event.encode(v1.ExperimentEvent.create({ ...body, experimentId: id, source: 'producer' })),
+        key: id,
+      });
+    const accepted = { accepted: { spec: specToWire(SPEC), trainingChunks: 2, validationChunks: 1 } };
+    const manifestHas = (dataDir: string, id: string, text: string) => async (): Promise<boolean> =>
+      (await readFile(path.join(dataDir, id, 'manifest.jsonl'), 'utf8').catch(() => '')).includes(text);
+
+    async function startOn(dataDir: string): Promise<void> {
+      own = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
+      await own.subscribe({
+        topic: topics.events,
+        subscription: 't',
+        type: 'exclusive',
+        handler: (m) => void seen.push(Codecs.event.decode(m.payload)),
+      });
+      service = new TrainerService({ bus: own, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent });
+      await service.start();
+    }
+    afterEach(async () => {
+      await service.stop();
+      await own.close();
+    });
+
+    it('collects again after a cancel: the missing chunks are stored, the held ones count as reused', async () => {
+      const dataDir = path.join(root, 'data-resubmitted');
+      await startOn(dataDir);
+      await announce('e5', accepted);
+      await send(chunkFor('e5', 'training', 0));
+      await waitFor(() => seenKinds('e5').includes('chunkAccepted'), 5000, 'the first chunk');
+      await announce('e5', { cancelled: { reason: 'interrupted' } });
+      await waitFor(manifestHas(dataDir, 'e5', '"cancelled"'), 5000, 'cancelled');
+      // a cancelled experiment's chunks are dropped …
+      await send(chunkFor('e5', 'training', 1));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seenKinds('e5').filter((k) => k === 'chunkAccepted')).toHaveLength(1);
+      // … until it is accepted again: then the missing chunks are stored and it trains
+      await announce('e5', accepted);
+      await waitFor(manifestHas(dataDir, 'e5', '"resumed"'), 5000, 'resumed');
+      await send(chunkFor('e5', 'training', 1));
+      await send(chunkFor('e5', 'validation', 0));
+      await waitFor(() => seenKinds('e5').includes('modelReady'), 60_000, 'model of the resubmitted run');
+      const report = JSON.parse(await readFile(path.join(root, 'artifacts', 'e5', 'report.json'), 'utf8'));
+      expect(report.dataset).toMatchObject({ chunksStored: 3, chunksReused: 1, chunksGenerated: 2, duplicatesDropped: 0 });
+    }, 90_000);
+
+    it('trains a complete one at once, and ignores an accepted experiment it holds nothing of', async () => {
+      const dataDir = path.join(root, 'data-complete');
+      const store = await newDataset(dataDir, 'e6');
+      for (const [purpose, index] of [
+        ['training', 0],
+        ['training', 1],
+        ['validation', 0],
+      ] as const)
+        await storeChunk(store, 'e6', purpose, index);
+      await store.setStatus('cancelled', 'interrupted');
+      await store.close();
+      await startOn(dataDir);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seenKinds('e6')).toHaveLength(0); // cancelled: not trained on start
+      await announce('e7', accepted);
+      await announce('e6', accepted);
+      await waitFor(() => seenKinds('e6').includes('modelReady'), 60_000, 'model of the complete dataset');
+      const report = JSON.parse(await readFile(path.join(root, 'artifacts', 'e6', 'report.json'), 'utf8'));
+      expect(report.dataset).toMatchObject({ chunksStored: 3, chunksReused: 3, chunksGenerated: 0 });
+      expect(report.timings.datagenSeconds).toBe(0);
+      expect(existsSync(path.join(dataDir, 'e7'))).toBe(false);
+      // a redelivered accepted of a finished experiment changes nothing
+      await announce('e6', accepted);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seenKinds('e6').filter((k) => k === 'modelReady')).toHaveLength(1);
+    }, 90_000);
+  });
 
   it('trains a dataset that was complete when a previous trainer died', async () => {
     const dataDir = path.join(root, 'data');

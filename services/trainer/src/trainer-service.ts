@@ -52,6 +52,11 @@ export class TrainerService {
   private readonly stores = new Map<string, Promise<DatasetStore>>();
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly cancelled = new Set<string>();
+  /**
+   * Experiments this trainer has collected or resumed since it started (and not seen cancelled):
+   * an ExperimentAccepted for one of them is its own submission, not a resubmission.
+   */
+  private readonly collecting = new Set<string>();
   private readonly subscriptions: Subscription[] = [];
 
   constructor(private readonly options: TrainerOptions) {
@@ -106,6 +111,7 @@ export class TrainerService {
     const spec = this.checkChunk(chunk);
     const store = await this.store(id, chunk, spec);
     if (store.status === 'cancelled') return;
+    this.collecting.add(id);
     const result = await store.store({
       purpose,
       index: chunk.chunkIndex,
@@ -196,13 +202,51 @@ export class TrainerService {
 
   async handleEvent(message: IncomingMessage): Promise<void> {
     const event = Codecs.event.decode(message.payload);
-    if (eventKind(event) !== 'cancelled') return;
     const id = event.experimentId;
-    this.cancelled.add(id);
-    this.running.get(id)?.abort.abort();
-    const store = await this.store(id).catch(() => undefined);
-    if (store && store.status !== 'done' && store.status !== 'cancelled')
-      await store.setStatus('cancelled', event.cancelled?.reason ?? '');
+    switch (eventKind(event)) {
+      case 'accepted':
+        return this.resubmitted(id);
+      case 'cancelled': {
+        this.cancelled.add(id);
+        this.collecting.delete(id);
+        this.running.get(id)?.abort.abort();
+        const store = await this.store(id).catch(() => undefined);
+        if (store && store.status !== 'done' && store.status !== 'cancelled')
+          await store.setStatus('cancelled', event.cancelled?.reason ?? '');
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * An experiment was accepted. When it is one whose dataset this trainer already (partly)
+   * holds — submitted again after it was cancelled or failed, or after the services restarted —
+   * it resumes: it collects again (a cancelled dataset drops no more chunks), what is stored
+   * counts as reused, and a dataset that is already complete trains at once (nothing else would
+   * start it, since no chunk will arrive).
+   */
+  private async resubmitted(id: string): Promise<void> {
+    if (!id || this.collecting.has(id) || this.running.has(id)) return;
+    if (!(await DatasetStore.exists(this.options.dataDir, id).catch(() => false))) return;
+    const store = await this.store(id);
+    if (store.status === 'done' || this.collecting.has(id)) return;
+    await this.resume(store, 'resubmitted');
+    if (store.complete) this.startTraining(id, specFromWire(v1.ExperimentSpec.decode(store.specBytes)), store);
+  }
+
+  /** The dataset collects again (after a cancel or a failure), and its stored chunks count as reused. */
+  private async resume(store: DatasetStore, reason: string): Promise<void> {
+    const id = store.experimentId;
+    this.collecting.add(id);
+    this.cancelled.delete(id);
+    if (store.status === 'cancelled' || store.status === 'failed') await store.setStatus('collecting', reason);
+    await store.markResumed();
+    this.log.info(
+      { experimentId: id, reason, held: store.chunksReused, complete: store.complete },
+      'dataset resumed with the chunks it holds',
+    );
   }
 
   private artifactsDir(id: string, spec: ExperimentSpec): string {
@@ -219,9 +263,10 @@ export class TrainerService {
       try {
         const store = await this.store(id);
         const asked = typeof mode === 'object' && store.status !== 'done';
-        // asked to resume a run that was cancelled (Ctrl-C) or failed: it collects again, so that
-        // its missing chunks are stored instead of dropped as a cancelled experiment's
-        if (asked && (store.status === 'cancelled' || store.status === 'failed')) await store.setStatus('collecting', 'resumed');
+        // asked to resume a run (`run --resume`), also one that was cancelled (Ctrl-C) or failed:
+        // it collects again, so that its missing chunks are stored instead of dropped as a
+        // cancelled experiment's, and the chunks it holds are not generated again
+        if (asked) await this.resume(store, 'resumed');
         const unfinished = store.status === 'collecting' || store.status === 'training';
         if (!store.complete || !(unfinished || asked)) continue;
         const spec = specFromWire(v1.ExperimentSpec.decode(store.specBytes));

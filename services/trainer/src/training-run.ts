@@ -234,6 +234,8 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
       chunksExpected: training.expected + validationCounts.expected,
       chunksStored: training.stored + validationCounts.stored,
       duplicatesDropped: dataset.duplicatesDropped,
+      chunksReused: dataset.chunksReused,
+      chunksGenerated: dataset.chunksGenerated,
       samples: trainCount,
       validationSamples: held.count,
       trainingChunks: training,

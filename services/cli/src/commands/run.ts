@@ -4,7 +4,7 @@ import { RemotePricers, type GrpcPricerOptions } from '@surrogate/pricing';
 import { loadSpecFileReachingPricer } from '@surrogate/spec';
 import { badInput, CliError, ExitCode } from '../cli-error';
 import { runEmbedded } from '../embedded-run';
-import { findResumeTarget, finishedSummary } from '../resume-target';
+import { findResumeTarget, finishedSummary, type ResumeTarget } from '../resume-target';
 import { memoryBudgetBytes } from './service';
 import { ProgressDisplay } from '../progress-display';
 
@@ -73,6 +73,7 @@ async function runWith(
         }) → ${outDir}`
       : `running ${spec.name}: ${spec.samples} samples of ${spec.pricer} in ${Math.ceil(spec.samples / spec.chunkSize)} chunks → ${outDir}`,
   );
+  if (target) display.note(heldNote(target));
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
@@ -87,7 +88,9 @@ async function runWith(
       pricerModules: o.pricerModules,
       remotePricers,
       memoryBudgetBytes: memoryBudgetBytes(o.memoryBudgetMb),
-      ...(target ? { experimentId: target.experimentId, resume: { complete: target.complete } } : {}),
+      ...(target
+        ? { experimentId: target.experimentId, resume: { complete: target.complete, held: target.held } }
+        : {}),
     });
     switch (outcome.kind) {
       case 'modelReady': {
@@ -130,6 +133,14 @@ async function runWith(
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
+}
+
+/** `resuming with 12 of 36 chunks held; generating the other 24` (or: none to generate). */
+function heldNote(target: ResumeTarget): string {
+  const held = target.held.training.length + target.held.validation.length;
+  const total = target.expected.training + target.expected.validation;
+  const rest = total - held;
+  return `resuming with ${held} of ${total} chunks held; ${rest === 0 ? 'none to generate' : `generating the other ${rest}`}`;
 }
 
 function fmt(x: number | null | undefined): string {
