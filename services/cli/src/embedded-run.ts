@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createLogger, type Logger } from '@surrogate/core';
 import { DatagenWorker } from '@surrogate/datagen-worker';
 import { createMemoryBus, Topics } from '@surrogate/messaging';
-import { encodeHeldChunks, HELD_CHUNKS_PROPERTY, Producer, type HeldChunks } from '@surrogate/producer';
+import { heldChunksToWire, Producer, type HeldChunks } from '@surrogate/producer';
 import { v1 } from '@surrogate/proto';
 import type { RemotePricers } from '@surrogate/pricing';
 import { Codecs } from '@surrogate/protocol';
@@ -98,12 +98,11 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
       const submit = v1.ExperimentCommand.create({
         experimentId,
         issuedAtMs: Date.now(),
-        submit: { spec: specToWire(o.spec) },
+        submit: { spec: specToWire(o.spec), ...(o.resume?.held ? { held: heldChunksToWire(o.resume.held) } : {}) },
       });
       await bus.publish(topics.experiments, {
         payload: Codecs.command.encode(submit),
         key: experimentId,
-        ...(o.resume?.held ? { properties: { [HELD_CHUNKS_PROPERTY]: encodeHeldChunks(o.resume.held) } } : {}),
       });
     }
     const outcome = await watcher.outcome;

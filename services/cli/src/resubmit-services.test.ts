@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { createLogger } from '@surrogate/core';
 import { DatagenWorker } from '@surrogate/datagen-worker';
 import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
-import { encodeHeldChunks, HELD_CHUNKS_PROPERTY, Producer } from '@surrogate/producer';
+import { heldChunksToWire, Producer } from '@surrogate/producer';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
 import { parseSpec, specToWire } from '@surrogate/spec';
@@ -73,11 +73,10 @@ describe('an experiment submitted again after a cancel, to running services', ()
   const key = (purpose: v1.ChunkPurpose | null | undefined, index: number | null | undefined): string => `${purposeName(purpose)}/${index ?? 0}`;
   const stored = (): string[] =>
     events.filter((e) => e.chunkAccepted && !e.chunkAccepted.duplicate).map((e) => key(e.chunkAccepted!.purpose, e.chunkAccepted!.chunkIndex));
-  const command = (body: Partial<v1.IExperimentCommand>, properties?: Record<string, string>): Promise<unknown> =>
+  const command = (body: Partial<v1.IExperimentCommand>): Promise<unknown> =>
     bus.publish(topics.experiments, {
       payload: Codecs.command.encode(v1.ExperimentCommand.create({ experimentId: 'x1', ...body })),
       key: 'x1',
-      ...(properties ? { properties } : {}),
     });
 
   it('issues and generates only the chunks the trainer does not hold, and trains on them all', async () => {
@@ -94,8 +93,8 @@ describe('an experiment submitted again after a cancel, to running services', ()
     expect(held.length).toBeLessThan(CHUNKS);
 
     const heldIndices = (purpose: string): number[] => held.filter((k) => k.startsWith(`${purpose}/`)).map((k) => Number(k.split('/')[1]));
-    const property = encodeHeldChunks({ training: heldIndices('training'), validation: heldIndices('validation') });
-    await command({ issuedAtMs: 2000, submit: { spec: specToWire(SPEC) } }, { [HELD_CHUNKS_PROPERTY]: property });
+    const heldWire = heldChunksToWire({ training: heldIndices('training'), validation: heldIndices('validation') });
+    await command({ issuedAtMs: 2000, submit: { spec: specToWire(SPEC), held: heldWire } });
     await waitFor(() => events.some((e) => eventKind(e) === 'modelReady' || eventKind(e) === 'failed'), 120_000, 'the model');
     const ready = events.find((e) => e.modelReady)?.modelReady;
     expect(ready?.pass).toBe(true);

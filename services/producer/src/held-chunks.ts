@@ -1,80 +1,65 @@
 import { SurrogateError } from '@surrogate/core';
+import type { v1 } from '@surrogate/proto';
 import type { ChunkPurposeName } from '@surrogate/spec';
 
 /**
  * The chunks of an experiment that the trainer already stores, by purpose (chunk indices). A
- * resubmitted experiment carries them so that the producer issues jobs only for the others:
- * chunk data is a pure function of (spec, purpose, index), so a held chunk never needs redoing.
+ * resubmitted experiment carries them (SubmitExperiment.held) so that the producer issues jobs
+ * only for the others: chunk data is a pure function of (spec, purpose, index), so a held chunk
+ * never needs redoing.
  */
 export type HeldChunks = Record<ChunkPurposeName, readonly number[]>;
 
-/**
- * The property of a submit command (on the experiments topic) that carries its held chunks, e.g.
- * `training=0-11,14;validation=0`. A command without it is a fresh submission: every job is issued.
- * It is a message property for now, the one wire format not generated from proto/: it belongs in
- * SubmitExperiment as a field, which would replace these two functions and nothing else.
- */
-export const HELD_CHUNKS_PROPERTY = 'held-chunks';
+/** Where the held chunks travel in an experiment command, for error messages. */
+export const HELD_CHUNKS_FIELD = 'submit.held';
 
 export class HeldChunksError extends SurrogateError {}
 
 const PURPOSES: readonly ChunkPurposeName[] = ['training', 'validation'];
 
-/** `training=0-3,5;validation=` — sorted, duplicates removed, consecutive indices as ranges. */
-export function encodeHeldChunks(held: HeldChunks): string {
-  return PURPOSES.map((p) => `${p}=${ranges(held[p])}`).join(';');
+/** The wire form: per purpose, sorted inclusive ranges of consecutive indices (duplicates dropped). */
+export function heldChunksToWire(held: HeldChunks): v1.IHeldChunks {
+  return { training: ranges(held.training), validation: ranges(held.validation) };
 }
 
-function ranges(indices: readonly number[]): string {
+function ranges(indices: readonly number[]): v1.IChunkRange[] {
   const sorted = [...new Set(indices)].sort((a, b) => a - b);
-  const out: string[] = [];
+  const out: v1.IChunkRange[] = [];
   for (let i = 0; i < sorted.length; ) {
     const first = sorted[i] as number;
     let last = first;
     while (i + 1 < sorted.length && sorted[i + 1] === last + 1) last = sorted[++i] as number;
     i += 1;
-    out.push(first === last ? String(first) : `${first}-${last}`);
+    out.push({ first, last });
   }
-  return out.join(',');
+  return out;
 }
 
 /**
- * Parses a held-chunks property against the experiment's chunk counts. Bad input (an unknown
- * purpose, a malformed or reversed range, an index outside the plan) is a HeldChunksError
- * naming the property, the value and the rule.
+ * The held chunks of a submit command, checked against the experiment's chunk counts; none when
+ * the command has none (a fresh submission). A range that runs backwards or reaches past the plan
+ * is a HeldChunksError naming the field (e.g. `submit.held.training[2]`), the value and the rule.
  */
-export function parseHeldChunks(
-  text: string,
+export function heldChunksFromWire(
+  wire: v1.IHeldChunks | null | undefined,
   expected: Record<ChunkPurposeName, number>,
 ): Record<ChunkPurposeName, Set<number>> {
   const held: Record<ChunkPurposeName, Set<number>> = { training: new Set(), validation: new Set() };
-  const fail = (rule: string): never => {
-    throw new HeldChunksError('BAD_HELD_CHUNKS', `${HELD_CHUNKS_PROPERTY} = ${JSON.stringify(text)}: ${rule}`, {
-      details: { field: HELD_CHUNKS_PROPERTY, value: text },
+  for (const purpose of PURPOSES) {
+    (wire?.[purpose] ?? []).forEach((range, k) => {
+      const first = range.first ?? 0;
+      const last = range.last ?? 0;
+      const field = `${HELD_CHUNKS_FIELD}.${purpose}[${k}]`;
+      const fail = (rule: string): never => {
+        throw new HeldChunksError('BAD_HELD_CHUNKS', `${field} = ${first}…${last}: ${rule}`, {
+          details: { field, value: { first, last } },
+        });
+      };
+      if (last < first) fail('the range runs backwards (last < first)');
+      const plan = expected[purpose];
+      if (last >= plan) fail(`chunk ${last} is outside the plan of ${plan} ${purpose} chunks (indices 0 to ${plan - 1})`);
+      for (let i = first; i <= last; i++) held[purpose].add(i);
     });
-  };
-  if (text.trim() === '') return held;
-  const seen = new Set<string>();
-  for (const part of text.split(';')) {
-    const eq = part.indexOf('=');
-    const purpose = (eq < 0 ? part : part.slice(0, eq)).trim();
-    if (!PURPOSES.includes(purpose as ChunkPurposeName))
-      fail(`"${purpose}" is not a chunk purpose (training or validation, as purpose=ranges separated by ;)`);
-    if (seen.has(purpose)) fail(`${purpose} is given twice`);
-    seen.add(purpose);
-    const p = purpose as ChunkPurposeName;
-    const list = eq < 0 ? '' : part.slice(eq + 1).trim();
-    if (list === '') continue;
-    for (const item of list.split(',')) {
-      const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(item);
-      if (!m) fail(`"${item}" is neither an index nor a range first-last of whole numbers`);
-      const first = Number(m?.[1]);
-      const last = m?.[2] === undefined ? first : Number(m[2]);
-      if (last < first) fail(`the range ${item} runs backwards`);
-      if (last >= expected[p])
-        fail(`${p} chunk ${last} is outside the plan of ${expected[p]} ${p} chunks (indices 0 to ${expected[p] - 1})`);
-      for (let i = first; i <= last; i++) held[p].add(i);
-    }
   }
   return held;
 }

@@ -1,9 +1,3 @@
 export { Producer, type ProducerOptions } from './producer';
 export { ExperimentTracker, type ExperimentStatus } from './experiment-tracker';
-export {
-  encodeHeldChunks,
-  HELD_CHUNKS_PROPERTY,
-  HeldChunksError,
-  parseHeldChunks,
-  type HeldChunks,
-} from './held-chunks';
+export { HELD_CHUNKS_FIELD, HeldChunksError, heldChunksFromWire, heldChunksToWire, type HeldChunks } from './held-chunks';

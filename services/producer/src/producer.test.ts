@@ -3,7 +3,7 @@ import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeValue } from '@surrogate/protocol';
 import { parseSpec, specToWire } from '@surrogate/spec';
-import { HELD_CHUNKS_PROPERTY } from './held-chunks';
+import { heldChunksToWire } from './held-chunks';
 import { Producer } from './producer';
 
 const SPEC = parseSpec(`
@@ -64,14 +64,15 @@ function submit(
   h: Harness,
   id: string,
   spec: v1.IExperimentSpec = specToWire(SPEC),
-  o: { held?: string; issuedAtMs?: number } = {},
+  o: { held?: v1.IHeldChunks; issuedAtMs?: number } = {},
 ): Promise<unknown> {
-  const cmd = v1.ExperimentCommand.create({ experimentId: id, issuedAtMs: o.issuedAtMs ?? 0, submit: { spec } });
-  return h.bus.publish(h.topics.experiments, {
-    payload: Codecs.command.encode(cmd),
-    key: id,
-    ...(o.held === undefined ? {} : { properties: { [HELD_CHUNKS_PROPERTY]: o.held } }),
-  });
+  const cmd = v1.ExperimentCommand.create({ experimentId: id, issuedAtMs: o.issuedAtMs ?? 0, submit: { spec, held: o.held } });
+  return h.bus.publish(h.topics.experiments, { payload: Codecs.command.encode(cmd), key: id });
+}
+
+/** SubmitExperiment.held for these chunk indices. */
+function held(training: number[], validation: number[] = []): v1.IHeldChunks {
+  return heldChunksToWire({ training, validation });
 }
 
 function cancel(h: Harness, id: string): Promise<unknown> {
@@ -235,7 +236,7 @@ describe('Producer', () => {
   describe('a resubmitted experiment with held chunks', () => {
     it('publishes jobs only for the chunks the trainer does not hold', async () => {
       h = await harness();
-      await submit(h, 'e1', undefined, { held: 'training=0,2;validation=0' });
+      await submit(h, 'e1', undefined, { held: held([0, 2], [0]) });
       await waitFor(() => h.jobs.length === 2, 2000, 'two jobs');
       await new Promise((r) => setTimeout(r, 100));
       expect(jobIds(h.jobs)).toEqual(['training/1', 'training/3']);
@@ -250,7 +251,7 @@ describe('Producer', () => {
 
     it('publishes no job when every chunk is held', async () => {
       h = await harness();
-      await submit(h, 'e1', undefined, { held: 'training=0-3;validation=0' });
+      await submit(h, 'e1', undefined, { held: held([0, 1, 2, 3], [0]) });
       await waitFor(() => kinds(h, 'e1').includes('accepted'), 2000);
       await new Promise((r) => setTimeout(r, 100));
       expect(h.jobs).toHaveLength(0);
@@ -259,21 +260,21 @@ describe('Producer', () => {
       await waitFor(() => h.producer.experiment('e1')?.status === 'datagen-complete', 2000);
     });
 
-    it('rejects a malformed held-chunks property with the field and the rule, publishing no job', async () => {
+    it('rejects held chunks outside the plan with the field and the rule, publishing no job', async () => {
       h = await harness();
-      await submit(h, 'e1', undefined, { held: 'training=0-4' });
+      await submit(h, 'e1', undefined, { held: { training: [{ first: 0, last: 4 }] } });
       await waitFor(() => kinds(h, 'e1').includes('rejected'), 2000);
       const rejected = h.events.find((e) => e.rejected)?.rejected;
       expect(rejected?.code).toBe('BAD_HELD_CHUNKS');
-      expect(rejected?.field).toBe(HELD_CHUNKS_PROPERTY);
-      expect(rejected?.reason).toMatch(/training chunk 4 is outside the plan of 4 training chunks/);
+      expect(rejected?.field).toBe('submit.held.training[0]');
+      expect(rejected?.reason).toMatch(/submit\.held\.training\[0\] = 0…4: chunk 4 is outside the plan of 4 training chunks/);
       expect(h.jobs).toHaveLength(0);
       expect(h.producer.experiment('e1')).toBeUndefined();
     });
 
     it('counts held chunks as landed once DatasetReady confirms them, and re-issues nothing', async () => {
       h = await harness({ jobTimeoutMs: 100 });
-      await submit(h, 'e1', undefined, { held: 'training=0-1;validation=0' });
+      await submit(h, 'e1', undefined, { held: held([0, 1], [0]) });
       await waitFor(() => h.jobs.length === 2, 2000);
       await land(h, 'e1', 'training', 2);
       await land(h, 'e1', 'training', 3);
@@ -287,7 +288,7 @@ describe('Producer', () => {
 
     it('issues a held chunk after all when the trainer never confirms it and the experiment stalls', async () => {
       h = await harness({ jobTimeoutMs: 150 });
-      await submit(h, 'e1', undefined, { held: 'training=0-2' });
+      await submit(h, 'e1', undefined, { held: held([0, 1, 2]) });
       await waitFor(() => h.jobs.length === 2, 2000);
       expect(jobIds(h.jobs)).toEqual(['training/3', 'validation/0']);
       await land(h, 'e1', 'training', 3);
@@ -314,7 +315,7 @@ describe('Producer', () => {
       expect(h.jobs).toHaveLength(5);
       expect(h.producer.experiment('e1')?.status).toBe('cancelled');
 
-      await submit(h, 'e1', undefined, { issuedAtMs: 2000, held: 'training=0' });
+      await submit(h, 'e1', undefined, { issuedAtMs: 2000, held: held([0]) });
       await waitFor(() => h.jobs.length === 9, 2000, 'the jobs of the resubmission');
       expect(jobIds(h.jobs.slice(5))).toEqual(['training/1', 'training/2', 'training/3', 'validation/0']);
       expect(kinds(h, 'e1').filter((k) => k === 'accepted')).toHaveLength(2);

@@ -12,7 +12,7 @@ import {
 } from '@surrogate/protocol';
 import { planChunk, SpecError, specFromWire, specToWire, type ChunkPurposeName } from '@surrogate/spec';
 import { ExperimentTracker } from './experiment-tracker';
-import { HELD_CHUNKS_PROPERTY, HeldChunksError, parseHeldChunks } from './held-chunks';
+import { heldChunksFromWire, HeldChunksError } from './held-chunks';
 
 export interface ProducerOptions {
   bus: Bus;
@@ -41,7 +41,7 @@ const SOURCE = 'producer';
  * Every handler is idempotent by the message's identity: a redelivered submit for a known
  * experiment id is ignored, a duplicate ChunkAccepted changes nothing. A submit of a known
  * experiment that was cancelled or failed, issued anew (another issuedAtMs), runs it again; its
- * `held-chunks` property names the chunks the trainer already stores, whose jobs are not issued.
+ * `held` field names the chunks the trainer already stores, whose jobs are not issued.
  */
 export class Producer {
   private readonly log: Logger;
@@ -105,8 +105,7 @@ export class Producer {
       });
       return;
     }
-    if (command.submit)
-      await this.submit(id, command.submit, Number(command.issuedAtMs ?? 0), message.properties[HELD_CHUNKS_PROPERTY]);
+    if (command.submit) await this.submit(id, command.submit, Number(command.issuedAtMs ?? 0));
     else if (command.cancel) await this.cancel(id, command.cancel.reason || 'cancelled by user');
     else
       await this.events.publish(id, {
@@ -118,12 +117,7 @@ export class Producer {
       });
   }
 
-  private async submit(
-    id: string,
-    submit: v1.ISubmitExperiment,
-    issuedAtMs: number,
-    heldProperty: string | undefined,
-  ): Promise<void> {
+  private async submit(id: string, submit: v1.ISubmitExperiment, issuedAtMs: number): Promise<void> {
     const known = this.experiments.get(id);
     if (known) {
       const rerun = (known.status === 'cancelled' || known.status === 'failed') && known.submittedAt !== issuedAtMs;
@@ -138,12 +132,12 @@ export class Producer {
     try {
       const spec = specFromWire(submit.spec ?? {});
       tracker = new ExperimentTracker(id, spec, specToWire(spec), Date.now(), issuedAtMs);
-      held = parseHeldChunks(heldProperty ?? '', tracker.expected);
+      held = heldChunksFromWire(submit.held, tracker.expected);
     } catch (err) {
       if (err instanceof HeldChunksError) {
         this.log.warn({ experimentId: id, err: err.message }, 'held chunks rejected');
         await this.events.publish(id, {
-          rejected: { code: err.code, field: HELD_CHUNKS_PROPERTY, reason: err.message },
+          rejected: { code: err.code, field: String(err.details.field), reason: err.message },
         });
         return;
       }
