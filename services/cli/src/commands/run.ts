@@ -71,7 +71,7 @@ async function runWith(
       ? `resuming ${target.experimentId} (${target.complete ? 'dataset complete' : 'dataset incomplete'}; ${
           target.checkpointStep !== undefined ? `checkpoint at step ${target.checkpointStep}` : 'no checkpoint yet'
         }) → ${outDir}`
-      : `running ${spec.name}: ${spec.samples} samples of ${spec.pricer} in ${Math.ceil(spec.samples / spec.chunkSize)} chunks → ${outDir}`,
+      : `running ${spec.name}: ${spec.samples} samples of ${spec.pricer} in ${plural(Math.ceil(spec.samples / spec.chunkSize), 'chunk')} → ${outDir}`,
   );
   if (target) display.note(heldNote(target));
   const abort = new AbortController();
@@ -145,4 +145,9 @@ function heldNote(target: ResumeTarget): string {
 
 function fmt(x: number | null | undefined): string {
   return x === null || x === undefined ? 'n/a' : x.toPrecision(3);
+}
+
+/** `1 chunk`, `4 chunks`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
