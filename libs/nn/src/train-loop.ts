@@ -98,8 +98,13 @@ export interface TrainLoopResult {
 /** The resampling the trainer uses unless told otherwise (tuned on the Black–Scholes example). */
 export const DEFAULT_RESAMPLING: ResampleOptions = { startFraction: 0.3, everyEpochs: 5, mix: 0.5, power: 2 };
 
-/** Default optimizer steps per session.run: amortizes the per-run cost of the JS ↔ native crossing. */
-export const DEFAULT_STEPS_PER_RUN = 8;
+/**
+ * Default optimizer steps per session.run: amortizes the per-run cost of the JS ↔ native crossing
+ * (~60 µs plus a few µs per input and output). At the default network (3×64, batch 256) 32 steps
+ * per run train ~8% faster than 8 (step ~0.3 ms); beyond 32 the gain is nil while building the
+ * session grows faster than linearly (~0.45 s at 32 steps, ~1.2 s at 64).
+ */
+export const DEFAULT_STEPS_PER_RUN = 32;
 
 /** One compiled step graph (running `steps` steps per call) and its reusable input buffers. */
 interface StepRunner {
