@@ -1,4 +1,4 @@
-import { matmulPeakGflops, trainingStepFlops, trainMlp, type MlpConfig } from '@surrogate/nn';
+import { DEFAULT_STEPS_PER_RUN, matmulPeakGflops, trainingStepFlops, trainMlp, type MlpConfig } from '@surrogate/nn';
 import { DEFAULTS } from '@surrogate/spec';
 import { BenchError } from './bench-error';
 
@@ -61,8 +61,6 @@ export const DEFAULT_SWEEP = { batchSizes: [256, 1024, 4096], widths: [64, 128, 
 const PEAK_SIZES = [128, 256, 512, 1024];
 
 const INPUTS = 4;
-/** Steps per session.run in trainMlp (its default); epochs are made a multiple of it. */
-const UNROLL = 8;
 /** Training throughput to size the sweep's epochs with (a guess; only the run time depends on it). */
 const GUESS_GFLOPS = 60;
 
@@ -152,14 +150,14 @@ export async function benchTrain(o: TrainBenchOptions = {}): Promise<TrainBenchR
 
   // the sweep: 4 epochs per shape (the first warms up, the second also computes the resampling
   // errors: the median of the last three skips it) of about seconds/24 each at the guessed rate, a
-  // whole number of unrolled runs, at least 4
+  // whole number of unrolled runs, at least 32 steps
   const sweep: TrainShapeResult[] = [];
   for (const batchSize of sweepSpec.batchSizes) {
     for (const width of sweepSpec.widths) {
       const shape: MlpConfig = { ...mlp, hiddenLayers: [width, width, width] };
       const stepSeconds = trainingStepFlops(shape, batchSize) / (GUESS_GFLOPS * 1e9);
-      const runs = Math.max(4, Math.round(seconds / 24 / stepSeconds / UNROLL));
-      sweep.push(await measureShape(shape, batchSize, runs * UNROLL * batchSize, 4, threads, peakGflops, matmulSeconds));
+      const runs = Math.max(Math.ceil(32 / DEFAULT_STEPS_PER_RUN), Math.round(seconds / 24 / stepSeconds / DEFAULT_STEPS_PER_RUN));
+      sweep.push(await measureShape(shape, batchSize, runs * DEFAULT_STEPS_PER_RUN * batchSize, 4, threads, peakGflops, matmulSeconds));
     }
   }
 

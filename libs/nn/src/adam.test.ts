@@ -57,6 +57,17 @@ describe('training step graph (Adam)', () => {
     return { loss: (out.loss.data as Float64Array)[0], grad: new Float64Array(out.grad.data as Float64Array) };
   }
 
+  /** The steps' batches stacked row-wise, as the step graph takes them. */
+  function stack(parts: readonly Float64Array[]): Float64Array {
+    const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      all.set(p, offset);
+      offset += p.length;
+    }
+    return all;
+  }
+
   function batches(rng: Rng): { x: Float64Array; y: Float64Array }[] {
     return Array.from({ length: steps }, () => ({ x: randomArray(batch * 2, rng), y: randomArray(batch, rng) }));
   }
@@ -71,7 +82,7 @@ describe('training step graph (Adam)', () => {
     const data = batches(rng);
     // per-step loss weights (weighted graph only): positive, different per row and step
     const weights = Array.from({ length: steps }, () => Float64Array.from({ length: batch }, () => 0.2 + 3 * rng.nextFloat()));
-    const stepSession = await ort.InferenceSession.create(buildTrainStepGraph(mlp, steps, 'float64', { weighted }));
+    const stepSession = await ort.InferenceSession.create(buildTrainStepGraph(mlp, steps, 'float64', { weighted, weightDecay: weightDecay > 0 }));
     const gradSession = await ort.InferenceSession.create(buildGradientGraph(mlp, 'float64', { weighted }));
     try {
       // reference: JS Adam fed with gradients of the (finite-difference-checked) gradient graph
@@ -94,14 +105,13 @@ describe('training step graph (Adam)', () => {
         [STEP_IO.v]: new ort.Tensor('float64', new Float64Array(P), [P]),
         [STEP_IO.alpha]: new ort.Tensor('float64', Float64Array.from(rates, (lr, s) => adamStepScalars(lr, s + 1).alpha), [steps]),
         [STEP_IO.eps]: new ort.Tensor('float64', Float64Array.from(rates, (lr, s) => adamStepScalars(lr, s + 1).eps), [steps]),
-        [STEP_IO.decay]: new ort.Tensor('float64', Float64Array.from(rates, (lr) => lr * weightDecay), [steps]),
+        [STEP_IO.x]: new ort.Tensor('float64', stack(data.map((d) => d.x)), [steps * batch, 2]),
+        [STEP_IO.y]: new ort.Tensor('float64', stack(data.map((d) => d.y)), [steps * batch, 1]),
       };
-      data.forEach((d, s) => {
-        feeds[STEP_IO.x(s)] = new ort.Tensor('float64', d.x, [batch, 2]);
-        feeds[STEP_IO.y(s)] = new ort.Tensor('float64', d.y, [batch, 1]);
-        if (weighted) feeds[STEP_IO.w(s)] = new ort.Tensor('float64', weights[s], [batch, 1]);
-      });
-      expect(stepSession.inputNames.includes(STEP_IO.w(0))).toBe(weighted);
+      if (weightDecay > 0) feeds[STEP_IO.decay] = new ort.Tensor('float64', Float64Array.from(rates, (lr) => lr * weightDecay), [steps]);
+      if (weighted) feeds[STEP_IO.w] = new ort.Tensor('float64', stack(weights), [steps * batch, 1]);
+      expect(stepSession.inputNames.includes(STEP_IO.w)).toBe(weighted);
+      expect(stepSession.inputNames.includes(STEP_IO.decay)).toBe(weightDecay > 0);
       const out = await stepSession.run(feeds);
       const got = out[STEP_IO.thetaOut].data as Float64Array;
       const m = out[STEP_IO.mOut].data as Float64Array;
@@ -125,7 +135,7 @@ describe('training step graph (Adam)', () => {
     const theta0 = randomArray(P, rng, 0.8);
     const data = batches(rng);
     const run = async (type: 'float32' | 'float64'): Promise<Float64Array> => {
-      const session = await ort.InferenceSession.create(buildTrainStepGraph(mlp, steps, type));
+      const session = await ort.InferenceSession.create(buildTrainStepGraph(mlp, steps, type, { weightDecay: true }));
       const arr = (a: ArrayLike<number>): Float32Array | Float64Array => (type === 'float32' ? Float32Array.from(a) : Float64Array.from(a));
       try {
         const feeds: Record<string, ort.Tensor> = {
@@ -135,11 +145,9 @@ describe('training step graph (Adam)', () => {
           [STEP_IO.alpha]: new ort.Tensor(type, arr(rates.map((lr, s) => adamStepScalars(lr, s + 1).alpha)), [steps]),
           [STEP_IO.eps]: new ort.Tensor(type, arr(rates.map((lr, s) => adamStepScalars(lr, s + 1).eps)), [steps]),
           [STEP_IO.decay]: new ort.Tensor(type, arr(rates.map((lr) => lr * 0.01)), [steps]),
+          [STEP_IO.x]: new ort.Tensor(type, arr(stack(data.map((d) => d.x))), [steps * batch, 2]),
+          [STEP_IO.y]: new ort.Tensor(type, arr(stack(data.map((d) => d.y))), [steps * batch, 1]),
         };
-        data.forEach((d, s) => {
-          feeds[STEP_IO.x(s)] = new ort.Tensor(type, arr(d.x), [batch, 2]);
-          feeds[STEP_IO.y(s)] = new ort.Tensor(type, arr(d.y), [batch, 1]);
-        });
         return Float64Array.from((await session.run(feeds))[STEP_IO.thetaOut].data as Float32Array);
       } finally {
         await session.release();

@@ -4,6 +4,7 @@ export { INPUT_TRANSFORMS, applyInputTransform, inputTransformDomainRule, type I
 export type { TrainingData, TrainConfig, TrainProgress, TrainedModel, ResidualStage } from './train-types';
 export { stageEpochs, MAX_STAGES } from './train-types';
 export { trainMlp, type TrainMlpOptions } from './train-mlp';
+export { DEFAULT_STEPS_PER_RUN } from './train-loop';
 export type { StreamedData } from './train-streamed';
 export type { CheckpointSettings } from './worker-protocol';
 export {

@@ -1,4 +1,4 @@
-import { attr, GraphBuilder } from './onnx-builder';
+import { attr, GraphBuilder, type Dim } from './onnx-builder';
 import { layerShapes, parameterCount, type MlpConfig } from './mlp-config';
 import { emitBackward, emitFlatten, emitForward, emitMseLoss, emitRowOnes, emitUnflatten } from './mlp-graph';
 
@@ -33,13 +33,17 @@ export const STEP_IO = {
   v: 'v',
   alpha: 'alpha',
   eps: 'eps',
-  /** Per step: learning rate × weight decay (AdamW's decoupled decay; 0 = plain Adam). */
+  /** Per step: learning rate × weight decay (AdamW's decoupled decay); only in a graph built with weightDecay. */
   decay: 'decay',
 
-  x: (s: number) => `x_${s}`,
-  y: (s: number) => `y_${s}`,
-  /** Per step, only in a weighted graph: the loss weight of each output element [B, K]. */
-  w: (s: number) => `w_${s}`,
+  /**
+   * The steps' mini-batches stacked, [steps·B, D] and [steps·B, K]: step s takes rows s·B … (s+1)·B−1.
+   * One input each rather than one per step: every input costs onnxruntime-node a few µs per run.
+   */
+  x: 'x',
+  y: 'y',
+  /** Only in a weighted graph: the loss weight of each output element, stacked like y. */
+  w: 'w',
   thetaOut: 'theta_out',
   mOut: 'm_out',
   vOut: 'v_out',
@@ -90,36 +94,52 @@ export function buildGradientGraph(
   return g.encode({ name: 'mlp_gradient' });
 }
 
+/** Options of the training step graph. */
+export interface TrainStepGraphOptions extends LossGraphOptions {
+  /**
+   * AdamW's decoupled weight decay: the graph takes the per-step input `decay`. Without it the graph
+   * is plain Adam and has no decay operations (3 passes over the parameters per step fewer).
+   */
+  weightDecay?: boolean;
+}
+
 /**
- * The training step graph: `steps` consecutive Adam(W) steps on mini-batches x_s [B, D], y_s [B, K]
- * (normalized units). θ, m, v (flat, [P]) flow from one step to the next inside the graph; the
- * per-step scalars alpha, eps ([steps], see adamStepScalars) carry the learning-rate schedule and
- * bias correction, and decay ([steps], lr·λ) AdamW's decoupled weight decay (Loshchilov & Hutter
- * 2019), applied to the weights only, not the biases:
+ * The training step graph: `steps` consecutive Adam(W) steps on mini-batches of B rows, stacked in
+ * x [steps·B, D], y [steps·B, K] (normalized units; step s takes rows s·B … (s+1)·B−1). θ, m, v
+ * (flat, [P]) flow from one step to the next inside the graph; the per-step scalars alpha, eps
+ * ([steps], see adamStepScalars) carry the learning-rate schedule and bias correction. With
+ * `options.weightDecay`, decay ([steps], lr·λ) is AdamW's decoupled weight decay (Loshchilov &
+ * Hutter 2019), applied to the weights only, not the biases:
  *   θ ← θ − decay·mask⊙θ − alpha·m/(√v + eps).
  * Outputs: θ, m, v after the last step and the loss of each step before its update. When
- * `options.weighted`, each step also takes w_s [B, K] and its loss is mean(w_s ⊙ (out − y_s)²)
- * (see LossGraphOptions); the losses output is that weighted mean.
+ * `options.weighted`, the graph also takes w (stacked like y) and each step's loss is
+ * mean(w_s ⊙ (out − y_s)²) (see LossGraphOptions); the losses output is that weighted mean.
  */
 export function buildTrainStepGraph(
   mlp: MlpConfig,
   steps: number,
   elemType: 'float32' | 'float64' = 'float32',
-  options: LossGraphOptions = {},
+  options: TrainStepGraphOptions = {},
 ): Uint8Array {
   const g = new GraphBuilder(elemType);
   const P = parameterCount(mlp);
   let theta = g.input(STEP_IO.theta, [P]);
   let m = g.input(STEP_IO.m, [P]);
   let v = g.input(STEP_IO.v, [P]);
-  const perStep = (name: string): string[] => {
-    const all = g.input(name, [steps]);
+  /** One value per step: the input split into `steps` equal parts along axis 0. */
+  const perStep = (name: string, dims: readonly Dim[]): string[] => {
+    const all = g.input(name, dims);
     return steps === 1 ? [all] : g.op('Split', [all], [attr.int('axis', 0)], { outputs: steps });
   };
-  const alphas = perStep(STEP_IO.alpha);
-  const epss = perStep(STEP_IO.eps);
-  const decays = perStep(STEP_IO.decay);
-  const weightMask = g.constant(weightMaskOf(mlp), [P], elemType, 'weight_mask');
+  const alphas = perStep(STEP_IO.alpha, [steps]);
+  const epss = perStep(STEP_IO.eps, [steps]);
+  const decay =
+    options.weightDecay === true
+      ? { perStep: perStep(STEP_IO.decay, [steps]), mask: g.constant(weightMaskOf(mlp), [P], elemType, 'weight_mask') }
+      : undefined;
+  const xs = perStep(STEP_IO.x, ['R', mlp.inputDim]);
+  const ys = perStep(STEP_IO.y, ['R', mlp.outputDim]);
+  const ws = options.weighted === true ? perStep(STEP_IO.w, ['R', mlp.outputDim]) : undefined;
   const b1 = g.scalar(ADAM.beta1);
   const b1c = g.scalar(1 - ADAM.beta1);
   const b2 = g.scalar(ADAM.beta2);
@@ -128,9 +148,9 @@ export function buildTrainStepGraph(
   let gradScale = '';
   let ones = '';
   for (let s = 0; s < steps; s++) {
-    const x = g.input(STEP_IO.x(s), ['B', mlp.inputDim]);
-    const y = g.input(STEP_IO.y(s), ['B', mlp.outputDim]);
-    const w = options.weighted === true ? g.input(STEP_IO.w(s), ['B', mlp.outputDim]) : undefined;
+    const x = xs[s];
+    const y = ys[s];
+    const w = ws?.[s];
     if (s === 0) {
       gradScale = emitMseGradScale(g, y);
       ones = emitRowOnes(g, y);
@@ -145,8 +165,12 @@ export function buildTrainStepGraph(
     v = g.op1('Add', [g.op1('Mul', [v, b2]), g.op1('Mul', [g.op1('Mul', [grad, grad]), b2c])]);
     const denom = g.op1('Add', [g.op1('Sqrt', [v]), epss[s]]);
     const update = g.op1('Mul', [g.op1('Div', [m, denom]), alphas[s]]);
-    const decayed = g.op1('Mul', [g.op1('Mul', [theta, weightMask]), decays[s]]);
-    theta = g.op1('Sub', [g.op1('Sub', [theta, decayed]), update]);
+    if (decay) {
+      const decayed = g.op1('Mul', [g.op1('Mul', [theta, decay.mask]), decay.perStep[s]]);
+      theta = g.op1('Sub', [g.op1('Sub', [theta, decayed]), update]);
+    } else {
+      theta = g.op1('Sub', [theta, update]);
+    }
   }
   const lossVec = losses.length === 1 ? losses[0] : g.op1('Concat', losses, [attr.int('axis', 0)]);
   g.output(STEP_IO.thetaOut, theta, [P]);
