@@ -132,7 +132,10 @@ export class DatagenWorker {
       handler: (m) => this.handleJob(m),
       onDeadLetter: deadLetterReporter(this.events, this.log),
     });
-    this.log.info({ workerId: this.workerId, threads: this.pool.size }, 'datagen worker started');
+    this.log.info(
+      { workerId: this.workerId, threads: this.pool.size, eventsSubscription: this.eventsSubscriptionName },
+      'datagen worker started',
+    );
   }
 
   /** Stops taking jobs, lets the job in hand finish (or hands it back), then stops the threads. */
