@@ -19,7 +19,14 @@ import {
   type GrpcPricerOptions,
 } from '@surrogate/pricing';
 import { v1 } from '@surrogate/proto';
-import { Codecs, deadLetterReporter, encodeColumns, EventPublisher, eventKind, purposeName } from '@surrogate/protocol';
+import {
+  Codecs,
+  deadLetterReporter,
+  encodeColumns,
+  EventPublisher,
+  eventKind,
+  purposeName,
+} from '@surrogate/protocol';
 import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
 import type { ChunkSlice, ChunkTask } from './chunk-task';
 import { EndedExperiments, type EndedSubmission } from './ended-experiments';

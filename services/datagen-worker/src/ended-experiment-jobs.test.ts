@@ -14,7 +14,9 @@ import { DatagenWorker } from './datagen-worker';
 const GATED = require.resolve('./test-fixtures/gated-pricer');
 loadPricerModules([GATED]); // here too, for parseSpec
 const SPEC = specToWire(
-  parseSpec('name: g\npricer: gated\ninputs: {x: {min: 0, max: 1}}\noutputs: [y]\nsamples: 600\nchunkSize: 100\n'),
+  parseSpec(
+    'name: g\npricer: gated\ninputs: {x: {min: 0, max: 1}}\noutputs: [y]\nsamples: 600\nchunkSize: 100\n',
+  ),
 );
 const CHUNKS = 6;
 const TIMEOUT = 20_000;
@@ -116,15 +118,25 @@ describe('DatagenWorker and experiments that ended', () => {
     waitFor(() => bus.stats(topics.jobs, 'datagen')?.inFlight === 1, TIMEOUT, 'a job in pricing');
 
   /** Ends the experiment a few ms after its jobs were published (a real end comes after them). */
-  async function end(id: string, publisher: EventPublisher, body: EventBody, ...known: DatagenWorker[]): Promise<void> {
+  async function end(
+    id: string,
+    publisher: EventPublisher,
+    body: EventBody,
+    ...known: DatagenWorker[]
+  ): Promise<void> {
     await sleep(5);
     await publisher.publish(id, body);
-    await waitFor(() => known.every((w) => w.endedExperiment(id) !== undefined), TIMEOUT, 'the workers to read the end');
+    await waitFor(
+      () => known.every((w) => w.endedExperiment(id) !== undefined),
+      TIMEOUT,
+      'the workers to read the end',
+    );
   }
 
   const jobsDone = (): Promise<void> =>
     waitFor(() => bus.stats(topics.jobs, 'datagen')?.backlog === 0, TIMEOUT, 'every job acknowledged');
-  const indices = (list: { chunkIndex?: number | null }[]): number[] => list.map((c) => c.chunkIndex ?? 0).sort((a, b) => a - b);
+  const indices = (list: { chunkIndex?: number | null }[]): number[] =>
+    list.map((c) => c.chunkIndex ?? 0).sort((a, b) => a - b);
 
   it('cancel mid-experiment: finishes the job in hand, acknowledges the queued ones unpriced, each with a jobSkipped event', async () => {
     const worker = await startWorker();
@@ -141,7 +153,12 @@ describe('DatagenWorker and experiments that ended', () => {
     expect(skipped[0]).toMatchObject({
       experimentId: 'e1',
       source: 'datagen-worker',
-      jobSkipped: { code: 'EXPERIMENT_CANCELLED', reason: 'user asked', attempt: 1, workerId: worker.workerId },
+      jobSkipped: {
+        code: 'EXPERIMENT_CANCELLED',
+        reason: 'user asked',
+        attempt: 1,
+        workerId: worker.workerId,
+      },
     });
     // other experiments are untouched
     await publishJobs('other', [0, 1]);
@@ -154,15 +171,32 @@ describe('DatagenWorker and experiments that ended', () => {
     await accepted('e2');
     await publishJobs('e2', [0, 1, 2]);
     await oneInPricing();
-    await end('e2', producer, { failed: { code: 'CHUNK_FAILED', stage: 'datagen', reason: 'chunk 7 failed' } }, worker);
+    await end(
+      'e2',
+      producer,
+      { failed: { code: 'CHUNK_FAILED', stage: 'datagen', reason: 'chunk 7 failed' } },
+      worker,
+    );
     await accepted('e3');
     await publishJobs('e3', [0, 1]);
-    await end('e3', trainer, { failed: { code: 'TRAINING_FAILED', stage: 'training', reason: 'diverged' } }, worker);
+    await end(
+      'e3',
+      trainer,
+      { failed: { code: 'TRAINING_FAILED', stage: 'training', reason: 'diverged' } },
+      worker,
+    );
     openGate();
     await jobsDone();
     await waitFor(() => skipped.length === 4, TIMEOUT, 'the queued jobs skipped');
     expect(chunks.map((c) => `${c.experimentId}/${c.chunkIndex}`)).toEqual(['e2/0']);
-    expect(skipped.map((e) => `${e.experimentId}/${e.jobSkipped?.chunkIndex} ${e.jobSkipped?.code} ${e.jobSkipped?.reason}`).sort()).toEqual([
+    expect(
+      skipped
+        .map(
+          (e) =>
+            `${e.experimentId}/${e.jobSkipped?.chunkIndex} ${e.jobSkipped?.code} ${e.jobSkipped?.reason}`,
+        )
+        .sort(),
+    ).toEqual([
       'e2/1 EXPERIMENT_FAILED chunk 7 failed',
       'e2/2 EXPERIMENT_FAILED chunk 7 failed',
       'e3/0 EXPERIMENT_FAILED diverged',
@@ -183,7 +217,11 @@ describe('DatagenWorker and experiments that ended', () => {
     await publishJobs('e4', [1, 2, 3]);
     openGate();
     await jobsDone();
-    await waitFor(() => chunks.length === 4 && skipped.length === 3, TIMEOUT, 'the old jobs skipped, the new ones priced');
+    await waitFor(
+      () => chunks.length === 4 && skipped.length === 3,
+      TIMEOUT,
+      'the old jobs skipped, the new ones priced',
+    );
     expect(indices(chunks)).toEqual([0, 1, 2, 3]);
     expect(indices(skipped.map((e) => e.jobSkipped as v1.JobSkipped))).toEqual([1, 2, 3]);
     // Published after the end, a resubmission's job is priced even by a worker that has not read
@@ -193,7 +231,11 @@ describe('DatagenWorker and experiments that ended', () => {
     await sleep(5);
     await publishJobs('e5', [0, 1]);
     openGate();
-    await waitFor(() => chunks.filter((c) => c.experimentId === 'e5').length === 2, TIMEOUT, 'the live jobs priced');
+    await waitFor(
+      () => chunks.filter((c) => c.experimentId === 'e5').length === 2,
+      TIMEOUT,
+      'the live jobs priced',
+    );
     expect(skipped.filter((e) => e.experimentId === 'e5')).toHaveLength(0);
   });
 
@@ -201,7 +243,10 @@ describe('DatagenWorker and experiments that ended', () => {
     const a = await startWorker('host-a');
     const b = await startWorker('host-b');
     expect(a.eventsSubscriptionName).not.toBe(b.eventsSubscriptionName);
-    expect(bus.stats(topics.events, a.eventsSubscriptionName)).toMatchObject({ type: 'exclusive', consumers: 1 });
+    expect(bus.stats(topics.events, a.eventsSubscriptionName)).toMatchObject({
+      type: 'exclusive',
+      consumers: 1,
+    });
     await accepted('e6');
     await publishJobs('e6', [0, 1, 2, 3, 4, 5]);
     await waitFor(() => bus.stats(topics.jobs, 'datagen')?.inFlight === 2, TIMEOUT, 'both workers pricing');

@@ -73,7 +73,9 @@ describe('EndedExperiments', () => {
   it('refuses a capacity or skew that is not a whole number in range, naming it', () => {
     expect(() => new EndedExperiments({ capacity: 0 })).toThrow(EndedExperimentsError);
     expect(() => new EndedExperiments({ capacity: 0 })).toThrow('capacity = 0: must be a whole number ≥ 1');
-    expect(() => new EndedExperiments({ clockSkewMs: -1 })).toThrow('clockSkewMs = -1: must be a whole number ≥ 0');
+    expect(() => new EndedExperiments({ clockSkewMs: -1 })).toThrow(
+      'clockSkewMs = -1: must be a whole number ≥ 0',
+    );
     expect(() => new EndedExperiments({ clockSkewMs: 1.5 })).toThrow(/clockSkewMs = 1.5/);
   });
 });

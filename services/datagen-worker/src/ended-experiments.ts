@@ -90,7 +90,9 @@ export class EndedExperiments {
   /** The latest end known of an experiment (for status queries and tests). */
   get(experimentId: string): EndedSubmission | undefined {
     const entry = this.entries.get(experimentId);
-    return entry === undefined ? undefined : { kind: entry.kind, reason: entry.reason, endedAt: entry.endedAt };
+    return entry === undefined
+      ? undefined
+      : { kind: entry.kind, reason: entry.reason, endedAt: entry.endedAt };
   }
 
   /** The ended submission a job published at `publishedAt` belongs to, or undefined: price it. */
