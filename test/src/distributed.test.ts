@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createLogger } from '@surrogate/core';
 import { openBus, Topics, type Bus } from '@surrogate/messaging';
-import type { v1 } from '@surrogate/proto';
+import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
-import { admin, BROKER_START_TIMEOUT_MS, brokerUrl } from '@surrogate/testing';
+import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, topicStats } from '@surrogate/testing';
 import { ServiceProcess } from './service-process';
 
 // 2^17 Heston samples in 32 chunks: slow enough (tens of µs a price) that both workers are busy
@@ -24,6 +24,21 @@ seed: 9
 training: {layers: [32, 32], epochs: 8, batchSize: 1024}
 validation: {samples: 4096, maxAbsError: 5, rmse: 2}   # this test is about delivery, not accuracy
 `;
+
+// 2^18 Heston samples in 64 training chunks (+1 validation): data generation takes two
+// single-threaded workers many seconds, so a cancel finds most jobs still queued.
+const BIG_SPEC = SPEC.replace('name: e2e-heston', 'name: e2e-cancel').replace('samples: 131072', 'samples: 262144');
+const BIG_JOBS = 65;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
 
 describe('services as separate processes over Pulsar', () => {
   let url: string;
@@ -105,5 +120,90 @@ describe('services as separate processes over Pulsar', () => {
     // The others stop gracefully on SIGTERM.
     for (const p of [trainer, survivor, producer]) p.child.kill('SIGTERM');
     for (const p of [trainer, survivor, producer]) expect((await p.exited).code).toBe(0);
+  });
+
+  it("skips a cancelled experiment's queued jobs, prices its resubmission in full, and leaves no subscription behind", async () => {
+    const ns = `e2e-cancel-${Date.now().toString(36)}`;
+    await admin('PUT', `/admin/v2/namespaces/public/${ns}`, {});
+    const common = ['--pulsar', url, '--namespace', ns];
+    const start = (name: string, args: string[]): ServiceProcess => {
+      const p = new ServiceProcess(name, args);
+      processes.push(p);
+      return p;
+    };
+    const topics = new Topics({ namespace: ns });
+    const workerEventSubscriptions = async (): Promise<string[]> => {
+      const stats = (await topicStats(topics.events).catch(() => ({ subscriptions: {} }))) as { subscriptions?: Record<string, unknown> };
+      return Object.keys(stats.subscriptions ?? {}).filter((name) => name.startsWith('datagen-events-'));
+    };
+
+    // What crosses the bus, under subscriptions of the test's own (created before anything is published).
+    const audit = await openBus(url, { logger: createLogger({ name: 'e2e', level: 'silent' }) });
+    try {
+      const events: v1.ExperimentEvent[] = [];
+      const jobs: { job: v1.DataGenJob; publishTime: number }[] = [];
+      const chunks: v1.DataChunk[] = [];
+      await audit.subscribe({ topic: topics.events, subscription: 'e2e-audit', type: 'exclusive',
+        handler: (m) => void events.push(Codecs.event.decode(m.payload)) });
+      await audit.subscribe({ topic: topics.jobs, subscription: 'e2e-audit', type: 'exclusive',
+        handler: (m) => void jobs.push({ job: Codecs.job.decode(m.payload), publishTime: m.publishTime }) });
+      await audit.subscribe({ topic: topics.chunks, subscription: 'e2e-audit', type: 'exclusive',
+        handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)) });
+      const of = (kind: string): v1.ExperimentEvent[] => events.filter((e) => eventKind(e) === kind);
+      const command = (body: Partial<v1.IExperimentCommand>): Promise<unknown> =>
+        audit.publish(topics.experiments, { payload: Codecs.command.encode(v1.ExperimentCommand.create(body)), key: body.experimentId as string });
+
+      const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'cancel-artifacts')]);
+      const workers = [1, 2].map((i) => start(`cancel-worker-${i}`, ['datagen-worker', ...common, '--threads', '1']));
+      const producer = start('producer', ['producer', ...common]);
+      for (const p of [trainer, ...workers, producer]) await p.waitFor(/"msg":"running/);
+      expect(await workerEventSubscriptions()).toHaveLength(2); // one of its own per worker
+
+      const specFile = path.join(dir, 'cancel-spec.yaml');
+      await writeFile(specFile, BIG_SPEC);
+      const submit = start('submit', ['submit', specFile, ...common]);
+      expect((await submit.exited).code).toBe(0);
+      const { experimentId } = JSON.parse(submit.stdout.trim()) as { experimentId: string };
+
+      // Cancel once data generation is under way, every job is queued, and the jobs were published
+      // longer ago than the workers' clock-skew margin (1 s by default).
+      await until(() => jobs.length === BIG_JOBS && of('chunkAccepted').length >= 2, 120_000, 'jobs queued and two chunks stored');
+      const lastJob = Math.max(...jobs.map((j) => j.publishTime));
+      while (Date.now() < lastJob + 1500) await sleep(20);
+      const pricedBeforeCancel = chunks.length;
+      const cancelledAt = Date.now();
+      await command({ experimentId, issuedAtMs: cancelledAt, cancel: { reason: 'e2e' } });
+      const skipped = (): v1.IJobSkipped[] => of('jobSkipped').map((e) => e.jobSkipped as v1.IJobSkipped);
+      await until(() => chunks.length + skipped().length === BIG_JOBS, 120_000, 'every queued job priced or skipped');
+      const priced = chunks.length;
+      // measured: printed for the record (the workers used to price all 65)
+      process.stderr.write(
+        `cancel: ${BIG_JOBS} jobs queued, ${pricedBeforeCancel} priced before the cancel, ${priced} priced in all, ` +
+          `${skipped().length} skipped; queue drained ${Date.now() - cancelledAt} ms after the cancel\n`,
+      );
+      expect(skipped().length).toBeGreaterThanOrEqual(BIG_JOBS / 2);
+      expect(priced).toBeLessThanOrEqual(BIG_JOBS / 2);
+      expect(skipped().every((j) => j.code === 'EXPERIMENT_CANCELLED' && j.reason === 'e2e')).toBe(true);
+      expect(new Set(skipped().map((j) => `${purposeName(j.purpose)}/${j.chunkIndex}`)).size).toBe(skipped().length);
+
+      // Submitted again (a new issuedAtMs): a new accepted, and every chunk's job issued again.
+      // Each must be priced (a skipped one would stall the experiment until the producer's job
+      // timeout), also those a worker takes before it has read the accepted.
+      const spec = of('accepted')[0]?.accepted?.spec as v1.IExperimentSpec;
+      await command({ experimentId, issuedAtMs: Date.now(), submit: { spec } });
+      await until(() => of('datasetReady').length === 1, 240_000, 'the resubmission to store every chunk');
+      expect(jobs).toHaveLength(2 * BIG_JOBS);
+      // the chunks the trainer held already come back as duplicates, maybe after DatasetReady
+      await until(() => chunks.length === priced + BIG_JOBS, 60_000, 'every job of the resubmission priced');
+      expect(skipped()).toHaveLength(BIG_JOBS - priced); // none of the resubmission's
+      await command({ experimentId, issuedAtMs: Date.now(), cancel: { reason: 'done with it' } });
+
+      for (const p of [trainer, ...workers, producer]) p.child.kill('SIGTERM');
+      for (const p of [trainer, ...workers, producer]) expect((await p.exited).code).toBe(0);
+      // each worker deleted its events subscription as it stopped: the topic keeps nothing for them
+      expect(await workerEventSubscriptions()).toEqual([]);
+    } finally {
+      await audit.close();
+    }
   });
 });

@@ -4,8 +4,10 @@ import { SurrogateError } from '@surrogate/core';
 export const BusErrorCode = {
   /** publish/subscribe after close. */
   BUS_CLOSED: 'BUS_CLOSED',
-  /** A second consumer on an exclusive subscription. */
+  /** A second consumer on an exclusive subscription; `unsubscribe` while other consumers are attached. */
   SUBSCRIPTION_BUSY: 'SUBSCRIPTION_BUSY',
+  /** `unsubscribe` on a consumer that was closed already. */
+  CONSUMER_CLOSED: 'CONSUMER_CLOSED',
   /** A consumer of another type than the consumers already attached to the subscription. */
   SUBSCRIPTION_TYPE_MISMATCH: 'SUBSCRIPTION_TYPE_MISMATCH',
   /** A malformed topic, message or subscribe option. */

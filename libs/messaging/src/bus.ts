@@ -83,6 +83,15 @@ export interface Subscription {
    * consumers. Idempotent.
    */
   close(): Promise<void>;
+  /**
+   * Closes this consumer as `close` does, then deletes the subscription (Pulsar's unsubscribe): its
+   * cursor and whatever it has not acked are dropped, and the topic keeps nothing more for it. For a
+   * subscription that lives only as long as its consumer, e.g. one process following a topic under
+   * a name of its own; otherwise the topic would keep every later message for it. Refused with
+   * SUBSCRIPTION_BUSY while other consumers are attached (this consumer is closed all the same and
+   * the subscription stays), and with CONSUMER_CLOSED once `close` has been called. Idempotent.
+   */
+  unsubscribe(): Promise<void>;
 }
 
 export interface Bus {

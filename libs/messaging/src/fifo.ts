@@ -30,6 +30,11 @@ export class Fifo<T> implements Iterable<T> {
     return item;
   }
 
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+
   *[Symbol.iterator](): Iterator<T> {
     for (let i = this.head; i < this.items.length; i += 1) yield this.items[i] as T;
   }

@@ -45,6 +45,34 @@ describe('MemoryBus specifics', () => {
     expect(seen).toEqual(['kept']);
   });
 
+  it('forgets an unsubscribed subscription, with the messages it held and those waiting out a nack delay', async () => {
+    const t = topic();
+    let failures = 0;
+    const follower = await bus.subscribe({
+      topic: t,
+      subscription: 'follower',
+      type: 'exclusive',
+      nackRedeliveryDelayMs: 60_000,
+      handler: () => {
+        failures += 1;
+        throw new Error('later');
+      },
+    });
+    await bus.publish(t, { payload: encode('nacked') });
+    await waitFor(() => failures === 1, 1000);
+    await follower.close();
+    await bus.publish(t, { payload: encode('backlog') });
+    expect(bus.stats(t, 'follower')?.backlog).toBe(2);
+    const again = await bus.subscribe({ topic: t, subscription: 'follower', type: 'exclusive', handler: () => undefined });
+    await again.unsubscribe();
+    expect(bus.stats(t, 'follower')).toBeUndefined();
+    // Nothing it held reaches a new subscription of the same name (its nack timer went with it).
+    const seen: string[] = [];
+    await bus.subscribe({ topic: t, subscription: 'follower', type: 'exclusive', handler: (m) => void seen.push(decode(m.payload)) });
+    await sleep(50);
+    expect(seen).toEqual([]);
+  });
+
   it('retains only what some subscription has not acked', async () => {
     const t = topic();
     const reader = await bus.subscribe({ topic: t, subscription: 'reader', type: 'shared', handler: () => undefined });

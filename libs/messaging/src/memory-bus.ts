@@ -32,6 +32,10 @@ export class MemoryBus implements Bus {
       isOpen: () => this.state === 'open',
       append: (topic, message) => this.topic(topic).append(message),
       nextConsumerId: () => ++this.consumerIds,
+      remove: (subscription) => {
+        const topic = this.topics.get(subscription.topic);
+        if (topic?.subscriptions.get(subscription.name) === subscription) topic.subscriptions.delete(subscription.name);
+      },
       log,
     };
   }

@@ -1,4 +1,5 @@
 import type { Subscription } from './bus';
+import { BusError, BusErrorCode } from './bus-error';
 import type { MemorySubscription, PendingMessage } from './memory-subscription';
 import type { ResolvedSubscribeOptions } from './subscribe-options';
 
@@ -21,6 +22,7 @@ export class MemoryConsumer implements Subscription {
   private idleWaiters: (() => void)[] = [];
   private closing = false;
   private closed: Promise<void> | undefined;
+  private unsubscribed: Promise<void> | undefined;
 
   constructor(
     readonly id: number,
@@ -58,6 +60,21 @@ export class MemoryConsumer implements Subscription {
   whenIdle(): Promise<void> {
     if (this.inFlight.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Closes this consumer, then deletes the subscription unless other consumers are attached. */
+  unsubscribe(): Promise<void> {
+    if (this.unsubscribed === undefined) {
+      if (this.closed !== undefined) {
+        return Promise.reject(
+          new BusError(BusErrorCode.CONSUMER_CLOSED, `consumer ${this.consumerName} of "${this.subscription}" on ${this.topic} is closed; unsubscribe needs an open one`, {
+            details: { topic: this.topic, subscription: this.subscription, consumer: this.consumerName },
+          }),
+        );
+      }
+      this.unsubscribed = this.close().then(() => this.owner.unsubscribe(this));
+    }
+    return this.unsubscribed;
   }
 
   close(): Promise<void> {

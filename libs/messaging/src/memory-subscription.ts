@@ -30,6 +30,8 @@ export interface MemorySubscriptionContext {
   /** Appends to a topic even while the bus is closing (dead letters of handlers that finish then). */
   append(topic: string, message: OutgoingMessage): StoredMessage;
   nextConsumerId(): number;
+  /** Forgets a subscription that was unsubscribed: the topic keeps nothing more for it. */
+  remove(subscription: MemorySubscription): void;
   readonly log: Logger;
 }
 
@@ -126,6 +128,28 @@ export class MemorySubscription {
     if (this.consumers.length === 0) this.type = undefined;
     this.refreshRing();
     this.scheduleDispatch();
+  }
+
+  /**
+   * A consumer that has detached asked to delete the subscription: refused while others are
+   * attached; otherwise everything it holds is dropped and the topic forgets it.
+   */
+  unsubscribe(consumer: MemoryConsumer): void {
+    if (this.consumers.length > 0) {
+      throw new BusError(
+        BusErrorCode.SUBSCRIPTION_BUSY,
+        `cannot unsubscribe "${this.name}" on ${this.topic}: ${this.consumers.length} other consumer(s) attached`,
+        { details: { topic: this.topic, subscription: this.name, consumer: consumer.consumerName, consumers: this.consumers.length } },
+      );
+    }
+    for (const pending of this.unacked.values()) {
+      if (pending.delayTimer !== undefined) clearTimeout(pending.delayTimer);
+      pending.delayTimer = undefined;
+    }
+    this.unacked.clear();
+    this.replay.length = 0;
+    this.backlog.clear();
+    this.context.remove(this);
   }
 
   /** The bus is closing: no more timers; messages waiting out a nack delay stay with the subscription. */

@@ -1,8 +1,10 @@
 import { errorMessage, type Logger } from '@surrogate/core';
 import type { Consumer, Message } from '@surrogate/pulsar';
 import type { DeadLetterInfo, IncomingMessage, Subscription } from './bus';
+import { BusError, BusErrorCode } from './bus-error';
 import { deadLetterProperties } from './dead-letter';
 import { publishedKey } from './keyless-key';
+import { toBusError } from './pulsar-error-mapping';
 import type { RedeliveryMemory } from './redelivery-memory';
 import { isRejectMessageError } from './reject-message-error';
 import type { ResolvedSubscribeOptions } from './subscribe-options';
@@ -32,6 +34,7 @@ export class PulsarSubscription implements Subscription {
   private readonly loops: Promise<void>[];
   private closing = false;
   private closed: Promise<void> | undefined;
+  private unsubscribing = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -52,21 +55,50 @@ export class PulsarSubscription implements Subscription {
    * closes the consumer: the broker hands whatever it did not ack to the other consumers. Idempotent.
    */
   close(): Promise<void> {
-    if (this.closed === undefined) this.closed = this.shutdown();
+    if (this.closed === undefined) this.closed = this.shutdown(false);
+    return this.closed.catch(() => undefined);
+  }
+
+  /**
+   * Like `close`, but the consumer leaves by unsubscribing: the broker deletes the subscription.
+   * When the broker refuses (other consumers attached), the consumer is closed instead.
+   */
+  unsubscribe(): Promise<void> {
+    if (this.closed === undefined) {
+      this.closed = this.shutdown(true);
+      this.unsubscribing = true;
+    } else if (!this.unsubscribing) {
+      return Promise.reject(
+        new BusError(BusErrorCode.CONSUMER_CLOSED, `consumer ${this.consumerName} of "${this.subscription}" on ${this.topic} is closed; unsubscribe needs an open one`, {
+          details: { topic: this.topic, subscription: this.subscription, consumer: this.consumerName },
+        }),
+      );
+    }
     return this.closed;
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(unsubscribe: boolean): Promise<void> {
     this.closing = true;
     await this.whenIdle();
-    try {
-      await this.consumer.close();
-    } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'closing the consumer failed');
+    let refused: unknown;
+    if (unsubscribe) {
+      try {
+        await this.consumer.unsubscribe();
+      } catch (err) {
+        refused = err;
+      }
+    }
+    if (!unsubscribe || refused !== undefined) {
+      try {
+        await this.consumer.close();
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err) }, 'closing the consumer failed');
+      }
     }
     await Promise.all(this.loops);
     this.context.detached(this);
-    this.log.debug('consumer closed');
+    if (refused !== undefined) throw unsubscribeError(refused, this.topic, this.subscription);
+    this.log.debug(unsubscribe ? 'consumer closed and subscription deleted' : 'consumer closed');
   }
 
   private whenIdle(): Promise<void> {
@@ -213,4 +245,15 @@ export class PulsarSubscription implements Subscription {
   private exhaustedReason(): string {
     return this.options.ackTimeoutMs > 0 ? this.ackTimeoutReason() : `exceeded maxRedeliveries (${this.options.maxRedeliveries})`;
   }
+}
+
+/**
+ * The broker refuses to unsubscribe a consumer that is not the subscription's only one ("Unconnected
+ * or shared consumer attempting to unsubscribe"): the port calls that SUBSCRIPTION_BUSY.
+ */
+function unsubscribeError(err: unknown, topic: string, subscription: string): BusError {
+  const what = `unsubscribe "${subscription}" on ${topic} failed`;
+  if (/shared consumer attempting to unsubscribe|other consumers|has consumers/i.test(errorMessage(err)))
+    return new BusError(BusErrorCode.SUBSCRIPTION_BUSY, `${what}: ${errorMessage(err)}`, { cause: err, details: { topic, subscription } });
+  return toBusError(err, what, { topic, subscription });
 }

@@ -233,3 +233,20 @@ describe('surrogate run (embedded)', () => {
     expect(histogram.max / 1e6).toBeLessThan(1000);
   }, 180_000);
 });
+
+describe('surrogate datagen-worker', () => {
+  it('takes --clock-skew-ms (0 allowed) and refuses a bad one before connecting, naming flag, value and rule', async () => {
+    const help = await cli(['--help']);
+    expect(help.stdout).toMatch(/surrogate datagen-worker --pulsar URL .*\[--clock-skew-ms MS\]/);
+    expect(help.stdout).toMatch(/--clock-skew-ms MS +datagen-worker: /);
+    for (const bad of ['-1', '1.5', 'soon', '']) {
+      // an unreachable broker: had the flag been accepted, this would fail later, with exit 1
+      const r = await cli(['datagen-worker', '--pulsar', 'pulsar://127.0.0.1:9', `--clock-skew-ms=${bad}`]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(`--clock-skew-ms = ${bad}: must be a whole number ≥ 0`);
+    }
+    const zero = await cli(['datagen-worker', '--pulsar', 'pulsar://127.0.0.1:9', '--clock-skew-ms', '0']);
+    expect(zero.exitCode).toBe(1);
+    expect(zero.stderr).toMatch(/cannot connect to Pulsar at pulsar:\/\/127\.0\.0\.1:9/);
+  });
+});

@@ -30,7 +30,8 @@ Usage:
 
 Distributed (each service its own process, talking through Apache Pulsar):
   surrogate producer --pulsar URL [--job-timeout-ms MS]
-  surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE] [--grpc-… (below)]
+  surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE] [--clock-skew-ms MS]
+                         [--grpc-… (below)]
   surrogate trainer --pulsar URL --artifacts DIR [--data DIR] [--threads N] [--memory-budget-mb M]
   surrogate submit <spec> --pulsar URL [--wait]              publish a spec; with --wait follow it to the end
 
@@ -57,6 +58,9 @@ Options:
   --pulsar URL           the broker (pulsar:// or pulsar+ssl://); default $PULSAR_URL; token from $PULSAR_TOKEN
   --tenant T, --namespace N   topic scope (default public/default); --site S uses the jobs-<S> topic
   --artifacts DIR        trainer: where each experiment's model.onnx, report.json, spec.json go (DIR/<experiment id>)
+  --clock-skew-ms MS     datagen-worker: how far the clocks of the producer's and the trainer's hosts may differ
+                         (default 1000). Jobs of a cancelled or failed experiment are skipped, except those
+                         published less than this before it ended (priced anyway: a live job is never skipped)
   --wait                 submit: follow the experiment's events until it ends
   --offline              validate: do not contact a gRPC pricer (check the spec's shape only)
   --grpc-ca FILE         PEM CA that verifies grpcs:// pricers (default: system roots)   [$SURROGATE_GRPC_CA]
@@ -102,6 +106,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           artifacts: { type: 'string' },
           data: { type: 'string' },
           'job-timeout-ms': { type: 'string' },
+          'clock-skew-ms': { type: 'string' },
           wait: { type: 'boolean' },
           json: { type: 'boolean' },
           sizes: { type: 'string' },
@@ -260,6 +265,7 @@ function serviceOptions(
     artifacts: str('artifacts'),
     data: str('data'),
     jobTimeoutMs: str('job-timeout-ms'),
+    clockSkewMs: str('clock-skew-ms'),
     memoryBudgetMb: str('memory-budget-mb'),
     pricerModules: (values['pricer-module'] as string[] | undefined)?.map((m) => path.resolve(m)),
   };

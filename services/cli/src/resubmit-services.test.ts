@@ -32,8 +32,9 @@ const CHUNKS = 28;
 /**
  * The distributed services (producer, a datagen worker, trainer) as `surrogate producer`,
  * `datagen-worker` and `trainer` run them, here on the memory bus (the pulsar adapter has the same
- * semantics): an experiment cancelled while its data is generated, then submitted again under its
- * id naming the chunks the trainer holds, generates only the others.
+ * semantics): an experiment cancelled while its data is generated (the worker skips its queued
+ * jobs), then submitted again under its id naming the chunks the trainer holds, generates only the
+ * others.
  */
 describe('an experiment submitted again after a cancel, to running services', () => {
   let bus: Bus;
@@ -57,7 +58,9 @@ describe('an experiment submitted again after a cancel, to running services', ()
     await audit(topics.jobs, jobs, (b) => Codecs.job.decode(b));
     await audit(topics.chunks, chunks, (b) => Codecs.chunk.decode(b));
     trainer = new TrainerService({ bus, topics, dataDir: path.join(root, 'data'), artifactsRoot: path.join(root, 'artifacts'), logger });
-    worker = new DatagenWorker({ bus, topics, threads: 1, logger });
+    // one process, one clock: no margin for clock skew (the default 1 s would price every job
+    // published less than a second before the cancel, here all of them)
+    worker = new DatagenWorker({ bus, topics, threads: 1, logger, clockSkewMs: 0 });
     producer = new Producer({ bus, topics, logger });
     await trainer.start();
     await worker.start();
@@ -84,9 +87,15 @@ describe('an experiment submitted again after a cancel, to running services', ()
     await waitFor(() => stored().length >= 3, 120_000, 'three chunks stored');
     await command({ cancel: { reason: 'user asked' } });
     await waitFor(() => events.some((e) => eventKind(e) === 'cancelled'), 10_000, 'cancelled');
-    // the worker still prices the jobs already queued (it does not know of cancels); the trainer drops them
-    await waitFor(() => chunks.length === CHUNKS, 120_000, 'the queued jobs priced');
+    // the worker finishes the job in hand and acknowledges the queued ones unpriced, saying so
+    const skipped = (): v1.IJobSkipped[] => events.flatMap((e) => (e.jobSkipped ? [e.jobSkipped] : []));
+    await waitFor(() => chunks.length + skipped().length === CHUNKS, 120_000, 'every queued job priced or skipped');
     expect(jobs).toHaveLength(CHUNKS);
+    const pricedBeforeResubmit = chunks.length;
+    expect(skipped().length).toBeGreaterThan(0);
+    expect(skipped().every((j) => j.code === 'EXPERIMENT_CANCELLED')).toBe(true);
+    const skippedKeys = skipped().map((j) => key(j.purpose, j.chunkIndex));
+    expect(skippedKeys.filter((k) => chunks.some((c) => key(c.purpose, c.chunkIndex) === k))).toEqual([]);
     await new Promise((r) => setTimeout(r, 200));
     const held = stored();
     expect(held.length).toBeGreaterThanOrEqual(3);
@@ -102,7 +111,10 @@ describe('an experiment submitted again after a cancel, to running services', ()
     const reissued = jobs.slice(CHUNKS).map((j) => key(j.purpose, j.chunkIndex));
     const all = [...Array(24).keys()].map((i) => `training/${i}`).concat([...Array(4).keys()].map((i) => `validation/${i}`));
     expect(reissued.sort()).toEqual(all.filter((k) => !held.includes(k)).sort());
-    expect(chunks).toHaveLength(CHUNKS + reissued.length); // nothing held was priced again
+    // the resubmission's jobs were all priced (none taken for the cancelled submission's), and
+    // nothing held was priced again
+    expect(skipped()).toHaveLength(CHUNKS - pricedBeforeResubmit);
+    expect(chunks).toHaveLength(pricedBeforeResubmit + reissued.length);
     const report = JSON.parse(await readFile(ready?.reportUri as string, 'utf8')) as { dataset: Record<string, number> };
     expect(report.dataset).toMatchObject({
       chunksStored: CHUNKS,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createLogger, errorMessage, SurrogateError, type Logger } from '@surrogate/core';
 import {
@@ -18,9 +19,17 @@ import {
   type GrpcPricerOptions,
 } from '@surrogate/pricing';
 import { v1 } from '@surrogate/proto';
-import { Codecs, deadLetterReporter, encodeColumns, EventPublisher, purposeName } from '@surrogate/protocol';
+import {
+  Codecs,
+  deadLetterReporter,
+  encodeColumns,
+  EventPublisher,
+  eventKind,
+  purposeName,
+} from '@surrogate/protocol';
 import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
 import type { ChunkSlice, ChunkTask } from './chunk-task';
+import { EndedExperiments, type EndedSubmission } from './ended-experiments';
 import { PricingPool } from './pricing-pool';
 
 export interface DatagenWorkerOptions {
@@ -47,21 +56,46 @@ export interface DatagenWorkerOptions {
   grpc?: GrpcPricerOptions;
   /** Clients of gRPC pricers to use (and to leave open on stop); default: made from `grpc`. */
   remotePricers?: RemotePricers;
+  /**
+   * How far the clocks of the hosts that publish jobs (the producer) and end events (the producer,
+   * the trainer) may differ. A job published less than this before its experiment ended is priced
+   * anyway. Default 1000 ms.
+   */
+  clockSkewMs?: number;
+  /** Ended experiments remembered (least recently touched forgotten first). Default 10,000. */
+  endedCapacity?: number;
 }
 
 const SOURCE = 'datagen-worker';
 
+/** The events a worker acts on; it skips decoding the others (EventPublisher names the kind in a property). */
+const FOLLOWED_EVENTS = new Set(['accepted', 'cancelled', 'failed']);
+
 /**
- * A stateless data-generation worker: takes a job, regenerates the chunk's inputs
- * deterministically, prices them on a pool of threads, publishes the chunk, and only then acks
- * the job (the handler returns after the broker's send receipt).
+ * A data-generation worker: takes a job, regenerates the chunk's inputs deterministically, prices
+ * them on a pool of threads, publishes the chunk, and only then acks the job (the handler returns
+ * after the broker's send receipt).
+ *
+ * It also follows the events topic, under a subscription of its own (every worker sees every
+ * event, and takes none from the producer, the trainer or watchers), to learn which experiments
+ * were cancelled or failed: a job issued for a submission that has ended is acknowledged without
+ * pricing, with a `jobSkipped` event (see EndedExperiments for why a resubmission's jobs are never
+ * taken for stale ones). That is all the state it keeps, bounded, and rebuilt from events.
  */
 export class DatagenWorker {
   private readonly log: Logger;
   private readonly events: EventPublisher;
   private readonly pool: PricingPool;
   private subscription: Subscription | undefined;
+  private eventsSubscription: Subscription | undefined;
+  private readonly ended: EndedExperiments;
   readonly workerId: string;
+  /**
+   * This worker's own subscription on the events topic: `<subscription>-events-<worker id>-<random>`,
+   * one per worker instance, so that no two workers share one (each must see every event), in the
+   * characters topic names allow (its dead-letter topic would be named after it).
+   */
+  readonly eventsSubscriptionName: string;
   private readonly maxRedeliveries: number;
   private readonly remote: RemotePricers;
   private readonly ownsRemote: boolean;
@@ -74,6 +108,9 @@ export class DatagenWorker {
     this.pool = new PricingPool({ threads: options.threads, pricerModules: options.pricerModules });
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}`;
     this.maxRedeliveries = options.maxRedeliveries ?? 5;
+    this.ended = new EndedExperiments({ clockSkewMs: options.clockSkewMs, capacity: options.endedCapacity });
+    const safeId = this.workerId.replace(/[^A-Za-z0-9._-]+/g, '-');
+    this.eventsSubscriptionName = `${options.subscription ?? 'datagen'}-events-${safeId}-${randomBytes(4).toString('hex')}`;
     this.ownsRemote = options.remotePricers === undefined;
     this.remote =
       options.remotePricers ??
@@ -84,6 +121,14 @@ export class DatagenWorker {
   }
 
   async start(): Promise<void> {
+    // Events first, so that ends are known before the first job is taken.
+    this.eventsSubscription = await this.options.bus.subscribe({
+      topic: this.options.topics.events,
+      subscription: this.eventsSubscriptionName,
+      type: 'exclusive',
+      initialPosition: 'latest',
+      handler: (m) => this.handleEvent(m),
+    });
     this.subscription = await this.options.bus.subscribe({
       topic: this.options.topics.jobs,
       subscription: this.options.subscription ?? 'datagen',
@@ -94,21 +139,66 @@ export class DatagenWorker {
       handler: (m) => this.handleJob(m),
       onDeadLetter: deadLetterReporter(this.events, this.log),
     });
-    this.log.info({ workerId: this.workerId, threads: this.pool.size }, 'datagen worker started');
+    this.log.info(
+      { workerId: this.workerId, threads: this.pool.size, eventsSubscription: this.eventsSubscriptionName },
+      'datagen worker started',
+    );
   }
 
   /** Stops taking jobs, lets the job in hand finish (or hands it back), then stops the threads. */
   async stop(): Promise<void> {
     await this.subscription?.close();
     this.subscription = undefined;
+    // The events subscription is this process's own: delete it, or the topic keeps every later event for it.
+    await this.eventsSubscription?.unsubscribe().catch((err: unknown) => {
+      this.log.warn({ err: errorMessage(err) }, 'could not delete the events subscription');
+    });
+    this.eventsSubscription = undefined;
     await this.pool.close();
     if (this.ownsRemote) this.remote.close();
     this.log.info('datagen worker stopped');
   }
 
+  /** What this worker knows of an experiment's end, if it ended (for status queries and tests). */
+  endedExperiment(experimentId: string): EndedSubmission | undefined {
+    return this.ended.get(experimentId);
+  }
+
+  /** Learns of ended experiments and resubmissions. Never fails: an event it cannot read is ignored. */
+  handleEvent(message: IncomingMessage): void {
+    const kind = message.properties.event;
+    if (kind !== undefined && !FOLLOWED_EVENTS.has(kind)) return;
+    let event: v1.ExperimentEvent;
+    try {
+      event = Codecs.event.decode(message.payload);
+    } catch (err) {
+      this.log.debug({ err: errorMessage(err), messageId: message.messageId }, 'undecodable event ignored');
+      return;
+    }
+    const id = event.experimentId;
+    if (!id) return;
+    switch (eventKind(event)) {
+      case 'cancelled':
+        this.ended.ended(id, 'cancelled', event.cancelled?.reason ?? '', message.publishTime);
+        this.log.info({ experimentId: id }, 'experiment cancelled; its queued jobs will be skipped');
+        return;
+      case 'failed':
+        this.ended.ended(id, 'failed', event.failed?.reason ?? '', message.publishTime);
+        this.log.info({ experimentId: id }, 'experiment failed; its queued jobs will be skipped');
+        return;
+      case 'accepted':
+        this.ended.accepted(id, message.publishTime);
+        return;
+      default:
+        return;
+    }
+  }
+
   async handleJob(message: IncomingMessage): Promise<void> {
     const job = Codecs.job.decode(message.payload);
     const purpose = purposeName(job.purpose);
+    const ended = this.ended.staleJob(job.experimentId, message.publishTime);
+    if (ended) return this.skip(job, ended);
     let spec: ExperimentSpec;
     try {
       spec = specFromWire(job.spec ?? {});
@@ -239,6 +329,32 @@ export class DatagenWorker {
       count: job.sampleCount,
       total: training ? spec.samples : spec.validation.samples,
     };
+  }
+
+  /** Acks a job of a submission that has ended, unpriced, and says so. */
+  private async skip(job: v1.DataGenJob, ended: EndedSubmission): Promise<void> {
+    const code = ended.kind === 'cancelled' ? 'EXPERIMENT_CANCELLED' : 'EXPERIMENT_FAILED';
+    this.log.info(
+      {
+        experimentId: job.experimentId,
+        purpose: purposeName(job.purpose),
+        chunk: job.chunkIndex,
+        attempt: job.attempt,
+        code,
+        endedAt: new Date(ended.endedAt).toISOString(),
+      },
+      `job skipped: its experiment was ${ended.kind}`,
+    );
+    await this.events.publish(job.experimentId, {
+      jobSkipped: {
+        purpose: job.purpose,
+        chunkIndex: job.chunkIndex,
+        attempt: job.attempt,
+        code,
+        reason: ended.reason,
+        workerId: this.workerId,
+      },
+    });
   }
 
   /** A non-finite output: deterministic, so retrying gives the same values; the job is done (and failed). */

@@ -578,6 +578,80 @@ export function describeBusConformance(
       });
     });
 
+    describe('unsubscribe', () => {
+      it('deletes the subscription: nothing is kept for it, and a new one of that name starts afresh', async () => {
+        const topic = harness.uniqueTopic('unsubscribe');
+        await createDetached(topic, 'keeper');
+        const first = recorder();
+        const follower = await bus.subscribe({ topic, subscription: 'follower', type: 'exclusive', handler: first.handler });
+        await publishTexts(topic, ['m0']);
+        await until(() => first.received.length === 1, 'the first message');
+        await follower.unsubscribe();
+        await expect(follower.unsubscribe()).resolves.toBeUndefined();
+        await expect(follower.close()).resolves.toBeUndefined();
+        await publishTexts(topic, ['m1']);
+        const again = recorder();
+        await bus.subscribe({ topic, subscription: 'follower', type: 'exclusive', initialPosition: 'latest', handler: again.handler });
+        await publishTexts(topic, ['m2']);
+        await until(() => again.received.length >= 1, 'the message published after subscribing again');
+        await sleep(settleMs);
+        // Had the subscription been kept (closed, not deleted), its cursor would have delivered m1.
+        expect(again.texts()).toEqual(['m2']);
+        expect(first.texts()).toEqual(['m0']);
+      });
+
+      it('finishes the in-flight handler first, as close does', async () => {
+        const topic = harness.uniqueTopic('unsubscribe-in-flight');
+        const blocked = gate();
+        let started = false;
+        let finished = false;
+        const follower = await bus.subscribe({
+          topic,
+          subscription: 'follower',
+          type: 'exclusive',
+          handler: async () => {
+            started = true;
+            await blocked.promise;
+            finished = true;
+          },
+        });
+        await publishTexts(topic, ['m0']);
+        await until(() => started, 'the handler to start');
+        let done = false;
+        const unsubscribing = follower.unsubscribe().then(() => {
+          done = true;
+        });
+        await sleep(settleMs);
+        expect(done).toBe(false);
+        blocked.open();
+        await unsubscribing;
+        expect(finished).toBe(true);
+      });
+
+      it('is refused with SUBSCRIPTION_BUSY while other consumers are attached; the consumer closes and the subscription stays', async () => {
+        const topic = harness.uniqueTopic('unsubscribe-busy');
+        const a = recorder();
+        const b = recorder();
+        const first = await bus.subscribe({ topic, subscription: 'workers', type: 'shared', handler: a.handler });
+        await bus.subscribe({ topic, subscription: 'workers', type: 'shared', handler: b.handler });
+        const error: unknown = await first.unsubscribe().catch((err: unknown) => err);
+        expect(error).toBeInstanceOf(BusError);
+        expect((error as BusError).code).toBe(BusErrorCode.SUBSCRIPTION_BUSY);
+        await publishTexts(topic, ['m0', 'm1', 'm2']);
+        await until(() => b.received.length === 3, 'the remaining consumer to get every message');
+        expect(a.received).toHaveLength(0);
+      });
+
+      it('is refused with CONSUMER_CLOSED after close', async () => {
+        const topic = harness.uniqueTopic('unsubscribe-closed');
+        const consumer = await bus.subscribe({ topic, subscription: 'reader', type: 'exclusive', handler: () => undefined });
+        await consumer.close();
+        const error: unknown = await consumer.unsubscribe().catch((err: unknown) => err);
+        expect(error).toBeInstanceOf(BusError);
+        expect((error as BusError).code).toBe(BusErrorCode.CONSUMER_CLOSED);
+      });
+    });
+
     describe('flow control', () => {
       async function maxConcurrent(concurrency: number | undefined, messages: number): Promise<number> {
         const topic = harness.uniqueTopic(`concurrency-${concurrency ?? 'default'}`);

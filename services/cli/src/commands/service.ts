@@ -20,6 +20,8 @@ export interface ServiceCommandOptions {
   artifacts?: string;
   data?: string;
   jobTimeoutMs?: string;
+  /** datagen-worker: how far the clocks of the hosts that publish jobs and end events may differ. */
+  clockSkewMs?: string;
   /** trainer: training sets above this many MiB (×3 in memory) are streamed from disk. */
   memoryBudgetMb?: string;
   pricerModules?: string[];
@@ -39,10 +41,14 @@ export function memoryBudgetBytes(raw: string | undefined): number | undefined {
 }
 
 function positiveInt(raw: string | undefined, flag: string): number | undefined {
+  return wholeNumber(raw, flag, 1);
+}
+
+function wholeNumber(raw: string | undefined, flag: string, min: number): number | undefined {
   if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1)
-    throw badInput('BAD_OPTION', `${flag} = ${raw}: must be a whole number ≥ 1`);
+  const n = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isInteger(n) || n < min)
+    throw badInput('BAD_OPTION', `${flag} = ${raw}: must be a whole number ≥ ${min}`);
   return n;
 }
 
@@ -85,6 +91,7 @@ function build(name: ServiceName, o: ServiceCommandOptions, bus: Bus, topics: To
         topics,
         logger: log,
         threads: positiveInt(o.threads, '--threads'),
+        clockSkewMs: wholeNumber(o.clockSkewMs, '--clock-skew-ms', 0),
         pricerModules: o.pricerModules?.map((m) => path.resolve(m)),
         grpc: o.grpc ? { ...o.grpc, logger: log.child({ component: 'grpc' }) } : undefined,
       });
@@ -113,6 +120,7 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
   busUrl(o);
   positiveInt(o.threads, '--threads');
   positiveInt(o.jobTimeoutMs, '--job-timeout-ms');
+  wholeNumber(o.clockSkewMs, '--clock-skew-ms', 0);
   memoryBudgetBytes(o.memoryBudgetMb);
   if (name === 'trainer' && !o.artifacts)
     throw badInput(
