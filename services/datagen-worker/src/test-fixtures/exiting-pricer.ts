@@ -1,22 +1,12 @@
 /** A pricer plugin for tests: it ends its thread (process.exit) when x > 0.5, like a library that aborts. */
 import { registerPricer, type ParamValues, type Pricer } from '@surrogate/pricing';
+import { UNIT_X } from './unit-parameter';
 
 const pricer: Pricer = {
   name: 'exits-above-half',
   version: '0.0.1',
   description: 'y = x, but exits the thread for x > 0.5 (test plugin)',
-  parameters: [
-    {
-      kind: 'number',
-      name: 'x',
-      unit: '1',
-      description: 'x',
-      min: 0,
-      max: 1,
-      minInclusive: true,
-      maxInclusive: true,
-    },
-  ],
+  parameters: [UNIT_X],
   outputs: ['y'],
   evaluate(params: ParamValues, out: Float64Array): void {
     const x = params.x as number;

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { registerPricer, type ParamValues, type Pricer } from '@surrogate/pricing';
+import { UNIT_X } from './unit-parameter';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -17,18 +18,7 @@ const pricer: Pricer = {
   name: 'gated',
   version: '0.0.1',
   description: 'y = x, once the gate file exists (test plugin)',
-  parameters: [
-    {
-      kind: 'number',
-      name: 'x',
-      unit: '1',
-      description: 'x',
-      min: 0,
-      max: 1,
-      minInclusive: true,
-      maxInclusive: true,
-    },
-  ],
+  parameters: [UNIT_X],
   outputs: ['y'],
   evaluate(params: ParamValues, out: Float64Array): void {
     waitForGate();
