@@ -106,6 +106,9 @@ describe('services as separate processes over Pulsar', () => {
       report: string;
     };
     expect(summary.pass).toBe(true);
+    // `submit --wait` deletes the subscription it followed the events with
+    const eventSubscriptions = (await topicStats(topics.events)) as { subscriptions?: Record<string, unknown> };
+    expect(Object.keys(eventSubscriptions.subscriptions ?? {}).filter((name) => name.startsWith('submit-'))).toEqual([]);
     const report = JSON.parse(await readFile(summary.report, 'utf8'));
     expect(report.dataset.chunksExpected).toBe(33);
     expect(report.dataset.chunksStored).toBe(report.dataset.chunksExpected);

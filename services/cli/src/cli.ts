@@ -6,6 +6,7 @@ import { SurrogateError } from '@surrogate/core';
 import { SpecError } from '@surrogate/spec';
 import { badInput, CliError, ExitCode } from './cli-error';
 import { benchCommand } from './commands/bench';
+import { cancelCommand } from './commands/cancel';
 import { predictCommand } from './commands/predict';
 import { priceCommand } from './commands/price';
 import { pricerServerCommand, PRICER_SERVER_TOKEN_ENV } from './commands/pricer-server';
@@ -34,6 +35,8 @@ Distributed (each service its own process, talking through Apache Pulsar):
                          [--grpc-… (below)]
   surrogate trainer --pulsar URL --artifacts DIR [--data DIR] [--threads N] [--memory-budget-mb M]
   surrogate submit <spec> --pulsar URL [--wait]              publish a spec; with --wait follow it to the end
+  surrogate cancel <experiment-id> --pulsar URL [--reason TEXT] [--timeout-ms MS]
+                                                             cancel an experiment; waits for the producer's answer
 
 gRPC pricers (a spec's pricer: grpc://host:port/name, or grpcs:// for TLS):
   surrogate pricer-server [--pricers P,…] [--listen HOST:PORT] [--tls-cert F --tls-key F [--tls-client-ca F]]
@@ -108,6 +111,8 @@ export async function cli(argv: string[]): Promise<CliResult> {
           'job-timeout-ms': { type: 'string' },
           'clock-skew-ms': { type: 'string' },
           wait: { type: 'boolean' },
+          reason: { type: 'string' },
+          'timeout-ms': { type: 'string' },
           json: { type: 'boolean' },
           sizes: { type: 'string' },
           pricers: { type: 'string' },
@@ -225,6 +230,10 @@ export async function cli(argv: string[]): Promise<CliResult> {
           wait: values.wait,
           quiet: values.quiet,
         });
+        return { exitCode: r.exitCode, stdout: r.output, stderr: '' };
+      }
+      case 'cancel': {
+        const r = await cancelCommand(arg, { ...serviceOptions(values), reason: values.reason, timeoutMs: values['timeout-ms'] });
         return { exitCode: r.exitCode, stdout: r.output, stderr: '' };
       }
       case 'bench':

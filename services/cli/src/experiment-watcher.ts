@@ -42,9 +42,20 @@ export class ExperimentWatcher {
     });
   }
 
+  /**
+   * Stops following and deletes the subscription: it is this watcher's alone, and a durable
+   * subscription left on the broker would keep every later event for it, forever. If deleting
+   * fails (the broker is gone), the consumer is at least closed.
+   */
   async detach(): Promise<void> {
-    await this.subscription?.close();
+    const subscription = this.subscription;
     this.subscription = undefined;
+    if (!subscription) return;
+    try {
+      await subscription.unsubscribe();
+    } catch {
+      await subscription.close().catch(() => undefined);
+    }
   }
 
   onEvent(event: v1.ExperimentEvent): void {

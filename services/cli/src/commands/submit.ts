@@ -6,12 +6,14 @@ import { CliError, ExitCode } from '../cli-error';
 import { newExperimentId } from '../embedded-run';
 import { ExperimentWatcher } from '../experiment-watcher';
 import { ProgressDisplay } from '../progress-display';
+import { stopSignal } from '../stop-signal';
 import { connect, type ServiceCommandOptions } from './service';
 
 /**
  * `surrogate submit <spec> --pulsar URL [--wait]`: publishes the spec to the experiments topic and
  * prints the experiment id. With --wait it follows the events, shows progress, prints the final
- * result as one JSON line and exits 0 on success (validation passed), 1 otherwise.
+ * result as one JSON line and exits 0 on success (validation passed), 1 otherwise; Ctrl-C (or
+ * SIGTERM) stops following, not the experiment (exit 1).
  */
 export async function submitCommand(
   file: string | undefined,
@@ -30,6 +32,9 @@ export async function submitCommand(
   const display = new ProgressDisplay(process.stderr, Boolean(process.stderr.isTTY), o.quiet ?? false);
   const watcher = new ExperimentWatcher(experimentId, display);
   try {
+    // Ctrl-C (or SIGTERM) while following stops following, not the experiment; caught from here on,
+    // so that one arriving before the experiment is published still ends in the subscription's deletion.
+    const stopped: Promise<undefined> = o.wait ? stopSignal().then(() => undefined) : new Promise<undefined>(() => undefined);
     // Follow before publishing, so not one event of this experiment is missed.
     if (o.wait) await watcher.attach(bus, topics.events, `submit-${experimentId}`);
     const command = v1.ExperimentCommand.create({
@@ -40,8 +45,12 @@ export async function submitCommand(
     await bus.publish(topics.experiments, { payload: Codecs.command.encode(command), key: experimentId });
     if (!o.wait) return { output: JSON.stringify({ experimentId, submitted: true }), exitCode: ExitCode.ok };
     display.note(`submitted ${experimentId}; waiting for its events`);
-    const outcome = await watcher.outcome;
+    const outcome = await Promise.race([watcher.outcome, stopped]);
     display.finish();
+    if (outcome === undefined) {
+      const note = `stopped following ${experimentId}; the experiment goes on (surrogate cancel ${experimentId} stops it)`;
+      return { output: JSON.stringify({ experimentId, following: false, note }), exitCode: ExitCode.failed };
+    }
     switch (outcome.kind) {
       case 'modelReady': {
         const m = outcome.modelReady;

@@ -1,0 +1,91 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Topics } from '@surrogate/messaging';
+import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, topicStats } from '@surrogate/testing';
+import { ServiceProcess } from './service-process';
+
+// No worker runs in this test: the experiment stays in data generation until it is cancelled.
+const SPEC = `
+name: e2e-cancel-cli
+pricer: black-scholes
+fixed: {type: call, strike: 100, dividend: 0, rate: 0.01}
+inputs:
+  spot: {min: 80, max: 120}
+  volatility: {min: 0.1, max: 0.5}
+  maturity: {min: 0.1, max: 2}
+samples: 65536
+chunkSize: 16384
+`;
+
+describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => {
+  let url: string;
+  let namespace: string;
+  let dir: string;
+  const processes: ServiceProcess[] = [];
+  const start = (name: string, args: string[]): ServiceProcess => {
+    const p = new ServiceProcess(name, args);
+    processes.push(p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    url = brokerUrl();
+    namespace = `e2e-cancel-cli-${Date.now().toString(36)}`;
+    await admin('PUT', `/admin/v2/namespaces/public/${namespace}`, {});
+    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-cancel-'));
+    await writeFile(path.join(dir, 'spec.yaml'), SPEC);
+  }, BROKER_START_TIMEOUT_MS);
+
+  afterAll(() => {
+    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  });
+
+  it('cancels a running experiment (exit 0), refuses an unknown id (exit 2), and times out on an ended one (exit 1)', async () => {
+    const common = ['--pulsar', url, '--namespace', namespace];
+    const producer = start('producer', ['producer', ...common]);
+    await producer.waitFor(/"msg":"running/);
+
+    // Ctrl-C while following: the follower exits 1 saying the experiment goes on, and deletes its subscription
+    const follower = start('submit', ['submit', path.join(dir, 'spec.yaml'), ...common, '--wait', '--quiet']);
+    await follower.waitFor(/waiting for its events|"msg":"connecting"/);
+    const events = new Topics({ namespace }).events;
+    const subscriptions = async (prefix: string): Promise<string[]> => {
+      const stats = (await topicStats(events).catch(() => ({ subscriptions: {} }))) as { subscriptions?: Record<string, unknown> };
+      return Object.keys(stats.subscriptions ?? {}).filter((name) => name.startsWith(prefix));
+    };
+    const deadline = Date.now() + 60_000;
+    while ((await subscriptions('submit-')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await subscriptions('submit-')).toHaveLength(1);
+    await producer.waitFor(/experiment accepted/);
+    follower.child.kill('SIGINT');
+    const followed = await follower.exited;
+    expect(followed.code).toBe(1);
+    const stopped = JSON.parse(follower.stdout.trim()) as { experimentId: string; following: boolean; note: string };
+    expect(stopped.following).toBe(false);
+    expect(stopped.note).toContain(`surrogate cancel ${stopped.experimentId}`);
+    expect(await subscriptions('submit-')).toEqual([]);
+
+    // the experiment went on; cancel it
+    const cancel = start('cancel', ['cancel', stopped.experimentId, ...common, '--reason', 'no longer needed']);
+    expect((await cancel.exited).code).toBe(0);
+    expect(JSON.parse(cancel.stdout.trim())).toEqual({ experimentId: stopped.experimentId, cancelled: true, reason: 'no longer needed' });
+
+    const unknown = start('cancel-unknown', ['cancel', 'no-such-experiment', ...common]);
+    expect((await unknown.exited).code).toBe(2);
+    const refused = JSON.parse(unknown.stdout.trim()) as { cancelled: boolean; rejected: { code: string; reason: string } };
+    expect(refused.cancelled).toBe(false);
+    expect(refused.rejected.code).toBe('UNKNOWN_EXPERIMENT');
+    expect(refused.rejected.reason).toContain('no-such-experiment');
+
+    // cancelled already: the producer has nothing to say, and cancel says why it got no answer
+    const again = start('cancel-again', ['cancel', stopped.experimentId, ...common, '--timeout-ms', '1500']);
+    expect((await again.exited).code).toBe(1);
+    expect(JSON.parse(again.stdout.trim()).reason).toMatch(/no answer from the producer within 1500 ms/);
+
+    // no command left a subscription behind
+    expect(await subscriptions('cancel-')).toEqual([]);
+    producer.child.kill('SIGTERM');
+    expect((await producer.exited).code).toBe(0);
+  });
+});
