@@ -250,3 +250,21 @@ describe('surrogate datagen-worker', () => {
     expect(zero.stderr).toMatch(/cannot connect to Pulsar at pulsar:\/\/127\.0\.0\.1:9/);
   });
 });
+
+describe('surrogate cancel', () => {
+  it('refuses a missing id or a bad --timeout-ms before connecting (exit 2), and fails without a broker (exit 1)', async () => {
+    const help = await cli(['--help']);
+    expect(help.stdout).toMatch(/surrogate cancel <experiment-id> --pulsar URL/);
+    const missing = await cli(['cancel', '--pulsar', 'pulsar://127.0.0.1:9']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('usage: surrogate cancel <experiment-id>');
+    for (const bad of ['0', '-5', '2.5', 'soon']) {
+      const r = await cli(['cancel', 'bs-call-1', '--pulsar', 'pulsar://127.0.0.1:9', `--timeout-ms=${bad}`]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(`--timeout-ms = ${bad}: must be a whole number of milliseconds ≥ 1`);
+    }
+    const unreachable = await cli(['cancel', 'bs-call-1', '--pulsar', 'pulsar://127.0.0.1:9']);
+    expect(unreachable.exitCode).toBe(1);
+    expect(unreachable.stderr).toMatch(/cannot connect to Pulsar at pulsar:\/\/127\.0\.0\.1:9/);
+  });
+});
