@@ -41,22 +41,6 @@ describe('training step graph (Adam)', () => {
   const steps = 3;
   const rates = [3e-2, 1e-2, 5e-3];
 
-  async function runWeightedGradient(
-    session: ort.InferenceSession,
-    theta: Float64Array,
-    x: Float64Array,
-    y: Float64Array,
-    w: Float64Array,
-  ): Promise<{ loss: number; grad: Float64Array }> {
-    const out = await session.run({
-      theta: new ort.Tensor('float64', theta, [P]),
-      x: new ort.Tensor('float64', x, [batch, 2]),
-      y: new ort.Tensor('float64', y, [batch, 1]),
-      w: new ort.Tensor('float64', w, [batch, 1]),
-    });
-    return { loss: (out.loss.data as Float64Array)[0], grad: new Float64Array(out.grad.data as Float64Array) };
-  }
-
   /** The steps' batches stacked row-wise, as the step graph takes them. */
   function stack(parts: readonly Float64Array[]): Float64Array {
     const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
@@ -93,9 +77,7 @@ describe('training step graph (Adam)', () => {
       expect(Array.from(weightMaskOf(mlp)).filter((w) => w === 1)).toHaveLength(12 + 30 + 5);
       const refLosses: number[] = [];
       for (let s = 0; s < steps; s++) {
-        const { loss, grad } = weighted
-          ? await runWeightedGradient(gradSession, theta, data[s].x, data[s].y, weights[s])
-          : await runGradient(gradSession, mlp, theta, data[s].x, data[s].y, batch);
+        const { loss, grad } = await runGradient(gradSession, mlp, theta, data[s].x, data[s].y, batch, weighted ? weights[s] : undefined);
         refLosses.push(loss);
         adam.step(theta, grad, rates[s]);
       }

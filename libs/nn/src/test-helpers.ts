@@ -24,7 +24,7 @@ export function referenceLoss(mlp: MlpConfig, theta: Float64Array, x: Float64Arr
   return sum / out.length;
 }
 
-/** Runs the float64 gradient graph once. */
+/** Runs the float64 gradient graph once; `w`: the per-element loss weights of a weighted graph. */
 export async function runGradient(
   session: ort.InferenceSession,
   mlp: MlpConfig,
@@ -32,11 +32,13 @@ export async function runGradient(
   x: Float64Array,
   y: Float64Array,
   count: number,
+  w?: Float64Array,
 ): Promise<{ loss: number; grad: Float64Array }> {
   const out = await session.run({
     theta: new ort.Tensor('float64', theta, [theta.length]),
     x: new ort.Tensor('float64', x, [count, mlp.inputDim]),
     y: new ort.Tensor('float64', y, [count, mlp.outputDim]),
+    ...(w === undefined ? {} : { w: new ort.Tensor('float64', w, [count, mlp.outputDim]) }),
   });
   return { loss: (out.loss.data as Float64Array)[0], grad: new Float64Array(out.grad.data as Float64Array) };
 }

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-
-const MAIN = path.join(__dirname, 'main.js');
+import { spawnCli, type CliExit } from './test-fixtures/cli-child';
 
 // 48 training + 8 validation chunks of a Monte Carlo Asian option: data generation takes seconds
 // (each price simulates 512 paths of 12 fixings), training well under that.
@@ -25,41 +23,23 @@ validation: {samples: 1024, maxAbsError: 2, rmse: 0.5}
 `;
 const CHUNKS = 56;
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * Runs the CLI. With `cut`, polls the run's dataset and sends `cut.signal` as soon as
  * `cut.when(stored chunks)` holds; the run must not end before that.
  */
-function surrogate(args: string[], cut?: { signal: NodeJS.Signals; when: (stored: number) => boolean; out: string }): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    let poll: NodeJS.Timeout | undefined;
-    let sent = false;
-    child.on('exit', (code, signal) => {
-      clearInterval(poll);
-      if (cut && !sent) reject(new Error(`the run ended (code ${code}) before it was cut; stderr:\n${stderr}`));
-      else resolve({ code, signal, stdout, stderr });
-    });
-    if (cut) {
-      poll = setInterval(() => {
+async function surrogate(args: string[], cut?: { signal: NodeJS.Signals; when: (stored: number) => boolean; out: string }): Promise<CliExit> {
+  const { child, exited } = spawnCli(args);
+  let sent = false;
+  const poll = cut
+    ? setInterval(() => {
         if (sent || !cut.when(readManifest(cut.out).chunks.length)) return;
         sent = true;
-        clearInterval(poll);
         child.kill(cut.signal);
-      }, 15);
-    }
-  });
+      }, 15)
+    : undefined;
+  const exit = await exited.finally(() => clearInterval(poll));
+  if (cut && !sent) throw new Error(`the run ended (code ${exit.code}) before it was cut; stderr:\n${exit.stderr}`);
+  return exit;
 }
 
 interface Manifest {
@@ -121,7 +101,7 @@ describe('surrogate run --resume after a cut during data generation', () => {
   }, 300_000);
 
   /** The resumed run's checks: only the missing chunks were generated, and it ends as an uninterrupted run. */
-  async function resumeAndCheck(out: string, held: string[]): Promise<Exit> {
+  async function resumeAndCheck(out: string, held: string[]): Promise<CliExit> {
     const k = held.length;
     const resumed = await surrogate(['run', specFile, '--out', out, '--resume']);
     expect(resumed.stderr).toMatch(/resuming resume-datagen-\S+ \(dataset (in)?complete; (no checkpoint yet|checkpoint at step \d+)\)/);

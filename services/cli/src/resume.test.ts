@@ -1,24 +1,15 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { decodeCheckpoint, checkpointStep } from '@surrogate/nn';
-
-const MAIN = path.join(__dirname, 'main.js');
+import { spawnCli, type CliExit } from './test-fixtures/cli-child';
 
 /** Runs the CLI; resolves with its exit code (null when killed) and output. `onSpawn` may kill it. */
-function surrogate(args: string[], onSpawn?: (kill: () => void) => void): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    onSpawn?.(() => child.kill('SIGKILL'));
-  });
+function surrogate(args: string[], onSpawn?: (kill: () => void) => void): Promise<CliExit> {
+  const run = spawnCli(args);
+  onSpawn?.(() => run.child.kill('SIGKILL'));
+  return run.exited;
 }
 
 // long enough (80 epochs of 65,536 samples) to checkpoint, every second, several times before it ends
