@@ -1,6 +1,6 @@
 import type { Bus, Subscription } from '@surrogate/messaging';
 import type { HeldChunks } from '@surrogate/producer';
-import type { v1 } from '@surrogate/proto';
+import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
 import type { ProgressDisplay } from './progress-display';
 
@@ -109,8 +109,15 @@ export class ExperimentWatcher {
         return this.resolveOutcome({ kind: 'modelReady', modelReady: event.modelReady as v1.IModelReady });
       case 'failed':
         return this.resolveOutcome({ kind: 'failed', failed: event.failed as v1.IExperimentFailed });
-      case 'rejected':
-        return this.resolveOutcome({ kind: 'rejected', rejected: event.rejected as v1.IExperimentRejected });
+      case 'rejected': {
+        const r = event.rejected as v1.IExperimentRejected;
+        // a refused cancel (e.g. of the submission before this one) leaves the experiment as it was
+        if (r.command === v1.CommandKind.COMMAND_KIND_CANCEL) {
+          this.display.note(`a cancel was refused (${r.code}): ${r.reason}`);
+          return;
+        }
+        return this.resolveOutcome({ kind: 'rejected', rejected: r });
+      }
       case 'cancelled':
         return this.resolveOutcome({
           kind: 'cancelled',

@@ -218,19 +218,40 @@ describe('Producer', () => {
     expect(failed?.reason).toMatch(/training chunk 2: NaN/);
   });
 
-  it('cancels a running experiment once', async () => {
+  it('cancels a running experiment once, and refuses the second cancel as ended, answering that command', async () => {
     h = await harness();
     await submit(h, 'e1');
     await waitFor(() => h.jobs.length === 5, 2000);
-    for (let i = 0; i < 2; i++) {
-      const cmd = v1.ExperimentCommand.create({ experimentId: 'e1', cancel: { reason: 'user asked' } });
+    for (const issuedAtMs of [1000, 2000]) {
+      const cmd = v1.ExperimentCommand.create({ experimentId: 'e1', issuedAtMs, cancel: { reason: 'user asked' } });
       await h.bus.publish(h.topics.experiments, { payload: Codecs.command.encode(cmd), key: 'e1' });
     }
-    await waitFor(() => kinds(h, 'e1').includes('cancelled'), 2000);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(kinds(h, 'e1').filter((k) => k === 'cancelled')).toHaveLength(1);
+    await waitFor(() => kinds(h, 'e1').includes('rejected'), 2000);
+    expect(kinds(h, 'e1')).toEqual(['accepted', 'cancelled', 'rejected']);
     expect(h.events.find((e) => e.cancelled)?.cancelled?.reason).toBe('user asked');
     expect(h.producer.experiment('e1')?.status).toBe('cancelled');
+    const rejected = h.events.find((e) => e.rejected)?.rejected;
+    expect(rejected).toMatchObject({ code: 'EXPERIMENT_ENDED', field: 'experimentId', command: v1.CommandKind.COMMAND_KIND_CANCEL });
+    expect(Number(rejected?.commandIssuedAtMs)).toBe(2000);
+    expect(rejected?.reason).toBe('experiment e1 has cancelled already; there is nothing to cancel');
+  });
+
+  it('refuses to cancel an experiment that succeeded or that it does not know, leaving it as it is', async () => {
+    h = await harness();
+    await submit(h, 'e1');
+    await waitFor(() => h.jobs.length === 5, 2000);
+    const ready = v1.ExperimentEvent.create({ experimentId: 'e1', modelReady: { modelUri: 'file:///m.onnx' } });
+    await h.bus.publish(h.topics.events, { payload: Codecs.event.encode(ready), key: 'e1' });
+    await waitFor(() => h.producer.experiment('e1')?.status === 'succeeded', 2000);
+    await cancel(h, 'e1');
+    await cancel(h, 'nobody');
+    await waitFor(() => kinds(h, 'e1').includes('rejected') && kinds(h, 'nobody').includes('rejected'), 2000);
+    expect(h.producer.experiment('e1')?.status).toBe('succeeded');
+    expect(kinds(h, 'e1')).not.toContain('cancelled');
+    const refusal = (id: string) => h.events.find((e) => e.experimentId === id && e.rejected)?.rejected;
+    expect(refusal('e1')).toMatchObject({ code: 'EXPERIMENT_ENDED', command: v1.CommandKind.COMMAND_KIND_CANCEL });
+    expect(refusal('e1')?.reason).toMatch(/has succeeded already/);
+    expect(refusal('nobody')).toMatchObject({ code: 'UNKNOWN_EXPERIMENT', command: v1.CommandKind.COMMAND_KIND_CANCEL, reason: 'no experiment nobody to cancel' });
   });
 
   describe('a resubmitted experiment with held chunks', () => {
@@ -266,6 +287,7 @@ describe('Producer', () => {
       await waitFor(() => kinds(h, 'e1').includes('rejected'), 2000);
       const rejected = h.events.find((e) => e.rejected)?.rejected;
       expect(rejected?.code).toBe('BAD_HELD_CHUNKS');
+      expect(rejected?.command).toBe(v1.CommandKind.COMMAND_KIND_SUBMIT);
       expect(rejected?.field).toBe('submit.held.training[0]');
       expect(rejected?.reason).toMatch(/submit\.held\.training\[0\] = 0…4: chunk 4 is outside the plan of 4 training chunks/);
       expect(h.jobs).toHaveLength(0);

@@ -106,7 +106,7 @@ export class Producer {
       return;
     }
     if (command.submit) await this.submit(id, command.submit, Number(command.issuedAtMs ?? 0));
-    else if (command.cancel) await this.cancel(id, command.cancel.reason || 'cancelled by user');
+    else if (command.cancel) await this.cancel(id, command.cancel.reason || 'cancelled by user', Number(command.issuedAtMs ?? 0));
     else
       await this.events.publish(id, {
         rejected: {
@@ -134,10 +134,11 @@ export class Producer {
       tracker = new ExperimentTracker(id, spec, specToWire(spec), Date.now(), issuedAtMs);
       held = heldChunksFromWire(submit.held, tracker.expected);
     } catch (err) {
+      const submitRefused = { command: v1.CommandKind.COMMAND_KIND_SUBMIT, commandIssuedAtMs: issuedAtMs };
       if (err instanceof HeldChunksError) {
         this.log.warn({ experimentId: id, err: err.message }, 'held chunks rejected');
         await this.events.publish(id, {
-          rejected: { code: err.code, field: String(err.details.field), reason: err.message },
+          rejected: { code: err.code, field: String(err.details.field), reason: err.message, ...submitRefused },
         });
         return;
       }
@@ -145,7 +146,7 @@ export class Producer {
       const first = err.issues[0];
       this.log.warn({ experimentId: id, issues: err.issues }, 'spec rejected');
       await this.events.publish(id, {
-        rejected: { code: err.code, field: first?.field ?? '', reason: err.message },
+        rejected: { code: err.code, field: first?.field ?? '', reason: err.message, ...submitRefused },
       });
       return;
     }
@@ -209,20 +210,26 @@ export class Producer {
     return attempt;
   }
 
-  private async cancel(id: string, reason: string): Promise<void> {
+  /**
+   * Cancels a running experiment. An unknown one, or one that has ended already, gets a rejection
+   * of the cancel command (correlated by its issuedAtMs) so that `surrogate cancel` answers at
+   * once; the experiment is left as it is. A redelivered cancel of an experiment it cancelled is
+   * refused the same way, which no one waits for.
+   */
+  private async cancel(id: string, reason: string, issuedAtMs: number): Promise<void> {
     const tracker = this.experiments.get(id);
-    if (!tracker) {
-      await this.events.publish(id, {
-        rejected: {
-          code: 'UNKNOWN_EXPERIMENT',
-          field: 'experimentId',
-          reason: `no experiment ${id} to cancel`,
-        },
+    const refuse = (code: string, why: string): Promise<unknown> =>
+      this.events.publish(id, {
+        rejected: { code, field: 'experimentId', reason: why, command: v1.CommandKind.COMMAND_KIND_CANCEL, commandIssuedAtMs: issuedAtMs },
       });
+    if (!tracker) {
+      await refuse('UNKNOWN_EXPERIMENT', `no experiment ${id} to cancel`);
       return;
     }
-    if (tracker.status === 'cancelled' || tracker.status === 'succeeded' || tracker.status === 'failed')
+    if (tracker.status === 'cancelled' || tracker.status === 'succeeded' || tracker.status === 'failed') {
+      await refuse('EXPERIMENT_ENDED', `experiment ${id} has ${tracker.status} already; there is nothing to cancel`);
       return;
+    }
     tracker.status = 'cancelled';
     this.log.info({ experimentId: id, reason }, 'experiment cancelled');
     await this.events.publish(id, { cancelled: { reason } });
