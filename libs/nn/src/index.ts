@@ -20,6 +20,7 @@ export type { EarlyStoppingConfig, ScheduleConfig } from './training-control';
 export type { LossConfig } from './loss-weights';
 export { exportInferenceModel, METADATA_KEYS } from './export-model';
 export { InferenceModel } from './inference-model';
+export { firstOutsideBox, inputBoxFromMetadata, type InputBox, type OutsideBox } from './input-box';
 export { NnError, TrainingAbortedError, TrainingDivergedError, type NnErrorCode } from './nn-error';
 export { trainingStepFlops, matmulPeakGflops } from './compute-throughput';
 export { DEVICES, type Device } from './ort-session';

@@ -5,6 +5,7 @@ import { onnx } from '@surrogate/proto';
 import { NnError } from './nn-error';
 import { createSession } from './ort-session';
 import { INFERENCE_IO, METADATA_KEYS } from './export-model';
+import { inputBoxFromMetadata, type InputBox } from './input-box';
 
 /** protobufjs decodes int64 fields as Long objects when the long package is present. */
 export function int64ToNumber(v: unknown): number {
@@ -39,6 +40,8 @@ export class InferenceModel {
   readonly metadata: Record<string, string>;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** The box the model was trained on (from its metadata); undefined for a model without it. */
+  readonly inputBox: InputBox | undefined;
   private session: ort.InferenceSession | undefined;
 
   private constructor(session: ort.InferenceSession, inputDim: number, outputDim: number, metadata: Record<string, string>) {
@@ -48,6 +51,7 @@ export class InferenceModel {
     this.metadata = metadata;
     this.inputNames = parseNames(metadata[METADATA_KEYS.inputNames], inputDim);
     this.outputNames = parseNames(metadata[METADATA_KEYS.outputNames], outputDim);
+    this.inputBox = inputBoxFromMetadata(metadata, inputDim);
   }
 
   /** Loads ONNX bytes or a file path; `threads` are onnxruntime intra-op threads (default 1, 0 = all cores). */

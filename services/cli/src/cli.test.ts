@@ -168,7 +168,23 @@ describe('surrogate run (embedded)', () => {
 
     const bad = await cli(['predict', path.join(out, 'model.onnx'), '--params', '{"spot": 100}']);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toMatch(/volatility/);
+    expect(bad.stderr).toMatch(/--params\.volatility is missing: every input \(spot, volatility, maturity\) needs a value/);
+
+    // outside the box it was trained on the model is refused, unless asked to extrapolate
+    const far = [point, { ...point, volatility: 0.6 }];
+    const refused = await cli(['predict', path.join(out, 'model.onnx'), '--params', JSON.stringify(far)]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/--params\[1\]\.volatility = 0\.6 is outside the model's training box \[0\.15, 0\.4\].*--allow-extrapolation/);
+    const allowed = await cli(['predict', path.join(out, 'model.onnx'), '--params', JSON.stringify(far), '--allow-extrapolation']);
+    expect(allowed.exitCode).toBe(0);
+    const both = JSON.parse(allowed.stdout) as { price: number }[];
+    expect(Math.abs(both[0].price - predicted.price)).toBeLessThan(1e-5); // batch 2 vs 1: last float32 bits may differ
+    expect(Number.isFinite(both[1].price)).toBe(true);
+    const corner = await cli(['predict', path.join(out, 'model.onnx'), '--params', JSON.stringify({ spot: 80, volatility: 0.15, maturity: 1.5 })]);
+    expect(corner.exitCode).toBe(0);
+    const nowhere = await cli(['predict', path.join(dir, 'no-model.onnx'), '--params', JSON.stringify(point)]);
+    expect(nowhere.exitCode).toBe(2);
+    expect(nowhere.stderr).toMatch(/no-model\.onnx: no such file/);
   }, 180_000);
 
   it('streams a training set over its memory budget from the shards on disk, and the model still passes', async () => {

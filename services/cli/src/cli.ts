@@ -24,8 +24,9 @@ Usage:
                                                              run an experiment end to end, in this process
   surrogate validate <spec> [--offline]                      check a spec; print it with every default filled in
   surrogate price <pricer> --params '<json>'                 price one point; print every output as JSON
-  surrogate predict <model.onnx> --params '<json>'           evaluate a trained model (an object, or an array of them)
-  surrogate serve <model.onnx> [--port P | --listen HOST:PORT] [--tls-cert F --tls-key F]
+  surrogate predict <model.onnx> --params '<json>' [--allow-extrapolation]
+                                                             evaluate a trained model (an object, or an array of them)
+  surrogate serve <model.onnx> [--port P | --listen HOST:PORT] [--tls-cert F --tls-key F] [--allow-extrapolation]
                                                              serve a model over gRPC (InferenceService, health);
                                                              a bearer token is required when $${SERVE_TOKEN_ENV} is set
 
@@ -77,6 +78,8 @@ Options:
   --listen HOST:PORT     pricer-server: where to listen (default 127.0.0.1:50051; port 0 picks one)
   --tls-cert/--tls-key FILE, --tls-client-ca FILE   pricer-server: serve TLS; require client certificates
                          pricer-server requires a bearer token when $${PRICER_SERVER_TOKEN_ENV} is set
+  --allow-extrapolation  predict, serve: answer inputs outside the box the model was trained on (refused by
+                         default: exit 2 / INVALID_ARGUMENT naming the input, its value and the box)
   -h, --help             this text
 
 Exit codes: 0 ok, 1 the run failed or did not pass validation, 2 bad input.`;
@@ -135,6 +138,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           'tls-key': { type: 'string' },
           'tls-client-ca': { type: 'string' },
           'max-batch-rows': { type: 'string' },
+          'allow-extrapolation': { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -204,13 +208,14 @@ export async function cli(argv: string[]): Promise<CliResult> {
             tlsCert: values['tls-cert'],
             tlsKey: values['tls-key'],
             threads: values.threads,
+            allowExtrapolation: values['allow-extrapolation'] === true,
           }),
           stderr: '',
         };
       case 'price':
         return { exitCode: ExitCode.ok, stdout: priceCommand(arg, values.params), stderr: '' };
       case 'predict':
-        return { exitCode: ExitCode.ok, stdout: await predictCommand(arg, values.params), stderr: '' };
+        return { exitCode: ExitCode.ok, stdout: await predictCommand(arg, values.params, { allowExtrapolation: values['allow-extrapolation'] === true }), stderr: '' };
       case 'producer':
       case 'datagen-worker':
       case 'trainer': {

@@ -33,12 +33,13 @@ describe('surrogate serve', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('prints its URL once it listens and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [MAIN, 'serve', model, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Starts `surrogate serve` in a child process; resolves with it and its first stdout line. */
+  async function startServe(...extra: string[]): Promise<{ child: ReturnType<typeof spawn>; started: Record<string, unknown> }> {
+    const child = spawn(process.execPath, [MAIN, 'serve', model, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const line = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('serve did not start')), 30_000);
-      child.stdout.on('data', (d: Buffer) => {
+      child.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes('\n')) {
           clearTimeout(timer);
@@ -47,12 +48,26 @@ describe('surrogate serve', () => {
       });
       child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
     });
-    const started = JSON.parse(line) as { url: string; spec: string; inputs: string[]; outputs: string[] };
-    expect(started.url).toMatch(/^grpc:\/\/127\.0\.0\.1:\d+$/);
-    expect(started).toMatchObject({ spec: 'tiny', inputs: ['spot'], outputs: ['price'] });
+    return { child, started: JSON.parse(line) as Record<string, unknown> };
+  }
+
+  async function stop(child: ReturnType<typeof spawn>): Promise<number | null> {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    return exited;
+  }
+
+  it('prints its URL once it listens and stops cleanly on SIGTERM', async () => {
+    const { child, started } = await startServe();
+    expect(started.url).toMatch(/^grpc:\/\/127\.0\.0\.1:\d+$/);
+    expect(started).toMatchObject({ spec: 'tiny', inputs: ['spot'], outputs: ['price'], extrapolation: false });
+    expect(await stop(child)).toBe(0);
+  });
+
+  it('says when it answers outside the training box (--allow-extrapolation)', async () => {
+    const { child, started } = await startServe('--allow-extrapolation');
+    expect(started).toMatchObject({ spec: 'tiny', extrapolation: true });
+    expect(await stop(child)).toBe(0);
   });
 
   it('exits 2 on a missing or invalid model and on bad options', async () => {

@@ -107,6 +107,37 @@ describe('model server', () => {
     }
   });
 
+  it('refuses a row outside the training box naming it, unless extrapolation is allowed; Describe gives the box', async () => {
+    const strict = await ModelServer.start({ model: file });
+    const loose = await ModelServer.start({ model: file, allowExtrapolation: true });
+    const client = new Inference(`127.0.0.1:${strict.port}`, grpc.credentials.createInsecure()) as unknown as InferenceClient;
+    const other = new Inference(`127.0.0.1:${loose.port}`, grpc.credentials.createInsecure()) as unknown as InferenceClient;
+    const local = await InferenceModel.load(file);
+    try {
+      expect(await call(client.describe, client, {})).toMatchObject({ inputMin: [80, 0.1], inputMax: [120, 0.5], extrapolationAllowed: false });
+      expect(await call(other.describe, other, {})).toMatchObject({ inputMin: [80, 0.1], inputMax: [120, 0.5], extrapolationAllowed: true });
+      // the box's own corners, given as decimals, are inside
+      expect((await call(client.predict, client, { rows: 2, inputs: [80, 0.1, 120, 0.5] })).outputs).toHaveLength(2);
+      const outside = [100, 0.2, 100, 0.2, 100, 0.75];
+      await expect(call(client.predict, client, { rows: 3, inputs: outside })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringMatching(/^row 2: volatility = 0\.75 is outside the model's training box \[0\.1, 0\.5\].*--allow-extrapolation/),
+      });
+      await expect(call(client.predict, client, { rows: 1, inputs: [79.5, 0.2] })).rejects.toMatchObject({
+        details: expect.stringMatching(/^row 0: spot = 79\.5 is outside the model's training box \[80, 120\]/),
+      });
+      expect((await call(client.predict, client, { rows: 1, inputs: [100, 0.2] })).outputs).toHaveLength(1);
+      const answered = await call(other.predict, other, { rows: 3, inputs: outside });
+      expect(answered.outputs).toEqual(Array.from(await local.predict(Float32Array.from(outside), 3)));
+    } finally {
+      client.close();
+      other.close();
+      await local.close();
+      await strict.stop();
+      await loose.stop();
+    }
+  });
+
   it('answers a batch beyond gRPC\'s default 4 MiB message limit, row for row as one-row calls do', async () => {
     const server = await ModelServer.start({ model: file });
     const client = new Inference(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as InferenceClient;

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { bearerTokenCheck, createLogger, errorMessage, type Logger } from '@surrogate/core';
-import { InferenceModel, METADATA_KEYS, NnError } from '@surrogate/nn';
+import { firstOutsideBox, InferenceModel, METADATA_KEYS, NnError } from '@surrogate/nn';
 import { health, shutdownGracefully, v1 } from '@surrogate/proto';
 import { HEALTH_SERVICE, INFERENCE_SERVICE } from './inference-service-definition';
 import { ModelServerError } from './model-server-error';
@@ -36,6 +36,11 @@ export interface ModelServerOptions {
   token?: string;
   /** onnxruntime intra-op threads (default 1). */
   threads?: number;
+  /**
+   * Answer rows outside the box the model was trained on (default false: such a row is refused
+   * with INVALID_ARGUMENT, since nothing validated the model there).
+   */
+  allowExtrapolation?: boolean;
   logger?: Logger;
 }
 
@@ -86,6 +91,9 @@ export class ModelServer {
       version: md[MODEL_METADATA.experimentId] ?? '',
       pricer: [md[MODEL_METADATA.pricer], md[MODEL_METADATA.pricerVersion]].filter((s) => s).join('@'),
       validationJson: md[MODEL_METADATA.validation] ?? '',
+      inputMin: [...(model.inputBox?.min ?? [])],
+      inputMax: [...(model.inputBox?.max ?? [])],
+      extrapolationAllowed: o.allowExtrapolation === true,
     };
 
     const authorized = bearerCheck(o.token);
@@ -113,7 +121,7 @@ export class ModelServer {
       };
     server.addService(INFERENCE_SERVICE, {
       describe: handle('Describe', () => description, true),
-      predict: handle('Predict', (req: v1.PredictRequest) => predict(model, req), true),
+      predict: handle('Predict', (req: v1.PredictRequest) => predict(model, req, o.allowExtrapolation === true), true),
     });
     server.addService(HEALTH_SERVICE, {
       check: handle(
@@ -150,8 +158,8 @@ export class ModelServer {
   }
 }
 
-/** Checks a request (INVALID_ARGUMENT naming the problem) and runs the model on its rows. */
-async function predict(model: InferenceModel, req: v1.PredictRequest): Promise<v1.IPredictResponse> {
+/** Checks a request (INVALID_ARGUMENT naming the problem: count, non-finite or out-of-box values) and runs the model on its rows. */
+async function predict(model: InferenceModel, req: v1.PredictRequest, allowExtrapolation: boolean): Promise<v1.IPredictResponse> {
   const rows = req.rows;
   const D = model.inputDim;
   const names = model.inputNames;
@@ -170,6 +178,14 @@ async function predict(model: InferenceModel, req: v1.PredictRequest): Promise<v
     if (!Number.isFinite(x[i])) {
       throw new Refusal(grpc.status.INVALID_ARGUMENT, `row ${Math.floor(i / D)}: ${names[i % D]} = ${x[i]} is not a finite number`);
     }
+  }
+  const outside = allowExtrapolation || !model.inputBox ? undefined : firstOutsideBox(model.inputBox, x, rows);
+  if (outside) {
+    throw new Refusal(
+      grpc.status.INVALID_ARGUMENT,
+      `row ${outside.row}: ${names[outside.input]} = ${outside.value} is outside the model's training box [${outside.min}, ${outside.max}]; ` +
+        'the model answers only where it was trained and validated (serve it with --allow-extrapolation to answer anyway)',
+    );
   }
   const y = await model.predict(x, rows);
   return { rows, outputs: Array.from(y) };

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { InferenceModel } from '@surrogate/nn';
+import { firstOutsideBox, InferenceModel } from '@surrogate/nn';
 import { badInput } from '../cli-error';
 import { parseJsonParams } from '../json-params';
 
@@ -21,8 +21,12 @@ function namesFrom(metadata: Record<string, string>, key: string, file: string):
  * `surrogate predict <model.onnx> --params '<json>'`: evaluates the model at one point (a JSON
  * object of input name: value) or several (an array of such objects); prints the outputs as JSON.
  */
-export async function predictCommand(file: string | undefined, params: string | undefined): Promise<string> {
-  if (!file) throw badInput('MISSING_ARGUMENT', "usage: surrogate predict <model.onnx> --params '<json>'");
+export async function predictCommand(
+  file: string | undefined,
+  params: string | undefined,
+  o: { allowExtrapolation?: boolean } = {},
+): Promise<string> {
+  if (!file) throw badInput('MISSING_ARGUMENT', "usage: surrogate predict <model.onnx> --params '<json>' [--allow-extrapolation]");
   const points = parseJsonParams(params, '--params', true);
   let bytes: Uint8Array;
   try {
@@ -30,7 +34,7 @@ export async function predictCommand(file: string | undefined, params: string | 
   } catch (err) {
     throw badInput(
       'MODEL_NOT_FOUND',
-      `cannot read model ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      `cannot read model ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
     );
   }
   let model: InferenceModel;
@@ -54,6 +58,8 @@ export async function predictCommand(file: string | undefined, params: string | 
       }
       inputs.forEach((name, j) => {
         const v = point[name];
+        if (v === undefined)
+          throw badInput('MISSING_INPUT', `${where}.${name} is missing: every input (${inputs.join(', ')}) needs a value`);
         if (typeof v !== 'number' || !Number.isFinite(v))
           throw badInput(
             'BAD_INPUT',
@@ -62,6 +68,15 @@ export async function predictCommand(file: string | undefined, params: string | 
         x[i * inputs.length + j] = v;
       });
     });
+    const outside = o.allowExtrapolation || !model.inputBox ? undefined : firstOutsideBox(model.inputBox, x, points.length);
+    if (outside) {
+      const where = points.length > 1 ? `--params[${outside.row}]` : '--params';
+      throw badInput(
+        'OUTSIDE_TRAINING_BOX',
+        `${where}.${inputs[outside.input]} = ${String(points[outside.row][inputs[outside.input]])} is outside the model's training box [${outside.min}, ${outside.max}]; ` +
+          'the model answers only where it was trained and validated (--allow-extrapolation to answer anyway)',
+      );
+    }
     const y = await model.predict(x, points.length);
     const rows = points.map((_, i) =>
       Object.fromEntries(outputs.map((name, k) => [name, y[i * outputs.length + k] as number])),

@@ -10,6 +10,8 @@ export interface ServeCommandOptions {
   tlsCert?: string;
   tlsKey?: string;
   threads?: string;
+  /** Answer rows outside the model's training box (refused by default). */
+  allowExtrapolation?: boolean;
 }
 
 /** The variable that holds the bearer token clients must present (unset: no token required). */
@@ -41,13 +43,21 @@ export async function serveCommand(file: string | undefined, o: ServeCommandOpti
   const log = createLogger({ name: 'model-server' });
   let server: ModelServer;
   try {
-    server = await ModelServer.start({ model: file, address, tls, token: process.env[SERVE_TOKEN_ENV] || undefined, threads, logger: log });
+    server = await ModelServer.start({
+      model: file,
+      address,
+      tls,
+      token: process.env[SERVE_TOKEN_ENV] || undefined,
+      threads,
+      allowExtrapolation: o.allowExtrapolation,
+      logger: log,
+    });
   } catch (err) {
     if (err instanceof ModelServerError && err.code === 'MODEL_INVALID') throw badInput('MODEL_INVALID', err.message);
     throw err;
   }
   const stopped = stopSignal(); // before the service says it is ready
-  process.stdout.write(`${JSON.stringify({ url: server.url, model: file, spec: server.description.specName, inputs: server.description.inputNames, outputs: server.description.outputNames })}\n`);
+  process.stdout.write(`${JSON.stringify({ url: server.url, model: file, spec: server.description.specName, inputs: server.description.inputNames, outputs: server.description.outputNames, extrapolation: server.description.extrapolationAllowed })}\n`);
   await stopped;
   log.info('stopping');
   await server.stop();

@@ -1,0 +1,57 @@
+import { METADATA_KEYS } from './export-model';
+
+/** The box a model was trained on: per input, in raw units and input order. */
+export interface InputBox {
+  min: readonly number[];
+  max: readonly number[];
+}
+
+/** The first input value of a batch that lies outside the box. */
+export interface OutsideBox {
+  row: number;
+  /** The input's position. */
+  input: number;
+  value: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * The training box a model's metadata records (its input normalization), or undefined when the
+ * metadata has none for `inputDim` inputs (a model not written by Surrogate).
+ */
+export function inputBoxFromMetadata(metadata: Readonly<Record<string, string>>, inputDim: number): InputBox | undefined {
+  const raw = metadata[METADATA_KEYS.normalization];
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const { inputMin, inputMax } = (parsed ?? {}) as { inputMin?: unknown; inputMax?: unknown };
+  const bounds = (v: unknown): v is number[] =>
+    Array.isArray(v) && v.length === inputDim && v.every((n) => typeof n === 'number' && Number.isFinite(n));
+  if (!bounds(inputMin) || !bounds(inputMax) || inputMin.some((lo, i) => !(lo <= inputMax[i]))) return undefined;
+  return { min: inputMin, max: inputMax };
+}
+
+/**
+ * The first value of row-major `rows × dim` inputs outside `box`, or undefined. The model reads
+ * float32 and was trained on the box's points as float32, so values and bounds are compared as
+ * float32: the box's own corners, given as decimals, are inside.
+ */
+export function firstOutsideBox(box: InputBox, x: ArrayLike<number>, rows: number): OutsideBox | undefined {
+  const dim = box.min.length;
+  const lo = box.min.map((v) => Math.fround(v));
+  const hi = box.max.map((v) => Math.fround(v));
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < dim; j++) {
+      const value = x[r * dim + j];
+      const f = Math.fround(value); // what the model sees
+      // NaN fails both comparisons: non-finite values are the caller's own rule
+      if (f < lo[j] || f > hi[j]) return { row: r, input: j, value, min: box.min[j], max: box.max[j] };
+    }
+  }
+  return undefined;
+}
