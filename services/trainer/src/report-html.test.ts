@@ -53,6 +53,17 @@ describe('report.html', () => {
     expect(html).toContain(validation.pass ? 'PASS' : 'FAIL');
   });
 
+  it('lists each output\'s worst points with their inputs', () => {
+    for (const [k, name] of ['price', 'delta'].entries()) {
+      const table = html.match(new RegExp(`<table class="worst"><caption>${name}: the 10 points with the largest errors</caption>(.*?)</table>`))?.[1] ?? '';
+      const rows = [...table.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[dh]>(.*?)<\/t[dh]>/g)].map((c) => c[1]));
+      expect(rows[0]).toEqual(['spot', 'vol', 'true', 'predicted', '|error|']);
+      expect(rows).toHaveLength(11);
+      const worst = validation.outputs[k].worstPoints[0];
+      expect(rows[1]).toEqual([worst.inputs.spot, worst.inputs.vol, worst.expected, worst.predicted, worst.absError].map((v) => v.toPrecision(3)));
+    }
+  });
+
   it('draws what it is given: bar counts add up, points land inside the plot', () => {
     const values = Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i));
     const svg = histogram('h', { label: 'x' }, values, 10);

@@ -66,7 +66,22 @@ export function renderReportHtml(r: ReportHtmlInput): string {
         scatter(`${name}: |error| across ${input}`, { label: input }, { label: '|error|' }, column(held.inputs, D, j), abs),
       ),
     ];
-    return `<h2>${escapeXml(name)}</h2><div class="charts">${charts.join('')}</div>`;
+    const worst = validation.outputs[k]?.worstPoints ?? [];
+    const worstTable =
+      worst.length === 0
+        ? ''
+        : `<table class="worst"><caption>${escapeXml(name)}: the ${worst.length} points with the largest errors</caption><tr>` +
+          inputNames.map((input) => `<th>${escapeXml(input)}</th>`).join('') +
+          `<th>true</th><th>predicted</th><th>|error|</th></tr>` +
+          worst
+            .map(
+              (w) =>
+                `<tr>${inputNames.map((input) => `<td>${fmt(w.inputs[input] as number)}</td>`).join('')}` +
+                `<td>${fmt(w.expected)}</td><td>${fmt(w.predicted)}</td><td>${fmt(w.absError)}</td></tr>`,
+            )
+            .join('') +
+          `</table>`;
+    return `<h2>${escapeXml(name)}</h2><div class="charts">${charts.join('')}</div>${worstTable}`;
   });
   const loss = lineChart('loss per epoch', { label: 'epoch' }, { label: 'MSE (normalized)', log: true }, [
     { name: 'training', ys: r.lossHistory },

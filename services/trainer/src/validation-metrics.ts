@@ -11,8 +11,23 @@ export interface OutputMetrics {
   maxAbsErrorThreshold: number;
   rmseThreshold: number;
   pass: boolean;
-  worst: { inputs: Record<string, number>; expected: number; predicted: number };
+  /** The point with the largest error (the first of worstPoints). */
+  worst: ValidationPoint;
+  /** The WORST_POINTS points with the largest errors, largest first. */
+  worstPoints: ValidationPoint[];
 }
+
+/** A held-out point: its inputs, the pricer's value and the model's. */
+export interface ValidationPoint {
+  inputs: Record<string, number>;
+  expected: number;
+  predicted: number;
+  /** |predicted − expected|; Infinity for a non-finite prediction. */
+  absError: number;
+}
+
+/** How many of the worst points each output's report lists. */
+export const WORST_POINTS = 10;
 
 export interface ValidationResult {
   samples: number;
@@ -43,7 +58,8 @@ export function validationMetrics(
     let sumSq = 0;
     let sumAbs = 0;
     let maxAbs = -1;
-    let worst = 0;
+    // indices of the largest errors so far, largest first (ties keep the earlier point first)
+    const top: number[] = [];
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     const abs = new Float64Array(n);
@@ -55,21 +71,28 @@ export function validationMetrics(
       abs[i] = e;
       sumSq += e * e;
       sumAbs += e;
-      if (e > maxAbs) {
-        maxAbs = e;
-        worst = i;
+      if (e > maxAbs) maxAbs = e;
+      if (top.length < WORST_POINTS || e > abs[top[top.length - 1]]) {
+        let at = Math.min(top.length, WORST_POINTS - 1);
+        while (at > 0 && e > abs[top[at - 1]]) at--;
+        top.splice(at, 0, i);
+        if (top.length > WORST_POINTS) top.pop();
       }
       if (y < lo) lo = y;
       if (y > hi) hi = y;
     }
-    abs.sort();
     const range = hi - lo;
     const scale = t.relative ? range : 1;
     const rmse = Math.sqrt(sumSq / n);
     const maxAbsErrorThreshold = t.maxAbsError * scale;
     const rmseThreshold = t.rmse * scale;
-    const inputs: Record<string, number> = {};
-    for (let c = 0; c < d; c++) inputs[inputNames[c] as string] = truth.inputs[worst * d + c] as number;
+    const point = (i: number): ValidationPoint => {
+      const inputs: Record<string, number> = {};
+      for (let c = 0; c < d; c++) inputs[inputNames[c] as string] = truth.inputs[i * d + c] as number;
+      return { inputs, expected: truth.outputs[i * k + j] as number, predicted: predicted[i * k + j] as number, absError: abs[i] as number };
+    };
+    const worstPoints = top.map(point);
+    abs.sort();
     return {
       output: t.output,
       maxAbsError: maxAbs,
@@ -80,11 +103,8 @@ export function validationMetrics(
       maxAbsErrorThreshold,
       rmseThreshold,
       pass: maxAbs <= maxAbsErrorThreshold && rmse <= rmseThreshold,
-      worst: {
-        inputs,
-        expected: truth.outputs[worst * k + j] as number,
-        predicted: predicted[worst * k + j] as number,
-      },
+      worst: worstPoints[0] as ValidationPoint,
+      worstPoints,
     };
   });
   return {
