@@ -60,7 +60,10 @@ describe('report.html', () => {
       expect(rows[0]).toEqual(['spot', 'vol', 'true', 'predicted', '|error|']);
       expect(rows).toHaveLength(11);
       const worst = validation.outputs[k].worstPoints[0];
-      expect(rows[1]).toEqual([worst.inputs.spot, worst.inputs.vol, worst.expected, worst.predicted, worst.absError].map((v) => v.toPrecision(3)));
+      expect(rows[1]).toEqual([
+        ...[worst.inputs.spot, worst.inputs.vol].map((v) => String(Number(v.toPrecision(6)))),
+        ...[worst.expected, worst.predicted, worst.absError].map((v) => v.toPrecision(3)),
+      ]);
     }
   });
 

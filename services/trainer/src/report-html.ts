@@ -76,7 +76,7 @@ export function renderReportHtml(r: ReportHtmlInput): string {
           worst
             .map(
               (w) =>
-                `<tr>${inputNames.map((input) => `<td>${fmt(w.inputs[input] as number)}</td>`).join('')}` +
+                `<tr>${inputNames.map((input) => `<td>${fmtInput(w.inputs[input] as number)}</td>`).join('')}` +
                 `<td>${fmt(w.expected)}</td><td>${fmt(w.predicted)}</td><td>${fmt(w.absError)}</td></tr>`,
             )
             .join('') +
@@ -101,4 +101,9 @@ export function renderReportHtml(r: ReportHtmlInput): string {
 
 function fmt(v: number): string {
   return Number.isFinite(v) ? v.toPrecision(3) : String(v);
+}
+
+/** An input value precisely enough to price the point again (6 significant digits, no trailing zeros). */
+function fmtInput(v: number): string {
+  return Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v);
 }
