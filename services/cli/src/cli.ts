@@ -26,7 +26,8 @@ Usage:
   surrogate price <pricer> --params '<json>'                 price one point; print every output as JSON
   surrogate predict <model.onnx> --params '<json>' [--allow-extrapolation]
                                                              evaluate a trained model (an object, or an array of them)
-  surrogate serve <model.onnx> [--port P | --listen HOST:PORT] [--tls-cert F --tls-key F] [--allow-extrapolation]
+  surrogate serve <model.onnx> [--port P | --listen HOST:PORT] [--tls-cert F --tls-key F [--tls-client-ca F]]
+                 [--allow-extrapolation]
                                                              serve a model over gRPC (InferenceService, health);
                                                              a bearer token is required when $${SERVE_TOKEN_ENV} is set
 
@@ -76,7 +77,7 @@ Options:
   --grpc-concurrency N   calls in flight per chunk (default 4)              [$SURROGATE_GRPC_CONCURRENCY]
   --pricers P,…          pricer-server: the pricers to serve (default: those of --pricer-module, else all)
   --listen HOST:PORT     pricer-server: where to listen (default 127.0.0.1:50051; port 0 picks one)
-  --tls-cert/--tls-key FILE, --tls-client-ca FILE   pricer-server: serve TLS; require client certificates
+  --tls-cert/--tls-key FILE, --tls-client-ca FILE   pricer-server, serve: serve TLS; require client certificates
                          pricer-server requires a bearer token when $${PRICER_SERVER_TOKEN_ENV} is set
   --allow-extrapolation  predict, serve: answer inputs outside the box the model was trained on (refused by
                          default: exit 2 / INVALID_ARGUMENT naming the input, its value and the box)
@@ -207,6 +208,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
             listen: values.listen,
             tlsCert: values['tls-cert'],
             tlsKey: values['tls-key'],
+            tlsClientCa: values['tls-client-ca'],
             threads: values.threads,
             allowExtrapolation: values['allow-extrapolation'] === true,
           }),

@@ -83,6 +83,12 @@ describe('surrogate serve', () => {
     expect(port.exitCode).toBe(2);
     expect(port.stderr).toContain('--port = 70000');
     expect((await cli(['serve'])).exitCode).toBe(2);
+    const mtlsAlone = await cli(['serve', model, '--port', '0', '--tls-client-ca', path.join(dir, 'ca.pem')]);
+    expect(mtlsAlone.exitCode).toBe(2);
+    expect(mtlsAlone.stderr).toContain('--tls-client-ca needs --tls-cert and --tls-key');
+    const noCa = await cli(['serve', model, '--port', '0', '--tls-cert', model, '--tls-key', model, '--tls-client-ca', path.join(dir, 'none.pem')]);
+    expect(noCa.exitCode).toBe(2);
+    expect(noCa.stderr).toContain('--tls-client-ca');
   });
 
   it('bench infer: a --model that is not a Surrogate model is bad input (exit 2), named with the reason', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { exportInferenceModel, InferenceModel, type TrainedModel } from '@surrogate/nn';
+import { makeTestCertificates, type TestCertificates } from '@surrogate/pricing/dist/test-fixtures/test-certificates';
 import { health, v1 } from '@surrogate/proto';
 import { HEALTH_SERVICE, INFERENCE_SERVICE, ModelServer } from './index';
 
@@ -175,6 +176,47 @@ describe('model server', () => {
       hc.close();
       await server.stop();
     }
+  });
+
+  describe('over TLS', () => {
+    let certs: TestCertificates;
+    beforeAll(() => {
+      certs = makeTestCertificates();
+    });
+    afterAll(async () => {
+      await rm(certs.dir, { recursive: true, force: true });
+    });
+    const client = (port: number, creds: grpc.ChannelCredentials): InferenceClient =>
+      new Inference(`localhost:${port}`, creds) as unknown as InferenceClient;
+
+    it('serves TLS to a client that trusts its CA, and refuses a plaintext client', async () => {
+      const server = await ModelServer.start({ model: file, tls: { cert: certs.serverCert, key: certs.serverKey } });
+      const trusting = client(server.port, grpc.credentials.createSsl(certs.ca));
+      const plain = client(server.port, grpc.credentials.createInsecure());
+      try {
+        expect(server.url).toMatch(/^grpcs:\/\//);
+        expect((await call(trusting.predict, trusting, { rows: 1, inputs: [100, 0.2] })).outputs).toHaveLength(1);
+        await expect(call(plain.describe, plain, {})).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+      } finally {
+        trusting.close();
+        plain.close();
+        await server.stop();
+      }
+    });
+
+    it('with a client CA, answers only clients presenting a certificate it signed (mutual TLS)', async () => {
+      const server = await ModelServer.start({ model: file, tls: { cert: certs.serverCert, key: certs.serverKey, clientCa: certs.ca } });
+      const anonymous = client(server.port, grpc.credentials.createSsl(certs.ca));
+      const known = client(server.port, grpc.credentials.createSsl(certs.ca, certs.clientKey, certs.clientCert));
+      try {
+        await expect(call(anonymous.describe, anonymous, {})).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+        expect((await call(known.describe, known, {})).specName).toBe('bs-call');
+      } finally {
+        anonymous.close();
+        known.close();
+        await server.stop();
+      }
+    });
   });
 
   it('refuses a missing file, a file that is not ONNX, and a model without Surrogate metadata', async () => {

@@ -30,8 +30,11 @@ export interface ModelServerOptions {
   model: string;
   /** `host:port`; port 0 picks a free one. Default `127.0.0.1:0`. */
   address?: string;
-  /** Serve TLS with this certificate chain and key (PEM). Default: plaintext. */
-  tls?: { cert: Buffer; key: Buffer };
+  /**
+   * Serve TLS with this certificate chain and key (PEM). Default: plaintext. With `clientCa`, every
+   * client must also present a certificate that this CA signed (mutual TLS).
+   */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
   /** When set, every InferenceService call must carry `authorization: Bearer <token>`. Health checks need none. */
   token?: string;
   /** onnxruntime intra-op threads (default 1). */
@@ -135,7 +138,9 @@ export class ModelServer {
         false,
       ),
     });
-    const credentials = o.tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], false) : grpc.ServerCredentials.createInsecure();
+    const credentials = o.tls
+      ? grpc.ServerCredentials.createSsl(o.tls.clientCa ?? null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], o.tls.clientCa !== undefined)
+      : grpc.ServerCredentials.createInsecure();
     const address = o.address ?? '127.0.0.1:0';
     let port: number;
     try {
@@ -147,7 +152,10 @@ export class ModelServer {
     }
     const host = address.slice(0, address.lastIndexOf(':'));
     const url = `${o.tls ? 'grpcs' : 'grpc'}://${host}:${port}`;
-    log.info({ url, model: o.model, spec: description.specName, tls: !!o.tls, token: !!o.token }, 'serving model');
+    log.info(
+      { url, model: o.model, spec: description.specName, tls: !!o.tls, mutualTls: o.tls?.clientCa !== undefined, token: !!o.token, extrapolation: description.extrapolationAllowed },
+      'serving model',
+    );
     return new ModelServer(server, model, port, url, description);
   }
 

@@ -9,6 +9,8 @@ export interface ServeCommandOptions {
   listen?: string;
   tlsCert?: string;
   tlsKey?: string;
+  /** Require client certificates signed by this CA (mutual TLS). */
+  tlsClientCa?: string;
   threads?: string;
   /** Answer rows outside the model's training box (refused by default). */
   allowExtrapolation?: boolean;
@@ -34,12 +36,21 @@ export async function serveCommand(file: string | undefined, o: ServeCommandOpti
   if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(address))
     throw badInput('BAD_OPTION', `--listen = ${address}: must be host:port, e.g. 127.0.0.1:50052 or 0.0.0.0:50052`);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw badInput('BAD_OPTION', 'TLS needs both --tls-cert and --tls-key');
+  if (o.tlsClientCa !== undefined && o.tlsCert === undefined)
+    throw badInput('BAD_OPTION', '--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS)');
   let threads: number | undefined;
   if (o.threads !== undefined) {
     threads = Number(o.threads);
     if (!Number.isInteger(threads) || threads < 0) throw badInput('BAD_OPTION', `--threads = ${o.threads}: must be a whole number ≥ 0 (0 = all cores)`);
   }
-  const tls = o.tlsCert !== undefined && o.tlsKey !== undefined ? { cert: readPem('--tls-cert', o.tlsCert), key: readPem('--tls-key', o.tlsKey) } : undefined;
+  const tls =
+    o.tlsCert !== undefined && o.tlsKey !== undefined
+      ? {
+          cert: readPem('--tls-cert', o.tlsCert),
+          key: readPem('--tls-key', o.tlsKey),
+          clientCa: o.tlsClientCa === undefined ? undefined : readPem('--tls-client-ca', o.tlsClientCa),
+        }
+      : undefined;
   const log = createLogger({ name: 'model-server' });
   let server: ModelServer;
   try {
