@@ -27,7 +27,7 @@ Usage:
   surrogate predict <model.onnx> --params '<json>' [--allow-extrapolation]
                                                              evaluate a trained model (an object, or an array of them)
   surrogate serve <model.onnx> [--port P | --listen HOST:PORT] [--tls-cert F --tls-key F [--tls-client-ca F]]
-                 [--allow-extrapolation]
+                 [--allow-extrapolation] [--metrics HOST:PORT]
                                                              serve a model over gRPC (InferenceService, health);
                                                              a bearer token is required when $${SERVE_TOKEN_ENV} is set
 
@@ -81,6 +81,7 @@ Options:
                          pricer-server requires a bearer token when $${PRICER_SERVER_TOKEN_ENV} is set
   --allow-extrapolation  predict, serve: answer inputs outside the box the model was trained on (refused by
                          default: exit 2 / INVALID_ARGUMENT naming the input, its value and the box)
+  --metrics HOST:PORT    serve: an HTTP endpoint with /metrics (Prometheus text format), /healthz and /readyz
   -h, --help             this text
 
 Exit codes: 0 ok, 1 the run failed or did not pass validation, 2 bad input.`;
@@ -140,6 +141,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           'tls-client-ca': { type: 'string' },
           'max-batch-rows': { type: 'string' },
           'allow-extrapolation': { type: 'boolean' },
+          metrics: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -211,6 +213,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
             tlsClientCa: values['tls-client-ca'],
             threads: values.threads,
             allowExtrapolation: values['allow-extrapolation'] === true,
+            metrics: values.metrics,
           }),
           stderr: '',
         };

@@ -70,6 +70,23 @@ describe('surrogate serve', () => {
     expect(await stop(child)).toBe(0);
   });
 
+  it('with --metrics, serves Prometheus metrics, liveness and readiness over HTTP', async () => {
+    const { child, started } = await startServe('--metrics', '127.0.0.1:0');
+    try {
+      expect(started.metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const base = String(started.metrics).replace(/\/metrics$/, '');
+      const metrics = await fetch(`${base}/metrics`);
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      expect(text).toContain('surrogate_model_info{service="model-server",spec="tiny"');
+      expect(text).toMatch(/\nprocess_resident_memory_bytes\{service="model-server"\} \d+/);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+  });
+
   it('exits 2 on a missing or invalid model and on bad options', async () => {
     const missing = await cli(['serve', path.join(dir, 'nope.onnx'), '--port', '0']);
     expect(missing.exitCode).toBe(2);
@@ -89,6 +106,9 @@ describe('surrogate serve', () => {
     const noCa = await cli(['serve', model, '--port', '0', '--tls-cert', model, '--tls-key', model, '--tls-client-ca', path.join(dir, 'none.pem')]);
     expect(noCa.exitCode).toBe(2);
     expect(noCa.stderr).toContain('--tls-client-ca');
+    const metrics = await cli(['serve', model, '--port', '0', '--metrics', '9464']);
+    expect(metrics.exitCode).toBe(2);
+    expect(metrics.stderr).toContain('--metrics = 9464: must be host:port');
   });
 
   it('bench infer: a --model that is not a Surrogate model is bad input (exit 2), named with the reason', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { exportInferenceModel, InferenceModel, type TrainedModel } from '@surrogate/nn';
+import { MetricsRegistry } from '@surrogate/observability';
 import { makeTestCertificates, type TestCertificates } from '@surrogate/pricing/dist/test-fixtures/test-certificates';
 import { health, v1 } from '@surrogate/proto';
 import { HEALTH_SERVICE, INFERENCE_SERVICE, ModelServer } from './index';
@@ -136,6 +137,28 @@ describe('model server', () => {
       await local.close();
       await strict.stop();
       await loose.stop();
+    }
+  });
+
+  it('counts calls by method and status, predicted rows and latency, and names the model, for Prometheus', async () => {
+    const registry = new MetricsRegistry();
+    const server = await ModelServer.start({ model: file, metrics: registry });
+    const client = new Inference(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as InferenceClient;
+    try {
+      await call(client.predict, client, { rows: 3, inputs: [100, 0.2, 90, 0.3, 110, 0.4] });
+      await call(client.predict, client, { rows: 1, inputs: [100, 0.2] });
+      await expect(call(client.predict, client, { rows: 1, inputs: [100] })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+      await call(client.describe, client, {});
+      const text = registry.exposition();
+      expect(text).toContain('\nsurrogate_inference_calls_total{method="Predict",code="OK"} 2\n');
+      expect(text).toContain('\nsurrogate_inference_calls_total{method="Predict",code="INVALID_ARGUMENT"} 1\n');
+      expect(text).toContain('\nsurrogate_inference_calls_total{method="Describe",code="OK"} 1\n');
+      expect(text).toContain('\nsurrogate_inference_predicted_rows_total 4\n');
+      expect(text).toContain('\nsurrogate_inference_call_seconds_count{method="Predict"} 3\n');
+      expect(text).toContain('\nsurrogate_model_info{spec="bs-call",version="bs-call-1",pricer="black-scholes@1"} 1\n');
+    } finally {
+      client.close();
+      await server.stop();
     }
   });
 

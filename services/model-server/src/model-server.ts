@@ -1,9 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { bearerTokenCheck, createLogger, errorMessage, type Logger } from '@surrogate/core';
 import { firstOutsideBox, InferenceModel, METADATA_KEYS, NnError } from '@surrogate/nn';
+import type { MetricsRegistry } from '@surrogate/observability';
 import { health, shutdownGracefully, v1 } from '@surrogate/proto';
 import { HEALTH_SERVICE, INFERENCE_SERVICE } from './inference-service-definition';
 import { ModelServerError } from './model-server-error';
+import { ModelServerMetrics } from './model-server-metrics';
 
 /** ONNX metadata keys the trainer writes and the server needs (besides libs/nn's own). */
 export const MODEL_METADATA = {
@@ -44,6 +46,8 @@ export interface ModelServerOptions {
    * with INVALID_ARGUMENT, since nothing validated the model there).
    */
   allowExtrapolation?: boolean;
+  /** Count calls, rows and latency into this registry (see ModelServerMetrics). */
+  metrics?: MetricsRegistry;
   logger?: Logger;
 }
 
@@ -105,19 +109,33 @@ export class ModelServer {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': maxPredictRequestBytes(model.inputDim) });
     // A handler answers synchronously when it can (Describe, health, a missing token) and chains
     // onto Predict's promise otherwise, without a wrapping async function per call.
+    const metrics = o.metrics ? new ModelServerMetrics(o.metrics) : undefined;
+    if (o.metrics) ModelServerMetrics.describeModel(o.metrics, { spec: description.specName ?? '', version: description.version ?? '', pricer: description.pricer ?? '' });
     const handle =
       <Req, Res>(name: string, fn: (req: Req) => Promise<Res> | Res, requireToken: boolean) =>
       (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>): void => {
+        const started = metrics ? performance.now() : 0;
+        const done = (code: grpc.status): void => {
+          if (!metrics) return;
+          metrics.calls.inc({ method: name, code: grpc.status[code] });
+          metrics.seconds.observe((performance.now() - started) / 1000, { method: name });
+        };
         const fail = (err: unknown): void => {
           const refusal = err instanceof Refusal ? err : new Refusal(grpc.status.INTERNAL, errorMessage(err));
           if (refusal.status === grpc.status.INTERNAL) log.error({ err, method: name }, 'request failed');
+          done(refusal.status);
           callback({ code: refusal.status, details: refusal.message });
+        };
+        const succeed = (res: Res): void => {
+          done(grpc.status.OK);
+          if (metrics && name === 'Predict') metrics.rows.inc(undefined, (res as v1.IPredictResponse).rows ?? 0);
+          callback(null, res);
         };
         try {
           if (requireToken && !authorized(call.metadata)) throw new Refusal(grpc.status.UNAUTHENTICATED, 'a valid bearer token is required');
           const result = fn(call.request);
-          if (result instanceof Promise) result.then((res) => callback(null, res), fail);
-          else callback(null, result);
+          if (result instanceof Promise) result.then(succeed, fail);
+          else succeed(result);
         } catch (err) {
           fail(err);
         }

@@ -1,5 +1,6 @@
 import { createLogger } from '@surrogate/core';
 import { ModelServer, ModelServerError } from '@surrogate/model-server';
+import { MetricsRegistry, ObservabilityServer, parseListenAddress, registerProcessMetrics } from '@surrogate/observability';
 import { badInput } from '../cli-error';
 import { readPem } from './pricer-server';
 import { stopSignal } from '../stop-signal';
@@ -14,6 +15,8 @@ export interface ServeCommandOptions {
   threads?: string;
   /** Answer rows outside the model's training box (refused by default). */
   allowExtrapolation?: boolean;
+  /** `host:port` of the HTTP endpoint with /metrics (Prometheus), /healthz and /readyz. */
+  metrics?: string;
 }
 
 /** The variable that holds the bearer token clients must present (unset: no token required). */
@@ -51,7 +54,11 @@ export async function serveCommand(file: string | undefined, o: ServeCommandOpti
           clientCa: o.tlsClientCa === undefined ? undefined : readPem('--tls-client-ca', o.tlsClientCa),
         }
       : undefined;
+  if (o.metrics !== undefined && !parseListenAddress(o.metrics))
+    throw badInput('BAD_OPTION', `--metrics = ${o.metrics}: must be host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464`);
   const log = createLogger({ name: 'model-server' });
+  const registry = o.metrics === undefined ? undefined : new MetricsRegistry({ service: 'model-server' });
+  const stopProcessMetrics = registry ? registerProcessMetrics(registry) : undefined;
   let server: ModelServer;
   try {
     server = await ModelServer.start({
@@ -61,16 +68,32 @@ export async function serveCommand(file: string | undefined, o: ServeCommandOpti
       token: process.env[SERVE_TOKEN_ENV] || undefined,
       threads,
       allowExtrapolation: o.allowExtrapolation,
+      metrics: registry,
       logger: log,
     });
   } catch (err) {
+    stopProcessMetrics?.();
     if (err instanceof ModelServerError && err.code === 'MODEL_INVALID') throw badInput('MODEL_INVALID', err.message);
     throw err;
   }
+  let stopping = false;
+  let observability: ObservabilityServer | undefined;
+  if (registry && o.metrics !== undefined) {
+    try {
+      observability = await ObservabilityServer.start({ address: o.metrics, registry, ready: () => (stopping ? 'stopping' : undefined), logger: log });
+    } catch (err) {
+      stopProcessMetrics?.();
+      await server.stop();
+      throw err;
+    }
+  }
   const stopped = stopSignal(); // before the service says it is ready
-  process.stdout.write(`${JSON.stringify({ url: server.url, model: file, spec: server.description.specName, inputs: server.description.inputNames, outputs: server.description.outputNames, extrapolation: server.description.extrapolationAllowed })}\n`);
+  process.stdout.write(`${JSON.stringify({ url: server.url, model: file, spec: server.description.specName, inputs: server.description.inputNames, outputs: server.description.outputNames, extrapolation: server.description.extrapolationAllowed, ...(observability ? { metrics: `${observability.url}/metrics` } : {}) })}\n`);
   await stopped;
   log.info('stopping');
+  stopping = true;
   await server.stop();
+  await observability?.stop();
+  stopProcessMetrics?.();
   return '';
 }
