@@ -1,3 +1,4 @@
 export { SurrogateError, errorMessage } from './surrogate-error';
 export { createLogger, safeUrl, REDACTED_PATHS, type Logger, type LoggerConfig } from './logger';
 export { bearerTokenCheck } from './bearer-token';
+export { parseListenAddress } from './listen-address';

@@ -5,5 +5,5 @@ export type { Labels } from './exposition';
 export type { Metric } from './metric';
 export { MetricsRegistry, EXPOSITION_CONTENT_TYPE } from './metrics-registry';
 export { registerProcessMetrics } from './process-metrics';
-export { ObservabilityServer, parseListenAddress, type ObservabilityServerOptions, type ReadinessCheck } from './observability-server';
+export { ObservabilityServer, type ObservabilityServerOptions, type ReadinessCheck } from './observability-server';
 export { ObservabilityError } from './observability-error';

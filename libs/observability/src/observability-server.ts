@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { errorMessage, type Logger } from '@surrogate/core';
+import { errorMessage, parseListenAddress, type Logger } from '@surrogate/core';
 import { EXPOSITION_CONTENT_TYPE, type MetricsRegistry } from './metrics-registry';
 import { ObservabilityError } from './observability-error';
 
@@ -14,15 +14,6 @@ export interface ObservabilityServerOptions {
   /** Backs `/readyz`; without it the service is ready once it listens. */
   ready?: ReadinessCheck;
   logger?: Logger;
-}
-
-/** `host:port` with a port from 0 to 65535 (IPv6 hosts in brackets), else undefined. */
-export function parseListenAddress(address: string): { host: string; port: number } | undefined {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(address);
-  if (!m) return undefined;
-  const port = Number(m[2]);
-  if (port > 65535) return undefined;
-  return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
-import { Counter, Histogram, MetricsRegistry, ObservabilityServer, parseListenAddress, registerProcessMetrics } from './index';
+import { parseListenAddress } from '@surrogate/core';
+import { Counter, Histogram, MetricsRegistry, ObservabilityServer, registerProcessMetrics } from './index';
 
 function get(url: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {

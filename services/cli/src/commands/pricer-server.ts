@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createLogger } from '@surrogate/core';
+import { createLogger, parseListenAddress } from '@surrogate/core';
 import { getPricer, PricerServer, pricerNames, type PricerServerTls } from '@surrogate/pricing';
 import { badInput } from '../cli-error';
 import { stopSignal } from '../stop-signal';
@@ -54,7 +54,7 @@ export async function pricerServerCommand(o: PricerServerCommandOptions): Promis
     }
   });
   const listen = o.listen ?? '127.0.0.1:50051';
-  if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(listen))
+  if (!parseListenAddress(listen))
     throw badInput(
       'BAD_OPTION',
       `--listen = ${listen}: must be host:port, e.g. 127.0.0.1:50051 or 0.0.0.0:50051`,

@@ -1,6 +1,6 @@
-import { createLogger } from '@surrogate/core';
+import { createLogger, parseListenAddress } from '@surrogate/core';
 import { ModelServer, ModelServerError } from '@surrogate/model-server';
-import { MetricsRegistry, ObservabilityServer, parseListenAddress, registerProcessMetrics } from '@surrogate/observability';
+import { MetricsRegistry, ObservabilityServer, registerProcessMetrics } from '@surrogate/observability';
 import { badInput } from '../cli-error';
 import { readPem } from './pricer-server';
 import { stopSignal } from '../stop-signal';
@@ -36,7 +36,7 @@ export async function serveCommand(file: string | undefined, o: ServeCommandOpti
     if (!Number.isInteger(p) || p < 0 || p > 65535) throw badInput('BAD_OPTION', `--port = ${o.port}: must be a whole number from 0 to 65535`);
     address = `127.0.0.1:${p}`;
   }
-  if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(address))
+  if (!parseListenAddress(address))
     throw badInput('BAD_OPTION', `--listen = ${address}: must be host:port, e.g. 127.0.0.1:50052 or 0.0.0.0:50052`);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw badInput('BAD_OPTION', 'TLS needs both --tls-cert and --tls-key');
   if (o.tlsClientCa !== undefined && o.tlsCert === undefined)
