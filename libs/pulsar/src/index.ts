@@ -44,7 +44,9 @@ export type {
   DeadLetterEvent,
   UndecodableEvent,
   BufferedCount,
+  LastMessageIds,
 } from './consumer';
+export { NON_DURABLE_TYPES } from './consumer';
 export type { Message } from './message';
 export { MessageId } from './message-id';
 export type { CompressionName } from './compression';
