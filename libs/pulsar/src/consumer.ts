@@ -466,8 +466,7 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       if (position !== undefined && this.resumePoint === undefined)
         this.resumePoint = {
           ledgerId: position.ledgerId,
-          // Before the first entry of a ledger the broker says -1, which arrives as 2^64 - 1 (uint64).
-          entryId: Number.isSafeInteger(position.entryId) ? position.entryId : -1,
+          entryId: position.entryId,
           batchIndex: WHOLE_ENTRY,
         };
     } catch (err) {
@@ -485,10 +484,15 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     if (!answer?.lastMessageId)
       throw new PulsarError(PulsarErrorCode.PROTOCOL_ERROR, `GET_LAST_MESSAGE_ID on ${this.topic}: no last_message_id in the response`);
     const markDelete = answer.consumerMarkDeletePosition;
+    // "Before the first entry" is entry -1, which arrives as 2^64 - 1 (uint64): keep it -1.
+    const position = (data: MessageIdData): MessageId => {
+      const id = MessageId.fromData(data, this.partition);
+      return Number.isSafeInteger(id.entryId) ? id : new MessageId(id.ledgerId, -1, id.partition, id.batchIndex);
+    };
     return {
       topic: this.topic,
-      lastMessageId: MessageId.fromData(answer.lastMessageId, this.partition),
-      ...(markDelete ? { markDeletePosition: MessageId.fromData(markDelete, this.partition) } : {}),
+      lastMessageId: position(answer.lastMessageId),
+      ...(markDelete ? { markDeletePosition: position(markDelete) } : {}),
     };
   }
 
