@@ -81,8 +81,10 @@ describe('a datagen worker started after a cancel, over Pulsar', () => {
       const submit = start('submit', ['submit', path.join(dir, 'spec.yaml'), ...common]);
       expect((await submit.exited).code).toBe(0);
       const { experimentId } = JSON.parse(submit.stdout.trim()) as { experimentId: string };
-      const expected = Number(of('accepted')[0]?.accepted?.trainingChunks ?? 0) + Number(of('accepted')[0]?.accepted?.validationChunks ?? 0);
-      await until(() => expected > 0 && jobs.length === expected, 60_000, 'every job queued');
+      const chunkCount = (): number =>
+        Number(of('accepted')[0]?.accepted?.trainingChunks ?? 0) + Number(of('accepted')[0]?.accepted?.validationChunks ?? 0);
+      await until(() => chunkCount() > 0 && jobs.length === chunkCount(), 60_000, 'every job queued');
+      const expected = chunkCount();
       // Past the workers' clock-skew margin (1 s by default): the queued jobs are stale once cancelled.
       await new Promise((r) => setTimeout(r, 1500));
       const cancel = start('cancel', ['cancel', experimentId, ...common, '--reason', 'before any worker']);
