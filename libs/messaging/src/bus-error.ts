@@ -8,7 +8,10 @@ export const BusErrorCode = {
   SUBSCRIPTION_BUSY: 'SUBSCRIPTION_BUSY',
   /** `unsubscribe` on a consumer that was closed already. */
   CONSUMER_CLOSED: 'CONSUMER_CLOSED',
-  /** A consumer of another type than the consumers already attached to the subscription. */
+  /**
+   * A consumer of another type than the consumers already attached to the subscription, or a durable
+   * subscription asked for under a non-durable one's name (or the other way round).
+   */
   SUBSCRIPTION_TYPE_MISMATCH: 'SUBSCRIPTION_TYPE_MISMATCH',
   /** A malformed topic, message or subscribe option. */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',

@@ -70,6 +70,22 @@ export interface SubscribeOptions {
   /** Where a NEW subscription starts; default 'latest'. An existing subscription keeps its cursor. */
   initialPosition?: InitialPosition;
   consumerName?: string;
+  /**
+   * Default true: the subscription outlives its consumers and the topic keeps every message it has not
+   * acked. false: it lives only as long as its one consumer (exclusive only): closed, or its process
+   * killed, the subscription is gone and the topic keeps nothing for it. For a process following a
+   * topic from now on under a name of its own. Across a lost broker connection it resumes after the
+   * last message handed to the handler (a message whose handler was running then is not redelivered).
+   * A durable and a non-durable subscription of one name refuse each other (SUBSCRIPTION_TYPE_MISMATCH).
+   */
+  durable?: boolean;
+  /**
+   * Non-durable subscriptions only: start at the messages published at most this long ago that the
+   * topic still holds, instead of `initialPosition` (0 = none, default). Pulsar counts whole seconds
+   * (rounded up) by the broker's publish time, and holds only what a subscription has not acked or the
+   * namespace's retention policy keeps; the memory bus holds the same, plus `retentionMs` of its own.
+   */
+  startRollbackMs?: number;
   /** Called once a message has been dead-lettered, e.g. to publish an event saying why. Errors are logged, not thrown. */
   onDeadLetter?: (info: DeadLetterInfo) => void | Promise<void>;
 }
@@ -92,6 +108,12 @@ export interface Subscription {
    * the subscription stays), and with CONSUMER_CLOSED once `close` has been called. Idempotent.
    */
   unsubscribe(): Promise<void>;
+  /**
+   * Resolves once the handler has finished (whatever its outcome) the last message the subscription
+   * could deliver when this was called: e.g. a rollback's replay has been read. With concurrency 1,
+   * every message before it too. Rejects with CONSUMER_CLOSED if the consumer closes first.
+   */
+  caughtUp(): Promise<void>;
 }
 
 export interface Bus {

@@ -11,10 +11,16 @@ export interface MemoryBusOptions {
   name?: string;
   /** Default: a pino logger named `messaging.<name>`. */
   logger?: Logger;
+  /**
+   * How long every topic keeps a message after it was published, whether or not a subscription holds
+   * it (Pulsar's retention policy): what an `earliest` subscription or a `startRollbackMs` can still
+   * read. Default 0: only what some subscription has not acked (Pulsar without retention).
+   */
+  retentionMs?: number;
 }
 
 /**
- * The embedded adapter: topics, durable subscriptions, redelivery and dead letters in one process,
+ * The embedded adapter: topics, durable and non-durable subscriptions, redelivery and dead letters in one process,
  * with Pulsar's semantics (see the bus port and the conformance suite). Nothing survives `close()`.
  */
 export class MemoryBus implements Bus {
@@ -24,9 +30,17 @@ export class MemoryBus implements Bus {
   private closing: Promise<void> | undefined;
   private consumerIds = 0;
   private readonly context: MemorySubscriptionContext;
+  private readonly retentionMs: number;
 
   constructor(options: MemoryBusOptions = {}) {
     this.name = options.name ?? 'memory';
+    const retentionMs = options.retentionMs ?? 0;
+    if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) {
+      throw new BusError(BusErrorCode.INVALID_ARGUMENT, `retentionMs must be a whole number >= 0, got ${String(options.retentionMs)}`, {
+        details: { option: 'retentionMs', value: options.retentionMs },
+      });
+    }
+    this.retentionMs = retentionMs;
     const log = options.logger ?? createLogger({ name: `messaging.${this.name}` });
     this.context = {
       isOpen: () => this.state === 'open',
@@ -53,9 +67,23 @@ export class MemoryBus implements Bus {
     const resolved = resolveSubscribeOptions(options);
     const topic = this.topic(resolved.topic);
     let subscription = topic.subscriptions.get(resolved.subscription);
+    if (subscription !== undefined && subscription.durable !== resolved.durable) {
+      const kind = (durable: boolean): string => (durable ? 'durable' : 'non-durable');
+      throw new BusError(
+        BusErrorCode.SUBSCRIPTION_TYPE_MISMATCH,
+        `subscription "${resolved.subscription}" on ${topic.name} is ${kind(subscription.durable)}; cannot attach a ${kind(resolved.durable)} consumer`,
+        { details: { topic: topic.name, subscription: resolved.subscription, durable: subscription.durable, requested: resolved.durable } },
+      );
+    }
     if (subscription === undefined) {
-      const start = resolved.initialPosition === 'earliest' ? topic.retained() : [];
-      subscription = new MemorySubscription(topic.name, resolved.subscription, this.context, start);
+      const since = Date.now() - resolved.startRollbackMs;
+      const start =
+        resolved.startRollbackMs > 0
+          ? topic.retained().filter((message) => message.publishTime >= since)
+          : resolved.initialPosition === 'earliest'
+            ? topic.retained()
+            : [];
+      subscription = new MemorySubscription(topic.name, resolved.subscription, this.context, start, resolved.durable);
       topic.subscriptions.set(resolved.subscription, subscription);
     }
     return subscription.attach(resolved);
@@ -85,7 +113,7 @@ export class MemoryBus implements Bus {
   private topic(name: string): MemoryTopic {
     let topic = this.topics.get(name);
     if (topic === undefined) {
-      topic = new MemoryTopic(name, this.topics.size);
+      topic = new MemoryTopic(name, this.topics.size, this.retentionMs);
       this.topics.set(name, topic);
     }
     return topic;

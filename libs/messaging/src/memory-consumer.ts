@@ -77,9 +77,21 @@ export class MemoryConsumer implements Subscription {
     return this.unsubscribed;
   }
 
+  caughtUp(): Promise<void> {
+    if (this.closing) return Promise.reject(this.closedError());
+    return this.owner.caughtUp(this);
+  }
+
+  private closedError(): BusError {
+    return new BusError(BusErrorCode.CONSUMER_CLOSED, `consumer ${this.consumerName} of "${this.subscription}" on ${this.topic} is closed`, {
+      details: { topic: this.topic, subscription: this.subscription, consumer: this.consumerName },
+    });
+  }
+
   close(): Promise<void> {
     if (this.closed === undefined) {
       this.closing = true;
+      this.owner.rejectCatchUps(this, this.closedError());
       this.owner.consumerClosing(this);
       this.closed = this.whenIdle().then(() => this.owner.detach(this));
     }

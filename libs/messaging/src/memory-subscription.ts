@@ -52,7 +52,7 @@ export interface MemorySubscriptionStats {
 const KEY_SHARED_LOOKAHEAD = 1000;
 
 /**
- * A durable subscription of the memory bus: a cursor on a topic (messages not taken yet wait in
+ * A subscription of the memory bus (durable, or non-durable: gone with its last consumer): a cursor on a topic (messages not taken yet wait in
  * `backlog`, in topic order), the messages taken but not acked, and the dispatcher that hands them to
  * the attached consumers according to the subscription type. Consumers only ever hold what is in their
  * handlers (no prefetch), so the backlog stays here however slow they are.
@@ -67,12 +67,17 @@ export class MemorySubscription {
   private readonly replay: PendingMessage[] = [];
   private readonly unacked = new Map<number, PendingMessage>();
   private dispatchScheduled = false;
+  /** Highest topic position whose handler has finished (-1: none yet). */
+  private handledUpTo = -1;
+  private catchUpWaiters: { consumer: MemoryConsumer; mark: number; resolve(): void; reject(err: unknown): void }[] = [];
 
   constructor(
     readonly topic: string,
     readonly name: string,
     private readonly context: MemorySubscriptionContext,
     initial: readonly StoredMessage[],
+    /** false: the subscription goes when its last consumer detaches. */
+    readonly durable = true,
   ) {
     for (const message of initial) this.backlog.push(message);
   }
@@ -121,13 +126,44 @@ export class MemorySubscription {
     this.scheduleDispatch();
   }
 
-  /** A closing consumer's handlers have all finished: remove it. */
+  /** A closing consumer's handlers have all finished: remove it (and a non-durable subscription with its last one). */
   detach(consumer: MemoryConsumer): void {
     const index = this.consumers.indexOf(consumer);
     if (index >= 0) this.consumers.splice(index, 1);
     if (this.consumers.length === 0) this.type = undefined;
     this.refreshRing();
+    if (!this.durable && this.consumers.length === 0) {
+      this.drop();
+      return;
+    }
     this.scheduleDispatch();
+  }
+
+  /** The consumer asks when the handler has finished what the subscription holds now. */
+  caughtUp(consumer: MemoryConsumer): Promise<void> {
+    let mark = -1;
+    for (const message of this.held()) mark = Math.max(mark, message.seq);
+    if (mark <= this.handledUpTo) return Promise.resolve();
+    return new Promise((resolve, reject) => this.catchUpWaiters.push({ consumer, mark, resolve, reject }));
+  }
+
+  /** A closing consumer will not catch up. */
+  rejectCatchUps(consumer: MemoryConsumer, err: unknown): void {
+    const keep = this.catchUpWaiters.filter((waiter) => waiter.consumer !== consumer);
+    for (const waiter of this.catchUpWaiters) if (waiter.consumer === consumer) waiter.reject(err);
+    this.catchUpWaiters = keep;
+  }
+
+  private noteHandled(seq: number): void {
+    if (seq <= this.handledUpTo) return;
+    this.handledUpTo = seq;
+    if (this.catchUpWaiters.length === 0) return;
+    const waiting = this.catchUpWaiters;
+    this.catchUpWaiters = [];
+    for (const waiter of waiting) {
+      if (waiter.mark <= seq) waiter.resolve();
+      else this.catchUpWaiters.push(waiter);
+    }
   }
 
   /**
@@ -142,6 +178,11 @@ export class MemorySubscription {
         { details: { topic: this.topic, subscription: this.name, consumer: consumer.consumerName, consumers: this.consumers.length } },
       );
     }
+    this.drop();
+  }
+
+  /** Drops everything the subscription holds; the topic forgets it. */
+  private drop(): void {
     for (const pending of this.unacked.values()) {
       if (pending.delayTimer !== undefined) clearTimeout(pending.delayTimer);
       pending.delayTimer = undefined;
@@ -309,6 +350,7 @@ export class MemorySubscription {
     } catch (error) {
       this.context.log.error({ err: errorMessage(error), topic: this.topic, subscription: this.name }, 'settling a delivery failed');
     } finally {
+      this.noteHandled(message.seq);
       consumer.untrack(delivery);
       this.scheduleDispatch();
     }

@@ -135,6 +135,8 @@ export class PulsarBus implements Bus {
         ackTimeoutMs: resolved.ackTimeoutMs,
         nackRedeliveryDelayMs: resolved.nackRedeliveryDelayMs,
         initialPosition: resolved.initialPosition,
+        durable: resolved.durable,
+        ...(resolved.startRollbackMs > 0 ? { startRollbackMs: resolved.startRollbackMs } : {}),
         ...(priorityLevel === undefined ? {} : { priorityLevel }),
         // The bus dead-letters by itself (with the port's properties and reason) before this count is
         // reached; the policy only names the topic the client's `deadLetter` publishes to.

@@ -31,6 +31,10 @@ export function toBusError(err: unknown, what: string, details: Record<string, u
       ? new BusError(BusErrorCode.SUBSCRIPTION_TYPE_MISMATCH, `${what}: ${reason}`, options)
       : new BusError(BusErrorCode.SUBSCRIPTION_BUSY, `${what}: ${reason}`, options);
   }
+  if (code === 'NotAllowedError' && /subscription with the same name already exists/i.test(reason)) {
+    // A durable subscription asked for under a non-durable one's name, or the other way round.
+    return new BusError(BusErrorCode.SUBSCRIPTION_TYPE_MISMATCH, `${what}: ${reason}`, options);
+  }
   if (code !== undefined && INVALID_ARGUMENT_CODES.has(code)) return new BusError(BusErrorCode.INVALID_ARGUMENT, `${what}: ${reason}`, options);
   return new BusError(BusErrorCode.BROKER_ERROR, `${what}: ${reason}`, options);
 }

@@ -1,5 +1,5 @@
 import { errorMessage, type Logger } from '@surrogate/core';
-import type { Consumer, Message } from '@surrogate/pulsar';
+import type { Consumer, Message, MessageId } from '@surrogate/pulsar';
 import type { DeadLetterInfo, IncomingMessage, Subscription } from './bus';
 import { BusError, BusErrorCode } from './bus-error';
 import { deadLetterProperties } from './dead-letter';
@@ -37,6 +37,9 @@ export class PulsarSubscription implements Subscription {
   private unsubscribing = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  /** The furthest message whose handler has finished, per partition (-1: a non-partitioned topic). */
+  private readonly handledUpTo = new Map<number, MessageId>();
+  private catchUpWaiters: { targets: MessageId[]; resolve(): void; reject(err: unknown): void }[] = [];
 
   constructor(
     private readonly consumer: Consumer,
@@ -77,8 +80,53 @@ export class PulsarSubscription implements Subscription {
     return this.closed;
   }
 
+  /** Asks the broker where the topic ends, then waits for the handler to finish the message there. */
+  async caughtUp(): Promise<void> {
+    if (this.closing) throw this.closedError();
+    let ends;
+    try {
+      ends = await this.consumer.lastMessageIds();
+    } catch (err) {
+      if (this.closing) throw this.closedError();
+      throw toBusError(err, `caughtUp on "${this.subscription}" of ${this.topic} failed`, { topic: this.topic, subscription: this.subscription });
+    }
+    // Nothing to wait for on a partition that holds no message, or where everything up to its last one is acked.
+    const targets = ends
+      .filter(({ lastMessageId, markDeletePosition }) => lastMessageId.entryId >= 0 && !(markDeletePosition && markDeletePosition.compareTo(lastMessageId) >= 0))
+      .map(({ lastMessageId }) => lastMessageId);
+    if (this.reached(targets)) return;
+    await new Promise<void>((resolve, reject) => this.catchUpWaiters.push({ targets, resolve, reject }));
+  }
+
+  private reached(targets: MessageId[]): boolean {
+    return targets.every((target) => {
+      const handled = this.handledUpTo.get(target.partition);
+      return handled !== undefined && handled.compareTo(target) >= 0;
+    });
+  }
+
+  private handled(id: MessageId): void {
+    const before = this.handledUpTo.get(id.partition);
+    if (before !== undefined && before.compareTo(id) >= 0) return;
+    this.handledUpTo.set(id.partition, id);
+    if (this.catchUpWaiters.length === 0) return;
+    const waiting = this.catchUpWaiters;
+    this.catchUpWaiters = [];
+    for (const waiter of waiting) {
+      if (this.reached(waiter.targets)) waiter.resolve();
+      else this.catchUpWaiters.push(waiter);
+    }
+  }
+
+  private closedError(): BusError {
+    return new BusError(BusErrorCode.CONSUMER_CLOSED, `consumer ${this.consumerName} of "${this.subscription}" on ${this.topic} is closed`, {
+      details: { topic: this.topic, subscription: this.subscription, consumer: this.consumerName },
+    });
+  }
+
   private async shutdown(unsubscribe: boolean): Promise<void> {
     this.closing = true;
+    for (const waiter of this.catchUpWaiters.splice(0)) waiter.reject(this.closedError());
     await this.whenIdle();
     let refused: unknown;
     if (unsubscribe) {
@@ -124,6 +172,7 @@ export class PulsarSubscription implements Subscription {
       } catch (err) {
         this.log.error({ err: errorMessage(err), messageId: message.messageId.toString() }, 'settling a delivery failed');
       } finally {
+        this.handled(message.messageId);
         this.inFlight -= 1;
         if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       }

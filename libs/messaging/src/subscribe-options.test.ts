@@ -19,6 +19,8 @@ describe('resolveSubscribeOptions', () => {
       ackTimeoutMs: 0,
       initialPosition: 'latest',
       consumerName: undefined,
+      durable: true,
+      startRollbackMs: 0,
       onDeadLetter: undefined,
     });
   });

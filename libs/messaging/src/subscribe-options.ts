@@ -6,6 +6,8 @@ import { checkTopic } from './message-validation';
 export const DEFAULT_CONCURRENCY = 1;
 export const DEFAULT_MAX_REDELIVERIES = 5;
 export const DEFAULT_NACK_REDELIVERY_DELAY_MS = 1000;
+/** Subscription types a non-durable subscription may have (Pulsar's client allows these only). */
+export const NON_DURABLE_TYPES: readonly SubscriptionType[] = ['exclusive'];
 
 /** SubscribeOptions checked and with every default filled in; adapters work from this. */
 export interface ResolvedSubscribeOptions {
@@ -21,6 +23,9 @@ export interface ResolvedSubscribeOptions {
   readonly ackTimeoutMs: number;
   readonly initialPosition: InitialPosition;
   readonly consumerName?: string;
+  readonly durable: boolean;
+  /** 0 = none. */
+  readonly startRollbackMs: number;
   readonly onDeadLetter?: (info: DeadLetterInfo) => void | Promise<void>;
 }
 
@@ -53,6 +58,22 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
   if (initialPosition !== 'latest' && initialPosition !== 'earliest') {
     throw invalid(`initialPosition must be 'latest' or 'earliest', got ${String(initialPosition)}`, { option: 'initialPosition', value: initialPosition });
   }
+  const durable = options.durable ?? true;
+  if (typeof durable !== 'boolean') throw invalid(`durable must be true or false, got ${String(durable)}`, { option: 'durable', value: durable });
+  if (!durable && !NON_DURABLE_TYPES.includes(options.type)) {
+    throw invalid(`durable: false needs type ${NON_DURABLE_TYPES.join(' or ')}, got ${options.type}: a non-durable subscription follows one consumer's position`, {
+      option: 'durable',
+      value: durable,
+      type: options.type,
+    });
+  }
+  const startRollbackMs = integerAtLeast('startRollbackMs', options.startRollbackMs, 0, 0);
+  if (startRollbackMs > 0 && durable) {
+    throw invalid(`startRollbackMs (${startRollbackMs}) needs durable: false: a durable subscription keeps its own position`, {
+      option: 'startRollbackMs',
+      value: startRollbackMs,
+    });
+  }
   const deadLetterTopic =
     options.deadLetterTopic === undefined ? defaultDeadLetterTopic(topic, options.subscription) : checkTopic(options.deadLetterTopic);
   return {
@@ -67,6 +88,8 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
     ackTimeoutMs: integerAtLeast('ackTimeoutMs', options.ackTimeoutMs, 0, 0),
     initialPosition,
     consumerName: options.consumerName,
+    durable,
+    startRollbackMs,
     onDeadLetter: options.onDeadLetter,
   };
 }

@@ -71,6 +71,33 @@ export interface ConsumerOptions {
   priorityLevel?: number;
   /** Metadata attached to the consumer on the broker. */
   properties?: Record<string, string>;
+  /**
+   * Default true: the subscription outlives its consumers and the topic keeps every message it has
+   * not acked. false: a non-durable subscription (what the Java client's readers use), which the broker
+   * keeps in memory only and drops when its consumer closes or its connection dies, so a process
+   * killed with SIGKILL leaves nothing behind. Exclusive subscriptions only (see NON_DURABLE_TYPES).
+   * After a lost connection or a broker restart the consumer resubscribes just after the last
+   * message it handed to the application: none lost, none twice. A message handed over and not
+   * acked before the connection was lost is not redelivered (there is no cursor to keep it).
+   */
+  durable?: boolean;
+  /**
+   * Non-durable subscriptions only: start at the first message published at most this long ago
+   * (by the broker's publish time) instead of `initialPosition`. Sent in whole seconds, rounded up
+   * (start_message_rollback_duration_sec). Only messages the topic still holds can be replayed: a
+   * window longer than the namespace's retention finds the older ones gone. Used on the first
+   * subscribe only; a reconnect resumes after the last message handed to the application.
+   */
+  startRollbackMs?: number;
+}
+
+/** Where a topic (or one partition of it) ends, and where this consumer's subscription stands. */
+export interface LastMessageIds {
+  topic: string;
+  /** Id of the last message stored on the topic (entryId -1: the topic holds none yet). */
+  lastMessageId: MessageId;
+  /** The subscription's mark-delete position: everything up to it is acked (when the broker says). */
+  markDeletePosition?: MessageId;
 }
 
 export interface NackOptions {
@@ -126,8 +153,14 @@ export interface Consumer extends AsyncIterable<Message> {
   nack(message: Message, options?: NackOptions): void;
   /** Publishes the message to the dead-letter topic now, then acks it. Needs a deadLetter policy or topic. */
   deadLetter(message: Message, properties?: Record<string, string>): Promise<MessageId>;
+  /**
+   * Deletes the subscription (durable), then closes. A non-durable consumer just closes: the broker
+   * drops its subscription with it.
+   */
   unsubscribe(): Promise<void>;
   close(): Promise<void>;
+  /** The topic's last message id and the subscription's mark-delete position, per partition. */
+  lastMessageIds(): Promise<LastMessageIds[]>;
   on(event: 'activeChange', listener: (isActive: boolean, topic: string) => void): this;
   on(event: 'deadLetter', listener: (event: DeadLetterEvent) => void): this;
   on(event: 'endOfTopic', listener: (topic: string) => void): this;
@@ -165,6 +198,26 @@ const FATAL_SUBSCRIBE_ERRORS = new Set([
 ]);
 
 const MAX_TRACKED = 10_000;
+
+/**
+ * Subscription types a non-durable consumer may use. The broker accepts any, but resuming after the
+ * last delivered message on reconnect is only right with a single consumer on the subscription: with
+ * shared, failover or key-shared consumers, whichever reconnects first would re-create the dropped
+ * subscription at its own position, redelivering what the others had or skipping what they had not.
+ */
+export const NON_DURABLE_TYPES: readonly SubscriptionType[] = ['exclusive'];
+
+/** A position on one partition; batchIndex WHOLE_ENTRY covers every message of the entry. */
+interface Position {
+  ledgerId: number;
+  entryId: number;
+  batchIndex: number;
+}
+const WHOLE_ENTRY = Number.MAX_SAFE_INTEGER;
+
+function comparePositions(a: Position, b: Position): number {
+  return a.ledgerId - b.ledgerId || a.entryId - b.entryId || a.batchIndex - b.batchIndex;
+}
 
 /** The consumer that received a message (for acks through a partitioned parent). */
 export function ownerOf(message: Message): SingleTopicConsumer | undefined {
@@ -222,6 +275,16 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   private readonly deadLetterTopic?: string;
   /** Last ACTIVE_CONSUMER_CHANGE (failover/exclusive). */
   isActive?: boolean;
+  readonly durable: boolean;
+  /** Rollback of a non-durable subscription's first subscribe, in seconds (0 = none). */
+  private readonly rollbackSec: number;
+  /**
+   * Non-durable: the last message handed to the application (or, before the first, where the
+   * subscription started). A reconnect resubscribes from here.
+   */
+  private resumePoint?: Position;
+  /** Non-durable, after a reconnect: messages up to here were handed over already; drop them. */
+  private skipUpTo?: Position;
 
   private constructor(
     private readonly options: ConsumerOptions,
@@ -239,6 +302,31 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       );
     if (!options.subscription)
       throw new PulsarError(PulsarErrorCode.INVALID_ARGUMENT, 'subscription name is required');
+    this.durable = options.durable ?? true;
+    if (typeof this.durable !== 'boolean')
+      throw new PulsarError(PulsarErrorCode.INVALID_ARGUMENT, `durable must be a boolean, got ${String(options.durable)}`, {
+        details: { option: 'durable', value: options.durable },
+      });
+    if (!this.durable && !NON_DURABLE_TYPES.includes(this.type))
+      throw new PulsarError(
+        PulsarErrorCode.INVALID_ARGUMENT,
+        `durable: false needs a subscription type of ${NON_DURABLE_TYPES.join(', ')}, got ${this.type}: a non-durable subscription resumes after its one consumer's last message`,
+        { details: { option: 'durable', type: this.type, allowed: NON_DURABLE_TYPES } },
+      );
+    const rollbackMs = options.startRollbackMs ?? 0;
+    if (typeof rollbackMs !== 'number' || !Number.isSafeInteger(rollbackMs) || rollbackMs < 0)
+      throw new PulsarError(
+        PulsarErrorCode.INVALID_ARGUMENT,
+        `startRollbackMs must be a whole number >= 0, got ${String(options.startRollbackMs)}`,
+        { details: { option: 'startRollbackMs', value: options.startRollbackMs } },
+      );
+    if (rollbackMs > 0 && this.durable)
+      throw new PulsarError(
+        PulsarErrorCode.INVALID_ARGUMENT,
+        `startRollbackMs (${rollbackMs}) needs durable: false (a durable subscription keeps its own position)`,
+        { details: { option: 'startRollbackMs', value: rollbackMs } },
+      );
+    this.rollbackSec = Math.ceil(rollbackMs / 1000);
     this.consumerId = this.ctx.newConsumerId();
     this.partition = deps.partition ?? -1;
     this.receiverQueueSize = options.receiverQueueSize ?? 1000;
@@ -321,7 +409,8 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
           requestId,
           ...(this.options.consumerName === undefined ? {} : { consumerName: this.options.consumerName }),
           ...(this.options.priorityLevel === undefined ? {} : { priorityLevel: this.options.priorityLevel }),
-          durable: true,
+          durable: this.durable,
+          ...this.startFields(),
           metadata: toKeyValues(this.options.properties),
           initialPosition:
             this.options.initialPosition === 'earliest'
@@ -337,9 +426,20 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       cnx.unregisterConsumer(this.consumerId);
       throw err;
     }
+    if (!this.durable) {
+      // Whatever comes up to the resume point was handed over before (the broker starts one entry
+      // early, for the rest of a batch). Before the first message, learn where the subscription
+      // starts (no flow permits yet: nothing moved it), so a reconnect loses nothing even then.
+      this.skipUpTo = this.resumePoint;
+      if (this.resumePoint === undefined) await this.learnStart(cnx);
+    }
     if (this.state === 'closed' || this.state === 'failed') {
       cnx.unregisterConsumer(this.consumerId);
       return;
+    }
+    if (cnx.closed) {
+      cnx.unregisterConsumer(this.consumerId);
+      throw new PulsarError(PulsarErrorCode.CONNECTION_CLOSED, `connection lost while subscribing to ${this.topic}`);
     }
     this.cnx = cnx;
     this.state = 'ready';
@@ -349,6 +449,65 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     this.outstandingPermits = 0;
     if (this.receiverQueueSize > 0) this.refill();
     else this.grantOnDemand();
+  }
+
+  /** SUBSCRIBE fields of a non-durable consumer: resume after the last delivered message, or roll back. */
+  private startFields(): { startMessageId?: MessageIdData; startMessageRollbackDurationSec?: number } {
+    if (this.durable) return {};
+    if (this.resumePoint !== undefined)
+      return { startMessageId: { ledgerId: this.resumePoint.ledgerId, entryId: this.resumePoint.entryId } };
+    return this.rollbackSec > 0 ? { startMessageRollbackDurationSec: this.rollbackSec } : {};
+  }
+
+  /** Non-durable: the subscription's start (its mark-delete position) becomes the resume point. */
+  private async learnStart(cnx: Connection): Promise<void> {
+    try {
+      const position = (await this.queryLastMessageId(cnx)).markDeletePosition;
+      if (position !== undefined && this.resumePoint === undefined)
+        this.resumePoint = {
+          ledgerId: position.ledgerId,
+          entryId: position.entryId,
+          batchIndex: WHOLE_ENTRY,
+        };
+    } catch (err) {
+      if (cnx.closed) throw err;
+      this.log.warn({ err }, 'could not learn where the non-durable subscription starts; a reconnect before the first message starts afresh');
+    }
+  }
+
+  private async queryLastMessageId(cnx: Connection): Promise<LastMessageIds> {
+    const response = await cnx.request((requestId) => ({
+      type: CommandType.GET_LAST_MESSAGE_ID,
+      getLastMessageId: { consumerId: this.consumerId, requestId },
+    }));
+    const answer = response.getLastMessageIdResponse;
+    if (!answer?.lastMessageId)
+      throw new PulsarError(PulsarErrorCode.PROTOCOL_ERROR, `GET_LAST_MESSAGE_ID on ${this.topic}: no last_message_id in the response`);
+    const markDelete = answer.consumerMarkDeletePosition;
+    // "Before the first entry" is entry -1, which arrives as 2^64 - 1 (uint64): keep it -1.
+    const position = (data: MessageIdData): MessageId => {
+      const id = MessageId.fromData(data, this.partition);
+      return Number.isSafeInteger(id.entryId) ? id : new MessageId(id.ledgerId, -1, id.partition, id.batchIndex);
+    };
+    return {
+      topic: this.topic,
+      lastMessageId: position(answer.lastMessageId),
+      ...(markDelete ? { markDeletePosition: position(markDelete) } : {}),
+    };
+  }
+
+  async lastMessageIds(): Promise<LastMessageIds[]> {
+    if (this.state === 'closed' || this.state === 'failed')
+      throw new PulsarError(PulsarErrorCode.ALREADY_CLOSED, `consumer on ${this.topic} is closed`);
+    const cnx = this.cnx;
+    if (!cnx)
+      throw new PulsarError(PulsarErrorCode.CONNECTION_CLOSED, `consumer on ${this.topic} is not connected`);
+    return [await this.queryLastMessageId(cnx)];
+  }
+
+  /** Non-durable, after a reconnect: was this message handed to the application already? */
+  private deliveredBefore(id: MessageId): boolean {
+    return this.skipUpTo !== undefined && comparePositions(id, this.skipUpTo) <= 0;
   }
 
   // ---- receiving -------------------------------------------------------------------------
@@ -424,6 +583,11 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
 
   /** The application took `message` from the queue. */
   messageDequeued(message: Message): void {
+    if (!this.durable) {
+      const id = message.messageId;
+      if (this.resumePoint === undefined || comparePositions(id, this.resumePoint) > 0)
+        this.resumePoint = { ledgerId: id.ledgerId, entryId: id.entryId, batchIndex: id.batchIndex };
+    }
     this.ackTimeout?.add(message.messageId.toString(), message);
     this.bufferedHere--;
     this.refill();
@@ -455,6 +619,11 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
     if (typeof command.consumerEpoch === 'number' && command.consumerEpoch < this.consumerEpoch) {
       // Sent before our last redeliver-all: the broker redelivers it anyway.
       this.returnPermits(count);
+      return;
+    }
+    if (!isBatch && this.deliveredBefore(entry)) {
+      this.returnPermits(count);
+      this.queueAck(entry.toEntryData());
       return;
     }
     const brokerRedeliveries = command.redeliveryCount ?? 0;
@@ -551,11 +720,16 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
       const item = items[index];
       const m = item.metadata;
       const ackedByBroker = brokerAckSet.length > 0 && !isUnacked(brokerAckSet, index);
-      if (m.compactedOut || ackedByBroker || (tracker.acked.size > 0 && tracker.acked.has(index))) {
+      const id = new MessageId(entry.ledgerId, entry.entryId, this.partition, index, count);
+      if (
+        m.compactedOut ||
+        ackedByBroker ||
+        (tracker.acked.size > 0 && tracker.acked.has(index)) ||
+        this.deliveredBefore(id)
+      ) {
         tracker.acked.add(index);
         continue;
       }
-      const id = new MessageId(entry.ledgerId, entry.entryId, this.partition, index, count);
       this.deliver(
         new ReceivedMessage(
           this,
@@ -989,6 +1163,8 @@ export class SingleTopicConsumer extends EventEmitter implements Consumer, Consu
   async unsubscribe(): Promise<void> {
     if (this.state === 'closed')
       throw new PulsarError(PulsarErrorCode.ALREADY_CLOSED, `consumer on ${this.topic} is closed`);
+    // The broker drops a non-durable subscription with its consumer, connected or not.
+    if (!this.durable) return this.shutdown(true);
     const cnx = this.cnx;
     if (!cnx)
       throw new PulsarError(PulsarErrorCode.CONNECTION_CLOSED, `consumer on ${this.topic} is not connected`);

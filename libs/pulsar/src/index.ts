@@ -29,6 +29,17 @@
  * - Reconnects (bounded jittered backoff) re-create producers (resending pending messages with
  *   their sequence ids) and consumers (re-subscribe, fresh permits); authentication failures are
  *   not retried.
+ * - Non-durable consumers (`durable: false`, exclusive only: NON_DURABLE_TYPES): the broker keeps
+ *   the subscription in memory and drops it when the consumer closes or its connection dies (a
+ *   SIGKILLed process leaves nothing behind); `unsubscribe` just closes. `startRollbackMs` starts
+ *   at the messages published within that window (whole seconds on the wire, rounded up) that the
+ *   topic still holds (its retention policy). A reconnect resubscribes with start_message_id = the
+ *   last message handed to the application (before the first one: where the subscription started,
+ *   from GET_LAST_MESSAGE_ID) and drops what the broker sends again of that entry or batch: none
+ *   lost, none twice. A message handed over but not acked before the connection died is not
+ *   redelivered (as with the Java client's non-durable consumers and readers).
+ * - `consumer.lastMessageIds()`: the topic's last message id and the subscription's mark-delete
+ *   position, per partition.
  */
 export { PulsarClient, type ClientOptions } from './client';
 export type { TlsOptions, TokenSource } from './connection';
@@ -44,7 +55,9 @@ export type {
   DeadLetterEvent,
   UndecodableEvent,
   BufferedCount,
+  LastMessageIds,
 } from './consumer';
+export { NON_DURABLE_TYPES } from './consumer';
 export type { Message } from './message';
 export { MessageId } from './message-id';
 export type { CompressionName } from './compression';

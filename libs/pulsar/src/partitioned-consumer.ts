@@ -6,6 +6,7 @@ import {
   type NackOptions,
   SingleTopicConsumer,
   type BufferedCount,
+  type LastMessageIds,
   ownerOf,
   payloadBytes,
 } from './consumer';
@@ -113,6 +114,11 @@ export class PartitionedConsumer extends EventEmitter implements Consumer {
 
   deadLetter(message: Message, properties?: Record<string, string>): Promise<MessageId> {
     return this.owner(message).deadLetter(message, properties);
+  }
+
+  async lastMessageIds(): Promise<LastMessageIds[]> {
+    const perPartition = await Promise.all(this.consumers.map((c) => c.lastMessageIds()));
+    return perPartition.flat();
   }
 
   async unsubscribe(): Promise<void> {

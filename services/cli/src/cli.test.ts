@@ -265,6 +265,20 @@ describe('surrogate datagen-worker', () => {
     expect(zero.exitCode).toBe(1);
     expect(zero.stderr).toMatch(/cannot connect to Pulsar at pulsar:\/\/127\.0\.0\.1:9/);
   });
+
+  it('takes --events-lookback-ms (0 allowed) and refuses a bad one before connecting, naming flag, value and rule', async () => {
+    const help = await cli(['--help']);
+    expect(help.stdout).toMatch(/\[--events-lookback-ms MS\]/);
+    expect(help.stdout).toMatch(/--events-lookback-ms MS +datagen-worker: .*default 1800000/);
+    for (const bad of ['-1', '1.5', 'soon', '']) {
+      const r = await cli(['datagen-worker', '--pulsar', 'pulsar://127.0.0.1:9', `--events-lookback-ms=${bad}`]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(`--events-lookback-ms = ${bad}: must be a whole number ≥ 0`);
+    }
+    const zero = await cli(['datagen-worker', '--pulsar', 'pulsar://127.0.0.1:9', '--events-lookback-ms', '0']);
+    expect(zero.exitCode).toBe(1);
+    expect(zero.stderr).toMatch(/cannot connect to Pulsar at pulsar:\/\/127\.0\.0\.1:9/);
+  });
 });
 
 describe('surrogate cancel', () => {

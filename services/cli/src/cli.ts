@@ -34,6 +34,7 @@ Usage:
 Distributed (each service its own process, talking through Apache Pulsar):
   surrogate producer --pulsar URL [--job-timeout-ms MS]
   surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE] [--clock-skew-ms MS]
+                         [--events-lookback-ms MS]
                          [--grpc-… (below)]
   surrogate trainer --pulsar URL --artifacts DIR [--data DIR] [--threads N] [--memory-budget-mb M]
   surrogate submit <spec> --pulsar URL [--wait]              publish a spec; with --wait follow it to the end
@@ -66,6 +67,9 @@ Options:
   --clock-skew-ms MS     datagen-worker: how far the clocks of the producer's and the trainer's hosts may differ
                          (default 1000). Jobs of a cancelled or failed experiment are skipped, except those
                          published less than this before it ended (priced anyway: a live job is never skipped)
+  --events-lookback-ms MS   datagen-worker: on start, read the events of the last MS ms (default 1800000,
+                         30 min; 0 = none) before taking jobs, so that a worker started after a cancel skips
+                         that experiment's queued jobs too (needs a retention policy on the events topic)
   --wait                 submit: follow the experiment's events until it ends
   --offline              validate: do not contact a gRPC pricer (check the spec's shape only)
   --grpc-ca FILE         PEM CA that verifies grpcs:// pricers (default: system roots)   [$SURROGATE_GRPC_CA]
@@ -115,6 +119,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           data: { type: 'string' },
           'job-timeout-ms': { type: 'string' },
           'clock-skew-ms': { type: 'string' },
+          'events-lookback-ms': { type: 'string' },
           wait: { type: 'boolean' },
           reason: { type: 'string' },
           'timeout-ms': { type: 'string' },
@@ -285,6 +290,7 @@ function serviceOptions(
     data: str('data'),
     jobTimeoutMs: str('job-timeout-ms'),
     clockSkewMs: str('clock-skew-ms'),
+    eventsLookbackMs: str('events-lookback-ms'),
     memoryBudgetMb: str('memory-budget-mb'),
     pricerModules: (values['pricer-module'] as string[] | undefined)?.map((m) => path.resolve(m)),
   };

@@ -38,14 +38,15 @@ export class ExperimentWatcher {
       topic: eventsTopic,
       subscription,
       type: 'exclusive',
+      // Gone with this process, however it ends: the broker keeps no events for it.
+      durable: false,
       handler: (m) => this.onEvent(Codecs.event.decode(m.payload)),
     });
   }
 
   /**
-   * Stops following and deletes the subscription: it is this watcher's alone, and a durable
-   * subscription left on the broker would keep every later event for it, forever. If deleting
-   * fails (the broker is gone), the consumer is at least closed.
+   * Stops following. The subscription is non-durable: the broker drops it with its consumer (and
+   * with this process's connection, were it killed); unsubscribe says so, close if that fails.
    */
   async detach(): Promise<void> {
     const subscription = this.subscription;

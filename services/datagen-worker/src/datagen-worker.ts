@@ -64,7 +64,16 @@ export interface DatagenWorkerOptions {
   clockSkewMs?: number;
   /** Ended experiments remembered (least recently touched forgotten first). Default 10,000. */
   endedCapacity?: number;
+  /**
+   * On start, read the events published this long ago and since (that the broker still holds: the
+   * events topic needs a retention policy covering it), so that a worker started after a cancel
+   * skips the cancelled experiment's queued jobs too. It takes no job before it has read them.
+   * 0 = follow from now on only. Default 30 minutes.
+   */
+  eventsLookbackMs?: number;
 }
+
+export const DEFAULT_EVENTS_LOOKBACK_MS = 30 * 60 * 1000;
 
 const SOURCE = 'datagen-worker';
 
@@ -97,11 +106,20 @@ export class DatagenWorker {
    */
   readonly eventsSubscriptionName: string;
   private readonly maxRedeliveries: number;
+  readonly eventsLookbackMs: number;
   private readonly remote: RemotePricers;
   private readonly ownsRemote: boolean;
 
   constructor(private readonly options: DatagenWorkerOptions) {
     this.log = options.logger ?? createLogger({ name: SOURCE });
+    // Checked before the pricing threads start.
+    this.eventsLookbackMs = options.eventsLookbackMs ?? DEFAULT_EVENTS_LOOKBACK_MS;
+    if (!Number.isSafeInteger(this.eventsLookbackMs) || this.eventsLookbackMs < 0)
+      throw new SurrogateError(
+        'INVALID_OPTION',
+        `eventsLookbackMs = ${String(options.eventsLookbackMs)}: must be a whole number ≥ 0`,
+        { details: { field: 'eventsLookbackMs', value: options.eventsLookbackMs } },
+      );
     this.events = new EventPublisher(options.bus, options.topics.events, SOURCE);
     // The main thread checks specs against the registry, so it loads the plugins the threads load.
     if (options.pricerModules?.length) loadPricerModules(options.pricerModules);
@@ -121,14 +139,22 @@ export class DatagenWorker {
   }
 
   async start(): Promise<void> {
-    // Events first, so that ends are known before the first job is taken.
+    // Events first, so that ends are known before the first job is taken: the recent ones read
+    // before any job. Non-durable: the broker drops the subscription with this process, however it
+    // ends, so it never keeps events for a worker that is gone.
     this.eventsSubscription = await this.options.bus.subscribe({
       topic: this.options.topics.events,
       subscription: this.eventsSubscriptionName,
       type: 'exclusive',
+      durable: false,
       initialPosition: 'latest',
+      ...(this.eventsLookbackMs > 0 ? { startRollbackMs: this.eventsLookbackMs } : {}),
       handler: (m) => this.handleEvent(m),
     });
+    if (this.eventsLookbackMs > 0) {
+      await this.eventsSubscription.caughtUp();
+      this.log.info({ eventsLookbackMs: this.eventsLookbackMs, endedKnown: this.ended.size }, 'recent events read');
+    }
     this.subscription = await this.options.bus.subscribe({
       topic: this.options.topics.jobs,
       subscription: this.options.subscription ?? 'datagen',
@@ -149,9 +175,9 @@ export class DatagenWorker {
   async stop(): Promise<void> {
     await this.subscription?.close();
     this.subscription = undefined;
-    // The events subscription is this process's own: delete it, or the topic keeps every later event for it.
+    // The events subscription is this process's own and non-durable: leaving drops it.
     await this.eventsSubscription?.unsubscribe().catch((err: unknown) => {
-      this.log.warn({ err: errorMessage(err) }, 'could not delete the events subscription');
+      this.log.warn({ err: errorMessage(err) }, 'could not leave the events subscription');
     });
     this.eventsSubscription = undefined;
     await this.pool.close();

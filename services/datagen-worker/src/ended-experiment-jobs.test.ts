@@ -51,7 +51,8 @@ describe('DatagenWorker and experiments that ended', () => {
 
   beforeEach(async () => {
     closeGate();
-    bus = createMemoryBus({ logger: silent });
+    // The events topic keeps a minute of events (a retention policy): what a late worker reads back.
+    bus = createMemoryBus({ logger: silent, retentionMs: 60_000 });
     chunks = [];
     skipped = [];
     await bus.subscribe({
@@ -79,11 +80,12 @@ describe('DatagenWorker and experiments that ended', () => {
     await bus.close();
   });
 
-  async function startWorker(workerId?: string): Promise<DatagenWorker> {
+  async function startWorker(workerId?: string, eventsLookbackMs?: number): Promise<DatagenWorker> {
     const worker = new DatagenWorker({
       bus,
       topics,
       workerId,
+      eventsLookbackMs,
       threads: 1,
       pricerModules: [GATED],
       clockSkewMs: 0,
@@ -259,5 +261,33 @@ describe('DatagenWorker and experiments that ended', () => {
     await a.stop();
     expect(bus.stats(topics.events, a.eventsSubscriptionName)).toBeUndefined();
     expect(bus.stats(topics.events, b.eventsSubscriptionName)).toBeDefined();
+  });
+
+  it('a worker started after the end reads it from the recent events before taking a job, and skips the stale jobs', async () => {
+    // The workers' jobs subscription exists (a worker ran before): it keeps the jobs queued.
+    await (await bus.subscribe({ topic: topics.jobs, subscription: 'datagen', type: 'shared', handler: () => undefined })).close();
+    await accepted('e7');
+    await publishJobs('e7', [0, 1, 2]);
+    await sleep(5);
+    await producer.publish('e7', { cancelled: { reason: 'before any worker' } });
+    await sleep(5);
+    await publishJobs('live', [0]);
+    openGate();
+    const late = await startWorker('late');
+    // start() returned: the end is known already, before the first job was taken
+    expect(late.endedExperiment('e7')).toMatchObject({ kind: 'cancelled', reason: 'before any worker' });
+    await jobsDone();
+    await waitFor(() => skipped.length === 3 && chunks.length === 1, TIMEOUT, 'the stale jobs skipped, the live one priced');
+    expect(chunks.map((c) => c.experimentId)).toEqual(['live']);
+    expect(indices(skipped.map((e) => e.jobSkipped as v1.JobSkipped))).toEqual([0, 1, 2]);
+  });
+
+  it('with eventsLookbackMs 0 it follows from now on only (and refuses a negative look-back)', async () => {
+    await producer.publish('e8', { cancelled: { reason: 'before any worker' } });
+    const worker = await startWorker('now-only', 0);
+    expect(worker.endedExperiment('e8')).toBeUndefined();
+    expect(() => new DatagenWorker({ bus, topics, eventsLookbackMs: -1, logger: silent })).toThrow(
+      /eventsLookbackMs = -1: must be a whole number ≥ 0/,
+    );
   });
 });

@@ -578,6 +578,105 @@ export function describeBusConformance(
       });
     });
 
+    describe('non-durable subscriptions', () => {
+      it('refuses durable: false with a type other than exclusive, and startRollbackMs on a durable subscription, with INVALID_ARGUMENT', async () => {
+        const topic = harness.uniqueTopic('non-durable-options');
+        for (const type of ['shared', 'failover', 'key-shared'] as const) {
+          await expect(bus.subscribe({ topic, subscription: 's', type, durable: false, handler: () => undefined })).rejects.toMatchObject({
+            code: BusErrorCode.INVALID_ARGUMENT,
+            message: expect.stringContaining(`got ${type}`),
+          });
+        }
+        await expect(bus.subscribe({ topic, subscription: 's', type: 'exclusive', startRollbackMs: 1000, handler: () => undefined })).rejects.toMatchObject({
+          code: BusErrorCode.INVALID_ARGUMENT,
+          message: expect.stringContaining('startRollbackMs'),
+        });
+        await expect(
+          bus.subscribe({ topic, subscription: 's', type: 'exclusive', durable: false, startRollbackMs: 1.5, handler: () => undefined }),
+        ).rejects.toMatchObject({ code: BusErrorCode.INVALID_ARGUMENT, message: expect.stringContaining('1.5') });
+      });
+
+      it('delivers from now on and is gone with its consumer: closed or unsubscribed, nothing is kept for it', async () => {
+        const topic = harness.uniqueTopic('non-durable');
+        await createDetached(topic, 'keeper');
+        await publishTexts(topic, ['before']);
+        for (const leave of ['close', 'unsubscribe'] as const) {
+          const first = recorder();
+          const follower = await bus.subscribe({ topic, subscription: 'follower', type: 'exclusive', durable: false, handler: first.handler });
+          await publishTexts(topic, [`${leave}-0`]);
+          await until(() => first.received.length === 1, 'the message published after subscribing');
+          await follower[leave]();
+          await publishTexts(topic, [`${leave}-1`]);
+          const again = recorder();
+          const next = await bus.subscribe({ topic, subscription: 'follower', type: 'exclusive', durable: false, handler: again.handler });
+          await publishTexts(topic, [`${leave}-2`]);
+          await until(() => again.received.length >= 1, 'the message published after subscribing again');
+          await sleep(settleMs);
+          // Had the subscription outlived its consumer, its cursor would have delivered `${leave}-1`.
+          expect(again.texts()).toEqual([`${leave}-2`]);
+          expect(first.texts()).toEqual([`${leave}-0`]);
+          await next.close();
+        }
+      });
+
+      it('a durable and a non-durable subscription of one name refuse each other with SUBSCRIPTION_TYPE_MISMATCH', async () => {
+        const topic = harness.uniqueTopic('non-durable-mismatch');
+        const durable = await bus.subscribe({ topic, subscription: 'durable', type: 'exclusive', handler: () => undefined });
+        await durable.close();
+        await expect(bus.subscribe({ topic, subscription: 'durable', type: 'exclusive', durable: false, handler: () => undefined })).rejects.toMatchObject({
+          code: BusErrorCode.SUBSCRIPTION_TYPE_MISMATCH,
+        });
+        const nonDurable = await bus.subscribe({ topic, subscription: 'non-durable', type: 'exclusive', durable: false, handler: () => undefined });
+        await expect(bus.subscribe({ topic, subscription: 'non-durable', type: 'exclusive', handler: () => undefined })).rejects.toMatchObject({
+          code: BusErrorCode.SUBSCRIPTION_TYPE_MISMATCH,
+        });
+        await nonDurable.close();
+      });
+
+      it('startRollbackMs starts at the messages published within the window that the topic holds, not older ones', async () => {
+        const topic = harness.uniqueTopic('rollback');
+        await createDetached(topic, 'keeper');
+        await publishTexts(topic, ['old']);
+        // Pulsar counts the window in whole seconds: 3.5 s between, a 2 s window.
+        await sleep(3500);
+        await publishTexts(topic, ['recent-0', 'recent-1']);
+        const r = recorder();
+        const follower = await bus.subscribe({ topic, subscription: 'follower', type: 'exclusive', durable: false, startRollbackMs: 2000, handler: r.handler });
+        await publishTexts(topic, ['after']);
+        await until(() => r.received.length >= 3, 'the recent messages and the new one');
+        await sleep(settleMs);
+        expect(r.texts()).toEqual(['recent-0', 'recent-1', 'after']);
+        await follower.close();
+      }, 20_000);
+
+      it('caughtUp resolves once the handler has finished what the subscription could deliver when asked', async () => {
+        const topic = harness.uniqueTopic('caught-up');
+        await createDetached(topic, 'keeper');
+        await publishTexts(topic, ['m0', 'm1', 'm2']);
+        const handled: string[] = [];
+        const follower = await bus.subscribe({
+          topic,
+          subscription: 'follower',
+          type: 'exclusive',
+          durable: false,
+          startRollbackMs: 60_000,
+          handler: async (message) => {
+            await sleep(20);
+            handled.push(decode(message.payload));
+          },
+        });
+        await follower.caughtUp();
+        expect(handled).toEqual(['m0', 'm1', 'm2']);
+        // Nothing more to read: at once.
+        await follower.caughtUp();
+        const empty = await bus.subscribe({ topic: harness.uniqueTopic('caught-up-empty'), subscription: 's', type: 'exclusive', durable: false, handler: () => undefined });
+        await expect(empty.caughtUp()).resolves.toBeUndefined();
+        await empty.close();
+        await expect(empty.caughtUp()).rejects.toMatchObject({ code: BusErrorCode.CONSUMER_CLOSED });
+        await follower.close();
+      });
+    });
+
     describe('unsubscribe', () => {
       it('deletes the subscription: nothing is kept for it, and a new one of that name starts afresh', async () => {
         const topic = harness.uniqueTopic('unsubscribe');

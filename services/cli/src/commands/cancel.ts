@@ -29,11 +29,12 @@ export async function cancelCommand(
   try {
     let answer!: (a: { output: string; exitCode: ExitCode }) => void;
     const answered = new Promise<{ output: string; exitCode: ExitCode }>((resolve) => (answer = resolve));
-    // Follow from now on, under a subscription of this command's own (deleted when it is done), before asking.
+    // Follow from now on, under a non-durable subscription of this command's own (gone with it), before asking.
     const subscription = await bus.subscribe({
       topic: topics.events,
       subscription: `cancel-${experimentId}-${randomBytes(4).toString('hex')}`.replace(/[^A-Za-z0-9._-]+/g, '-'),
       type: 'exclusive',
+      durable: false,
       initialPosition: 'latest',
       handler: (m) => {
         const event = Codecs.event.decode(m.payload);

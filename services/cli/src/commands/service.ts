@@ -22,6 +22,8 @@ export interface ServiceCommandOptions {
   jobTimeoutMs?: string;
   /** datagen-worker: how far the clocks of the hosts that publish jobs and end events may differ. */
   clockSkewMs?: string;
+  /** datagen-worker: how far back to read events on start (ms; 0 = none). */
+  eventsLookbackMs?: string;
   /** trainer: training sets above this many MiB (×3 in memory) are streamed from disk. */
   memoryBudgetMb?: string;
   pricerModules?: string[];
@@ -92,6 +94,7 @@ function build(name: ServiceName, o: ServiceCommandOptions, bus: Bus, topics: To
         logger: log,
         threads: positiveInt(o.threads, '--threads'),
         clockSkewMs: wholeNumber(o.clockSkewMs, '--clock-skew-ms', 0),
+        eventsLookbackMs: wholeNumber(o.eventsLookbackMs, '--events-lookback-ms', 0),
         pricerModules: o.pricerModules?.map((m) => path.resolve(m)),
         grpc: o.grpc ? { ...o.grpc, logger: log.child({ component: 'grpc' }) } : undefined,
       });
@@ -121,6 +124,7 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
   positiveInt(o.threads, '--threads');
   positiveInt(o.jobTimeoutMs, '--job-timeout-ms');
   wholeNumber(o.clockSkewMs, '--clock-skew-ms', 0);
+  wholeNumber(o.eventsLookbackMs, '--events-lookback-ms', 0);
   memoryBudgetBytes(o.memoryBudgetMb);
   if (name === 'trainer' && !o.artifacts)
     throw badInput(

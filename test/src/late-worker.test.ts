@@ -1,0 +1,115 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createLogger } from '@surrogate/core';
+import { openBus, Topics, type Bus } from '@surrogate/messaging';
+import { v1 } from '@surrogate/proto';
+import { Codecs, eventKind } from '@surrogate/protocol';
+import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, topicStats } from '@surrogate/testing';
+import { ServiceProcess } from './service-process';
+
+// No worker runs until the experiment has been cancelled: its jobs wait in the queue.
+const SPEC = `
+name: e2e-late-worker
+pricer: black-scholes
+fixed: {type: call, strike: 100, dividend: 0, rate: 0.01}
+inputs:
+  spot: {min: 80, max: 120}
+  volatility: {min: 0.1, max: 0.5}
+  maturity: {min: 0.1, max: 2}
+samples: 65536
+chunkSize: 16384
+`;
+
+async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('a datagen worker started after a cancel, over Pulsar', () => {
+  let url: string;
+  let namespace: string;
+  let topics: Topics;
+  let dir: string;
+  const processes: ServiceProcess[] = [];
+  const start = (name: string, args: string[]): ServiceProcess => {
+    const p = new ServiceProcess(name, args);
+    processes.push(p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    url = brokerUrl();
+    namespace = `e2e-late-worker-${Date.now().toString(36)}`;
+    await admin('PUT', `/admin/v2/namespaces/public/${namespace}`, {});
+    topics = new Topics({ namespace });
+    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-late-worker-'));
+    await writeFile(path.join(dir, 'spec.yaml'), SPEC);
+  }, BROKER_START_TIMEOUT_MS);
+
+  afterAll(() => {
+    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  });
+
+  const eventSubscriptions = async (): Promise<Record<string, { isDurable?: boolean }>> => {
+    const stats = (await topicStats(topics.events).catch(() => ({}))) as { subscriptions?: Record<string, { isDurable?: boolean }> };
+    return Object.fromEntries(Object.entries(stats.subscriptions ?? {}).filter(([name]) => name.startsWith('datagen-events-')));
+  };
+
+  it('learns of the cancel from the recent events and skips the stale jobs; killed, it leaves no events subscription', async () => {
+    const audit: Bus = await openBus(url, { logger: createLogger({ name: 'audit', level: 'silent' }) });
+    try {
+      const events: v1.ExperimentEvent[] = [];
+      const jobs: v1.DataGenJob[] = [];
+      const chunks: v1.DataChunk[] = [];
+      await audit.subscribe({ topic: topics.events, subscription: 'e2e-audit', type: 'exclusive',
+        handler: (m) => void events.push(Codecs.event.decode(m.payload)) });
+      await audit.subscribe({ topic: topics.jobs, subscription: 'e2e-audit', type: 'exclusive',
+        handler: (m) => void jobs.push(Codecs.job.decode(m.payload)) });
+      await audit.subscribe({ topic: topics.chunks, subscription: 'e2e-audit', type: 'exclusive',
+        handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)) });
+      // The workers' jobs subscription exists before any worker does: it keeps the jobs queued.
+      await (await audit.subscribe({ topic: topics.jobs, subscription: 'datagen', type: 'shared', handler: () => undefined })).close();
+      const of = (kind: string): v1.ExperimentEvent[] => events.filter((e) => eventKind(e) === kind);
+
+      const common = ['--pulsar', url, '--namespace', namespace];
+      const producer = start('producer', ['producer', ...common]);
+      await producer.waitFor(/"msg":"running/);
+      const submit = start('submit', ['submit', path.join(dir, 'spec.yaml'), ...common]);
+      expect((await submit.exited).code).toBe(0);
+      const { experimentId } = JSON.parse(submit.stdout.trim()) as { experimentId: string };
+      const chunkCount = (): number =>
+        Number(of('accepted')[0]?.accepted?.trainingChunks ?? 0) + Number(of('accepted')[0]?.accepted?.validationChunks ?? 0);
+      await until(() => chunkCount() > 0 && jobs.length === chunkCount(), 60_000, 'every job queued');
+      const expected = chunkCount();
+      // Past the workers' clock-skew margin (1 s by default): the queued jobs are stale once cancelled.
+      await new Promise((r) => setTimeout(r, 1500));
+      const cancel = start('cancel', ['cancel', experimentId, ...common, '--reason', 'before any worker']);
+      expect((await cancel.exited).code).toBe(0);
+
+      // Only now a worker starts: it reads the recent events (default look-back 30 min) before taking jobs.
+      const worker = start('worker', ['datagen-worker', ...common, '--threads', '1']);
+      await worker.waitFor(/"msg":"running/);
+      expect(worker.stderr).toMatch(/"msg":"recent events read"/);
+      const skipped = (): v1.IJobSkipped[] => of('jobSkipped').map((e) => e.jobSkipped as v1.IJobSkipped);
+      await until(() => skipped().length === expected, 60_000, 'every stale job skipped');
+      expect(skipped().every((j) => j.code === 'EXPERIMENT_CANCELLED' && j.reason === 'before any worker')).toBe(true);
+      expect(chunks).toHaveLength(0);
+
+      // Its events subscription is non-durable: killed outright, the worker leaves nothing behind.
+      const own = await eventSubscriptions();
+      expect(Object.values(own)).toEqual([expect.objectContaining({ isDurable: false })]);
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      await until(async () => Object.keys(await eventSubscriptions()).length === 0, 30_000, 'the killed worker’s events subscription to go');
+
+      producer.child.kill('SIGTERM');
+      expect((await producer.exited).code).toBe(0);
+    } finally {
+      await audit.close();
+    }
+  });
+});
