@@ -41,7 +41,7 @@ describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => 
     for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
   });
 
-  it('cancels a running experiment (exit 0), refuses an unknown id (exit 2), and times out on an ended one (exit 1)', async () => {
+  it('cancels a running experiment (exit 0), refuses an unknown id (exit 2) and an ended one (exit 1), and times out without a producer (exit 1)', async () => {
     const common = ['--pulsar', url, '--namespace', namespace];
     const producer = start('producer', ['producer', ...common]);
     await producer.waitFor(/"msg":"running/);
@@ -78,14 +78,24 @@ describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => 
     expect(refused.rejected.code).toBe('UNKNOWN_EXPERIMENT');
     expect(refused.rejected.reason).toContain('no-such-experiment');
 
-    // cancelled already: the producer has nothing to say, and cancel says why it got no answer
-    const again = start('cancel-again', ['cancel', stopped.experimentId, ...common, '--timeout-ms', '1500']);
+    // cancelled already: the producer answers this command at once, saying how it ended (exit 1)
+    const again = start('cancel-again', ['cancel', stopped.experimentId, ...common]);
     expect((await again.exited).code).toBe(1);
-    expect(JSON.parse(again.stdout.trim()).reason).toMatch(/no answer from the producer within 1500 ms/);
+    expect(JSON.parse(again.stdout.trim())).toEqual({
+      experimentId: stopped.experimentId,
+      cancelled: false,
+      ended: true,
+      rejected: { code: 'EXPERIMENT_ENDED', reason: `experiment ${stopped.experimentId} has already ended (cancelled); there is nothing to cancel` },
+    });
 
     // no command left a subscription behind
     expect(await subscriptions('cancel-')).toEqual([]);
     producer.child.kill('SIGTERM');
     expect((await producer.exited).code).toBe(0);
+
+    // with no producer running, cancel says it got no answer (exit 1)
+    const unanswered = start('cancel-unanswered', ['cancel', stopped.experimentId, ...common, '--timeout-ms', '1500']);
+    expect((await unanswered.exited).code).toBe(1);
+    expect(JSON.parse(unanswered.stdout.trim()).reason).toMatch(/no answer from the producer within 1500 ms: is a producer running\?/);
   });
 });

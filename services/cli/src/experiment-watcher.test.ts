@@ -21,12 +21,12 @@ describe('ExperimentWatcher and rejections', () => {
     w.watcher.onEvent(
       v1.ExperimentEvent.create({
         experimentId: 'e1',
-        rejected: { code: 'EXPERIMENT_ENDED', field: 'experimentId', reason: 'experiment e1 has cancelled already', command: v1.CommandKind.COMMAND_KIND_CANCEL },
+        rejected: { code: 'EXPERIMENT_ENDED', field: 'experimentId', reason: 'experiment e1 has already ended (cancelled)', command: v1.CommandKind.COMMAND_KIND_CANCEL },
       }),
     );
     await tick();
     expect(w.settled()).toBeUndefined();
-    expect(w.output()).toMatch(/a cancel was refused \(EXPERIMENT_ENDED\): experiment e1 has cancelled already/);
+    expect(w.output()).toMatch(/a cancel was refused \(EXPERIMENT_ENDED\): experiment e1 has already ended \(cancelled\)/);
     // the submission it watches still ends it
     w.watcher.onEvent(v1.ExperimentEvent.create({ experimentId: 'e1', cancelled: { reason: 'user asked' } }));
     await tick();

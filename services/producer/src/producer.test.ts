@@ -233,7 +233,7 @@ describe('Producer', () => {
     const rejected = h.events.find((e) => e.rejected)?.rejected;
     expect(rejected).toMatchObject({ code: 'EXPERIMENT_ENDED', field: 'experimentId', command: v1.CommandKind.COMMAND_KIND_CANCEL });
     expect(Number(rejected?.commandIssuedAtMs)).toBe(2000);
-    expect(rejected?.reason).toBe('experiment e1 has cancelled already; there is nothing to cancel');
+    expect(rejected?.reason).toBe('experiment e1 has already ended (cancelled); there is nothing to cancel');
   });
 
   it('refuses to cancel an experiment that succeeded or that it does not know, leaving it as it is', async () => {
@@ -250,7 +250,7 @@ describe('Producer', () => {
     expect(kinds(h, 'e1')).not.toContain('cancelled');
     const refusal = (id: string) => h.events.find((e) => e.experimentId === id && e.rejected)?.rejected;
     expect(refusal('e1')).toMatchObject({ code: 'EXPERIMENT_ENDED', command: v1.CommandKind.COMMAND_KIND_CANCEL });
-    expect(refusal('e1')?.reason).toMatch(/has succeeded already/);
+    expect(refusal('e1')?.reason).toMatch(/has already ended \(succeeded\)/);
     expect(refusal('nobody')).toMatchObject({ code: 'UNKNOWN_EXPERIMENT', command: v1.CommandKind.COMMAND_KIND_CANCEL, reason: 'no experiment nobody to cancel' });
   });
 

@@ -227,7 +227,7 @@ export class Producer {
       return;
     }
     if (tracker.status === 'cancelled' || tracker.status === 'succeeded' || tracker.status === 'failed') {
-      await refuse('EXPERIMENT_ENDED', `experiment ${id} has ${tracker.status} already; there is nothing to cancel`);
+      await refuse('EXPERIMENT_ENDED', `experiment ${id} has already ended (${tracker.status}); there is nothing to cancel`);
       return;
     }
     tracker.status = 'cancelled';

@@ -12,8 +12,9 @@ export const DEFAULT_CANCEL_TIMEOUT_MS = 30_000;
  * `surrogate cancel <experiment-id> --pulsar URL [--reason TEXT] [--timeout-ms MS]`: asks the
  * producer to cancel a running experiment and waits for its answer on the events topic:
  * `cancelled` (exit 0: the trainer drops its chunks and stops training, workers skip its queued
- * jobs), `rejected` for an id the producer does not know (exit 2), or nothing within the timeout
- * (exit 1: the experiment had ended already, or no producer is running). The answer is one JSON line.
+ * jobs), a rejection of this very command (matched by its issuedAtMs): EXPERIMENT_ENDED for an
+ * experiment that had ended already (exit 1, naming how it ended) or UNKNOWN_EXPERIMENT (exit 2),
+ * or nothing within the timeout (exit 1: no producer is running). The answer is one JSON line.
  */
 export async function cancelCommand(
   experimentId: string | undefined,
@@ -27,6 +28,7 @@ export async function cancelCommand(
   const { bus, topics } = await connect(o, log);
   let timer: NodeJS.Timeout | undefined;
   try {
+    const issuedAtMs = Date.now();
     let answer!: (a: { output: string; exitCode: ExitCode }) => void;
     const answered = new Promise<{ output: string; exitCode: ExitCode }>((resolve) => (answer = resolve));
     // Follow from now on, under a non-durable subscription of this command's own (gone with it), before asking.
@@ -39,14 +41,22 @@ export async function cancelCommand(
       handler: (m) => {
         const event = Codecs.event.decode(m.payload);
         if (event.experimentId !== experimentId) return;
-        if (eventKind(event) === 'cancelled')
+        if (eventKind(event) === 'cancelled') {
           answer({ output: JSON.stringify({ experimentId, cancelled: true, reason: event.cancelled?.reason ?? '' }), exitCode: ExitCode.ok });
-        else if (eventKind(event) === 'rejected')
-          answer({ output: JSON.stringify({ experimentId, cancelled: false, rejected: event.rejected }), exitCode: ExitCode.badInput });
+          return;
+        }
+        const r = event.rejected;
+        // only the answer to this command: not a refused submission, nor another cancel
+        if (!r || r.command !== v1.CommandKind.COMMAND_KIND_CANCEL || Number(r.commandIssuedAtMs) !== issuedAtMs) return;
+        const ended = r.code === 'EXPERIMENT_ENDED';
+        answer({
+          output: JSON.stringify({ experimentId, cancelled: false, ...(ended ? { ended: true } : {}), rejected: { code: r.code, reason: r.reason } }),
+          exitCode: ended ? ExitCode.failed : ExitCode.badInput,
+        });
       },
     });
     try {
-      const command = v1.ExperimentCommand.create({ experimentId, issuedAtMs: Date.now(), cancel: { reason } });
+      const command = v1.ExperimentCommand.create({ experimentId, issuedAtMs, cancel: { reason } });
       await bus.publish(topics.experiments, { payload: Codecs.command.encode(command), key: experimentId });
       timer = setTimeout(
         () =>
@@ -54,7 +64,7 @@ export async function cancelCommand(
             output: JSON.stringify({
               experimentId,
               cancelled: false,
-              reason: `no answer from the producer within ${timeoutMs} ms: the experiment had ended already, or no producer is running`,
+              reason: `no answer from the producer within ${timeoutMs} ms: is a producer running?`,
             }),
             exitCode: ExitCode.failed,
           }),
