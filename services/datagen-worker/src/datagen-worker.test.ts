@@ -1,5 +1,6 @@
 import { createLogger } from '@surrogate/core';
 import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
+import { MetricsRegistry } from '@surrogate/observability';
 import { blackScholes, chunkInputs } from '@surrogate/pricing';
 import { v1 } from '@surrogate/proto';
 import { Codecs, decodeColumns, eventKind } from '@surrogate/protocol';
@@ -89,6 +90,7 @@ describe('PricingPool with a thread that dies', () => {
 describe('DatagenWorker', () => {
   let bus: Bus;
   let worker: DatagenWorker;
+  const registry = new MetricsRegistry();
   const topics = new Topics();
   const chunks: v1.DataChunk[] = [];
   const events: v1.ExperimentEvent[] = [];
@@ -119,6 +121,7 @@ describe('DatagenWorker', () => {
       topics,
       threads: 2,
       logger: createLogger({ name: 'w', level: 'silent' }),
+      metrics: registry,
     });
     await worker.start();
   });
@@ -191,6 +194,15 @@ describe('DatagenWorker', () => {
     expect(Array.from(validation[0]!)).not.toEqual(Array.from(training[0]!));
   });
 
+  it('counts the jobs it priced, their samples and pricing time, for Prometheus', () => {
+    const text = registry.exposition();
+    expect(text).toContain('\nsurrogate_datagen_jobs_total{outcome="priced",pricer="black-scholes"} 2\n');
+    expect(text).toContain('\nsurrogate_datagen_samples_total{pricer="black-scholes"} 2000\n');
+    expect(text).toContain('\nsurrogate_datagen_chunk_seconds_count{pricer="black-scholes"} 2\n');
+    expect(text).toContain('\nsurrogate_datagen_jobs_in_progress 0\n');
+    expect(text).toContain('\nsurrogate_datagen_ended_experiments_known 0\n');
+  });
+
   it('dead-letters an undecodable job and a job with an invalid spec, with reasons, and keeps working', async () => {
     await bus.publish(topics.jobs, { payload: new Uint8Array([0x0a, 0xff]) });
     const broken = specToWire(SPEC);
@@ -227,6 +239,7 @@ describe('DatagenWorker with a pricer that throws', () => {
       type: 'exclusive',
       handler: (m) => void dead.push(m.properties.DEAD_LETTER_REASON ?? ''),
     });
+    const registry = new MetricsRegistry();
     const plugin = require.resolve('./test-fixtures/throwing-pricer');
     const worker = new DatagenWorker({
       bus,
@@ -236,6 +249,7 @@ describe('DatagenWorker with a pricer that throws', () => {
       maxRedeliveries: 2,
       nackRedeliveryDelayMs: 20,
       logger: silent,
+      metrics: registry,
     });
     await worker.start();
     try {
@@ -257,6 +271,11 @@ describe('DatagenWorker with a pricer that throws', () => {
       expect(failures.map((f) => f.permanent)).toEqual([false, false, true]);
       expect(failures[2]?.reason).toMatch(/pricing library crashed \(after 3 deliveries\)/);
       expect(dead[0]).toMatch(/pricing library crashed/);
+      // every delivery failed; none was priced, and nothing is left in progress
+      const text = registry.exposition();
+      expect(text).toContain('\nsurrogate_datagen_jobs_total{outcome="failed",pricer="always-throws"} 3\n');
+      expect(text).not.toContain('outcome="priced"');
+      expect(text).toContain('\nsurrogate_datagen_jobs_in_progress 0\n');
     } finally {
       await worker.stop();
       await bus.close();

@@ -8,6 +8,7 @@ import {
   type Subscription,
   type Topics,
 } from '@surrogate/messaging';
+import type { MetricsRegistry } from '@surrogate/observability';
 import {
   findNonFinite,
   getPricer,
@@ -29,6 +30,7 @@ import {
 } from '@surrogate/protocol';
 import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
 import type { ChunkSlice, ChunkTask } from './chunk-task';
+import { DatagenMetrics } from './datagen-metrics';
 import { EndedExperiments, type EndedSubmission } from './ended-experiments';
 import { PricingPool } from './pricing-pool';
 
@@ -71,6 +73,8 @@ export interface DatagenWorkerOptions {
    * 0 = follow from now on only. Default 30 minutes.
    */
   eventsLookbackMs?: number;
+  /** Count jobs, samples and pricing time into this registry (see DatagenMetrics). */
+  metrics?: MetricsRegistry;
 }
 
 export const DEFAULT_EVENTS_LOOKBACK_MS = 30 * 60 * 1000;
@@ -109,6 +113,7 @@ export class DatagenWorker {
   readonly eventsLookbackMs: number;
   private readonly remote: RemotePricers;
   private readonly ownsRemote: boolean;
+  private readonly metrics: DatagenMetrics | undefined;
 
   constructor(private readonly options: DatagenWorkerOptions) {
     this.log = options.logger ?? createLogger({ name: SOURCE });
@@ -127,6 +132,7 @@ export class DatagenWorker {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}`;
     this.maxRedeliveries = options.maxRedeliveries ?? 5;
     this.ended = new EndedExperiments({ clockSkewMs: options.clockSkewMs, capacity: options.endedCapacity });
+    this.metrics = options.metrics ? new DatagenMetrics(options.metrics, () => this.ended.size) : undefined;
     const safeId = this.workerId.replace(/[^A-Za-z0-9._-]+/g, '-');
     this.eventsSubscriptionName = `${options.subscription ?? 'datagen'}-events-${safeId}-${randomBytes(4).toString('hex')}`;
     this.ownsRemote = options.remotePricers === undefined;
@@ -224,7 +230,11 @@ export class DatagenWorker {
     const job = Codecs.job.decode(message.payload);
     const purpose = purposeName(job.purpose);
     const ended = this.ended.staleJob(job.experimentId, message.publishTime);
-    if (ended) return this.skip(job, ended);
+    if (ended) {
+      await this.skip(job, ended);
+      this.metrics?.jobs.inc({ outcome: 'skipped', pricer: job.spec?.pricer ?? '' });
+      return;
+    }
     let spec: ExperimentSpec;
     try {
       spec = specFromWire(job.spec ?? {});
@@ -241,8 +251,10 @@ export class DatagenWorker {
     });
     const started = process.hrtime.bigint();
     const task = this.taskOf(job, spec);
+    const pricer = { pricer: spec.pricer };
     let slice: ChunkSlice;
     let pricerVersion: string;
+    this.metrics?.inProgress.inc();
     try {
       if (isRemotePricer(spec.pricer)) {
         ({ slice, version: pricerVersion } = await this.priceRemotely(job.spec ?? {}, spec, task));
@@ -251,10 +263,16 @@ export class DatagenWorker {
         pricerVersion = getPricer(spec.pricer).version;
       }
     } catch (err) {
+      this.metrics?.inProgress.dec();
+      this.metrics?.jobs.inc({ outcome: 'failed', ...pricer });
       return this.failed(message, job, spec, err, log);
     }
+    this.metrics?.inProgress.dec();
     const bad = findNonFinite(slice.outputs, spec.outputs);
-    if (bad) return this.nonFinite(job, spec, slice.inputs, bad, log);
+    if (bad) {
+      this.metrics?.jobs.inc({ outcome: 'non_finite', ...pricer });
+      return this.nonFinite(job, spec, slice.inputs, bad, log);
+    }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const chunk = v1.DataChunk.create({
       experimentId: job.experimentId,
@@ -280,6 +298,11 @@ export class DatagenWorker {
       properties: { 'experiment-id': job.experimentId, purpose, 'chunk-index': String(job.chunkIndex) },
     });
     log.debug({ seconds, samples: job.sampleCount }, 'chunk published');
+    if (this.metrics) {
+      this.metrics.jobs.inc({ outcome: 'priced', ...pricer });
+      this.metrics.samples.inc(pricer, job.sampleCount);
+      this.metrics.chunkSeconds.observe(seconds, pricer);
+    }
   }
 
   /**
