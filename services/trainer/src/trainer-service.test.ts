@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createLogger } from '@surrogate/core';
 import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
+import { MetricsRegistry } from '@surrogate/observability';
 import { chunkInputs, getPricer, priceColumns } from '@surrogate/pricing';
 import { v1 } from '@surrogate/proto';
 import { Codecs, encodeColumns, eventKind, purposeValue } from '@surrogate/protocol';
@@ -80,6 +81,7 @@ describe('TrainerService', () => {
   let bus: Bus;
   let root: string;
   let trainer: TrainerService;
+  const registry = new MetricsRegistry();
   const topics = new Topics();
   const events: v1.ExperimentEvent[] = [];
   const dead: string[] = [];
@@ -110,6 +112,7 @@ describe('TrainerService', () => {
       dataDir: path.join(root, 'data'),
       artifactsRoot: path.join(root, 'artifacts'),
       logger: silent,
+      metrics: registry,
     });
     await trainer.start();
   });
@@ -151,6 +154,14 @@ describe('TrainerService', () => {
     await publish(chunkFor('e1', 'training', 1));
     await waitFor(() => events.filter((e) => e.experimentId === 'e1' && e.chunkAccepted).length === 5, 5000);
     expect(kinds('e1').filter((k) => k === 'modelReady')).toHaveLength(1);
+    // what it counted for Prometheus
+    const text = registry.exposition();
+    expect(text).toContain('\nsurrogate_trainer_chunks_total{purpose="training",result="stored"} 2\n');
+    expect(text).toContain('\nsurrogate_trainer_chunks_total{purpose="training",result="duplicate"} 2\n');
+    expect(text).toContain('\nsurrogate_trainer_chunks_total{purpose="validation",result="stored"} 1\n');
+    expect(text).toContain(`\nsurrogate_trainer_trainings_total{outcome="${ready.pass ? 'passed' : 'failed_validation'}"} 1\n`);
+    expect(text).toContain('\nsurrogate_trainer_training_seconds_count 1\n');
+    expect(text).toContain('\nsurrogate_trainer_trainings_running 0\n');
   }, 90_000);
 
   it('dead-letters malformed and non-finite chunks with a reason, storing nothing', async () => {

@@ -7,10 +7,12 @@ import {
   type Subscription,
   type Topics,
 } from '@surrogate/messaging';
+import type { MetricsRegistry } from '@surrogate/observability';
 import { v1 } from '@surrogate/proto';
 import { Codecs, deadLetterReporter, EventPublisher, eventKind, purposeName } from '@surrogate/protocol';
 import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
 import { DatasetStore } from './dataset-store';
+import { TrainerMetrics } from './trainer-metrics';
 import { runTraining, TrainingRunError } from './training-run';
 
 export interface TrainerOptions {
@@ -37,6 +39,8 @@ export interface TrainerOptions {
   resumeOnStart?: 'interrupted' | 'none' | { only: string };
   /** Memory a training set may take before it is streamed from its shards (default: half the machine's). */
   memoryBudgetBytes?: number;
+  /** Count chunks and trainings into this registry (see TrainerMetrics). */
+  metrics?: MetricsRegistry;
 }
 
 const SOURCE = 'trainer';
@@ -59,8 +63,11 @@ export class TrainerService {
   private readonly collecting = new Set<string>();
   private readonly subscriptions: Subscription[] = [];
 
+  private readonly metrics: TrainerMetrics | undefined;
+
   constructor(private readonly options: TrainerOptions) {
     this.log = options.logger ?? createLogger({ name: SOURCE });
+    this.metrics = options.metrics ? new TrainerMetrics(options.metrics, () => this.running.size) : undefined;
     this.events = new EventPublisher(options.bus, options.topics.events, SOURCE);
   }
 
@@ -123,6 +130,7 @@ export class TrainerService {
       workerId: chunk.workerId,
       pricerVersion: chunk.pricerVersion,
     });
+    this.metrics?.chunks.inc({ purpose, result });
     const counts = store.counts(purpose);
     await this.events.publish(id, {
       chunkAccepted: {
@@ -310,6 +318,7 @@ export class TrainerService {
       log.info({ training: t, validation: v }, 'dataset complete; training');
       let lastSent = 0;
       const interval = this.options.progressIntervalMs ?? 1000;
+      const started = performance.now();
       const result = await runTraining({
         experimentId: id,
         spec,
@@ -329,6 +338,8 @@ export class TrainerService {
         },
       });
       await store.setStatus('done');
+      this.metrics?.trainings.inc({ outcome: result.validation.pass ? 'passed' : 'failed_validation' });
+      this.metrics?.trainingSeconds.observe((performance.now() - started) / 1000);
       log.info(
         {
           validation: {
@@ -355,11 +366,13 @@ export class TrainerService {
         // Cancelled (status recorded by the cancel handler) or stopping (the dataset stays
         // 'training', and a restart trains it again).
         log.info('training aborted');
+        this.metrics?.trainings.inc({ outcome: 'aborted' });
         return;
       }
       const stage = err instanceof TrainingRunError ? err.stage : 'training';
       const code = err instanceof SurrogateError ? err.code : 'TRAINING_FAILED';
       log.error({ err: errorMessage(err), stage, code }, 'training failed');
+      this.metrics?.trainings.inc({ outcome: 'failed' });
       await store.setStatus('failed', errorMessage(err)).catch(() => undefined);
       await publish({ failed: { code, stage, reason: errorMessage(err) } });
     }
