@@ -136,7 +136,7 @@ describe('RedisExperimentStore specifics', () => {
     const port = new URL(gone.url).port;
     const unreachable = open(`redis://user:s3cret@127.0.0.1:${port}/0`);
     await expect(unreachable).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
-    await expect(unreachable).rejects.toThrow(`cannot reach Redis at redis://127.0.0.1:${port}/0`);
+    await expect(unreachable).rejects.toThrow(`cannot reach Redis at redis://[redacted]@127.0.0.1:${port}/0`);
     await expect(unreachable).rejects.not.toThrow(/s3cret/);
   });
 

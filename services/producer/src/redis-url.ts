@@ -1,12 +1,13 @@
-import { safeUrl } from '@surrogate/core';
 import { ExperimentStoreError } from './experiment-store-error';
 
-/** A Redis URL fit for logs and error messages: no user, no password, no token-like parameter. */
+/**
+ * A Redis URL fit for logs and error messages, otherwise as given: its user and password (whatever
+ * stands between `//` and the last `@`) become `[redacted]`, and so do token-like query parameters.
+ */
 export function redactRedisUrl(raw: string): string {
-  const safe = safeUrl(raw);
-  if (safe !== '[unparseable url]') return safe;
-  // unparseable, yet it may carry a password: drop whatever stands between // and @
-  return raw.replace(/\/\/[^/]*@/, '//[redacted]@');
+  return raw
+    .replace(/\/\/.*@/, '//[redacted]@')
+    .replace(/([?&][^=&#]*(?:token|secret|password|pass|key|auth)[^=&#]*=)[^&#]*/gi, '$1redacted');
 }
 
 /**
