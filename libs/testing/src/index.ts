@@ -10,3 +10,4 @@ export {
   uniqueTopic,
   unloadTopic,
 } from './real-broker';
+export { answersPing, realRedis, startRedisServer, REDIS_START_TIMEOUT_MS, type RealRedis } from './real-redis';

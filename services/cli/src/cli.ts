@@ -32,7 +32,7 @@ Usage:
                                                              a bearer token is required when $${SERVE_TOKEN_ENV} is set
 
 Distributed (each service its own process, talking through Apache Pulsar):
-  surrogate producer --pulsar URL [--job-timeout-ms MS]
+  surrogate producer --pulsar URL [--redis URL] [--job-timeout-ms MS] [--ended-ttl-ms MS]
   surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE] [--clock-skew-ms MS]
                          [--events-lookback-ms MS]
                          [--grpc-… (below)]
@@ -63,6 +63,9 @@ Options:
   --quiet                no progress output
   --pulsar URL           the broker (pulsar:// or pulsar+ssl://); default $PULSAR_URL; token from $PULSAR_TOKEN
   --tenant T, --namespace N   topic scope (default public/default); --site S uses the jobs-<S> topic
+  --redis URL            producer: keep the experiments' state in Redis (redis:// or rediss://), so that a restarted
+                         producer resumes them; default $REDIS_URL; without either it is kept in memory (lost on restart)
+  --ended-ttl-ms MS      producer: how long Redis keeps an ended experiment (default 604800000, 7 days)
   --artifacts DIR        trainer: where each experiment's model.onnx, report.json, spec.json go (DIR/<experiment id>)
   --clock-skew-ms MS     datagen-worker: how far the clocks of the producer's and the trainer's hosts may differ
                          (default 1000). Jobs of a cancelled or failed experiment are skipped, except those
@@ -118,6 +121,8 @@ export async function cli(argv: string[]): Promise<CliResult> {
           artifacts: { type: 'string' },
           data: { type: 'string' },
           'job-timeout-ms': { type: 'string' },
+          redis: { type: 'string' },
+          'ended-ttl-ms': { type: 'string' },
           'clock-skew-ms': { type: 'string' },
           'events-lookback-ms': { type: 'string' },
           wait: { type: 'boolean' },
@@ -289,6 +294,8 @@ function serviceOptions(
     artifacts: str('artifacts'),
     data: str('data'),
     jobTimeoutMs: str('job-timeout-ms'),
+    redis: str('redis'),
+    endedTtlMs: str('ended-ttl-ms'),
     clockSkewMs: str('clock-skew-ms'),
     eventsLookbackMs: str('events-lookback-ms'),
     memoryBudgetMb: str('memory-budget-mb'),

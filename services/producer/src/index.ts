@@ -1,3 +1,15 @@
 export { Producer, type ProducerOptions } from './producer';
-export { ExperimentTracker, type ExperimentStatus } from './experiment-tracker';
+export { ExperimentTracker } from './experiment-tracker';
+export { EXPERIMENT_STATUSES, isEnded, type ExperimentStatus } from './experiment-status';
 export { HELD_CHUNKS_FIELD, HeldChunksError, heldChunksFromWire, heldChunksToWire, type HeldChunks } from './held-chunks';
+export type { ChunkState, ExperimentRecord } from './experiment-record';
+export { DEFAULT_ENDED_TTL_MS, type ExperimentStore } from './experiment-store';
+export { ExperimentStoreError } from './experiment-store-error';
+export { MemoryExperimentStore, type MemoryExperimentStoreOptions } from './memory-experiment-store';
+export {
+  openRedisExperimentStore,
+  RedisExperimentStore,
+  type ExperimentKeys,
+  type RedisExperimentStoreOptions,
+} from './redis-experiment-store';
+export { checkRedisUrl, redactRedisUrl } from './redis-url';

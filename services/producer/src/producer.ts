@@ -11,8 +11,12 @@ import {
   purposeValue,
 } from '@surrogate/protocol';
 import { planChunk, SpecError, specFromWire, specToWire, type ChunkPurposeName } from '@surrogate/spec';
+import type { ChunkState } from './experiment-record';
+import type { ExperimentStatus } from './experiment-status';
+import type { ExperimentStore } from './experiment-store';
 import { ExperimentTracker } from './experiment-tracker';
 import { heldChunksFromWire, HeldChunksError } from './held-chunks';
+import { MemoryExperimentStore } from './memory-experiment-store';
 
 export interface ProducerOptions {
   bus: Bus;
@@ -30,9 +34,17 @@ export interface ProducerOptions {
   subscription?: string;
   /** Redeliveries before a message that keeps failing goes to the dead-letter topic. Default 5. */
   maxRedeliveries?: number;
+  /**
+   * Where the experiments' state is kept. Default: in memory (nothing survives the process). With a
+   * durable store (Redis), a producer that starts resumes supervising the live experiments kept there.
+   */
+  store?: ExperimentStore;
 }
 
 const SOURCE = 'producer';
+
+/** The events the producer acts on (others are not even looked up). */
+const TRACKED_EVENTS = new Set(['chunkAccepted', 'datasetReady', 'chunkFailed', 'modelReady', 'failed']);
 
 /**
  * The producer: validates specs, splits them into data-generation jobs, tracks which chunks have
@@ -42,6 +54,13 @@ const SOURCE = 'producer';
  * experiment id is ignored, a duplicate ChunkAccepted changes nothing. A submit of a known
  * experiment that was cancelled or failed, issued anew (another issuedAtMs), runs it again; its
  * `held` field names the chunks the trainer already stores, whose jobs are not issued.
+ *
+ * State: every change is written to the experiment store before the message that caused it is
+ * acknowledged (a store that fails makes the handler throw: the message is nacked and comes again).
+ * Memory holds a cache of it: commands and stall checks read the store afresh (another producer,
+ * e.g. the one before a restart or a failover peer, may have changed it); events use the cache and
+ * read the store only for an experiment they do not know. On start, the live experiments in the
+ * store are resumed, their stall clocks starting then.
  */
 export class Producer {
   private readonly log: Logger;
@@ -53,8 +72,10 @@ export class Producer {
   private readonly jobTimeoutMs: number;
   private readonly maxJobAttempts: number;
   private readonly checkIntervalMs: number;
+  private readonly store: ExperimentStore;
 
   constructor(private readonly options: ProducerOptions) {
+    this.store = options.store ?? new MemoryExperimentStore();
     this.log = options.logger ?? createLogger({ name: SOURCE });
     this.events = new EventPublisher(options.bus, options.topics.events, SOURCE);
     this.jobTimeoutMs = options.jobTimeoutMs ?? 10 * 60_000;
@@ -63,6 +84,7 @@ export class Producer {
   }
 
   async start(): Promise<void> {
+    await this.resume();
     const { bus, topics } = this.options;
     const subscription = this.options.subscription ?? SOURCE;
     const common = {
@@ -77,7 +99,64 @@ export class Producer {
     );
     this.timer = setInterval(() => void this.checkStalled(), this.checkIntervalMs);
     this.timer.unref();
-    this.log.info({ topics, jobTimeoutMs: this.jobTimeoutMs }, 'producer started');
+    this.log.info({ topics, jobTimeoutMs: this.jobTimeoutMs, store: this.store.kind }, 'producer started');
+  }
+
+  /**
+   * Takes up the live experiments of the store (left by an earlier producer). Their stall clocks
+   * start now: while no producer ran, workers went on pricing and the trainer on storing, and the
+   * events subscription delivers the ChunkAccepted events of that time next; re-issuing every
+   * outstanding job at once would redo work that is most likely done or under way.
+   */
+  private async resume(): Promise<void> {
+    const now = Date.now();
+    const live = await this.store.listLive();
+    for (const record of live) {
+      try {
+        this.experiments.set(record.id, ExperimentTracker.fromRecord(record, now));
+      } catch (err) {
+        this.log.error({ experimentId: record.id, err: errorMessage(err) }, 'a stored experiment cannot be resumed; left as it is');
+      }
+    }
+    if (live.length > 0)
+      this.log.info(
+        { store: this.store.kind, experiments: [...this.experiments.keys()], jobTimeoutMs: this.jobTimeoutMs },
+        'resumed the live experiments of the store; their stall clocks start now',
+      );
+  }
+
+  /**
+   * The producer's view of experiment `id`: from memory, else from the store. `fresh` reads the
+   * store even when memory knows it, and takes in what it says (another producer may have changed it).
+   */
+  private async tracker(id: string, fresh = false): Promise<ExperimentTracker | undefined> {
+    const known = this.experiments.get(id);
+    if (known && !fresh) return known;
+    const record = await this.store.get(id);
+    if (!record) return known;
+    if (known && known.submittedAt === record.submittedAt) {
+      known.merge(record, Date.now());
+      return known;
+    }
+    const tracker = ExperimentTracker.fromRecord(record, Date.now());
+    this.experiments.set(id, tracker);
+    return tracker;
+  }
+
+  /**
+   * Changes the status in memory, publishes what says so, then stores it. Should either fail, the
+   * memory goes back to what it was, so that the message that caused it does it all again.
+   */
+  private async changeStatus(tracker: ExperimentTracker, status: ExperimentStatus, announce?: () => Promise<unknown>): Promise<void> {
+    const before = tracker.status;
+    tracker.status = status;
+    try {
+      await announce?.();
+      await this.store.setStatus(tracker.id, status);
+    } catch (err) {
+      if (tracker.status === status) tracker.status = before;
+      throw err;
+    }
   }
 
   async stop(): Promise<void> {
@@ -118,10 +197,16 @@ export class Producer {
   }
 
   private async submit(id: string, submit: v1.ISubmitExperiment, issuedAtMs: number): Promise<void> {
-    const known = this.experiments.get(id);
+    const known = await this.tracker(id, true);
     if (known) {
       const rerun = (known.status === 'cancelled' || known.status === 'failed') && known.submittedAt !== issuedAtMs;
       if (!rerun) {
+        if (known.isActive && !known.jobsPublished && known.submittedAt === issuedAtMs) {
+          // stored, but publishing its accepted event or jobs failed (or the producer died meanwhile)
+          this.log.info({ experimentId: id }, 'submit redelivered before its jobs were all published; publishing them again');
+          await this.announce(known, known.outstanding().filter((c) => c.attempt > 0));
+          return;
+        }
         this.log.info({ experimentId: id, status: known.status }, 'submit for a known experiment ignored (redelivery)');
         return;
       }
@@ -150,48 +235,62 @@ export class Producer {
       });
       return;
     }
-    this.experiments.set(id, tracker);
-    const { training, validation } = tracker.expected;
     const now = Date.now();
-    const missing: { purpose: ChunkPurposeName; index: number }[] = [];
+    const issuing: ChunkState[] = [];
     for (const purpose of ['training', 'validation'] as const) {
       for (let i = 0; i < tracker.expected[purpose]; i++) {
         if (held[purpose].has(i)) tracker.presumeHeld(purpose, i, now);
-        else missing.push({ purpose, index: i });
+        else {
+          tracker.issued(purpose, i, now);
+          issuing.push({ purpose, index: i, attempt: 1, landed: false });
+        }
       }
     }
-    await this.events.publish(id, {
+    // the whole plan is stored before anything is published: a producer that dies from here on
+    // leaves the submit unacknowledged, and the one that takes over finds the experiment
+    await this.store.put(tracker.toRecord());
+    this.experiments.set(id, tracker);
+    await this.announce(tracker, issuing);
+  }
+
+  /** Publishes the accepted event and these jobs, then stores that they are published. */
+  private async announce(tracker: ExperimentTracker, jobs: { purpose: ChunkPurposeName; index: number; attempt: number }[]): Promise<void> {
+    const { training, validation } = tracker.expected;
+    await this.events.publish(tracker.id, {
       accepted: { spec: tracker.wireSpec, trainingChunks: training, validationChunks: validation },
     });
     this.log.info(
-      { experimentId: id, name: tracker.spec.name, training, validation, held: tracker.presumed, issuing: missing.length },
+      { experimentId: tracker.id, name: tracker.spec.name, training, validation, held: tracker.presumed, issuing: jobs.length },
       tracker.presumed > 0 ? 'experiment accepted; publishing the jobs of the chunks not held' : 'experiment accepted; publishing jobs',
     );
-    await this.publishJobs(tracker, missing);
+    await this.publishJobs(tracker, jobs);
+    await this.store.markJobsPublished(tracker.id);
+    tracker.jobsPublished = true;
   }
 
   private async publishJobs(
     tracker: ExperimentTracker,
-    chunks: { purpose: ChunkPurposeName; index: number }[],
+    chunks: { purpose: ChunkPurposeName; index: number; attempt: number }[],
   ): Promise<void> {
     const limit = this.options.publishConcurrency ?? 64;
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < chunks.length && tracker.isActive) {
-        const c = chunks[next++] as { purpose: ChunkPurposeName; index: number };
-        await this.publishJob(tracker, c.purpose, c.index);
+        const c = chunks[next++] as { purpose: ChunkPurposeName; index: number; attempt: number };
+        await this.publishJob(tracker, c.purpose, c.index, c.attempt);
       }
     };
     await Promise.all(Array.from({ length: Math.min(limit, chunks.length) }, lane));
   }
 
+  /** Publishes one job (its issue is recorded, in memory and in the store, beforehand). */
   private async publishJob(
     tracker: ExperimentTracker,
     purpose: ChunkPurposeName,
     index: number,
-  ): Promise<number> {
+    attempt: number,
+  ): Promise<void> {
     const plan = planChunk(tracker.spec, purpose, index);
-    const attempt = tracker.issued(purpose, index, Date.now());
     const job = v1.DataGenJob.create({
       experimentId: tracker.id,
       purpose: purposeValue(purpose),
@@ -207,7 +306,6 @@ export class Producer {
       key: chunkKey(tracker.id, purpose, index),
       properties: { 'experiment-id': tracker.id, attempt: String(attempt) },
     });
-    return attempt;
   }
 
   /**
@@ -217,7 +315,7 @@ export class Producer {
    * refused the same way, which no one waits for.
    */
   private async cancel(id: string, reason: string, issuedAtMs: number): Promise<void> {
-    const tracker = this.experiments.get(id);
+    const tracker = await this.tracker(id, true);
     const refuse = (code: string, why: string): Promise<unknown> =>
       this.events.publish(id, {
         rejected: { code, field: 'experimentId', reason: why, command: v1.CommandKind.COMMAND_KIND_CANCEL, commandIssuedAtMs: issuedAtMs },
@@ -230,25 +328,26 @@ export class Producer {
       await refuse('EXPERIMENT_ENDED', `experiment ${id} has already ended (${tracker.status}); there is nothing to cancel`);
       return;
     }
-    tracker.status = 'cancelled';
+    await this.changeStatus(tracker, 'cancelled', () => this.events.publish(id, { cancelled: { reason } }));
     this.log.info({ experimentId: id, reason }, 'experiment cancelled');
-    await this.events.publish(id, { cancelled: { reason } });
   }
 
   async handleEvent(message: IncomingMessage): Promise<void> {
     const event = Codecs.event.decode(message.payload);
-    const tracker = this.experiments.get(event.experimentId);
+    const kind = eventKind(event);
+    if (!TRACKED_EVENTS.has(kind)) return;
+    const tracker = await this.tracker(event.experimentId);
     if (!tracker) return;
-    const now = Date.now();
-    switch (eventKind(event)) {
+    switch (kind) {
       case 'chunkAccepted': {
         const c = event.chunkAccepted as v1.ChunkAccepted;
-        tracker.markLanded(purposeName(c.purpose), c.chunkIndex, now);
+        const purpose = purposeName(c.purpose);
+        if (!tracker.hasLanded(purpose, c.chunkIndex)) await this.land(tracker, [tracker.landing(purpose, c.chunkIndex)]);
         return;
       }
       case 'datasetReady':
         // the trainer holds every chunk, also those a resubmission said it held (never issued)
-        tracker.markAllLanded(now);
+        await this.land(tracker, tracker.landingAll());
         return;
       case 'chunkFailed': {
         const f = event.chunkFailed as v1.ChunkFailed;
@@ -263,20 +362,30 @@ export class Producer {
         return;
       }
       case 'modelReady':
-        tracker.status = 'succeeded';
+        if (tracker.status !== 'succeeded') await this.changeStatus(tracker, 'succeeded');
         return;
       case 'failed':
-        if (tracker.status !== 'cancelled') tracker.status = 'failed';
+        if (tracker.status !== 'cancelled' && tracker.status !== 'failed') await this.changeStatus(tracker, 'failed');
         return;
       default:
         return;
     }
   }
 
+  /** Stores chunk landings, then takes them in (progress; maybe the end of data generation). */
+  private async land(tracker: ExperimentTracker, chunks: ChunkState[]): Promise<void> {
+    if (chunks.length === 0) return;
+    // an ended experiment's landings change nothing that matters (a rerun brings its held chunks)
+    if (!tracker.hasEnded) await this.store.saveChunks(tracker.id, chunks);
+    const before = tracker.status;
+    const now = Date.now();
+    for (const c of chunks) tracker.apply(c, now);
+    if (tracker.status !== before) await this.store.setStatus(tracker.id, tracker.status);
+  }
+
   private async fail(tracker: ExperimentTracker, code: string, stage: string, reason: string): Promise<void> {
-    tracker.status = 'failed';
+    await this.changeStatus(tracker, 'failed', () => this.events.publish(tracker.id, { failed: { code, stage, reason } }));
     this.log.error({ experimentId: tracker.id, code, stage, reason }, 'experiment failed');
-    await this.events.publish(tracker.id, { failed: { code, stage, reason } });
   }
 
   /**
@@ -288,38 +397,49 @@ export class Producer {
     if (this.checking) return;
     this.checking = true;
     try {
-      for (const tracker of this.experiments.values()) {
+      for (const tracker of [...this.experiments.values()]) {
         if (!tracker.isActive || now - tracker.lastProgressAt < this.jobTimeoutMs) continue;
-        tracker.lastProgressAt = now;
-        for (const c of tracker.outstanding()) {
-          if (!tracker.isActive) break;
-          if (c.attempt >= this.maxJobAttempts) {
-            await this.fail(
-              tracker,
-              'JOB_ATTEMPTS_EXHAUSTED',
-              'datagen',
-              `${c.purpose} chunk ${c.index} did not complete after ${c.attempt} attempts of ${this.jobTimeoutMs} ms each`,
-            );
-            break;
-          }
-          const attempt = await this.publishJob(tracker, c.purpose, c.index);
-          const reason =
-            c.attempt === 0
-              ? `submitted as held, but the trainer did not confirm it and no chunk landed for ${this.jobTimeoutMs} ms`
-              : `no chunk landed for ${this.jobTimeoutMs} ms`;
-          this.log.warn(
-            { experimentId: tracker.id, purpose: c.purpose, index: c.index, attempt },
-            're-issued a stalled job',
-          );
-          await this.events.publish(tracker.id, {
-            jobReissued: { purpose: purposeValue(c.purpose), chunkIndex: c.index, attempt, reason },
-          });
+        try {
+          await this.reissueStalled(tracker, now);
+        } catch (err) {
+          this.log.error({ experimentId: tracker.id, err: errorMessage(err) }, 'stall check failed; will retry');
         }
       }
-    } catch (err) {
-      this.log.error({ err: errorMessage(err) }, 'stall check failed; will retry');
     } finally {
       this.checking = false;
+    }
+  }
+
+  private async reissueStalled(tracker: ExperimentTracker, now: number): Promise<void> {
+    // another producer may have recorded progress (or the end) meanwhile
+    await this.tracker(tracker.id, true);
+    if (!tracker.isActive || now - tracker.lastProgressAt < this.jobTimeoutMs) return;
+    const outstanding = tracker.outstanding();
+    const exhausted = outstanding.find((c) => c.attempt >= this.maxJobAttempts);
+    if (exhausted) {
+      await this.fail(
+        tracker,
+        'JOB_ATTEMPTS_EXHAUSTED',
+        'datagen',
+        `${exhausted.purpose} chunk ${exhausted.index} did not complete after ${exhausted.attempt} attempts of ${this.jobTimeoutMs} ms each`,
+      );
+      return;
+    }
+    const reissues = outstanding.map((c) => tracker.nextIssue(c.purpose, c.index));
+    await this.store.saveChunks(tracker.id, reissues);
+    for (const c of reissues) tracker.apply(c, now);
+    tracker.lastProgressAt = now;
+    for (const c of reissues) {
+      if (!tracker.isActive) break;
+      await this.publishJob(tracker, c.purpose, c.index, c.attempt);
+      const reason =
+        c.attempt === 1
+          ? `submitted as held, but the trainer did not confirm it and no chunk landed for ${this.jobTimeoutMs} ms`
+          : `no chunk landed for ${this.jobTimeoutMs} ms`;
+      this.log.warn({ experimentId: tracker.id, purpose: c.purpose, index: c.index, attempt: c.attempt }, 're-issued a stalled job');
+      await this.events.publish(tracker.id, {
+        jobReissued: { purpose: purposeValue(c.purpose), chunkIndex: c.index, attempt: c.attempt, reason },
+      });
     }
   }
 }

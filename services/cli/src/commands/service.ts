@@ -3,7 +3,7 @@ import { createLogger, safeUrl, type Logger } from '@surrogate/core';
 import { DatagenWorker } from '@surrogate/datagen-worker';
 import { openBus, Topics, type Bus } from '@surrogate/messaging';
 import type { GrpcPricerOptions } from '@surrogate/pricing';
-import { Producer } from '@surrogate/producer';
+import { checkRedisUrl, ExperimentStoreError, openRedisExperimentStore, Producer, type ExperimentStore } from '@surrogate/producer';
 import { TrainerService } from '@surrogate/trainer';
 import { badInput } from '../cli-error';
 import { stopSignal } from '../stop-signal';
@@ -20,6 +20,10 @@ export interface ServiceCommandOptions {
   artifacts?: string;
   data?: string;
   jobTimeoutMs?: string;
+  /** producer: where the experiments' state is kept (redis:// URL); default $REDIS_URL, else memory. */
+  redis?: string;
+  /** producer: how long Redis keeps an ended experiment (ms; default 7 days). */
+  endedTtlMs?: string;
   /** datagen-worker: how far the clocks of the hosts that publish jobs and end events may differ. */
   clockSkewMs?: string;
   /** datagen-worker: how far back to read events on start (ms; 0 = none). */
@@ -67,6 +71,41 @@ export function busUrl(o: { pulsar?: string }): string {
   return url;
 }
 
+/** The producer's Redis URL: --redis, or $REDIS_URL; undefined when neither is set. Checked: exit 2 naming the flag. */
+export function redisUrl(o: { redis?: string }): string | undefined {
+  const url = o.redis ?? process.env.REDIS_URL;
+  if (url === undefined || url === '') return undefined;
+  try {
+    checkRedisUrl(url);
+  } catch (err) {
+    if (err instanceof ExperimentStoreError)
+      throw badInput('BAD_OPTION', `${o.redis !== undefined ? '--redis' : 'REDIS_URL'} = ${err.message}`);
+    throw err;
+  }
+  return url;
+}
+
+/**
+ * The producer's experiment store: Redis when a URL is given (reached before anything else
+ * starts: unreachable is exit 1), else memory, with a warning that nothing survives a restart.
+ */
+async function producerStore(o: ServiceCommandOptions, log: Logger): Promise<ExperimentStore | undefined> {
+  const url = redisUrl(o);
+  if (!url) {
+    log.warn('no --redis (nor REDIS_URL): experiment state is kept in memory and will not survive a restart of this producer');
+    return undefined;
+  }
+  const topics = new Topics({ tenant: o.tenant, namespace: o.namespace, site: o.site });
+  const store = await openRedisExperimentStore({
+    url,
+    scope: { tenant: topics.tenant, namespace: topics.namespace },
+    endedTtlMs: positiveInt(o.endedTtlMs, '--ended-ttl-ms'),
+    logger: log.child({ component: 'redis' }),
+  });
+  log.info({ redis: store.safeUrl }, 'experiment state in redis');
+  return store;
+}
+
 export async function connect(o: ServiceCommandOptions, log: Logger): Promise<{ bus: Bus; topics: Topics }> {
   const url = busUrl(o);
   const topics = new Topics({ tenant: o.tenant, namespace: o.namespace, site: o.site });
@@ -78,7 +117,7 @@ export async function connect(o: ServiceCommandOptions, log: Logger): Promise<{ 
   return { bus, topics };
 }
 
-function build(name: ServiceName, o: ServiceCommandOptions, bus: Bus, topics: Topics, log: Logger): Runnable {
+function build(name: ServiceName, o: ServiceCommandOptions, bus: Bus, topics: Topics, log: Logger, store?: ExperimentStore): Runnable {
   switch (name) {
     case 'producer':
       return new Producer({
@@ -86,6 +125,7 @@ function build(name: ServiceName, o: ServiceCommandOptions, bus: Bus, topics: To
         topics,
         logger: log,
         jobTimeoutMs: positiveInt(o.jobTimeoutMs, '--job-timeout-ms'),
+        store,
       });
     case 'datagen-worker':
       return new DatagenWorker({
@@ -123,6 +163,8 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
   busUrl(o);
   positiveInt(o.threads, '--threads');
   positiveInt(o.jobTimeoutMs, '--job-timeout-ms');
+  positiveInt(o.endedTtlMs, '--ended-ttl-ms');
+  if (name === 'producer') redisUrl(o);
   wholeNumber(o.clockSkewMs, '--clock-skew-ms', 0);
   wholeNumber(o.eventsLookbackMs, '--events-lookback-ms', 0);
   memoryBudgetBytes(o.memoryBudgetMb);
@@ -131,14 +173,19 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
       'MISSING_OPTION',
       "trainer needs --artifacts DIR (where each experiment's model.onnx and report.json go)",
     );
-  const { bus, topics } = await connect(o, log);
-  const service = build(name, o, bus, topics, log);
-  const stopped = stopSignal(); // before the service says it is ready
-  await service.start();
-  log.info('running; SIGTERM or SIGINT stops gracefully');
-  await stopped;
-  log.info('stopping');
-  await service.stop();
-  await bus.close();
+  const store = name === 'producer' ? await producerStore(o, log) : undefined;
+  try {
+    const { bus, topics } = await connect(o, log);
+    const service = build(name, o, bus, topics, log, store);
+    const stopped = stopSignal(); // before the service says it is ready
+    await service.start();
+    log.info('running; SIGTERM or SIGINT stops gracefully');
+    await stopped;
+    log.info('stopping');
+    await service.stop();
+    await bus.close();
+  } finally {
+    await store?.close();
+  }
   return '';
 }

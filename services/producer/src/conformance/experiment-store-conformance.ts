@@ -1,0 +1,227 @@
+import { specToWire, parseSpec } from '@surrogate/spec';
+import { encodeRecordSpec, type ChunkState, type ExperimentRecord } from '../experiment-record';
+import type { ExperimentStore } from '../experiment-store';
+
+/** What an adapter's test gives the suite: a fresh, empty store per call. */
+export interface StoreHarness {
+  store: ExperimentStore;
+  /** Closes the store and deletes whatever it wrote. */
+  dispose(): Promise<void>;
+}
+
+export interface StoreHarnessOptions {
+  /** Retention of ended experiments. */
+  endedTtlMs?: number;
+  /** The tenant/namespace the store keeps (two stores of other scopes must not see each other). */
+  scope?: { tenant: string; namespace: string };
+}
+
+const SPEC = specToWire(
+  parseSpec(`
+name: store-conformance
+pricer: black-scholes
+fixed: {type: call, strike: 100, dividend: 0, rate: 0.01, maturity: 1}
+inputs: {spot: {min: 80, max: 120}, volatility: {min: 0.1, max: 0.5}}
+samples: 1000
+chunkSize: 300
+validation: {samples: 250}
+`),
+);
+
+function record(id: string, overrides: Partial<ExperimentRecord> = {}): ExperimentRecord {
+  return {
+    id,
+    spec: SPEC,
+    submittedAt: 1_700_000_000_123,
+    createdAt: 1_700_000_000_456,
+    status: 'running',
+    expected: { training: 4, validation: 1 },
+    jobsPublished: false,
+    chunks: [
+      { purpose: 'training', index: 0, attempt: 0, landed: false },
+      { purpose: 'training', index: 1, attempt: 1, landed: false },
+      { purpose: 'training', index: 2, attempt: 1, landed: true },
+      { purpose: 'training', index: 3, attempt: 1, landed: false },
+      { purpose: 'validation', index: 0, attempt: 1, landed: false },
+    ],
+    ...overrides,
+  };
+}
+
+const specBytes = (r: ExperimentRecord | undefined): Buffer => Buffer.from(encodeRecordSpec(r?.spec ?? {}));
+
+async function until(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * The behaviour every experiment store adapter must have. `open` gives a fresh store (see
+ * StoreHarnessOptions); each test disposes of what it opened.
+ */
+export function describeExperimentStoreConformance(
+  adapterName: string,
+  open: (options?: StoreHarnessOptions) => Promise<StoreHarness>,
+): void {
+  describe(`experiment store conformance: ${adapterName}`, () => {
+    const opened: StoreHarness[] = [];
+    const fresh = async (options?: StoreHarnessOptions): Promise<ExperimentStore> => {
+      const h = await open(options);
+      opened.push(h);
+      return h.store;
+    };
+    afterEach(async () => {
+      for (const h of opened.splice(0).reverse()) await h.dispose();
+    });
+
+    it('gives back a stored record as it was put, and nothing for an unknown id', async () => {
+      const store = await fresh();
+      const r = record('e1');
+      await store.put(r);
+      const got = await store.get('e1');
+      expect({ ...got, spec: undefined }).toEqual({ ...r, spec: undefined });
+      expect(specBytes(got).equals(specBytes(r))).toBe(true);
+      expect(got?.spec.name).toBe('store-conformance');
+      expect(await store.get('e2')).toBeUndefined();
+    });
+
+    it('hands out copies: changing what it returned or what was put changes nothing stored', async () => {
+      const store = await fresh();
+      const r = record('e1');
+      await store.put(r);
+      (r.chunks[0] as ChunkState).landed = true;
+      r.status = 'failed';
+      const got = await store.get('e1');
+      (got?.chunks[1] as ChunkState).attempt = 9;
+      const again = await store.get('e1');
+      expect(again?.status).toBe('running');
+      expect(again?.chunks[0]?.landed).toBe(false);
+      expect(again?.chunks[1]?.attempt).toBe(1);
+    });
+
+    it('replaces the whole record on a second put (a rerun): no chunk of the first survives', async () => {
+      const store = await fresh();
+      await store.put(record('e1'));
+      await store.setStatus('e1', 'cancelled');
+      const rerun = record('e1', {
+        submittedAt: 1_700_000_999_000,
+        chunks: [{ purpose: 'training', index: 1, attempt: 1, landed: false }],
+      });
+      await store.put(rerun);
+      const got = await store.get('e1');
+      expect(got?.status).toBe('running');
+      expect(got?.submittedAt).toBe(1_700_000_999_000);
+      expect(got?.chunks).toEqual(rerun.chunks);
+      expect((await store.listLive()).map((l) => l.id)).toEqual(['e1']);
+    });
+
+    it('records chunk states and leaves the others as they were', async () => {
+      const store = await fresh();
+      await store.put(record('e1'));
+      await store.saveChunks('e1', [
+        { purpose: 'training', index: 1, attempt: 1, landed: true },
+        { purpose: 'validation', index: 0, attempt: 2, landed: false },
+      ]);
+      await store.saveChunks('e1', []);
+      const got = await store.get('e1');
+      expect(got?.chunks).toEqual([
+        { purpose: 'training', index: 0, attempt: 0, landed: false },
+        { purpose: 'training', index: 1, attempt: 1, landed: true },
+        { purpose: 'training', index: 2, attempt: 1, landed: true },
+        { purpose: 'training', index: 3, attempt: 1, landed: false },
+        { purpose: 'validation', index: 0, attempt: 2, landed: false },
+      ]);
+    });
+
+    it('marks the jobs of a submission published', async () => {
+      const store = await fresh();
+      await store.put(record('e1'));
+      await store.markJobsPublished('e1');
+      expect((await store.get('e1'))?.jobsPublished).toBe(true);
+    });
+
+    it('refuses to update an experiment it does not hold (STORE_UNKNOWN_EXPERIMENT), creating nothing', async () => {
+      const store = await fresh();
+      const chunk: ChunkState = { purpose: 'training', index: 0, attempt: 1, landed: true };
+      await expect(store.saveChunks('nobody', [chunk])).rejects.toMatchObject({ code: 'STORE_UNKNOWN_EXPERIMENT' });
+      await expect(store.setStatus('nobody', 'cancelled')).rejects.toMatchObject({ code: 'STORE_UNKNOWN_EXPERIMENT' });
+      await expect(store.markJobsPublished('nobody')).rejects.toMatchObject({ code: 'STORE_UNKNOWN_EXPERIMENT' });
+      await expect(store.setStatus('nobody', 'running')).rejects.toThrow(/holds no experiment nobody/);
+      expect(await store.get('nobody')).toBeUndefined();
+      expect(await store.listLive()).toEqual([]);
+    });
+
+    it('lists the live experiments (running, datagen-complete) and not the ended ones, which it still gives out', async () => {
+      const store = await fresh();
+      for (const id of ['run', 'complete', 'ok', 'bad', 'stopped']) await store.put(record(id));
+      await store.setStatus('complete', 'datagen-complete');
+      await store.setStatus('ok', 'succeeded');
+      await store.setStatus('bad', 'failed');
+      await store.setStatus('stopped', 'cancelled');
+      const live = await store.listLive();
+      expect(live.map((r) => [r.id, r.status]).sort()).toEqual([
+        ['complete', 'datagen-complete'],
+        ['run', 'running'],
+      ]);
+      expect(live.find((r) => r.id === 'run')?.chunks).toHaveLength(5);
+      for (const [id, status] of [['ok', 'succeeded'], ['bad', 'failed'], ['stopped', 'cancelled']])
+        expect((await store.get(id))?.status).toBe(status);
+      // a record put as ended is not live either
+      await store.put(record('put-ended', { status: 'cancelled' }));
+      expect((await store.listLive()).map((r) => r.id).sort()).toEqual(['complete', 'run']);
+    });
+
+    it('forgets an ended experiment after its retention period, and never a live one', async () => {
+      const store = await fresh({ endedTtlMs: 300 });
+      await store.put(record('ended'));
+      await store.put(record('live'));
+      await store.put(record('revived'));
+      await store.setStatus('ended', 'failed');
+      await store.setStatus('revived', 'cancelled');
+      await store.setStatus('revived', 'running'); // live again: its retention is lifted
+      await until(async () => (await store.get('ended')) === undefined, 10_000, 'the ended experiment to be forgotten');
+      await new Promise((r) => setTimeout(r, 400)); // past the retention of 'revived' had it kept it
+      expect((await store.get('live'))?.status).toBe('running');
+      expect((await store.get('revived'))?.chunks).toHaveLength(5);
+      expect((await store.listLive()).map((r) => r.id).sort()).toEqual(['live', 'revived']);
+      await expect(store.setStatus('ended', 'running')).rejects.toMatchObject({ code: 'STORE_UNKNOWN_EXPERIMENT' });
+    });
+
+    it('keeps ids apart however they are spelled', async () => {
+      const store = await fresh();
+      const ids = ['a', 'a:chunks', 'a/b', 'a b', 'é*?[x]'];
+      for (const [n, id] of ids.entries()) await store.put(record(id, { submittedAt: n }));
+      await store.saveChunks('a:chunks', [{ purpose: 'training', index: 0, attempt: 3, landed: true }]);
+      for (const [n, id] of ids.entries()) expect((await store.get(id))?.submittedAt).toBe(n);
+      expect((await store.get('a'))?.chunks[0]).toEqual({ purpose: 'training', index: 0, attempt: 0, landed: false });
+      expect((await store.listLive()).map((r) => r.id).sort()).toEqual([...ids].sort());
+    });
+
+    it('keeps large plans whole (thousands of chunks)', async () => {
+      const store = await fresh();
+      const chunks: ChunkState[] = Array.from({ length: 2500 }, (_, i) => ({ purpose: 'training', index: i, attempt: 1, landed: false }));
+      chunks.push({ purpose: 'validation', index: 0, attempt: 1, landed: false });
+      await store.put(record('big', { expected: { training: 2500, validation: 1 }, chunks }));
+      await store.saveChunks('big', chunks.slice(0, 2400).map((c) => ({ ...c, landed: true })));
+      const got = await store.get('big');
+      expect(got?.chunks).toHaveLength(2501);
+      expect(got?.chunks.filter((c) => c.landed)).toHaveLength(2400);
+      expect(got?.chunks[2499]).toEqual({ purpose: 'training', index: 2499, attempt: 1, landed: false });
+    });
+
+    it('keeps the experiments of other tenants and namespaces apart', async () => {
+      const a = await fresh({ scope: { tenant: 'acme', namespace: 'desk' } });
+      const b = await fresh({ scope: { tenant: 'globex', namespace: 'desk' } });
+      await a.put(record('same-id', { submittedAt: 1 }));
+      await b.put(record('same-id', { submittedAt: 2 }));
+      await b.setStatus('same-id', 'cancelled');
+      expect((await a.get('same-id'))?.submittedAt).toBe(1);
+      expect((await a.get('same-id'))?.status).toBe('running');
+      expect((await a.listLive()).map((r) => r.id)).toEqual(['same-id']);
+      expect(await b.listLive()).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,34 @@
+import type { ChunkState, ExperimentRecord } from './experiment-record';
+import type { ExperimentStatus } from './experiment-status';
+
+/** Ended experiments are kept this long by default (7 days), then forgotten. */
+export const DEFAULT_ENDED_TTL_MS = 7 * 24 * 3600_000;
+
+/**
+ * The port through which the producer keeps its experiment state. Adapters: memory (one process;
+ * nothing survives it) and Redis (survives producer restarts; shared by the producers of several
+ * tenants, each in its own key space). One conformance suite runs against both.
+ *
+ * Live experiments (running, datagen-complete) are kept until they end; an ended one is kept for
+ * the store's retention period (endedTtlMs), then forgotten. Every write is atomic: a record is
+ * never seen half-written. A failing write rejects (ExperimentStoreError), so that the message that
+ * caused it is not acknowledged and comes again.
+ */
+export interface ExperimentStore {
+  /** `memory` or `redis`, for logs. */
+  readonly kind: string;
+  /** Stores a submitted experiment whole, replacing whatever was kept under its id (a rerun). */
+  put(record: ExperimentRecord): Promise<void>;
+  /** The experiment as last stored; undefined if unknown or forgotten. */
+  get(id: string): Promise<ExperimentRecord | undefined>;
+  /** Every live experiment (running or datagen-complete), for a producer that starts. */
+  listLive(): Promise<ExperimentRecord[]>;
+  /** Records chunk states (issued, re-issued, landed); STORE_UNKNOWN_EXPERIMENT if it holds no such experiment. */
+  saveChunks(id: string, chunks: readonly ChunkState[]): Promise<void>;
+  /** A status change; an ended status starts the retention period. STORE_UNKNOWN_EXPERIMENT as saveChunks. */
+  setStatus(id: string, status: ExperimentStatus): Promise<void>;
+  /** The submission's accepted event and jobs are all published. STORE_UNKNOWN_EXPERIMENT as saveChunks. */
+  markJobsPublished(id: string): Promise<void>;
+  /** Releases connections. Idempotent. */
+  close(): Promise<void>;
+}
