@@ -43,8 +43,13 @@ describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => 
 
   it('cancels a running experiment (exit 0), refuses an unknown id (exit 2) and an ended one (exit 1), and times out without a producer (exit 1)', async () => {
     const common = ['--pulsar', url, '--namespace', namespace];
-    const producer = start('producer', ['producer', ...common]);
+    const producer = start('producer', ['producer', ...common, '--metrics', '127.0.0.1:0']);
     await producer.waitFor(/"msg":"running/);
+    // its operators' endpoint: ready once running
+    const metricsUrl = /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(producer.stderr)?.[1] as string;
+    expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${metricsUrl}/readyz`)).status).toBe(200);
+    expect((await fetch(`${metricsUrl}/healthz`)).status).toBe(200);
 
     // Ctrl-C while following: the follower exits 1 saying the experiment goes on, and deletes its subscription
     const follower = start('submit', ['submit', path.join(dir, 'spec.yaml'), ...common, '--wait', '--quiet']);
@@ -87,6 +92,13 @@ describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => 
       ended: true,
       rejected: { code: 'EXPERIMENT_ENDED', reason: `experiment ${stopped.experimentId} has already ended (cancelled); there is nothing to cancel` },
     });
+
+    // the producer counted what it handled: one submit, the three cancels, 4 training + 4 validation jobs
+    const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
+    expect(metrics).toContain('\nsurrogate_producer_commands_total{service="producer",command="submit"} 1\n');
+    expect(metrics).toContain('\nsurrogate_producer_commands_total{service="producer",command="cancel"} 3\n');
+    expect(metrics).toContain('\nsurrogate_producer_jobs_published_total{service="producer",kind="first"} 8\n');
+    expect(metrics).toContain('\nsurrogate_producer_experiments{service="producer",status="cancelled"} 1\n');
 
     // no command left a subscription behind
     expect(await subscriptions('cancel-')).toEqual([]);

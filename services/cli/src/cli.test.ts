@@ -279,6 +279,14 @@ describe('surrogate datagen-worker', () => {
     expect(zero.exitCode).toBe(1);
     expect(zero.stderr).toMatch(/cannot connect to Pulsar at pulsar:\/\/127\.0\.0\.1:9/);
   });
+
+  it('refuses a bad --metrics address before anything starts (exit 2), for every service', async () => {
+    for (const service of ['producer', 'datagen-worker', 'trainer']) {
+      const r = await cli([service, '--pulsar', 'pulsar://127.0.0.1:9', '--artifacts', dir, '--metrics', 'localhost']);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain('--metrics = localhost: must be host:port');
+    }
+  });
 });
 
 describe('surrogate cancel', () => {

@@ -31,7 +31,7 @@ Usage:
                                                              serve a model over gRPC (InferenceService, health);
                                                              a bearer token is required when $${SERVE_TOKEN_ENV} is set
 
-Distributed (each service its own process, talking through Apache Pulsar):
+Distributed (each service its own process, talking through Apache Pulsar; each takes [--metrics HOST:PORT]):
   surrogate producer --pulsar URL [--redis URL] [--job-timeout-ms MS] [--ended-ttl-ms MS]
   surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE] [--clock-skew-ms MS]
                          [--events-lookback-ms MS]
@@ -88,7 +88,8 @@ Options:
                          pricer-server requires a bearer token when $${PRICER_SERVER_TOKEN_ENV} is set
   --allow-extrapolation  predict, serve: answer inputs outside the box the model was trained on (refused by
                          default: exit 2 / INVALID_ARGUMENT naming the input, its value and the box)
-  --metrics HOST:PORT    serve: an HTTP endpoint with /metrics (Prometheus text format), /healthz and /readyz
+  --metrics HOST:PORT    serve, producer, datagen-worker, trainer: an HTTP endpoint with /metrics (Prometheus
+                         text format), /healthz (liveness) and /readyz (readiness: 503 with the reason until running)
   -h, --help             this text
 
 Exit codes: 0 ok, 1 the run failed or did not pass validation, 2 bad input.`;
@@ -240,6 +241,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           stdout: await serviceCommand(command, {
             ...serviceOptions(values),
             grpc: command === 'datagen-worker' ? grpc() : undefined,
+            metrics: values.metrics,
           }),
           stderr: '',
         };

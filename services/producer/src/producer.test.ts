@@ -1,5 +1,6 @@
 import { createLogger } from '@surrogate/core';
 import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
+import { MetricsRegistry } from '@surrogate/observability';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeValue } from '@surrogate/protocol';
 import { parseSpec, specToWire } from '@surrogate/spec';
@@ -25,7 +26,7 @@ interface Harness {
   dead: string[];
 }
 
-async function harness(options: { jobTimeoutMs?: number; maxJobAttempts?: number } = {}): Promise<Harness> {
+async function harness(options: { jobTimeoutMs?: number; maxJobAttempts?: number; metrics?: MetricsRegistry } = {}): Promise<Harness> {
   const bus = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
   const topics = new Topics();
   const jobs: v1.DataGenJob[] = [];
@@ -170,7 +171,8 @@ describe('Producer', () => {
   });
 
   it('re-issues the outstanding jobs of a stalled experiment, then fails it after the last attempt', async () => {
-    h = await harness({ jobTimeoutMs: 150, maxJobAttempts: 2 });
+    const metrics = new MetricsRegistry();
+    h = await harness({ jobTimeoutMs: 150, maxJobAttempts: 2, metrics });
     await submit(h, 'e1');
     await waitFor(() => h.jobs.length === 5, 2000);
     for (let i = 0; i < 4; i++) await land(h, 'e1', 'training', i);
@@ -182,6 +184,14 @@ describe('Producer', () => {
     const failed = h.events.find((e) => e.failed)?.failed;
     expect(failed?.code).toBe('JOB_ATTEMPTS_EXHAUSTED');
     expect(failed?.stage).toBe('datagen');
+    // what it counted for Prometheus
+    const text = metrics.exposition();
+    expect(text).toContain('\nsurrogate_producer_commands_total{command="submit"} 1\n');
+    expect(text).toContain('\nsurrogate_producer_jobs_published_total{kind="first"} 5\n');
+    expect(text).toContain('\nsurrogate_producer_jobs_published_total{kind="reissue"} 1\n');
+    expect(text).toContain('\nsurrogate_producer_chunks_landed_total 4\n');
+    expect(text).toContain('\nsurrogate_producer_experiments{status="failed"} 1\n');
+    expect(text).toContain('\nsurrogate_producer_experiments{status="running"} 0\n');
   });
 
   it('does not re-issue once every chunk has landed', async () => {

@@ -1,5 +1,6 @@
 import { createLogger, errorMessage, type Logger } from '@surrogate/core';
 import type { Bus, IncomingMessage, Subscription, Topics } from '@surrogate/messaging';
+import type { MetricsRegistry } from '@surrogate/observability';
 import { v1 } from '@surrogate/proto';
 import {
   chunkKey,
@@ -17,6 +18,7 @@ import type { ExperimentStore } from './experiment-store';
 import { ExperimentTracker } from './experiment-tracker';
 import { heldChunksFromWire, HeldChunksError } from './held-chunks';
 import { MemoryExperimentStore } from './memory-experiment-store';
+import { ProducerMetrics } from './producer-metrics';
 
 export interface ProducerOptions {
   bus: Bus;
@@ -39,6 +41,8 @@ export interface ProducerOptions {
    * durable store (Redis), a producer that starts resumes supervising the live experiments kept there.
    */
   store?: ExperimentStore;
+  /** Count commands, jobs and landings into this registry (see ProducerMetrics). */
+  metrics?: MetricsRegistry;
 }
 
 const SOURCE = 'producer';
@@ -74,6 +78,8 @@ export class Producer {
   private readonly checkIntervalMs: number;
   private readonly store: ExperimentStore;
 
+  private readonly metrics: ProducerMetrics | undefined;
+
   constructor(private readonly options: ProducerOptions) {
     this.store = options.store ?? new MemoryExperimentStore();
     this.log = options.logger ?? createLogger({ name: SOURCE });
@@ -81,6 +87,7 @@ export class Producer {
     this.jobTimeoutMs = options.jobTimeoutMs ?? 10 * 60_000;
     this.maxJobAttempts = options.maxJobAttempts ?? 5;
     this.checkIntervalMs = options.checkIntervalMs ?? Math.min(this.jobTimeoutMs / 4, 10_000);
+    this.metrics = options.metrics ? new ProducerMetrics(options.metrics, () => [...this.experiments.values()].map((t) => t.status)) : undefined;
   }
 
   async start(): Promise<void> {
@@ -175,6 +182,7 @@ export class Producer {
     const command = Codecs.command.decode(message.payload);
     const id = command.experimentId;
     if (!id) {
+      this.metrics?.commands.inc({ command: 'invalid' });
       await this.events.publish('', {
         rejected: {
           code: 'MISSING_EXPERIMENT_ID',
@@ -184,6 +192,7 @@ export class Producer {
       });
       return;
     }
+    this.metrics?.commands.inc({ command: command.submit ? 'submit' : command.cancel ? 'cancel' : 'invalid' });
     if (command.submit) await this.submit(id, command.submit, Number(command.issuedAtMs ?? 0));
     else if (command.cancel) await this.cancel(id, command.cancel.reason || 'cancelled by user', Number(command.issuedAtMs ?? 0));
     else
@@ -306,6 +315,7 @@ export class Producer {
       key: chunkKey(tracker.id, purpose, index),
       properties: { 'experiment-id': tracker.id, attempt: String(attempt) },
     });
+    this.metrics?.jobs.inc({ kind: attempt > 1 ? 'reissue' : 'first' });
   }
 
   /**
@@ -379,7 +389,9 @@ export class Producer {
     if (!tracker.hasEnded) await this.store.saveChunks(tracker.id, chunks);
     const before = tracker.status;
     const now = Date.now();
+    const landedBefore = tracker.landed;
     for (const c of chunks) tracker.apply(c, now);
+    this.metrics?.chunksLanded.inc(undefined, Math.max(0, tracker.landed - landedBefore));
     if (tracker.status !== before) await this.store.setStatus(tracker.id, tracker.status);
   }
 

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
-import { createLogger, safeUrl, type Logger } from '@surrogate/core';
+import { createLogger, parseListenAddress, safeUrl, type Logger } from '@surrogate/core';
 import { DatagenWorker } from '@surrogate/datagen-worker';
 import { openBus, Topics, type Bus } from '@surrogate/messaging';
+import { MetricsRegistry, ObservabilityServer, registerProcessMetrics } from '@surrogate/observability';
 import type { GrpcPricerOptions } from '@surrogate/pricing';
 import { checkRedisUrl, ExperimentStoreError, openRedisExperimentStore, Producer, type ExperimentStore } from '@surrogate/producer';
 import { TrainerService } from '@surrogate/trainer';
@@ -33,6 +34,8 @@ export interface ServiceCommandOptions {
   pricerModules?: string[];
   /** datagen-worker: how to reach gRPC pricers. */
   grpc?: GrpcPricerOptions;
+  /** `host:port` of the HTTP endpoint with /metrics (Prometheus), /healthz and /readyz. */
+  metrics?: string;
 }
 
 interface Runnable {
@@ -117,7 +120,15 @@ export async function connect(o: ServiceCommandOptions, log: Logger): Promise<{ 
   return { bus, topics };
 }
 
-function build(name: ServiceName, o: ServiceCommandOptions, bus: Bus, topics: Topics, log: Logger, store?: ExperimentStore): Runnable {
+function build(
+  name: ServiceName,
+  o: ServiceCommandOptions,
+  bus: Bus,
+  topics: Topics,
+  log: Logger,
+  store: ExperimentStore | undefined,
+  metrics: MetricsRegistry | undefined,
+): Runnable {
   switch (name) {
     case 'producer':
       return new Producer({
@@ -126,12 +137,14 @@ function build(name: ServiceName, o: ServiceCommandOptions, bus: Bus, topics: To
         logger: log,
         jobTimeoutMs: positiveInt(o.jobTimeoutMs, '--job-timeout-ms'),
         store,
+        metrics,
       });
     case 'datagen-worker':
       return new DatagenWorker({
         bus,
         topics,
         logger: log,
+        metrics,
         threads: positiveInt(o.threads, '--threads'),
         clockSkewMs: wholeNumber(o.clockSkewMs, '--clock-skew-ms', 0),
         eventsLookbackMs: wholeNumber(o.eventsLookbackMs, '--events-lookback-ms', 0),
@@ -148,6 +161,7 @@ function build(name: ServiceName, o: ServiceCommandOptions, bus: Bus, topics: To
         dataDir: path.resolve(o.data ?? path.join(artifactsRoot, '.datasets')),
         threads: positiveInt(o.threads, '--threads'),
         memoryBudgetBytes: memoryBudgetBytes(o.memoryBudgetMb),
+        metrics,
       });
     }
   }
@@ -168,24 +182,43 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
   wholeNumber(o.clockSkewMs, '--clock-skew-ms', 0);
   wholeNumber(o.eventsLookbackMs, '--events-lookback-ms', 0);
   memoryBudgetBytes(o.memoryBudgetMb);
+  if (o.metrics !== undefined && !parseListenAddress(o.metrics))
+    throw badInput('BAD_OPTION', `--metrics = ${o.metrics}: must be host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464`);
   if (name === 'trainer' && !o.artifacts)
     throw badInput(
       'MISSING_OPTION',
       "trainer needs --artifacts DIR (where each experiment's model.onnx and report.json go)",
     );
-  const store = name === 'producer' ? await producerStore(o, log) : undefined;
+  // The operators' endpoint comes up first: /healthz answers while the service connects, and
+  // /readyz says what it waits for until it runs.
+  let readiness: string | undefined = 'starting';
+  const registry = o.metrics === undefined ? undefined : new MetricsRegistry({ service: name });
+  const stopProcessMetrics = registry ? registerProcessMetrics(registry) : undefined;
+  const observability = registry
+    ? await ObservabilityServer.start({ address: o.metrics as string, registry, ready: () => readiness, logger: log })
+    : undefined;
+  if (observability) log.info({ metrics: `${observability.url}/metrics` }, 'metrics endpoint up');
+  let store: ExperimentStore | undefined;
   try {
+    readiness = name === 'producer' ? 'connecting to redis' : readiness;
+    store = name === 'producer' ? await producerStore(o, log) : undefined;
+    readiness = 'connecting to the broker';
     const { bus, topics } = await connect(o, log);
-    const service = build(name, o, bus, topics, log, store);
+    const service = build(name, o, bus, topics, log, store, registry);
     const stopped = stopSignal(); // before the service says it is ready
+    readiness = 'starting the service';
     await service.start();
+    readiness = undefined;
     log.info('running; SIGTERM or SIGINT stops gracefully');
     await stopped;
+    readiness = 'stopping';
     log.info('stopping');
     await service.stop();
     await bus.close();
   } finally {
     await store?.close();
+    await observability?.stop();
+    stopProcessMetrics?.();
   }
   return '';
 }
