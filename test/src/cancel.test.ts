@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Topics } from '@surrogate/messaging';
 import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, topicStats } from '@surrogate/testing';
-import { ServiceProcess } from './service-process';
+import { ServiceProcess, ServiceProcesses } from './service-process';
 
 // No worker runs in this test: the experiment stays in data generation until it is cancelled.
 const SPEC = `
@@ -22,12 +22,8 @@ describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => 
   let url: string;
   let namespace: string;
   let dir: string;
-  const processes: ServiceProcess[] = [];
-  const start = (name: string, args: string[]): ServiceProcess => {
-    const p = new ServiceProcess(name, args);
-    processes.push(p);
-    return p;
-  };
+  const processes = new ServiceProcesses();
+  const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
 
   beforeAll(async () => {
     url = brokerUrl();
@@ -38,7 +34,7 @@ describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => 
   }, BROKER_START_TIMEOUT_MS);
 
   afterAll(() => {
-    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    processes.killAll();
   });
 
   it('cancels a running experiment (exit 0), refuses an unknown id (exit 2) and an ended one (exit 1), and times out without a producer (exit 1)', async () => {

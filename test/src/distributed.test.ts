@@ -2,11 +2,11 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createLogger } from '@surrogate/core';
-import { openBus, Topics, type Bus } from '@surrogate/messaging';
+import { openBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
 import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, topicStats } from '@surrogate/testing';
-import { ServiceProcess } from './service-process';
+import { ServiceProcess, ServiceProcesses } from './service-process';
 
 // 2^17 Heston samples in 32 chunks: slow enough (tens of µs a price) that both workers are busy
 // when one is killed.
@@ -32,19 +32,12 @@ const BIG_JOBS = 65;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('services as separate processes over Pulsar', () => {
   let url: string;
   let namespace: string;
   let dir: string;
-  const processes: ServiceProcess[] = [];
+  const processes = new ServiceProcesses();
   let bus: Bus | undefined;
 
   beforeAll(async () => {
@@ -56,16 +49,12 @@ describe('services as separate processes over Pulsar', () => {
 
   afterAll(async () => {
     await bus?.close();
-    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    processes.killAll();
   });
 
   it('completes with every chunk stored exactly once when a worker is SIGKILLed mid-run', async () => {
     const common = ['--pulsar', url, '--namespace', namespace];
-    const start = (name: string, args: string[]): ServiceProcess => {
-      const p = new ServiceProcess(name, args);
-      processes.push(p);
-      return p;
-    };
+    const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
     const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'artifacts')]);
     const doomed = start('worker-1', ['datagen-worker', ...common, '--threads', '1']);
     const survivor = start('worker-2', ['datagen-worker', ...common, '--threads', '1']);
@@ -129,11 +118,7 @@ describe('services as separate processes over Pulsar', () => {
     const ns = `e2e-cancel-${Date.now().toString(36)}`;
     await admin('PUT', `/admin/v2/namespaces/public/${ns}`, {});
     const common = ['--pulsar', url, '--namespace', ns];
-    const start = (name: string, args: string[]): ServiceProcess => {
-      const p = new ServiceProcess(name, args);
-      processes.push(p);
-      return p;
-    };
+    const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
     const topics = new Topics({ namespace: ns });
     const workerEventSubscriptions = async (): Promise<string[]> => {
       const stats = (await topicStats(topics.events).catch(() => ({ subscriptions: {} }))) as { subscriptions?: Record<string, unknown> };
@@ -170,14 +155,14 @@ describe('services as separate processes over Pulsar', () => {
 
       // Cancel once data generation is under way, every job is queued, and the jobs were published
       // longer ago than the workers' clock-skew margin (1 s by default).
-      await until(() => jobs.length === BIG_JOBS && of('chunkAccepted').length >= 2, 120_000, 'jobs queued and two chunks stored');
+      await waitFor(() => jobs.length === BIG_JOBS && of('chunkAccepted').length >= 2, 120_000, 'jobs queued and two chunks stored');
       const lastJob = Math.max(...jobs.map((j) => j.publishTime));
       while (Date.now() < lastJob + 1500) await sleep(20);
       const pricedBeforeCancel = chunks.length;
       const cancelledAt = Date.now();
       await command({ experimentId, issuedAtMs: cancelledAt, cancel: { reason: 'e2e' } });
       const skipped = (): v1.IJobSkipped[] => of('jobSkipped').map((e) => e.jobSkipped as v1.IJobSkipped);
-      await until(() => chunks.length + skipped().length === BIG_JOBS, 120_000, 'every queued job priced or skipped');
+      await waitFor(() => chunks.length + skipped().length === BIG_JOBS, 120_000, 'every queued job priced or skipped');
       const priced = chunks.length;
       // measured: printed for the record (the workers used to price all 65)
       process.stderr.write(
@@ -194,10 +179,10 @@ describe('services as separate processes over Pulsar', () => {
       // timeout), also those a worker takes before it has read the accepted.
       const spec = of('accepted')[0]?.accepted?.spec as v1.IExperimentSpec;
       await command({ experimentId, issuedAtMs: Date.now(), submit: { spec } });
-      await until(() => of('datasetReady').length === 1, 240_000, 'the resubmission to store every chunk');
+      await waitFor(() => of('datasetReady').length === 1, 240_000, 'the resubmission to store every chunk');
       expect(jobs).toHaveLength(2 * BIG_JOBS);
       // the chunks the trainer held already come back as duplicates, maybe after DatasetReady
-      await until(() => chunks.length === priced + BIG_JOBS, 60_000, 'every job of the resubmission priced');
+      await waitFor(() => chunks.length === priced + BIG_JOBS, 60_000, 'every job of the resubmission priced');
       expect(skipped()).toHaveLength(BIG_JOBS - priced); // none of the resubmission's
       await command({ experimentId, issuedAtMs: Date.now(), cancel: { reason: 'done with it' } });
 

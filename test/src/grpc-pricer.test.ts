@@ -7,7 +7,7 @@ import { openBus, Topics, type Bus } from '@surrogate/messaging';
 import type { v1 } from '@surrogate/proto';
 import { Codecs, eventKind } from '@surrogate/protocol';
 import { admin, BROKER_START_TIMEOUT_MS, brokerUrl } from '@surrogate/testing';
-import { ServiceProcess } from './service-process';
+import { ServiceProcess, ServiceProcesses } from './service-process';
 
 const SPEC = (pricer: string): string => `
 name: e2e-grpc
@@ -37,7 +37,7 @@ describe('a gRPC pricer behind datagen workers over Pulsar', () => {
   let url: string;
   let namespace: string;
   let dir: string;
-  const processes: ServiceProcess[] = [];
+  const processes = new ServiceProcesses();
   let bus: Bus | undefined;
 
   beforeAll(async () => {
@@ -49,16 +49,12 @@ describe('a gRPC pricer behind datagen workers over Pulsar', () => {
 
   afterAll(async () => {
     await bus?.close();
-    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    processes.killAll();
   });
 
   it('trains on data the remote pricer computed, and fails an experiment whose pricer is down with the reason', async () => {
     const common = ['--pulsar', url, '--namespace', namespace];
-    const start = (name: string, args: string[]): ServiceProcess => {
-      const p = new ServiceProcess(name, args);
-      processes.push(p);
-      return p;
-    };
+    const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
     const pricer = start('pricer', [
       'pricer-server',
       '--pricers',

@@ -2,11 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createLogger } from '@surrogate/core';
-import { openBus, Topics, type Bus } from '@surrogate/messaging';
+import { openBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind } from '@surrogate/protocol';
 import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, topicStats } from '@surrogate/testing';
-import { ServiceProcess } from './service-process';
+import { ServiceProcess, ServiceProcesses } from './service-process';
 
 // No worker runs until the experiment has been cancelled: its jobs wait in the queue.
 const SPEC = `
@@ -21,25 +21,14 @@ samples: 65536
 chunkSize: 16384
 `;
 
-async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('a datagen worker started after a cancel, over Pulsar', () => {
   let url: string;
   let namespace: string;
   let topics: Topics;
   let dir: string;
-  const processes: ServiceProcess[] = [];
-  const start = (name: string, args: string[]): ServiceProcess => {
-    const p = new ServiceProcess(name, args);
-    processes.push(p);
-    return p;
-  };
+  const processes = new ServiceProcesses();
+  const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
 
   beforeAll(async () => {
     url = brokerUrl();
@@ -51,7 +40,7 @@ describe('a datagen worker started after a cancel, over Pulsar', () => {
   }, BROKER_START_TIMEOUT_MS);
 
   afterAll(() => {
-    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    processes.killAll();
   });
 
   const eventSubscriptions = async (): Promise<Record<string, { isDurable?: boolean }>> => {
@@ -83,7 +72,7 @@ describe('a datagen worker started after a cancel, over Pulsar', () => {
       const { experimentId } = JSON.parse(submit.stdout.trim()) as { experimentId: string };
       const chunkCount = (): number =>
         Number(of('accepted')[0]?.accepted?.trainingChunks ?? 0) + Number(of('accepted')[0]?.accepted?.validationChunks ?? 0);
-      await until(() => chunkCount() > 0 && jobs.length === chunkCount(), 60_000, 'every job queued');
+      await waitFor(() => chunkCount() > 0 && jobs.length === chunkCount(), 60_000, 'every job queued');
       const expected = chunkCount();
       // Past the workers' clock-skew margin (1 s by default): the queued jobs are stale once cancelled.
       await new Promise((r) => setTimeout(r, 1500));
@@ -95,7 +84,7 @@ describe('a datagen worker started after a cancel, over Pulsar', () => {
       await worker.waitFor(/"msg":"running/);
       expect(worker.stderr).toMatch(/"msg":"recent events read"/);
       const skipped = (): v1.IJobSkipped[] => of('jobSkipped').map((e) => e.jobSkipped as v1.IJobSkipped);
-      await until(() => skipped().length === expected, 60_000, 'every stale job skipped');
+      await waitFor(() => skipped().length === expected, 60_000, 'every stale job skipped');
       expect(skipped().every((j) => j.code === 'EXPERIMENT_CANCELLED' && j.reason === 'before any worker')).toBe(true);
       expect(chunks).toHaveLength(0);
 
@@ -104,7 +93,7 @@ describe('a datagen worker started after a cancel, over Pulsar', () => {
       expect(Object.values(own)).toEqual([expect.objectContaining({ isDurable: false })]);
       worker.child.kill('SIGKILL');
       await worker.exited;
-      await until(async () => Object.keys(await eventSubscriptions()).length === 0, 30_000, 'the killed worker’s events subscription to go');
+      await waitFor(async () => Object.keys(await eventSubscriptions()).length === 0, 30_000, 'the killed worker’s events subscription to go');
 
       producer.child.kill('SIGTERM');
       expect((await producer.exited).code).toBe(0);

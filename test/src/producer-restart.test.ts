@@ -2,12 +2,12 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createLogger } from '@surrogate/core';
-import { openBus, Topics, type Bus } from '@surrogate/messaging';
+import { openBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
 import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, realRedis, type RealRedis } from '@surrogate/testing';
 import { Redis } from 'ioredis';
-import { ServiceProcess } from './service-process';
+import { ServiceProcess, ServiceProcesses } from './service-process';
 
 // 2^17 Heston samples in 32 training chunks (+1 validation): one single-threaded worker takes
 // seconds, so the producer is killed with most chunks still to price.
@@ -31,14 +31,6 @@ const OTHER = SPEC.replace('name: e2e-restart', 'name: e2e-restart-other').repla
 /** The restarted producer's job timeout: it re-issues what is lost this long after it starts. */
 const JOB_TIMEOUT_MS = 4000;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsar', () => {
   let url: string;
@@ -46,12 +38,8 @@ describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsa
   let namespace: string;
   let dir: string;
   let audit: Bus | undefined;
-  const processes: ServiceProcess[] = [];
-  const start = (name: string, args: string[]): ServiceProcess => {
-    const p = new ServiceProcess(name, args);
-    processes.push(p);
-    return p;
-  };
+  const processes = new ServiceProcesses();
+  const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
 
   beforeAll(async () => {
     url = brokerUrl();
@@ -63,7 +51,7 @@ describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsa
 
   afterAll(async () => {
     await audit?.close();
-    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    processes.killAll();
     if (!redis) return;
     // the producers' keys of this namespace
     const client = new Redis(redis.url, { lazyConnect: true });
@@ -101,10 +89,10 @@ describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsa
     };
     const main = await submit('main', SPEC);
     const other = await submit('other', OTHER);
-    await until(() => of(other, 'accepted').length === 1, 60_000, 'both experiments accepted');
+    await waitFor(() => of(other, 'accepted').length === 1, 60_000, 'both experiments accepted');
 
     // the worker prices a few chunks, then stops (its job in hand is finished or handed back)
-    await until(() => of(main, 'chunkAccepted').length >= 3, 120_000, 'three chunks stored');
+    await waitFor(() => of(main, 'chunkAccepted').length >= 3, 120_000, 'three chunks stored');
     worker.child.kill('SIGTERM');
     expect((await worker.exited).code).toBe(0);
 
@@ -132,7 +120,7 @@ describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsa
     // the lost jobs of the main experiment are re-issued once the restarted producer's timeout passed
     const worker2 = start('worker-2', ['datagen-worker', ...common, '--threads', '1']);
     await worker2.waitFor(/"msg":"running/);
-    await until(() => of(main, 'modelReady').length === 1 || of(main, 'failed').length > 0, 240_000, 'the main experiment to end');
+    await waitFor(() => of(main, 'modelReady').length === 1 || of(main, 'failed').length > 0, 240_000, 'the main experiment to end');
     expect(of(main, 'failed')).toEqual([]);
     const reissued = of(main, 'jobReissued').map((e) => e.jobReissued as v1.IJobReissued);
     expect(reissued.length).toBeGreaterThan(0);
@@ -156,7 +144,7 @@ describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsa
     const cancelEnded = start('cancel-ended', ['cancel', main, ...common]);
     expect((await cancelEnded.exited).code).toBe(1);
     expect(JSON.parse(cancelEnded.stdout.trim())).toMatchObject({ experimentId: main, cancelled: false, ended: true, rejected: { code: 'EXPERIMENT_ENDED' } });
-    await until(() => of(main, 'rejected').length === 1, 30_000, 'the refusal on the events topic');
+    await waitFor(() => of(main, 'rejected').length === 1, 30_000, 'the refusal on the events topic');
     expect(of(main, 'rejected')[0]?.rejected).toMatchObject({ code: 'EXPERIMENT_ENDED', command: v1.CommandKind.COMMAND_KIND_CANCEL });
 
     for (const p of [trainer, worker2, second]) p.child.kill('SIGTERM');

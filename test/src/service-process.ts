@@ -43,3 +43,19 @@ export class ServiceProcess {
     return this.stderr.trim().split('\n').slice(-lines).join('\n');
   }
 }
+
+/** The child processes of one test file: started by name, all killed (SIGKILL) when it is done. */
+export class ServiceProcesses {
+  private readonly all: ServiceProcess[] = [];
+
+  start(name: string, args: string[], env: Record<string, string> = {}): ServiceProcess {
+    const p = new ServiceProcess(name, args, env);
+    this.all.push(p);
+    return p;
+  }
+
+  /** Kills every process still running (for afterAll: a failed test must not leave services behind). */
+  killAll(): void {
+    for (const p of this.all) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  }
+}
