@@ -1,33 +1,20 @@
-import { readFileSync } from 'node:fs';
 import { createLogger, parseListenAddress } from '@surrogate/core';
 import { getPricer, PricerServer, pricerNames, type PricerServerTls } from '@surrogate/pricing';
 import { badInput } from '../cli-error';
+import { serverTls, type ServerTlsFlags } from '../server-tls-flags';
 import { stopSignal } from '../stop-signal';
 
-export interface PricerServerCommandOptions {
+export interface PricerServerCommandOptions extends ServerTlsFlags {
   /** Comma-separated pricer names; default: every registered pricer (built-in and from --pricer-module). */
   pricers?: string;
   /** Pricer names the --pricer-module files provided; the default when --pricers is not given. */
   fromModules?: string[];
   listen?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsClientCa?: string;
   maxBatchRows?: string;
 }
 
 /** The variable that holds the bearer token clients must present (unset: no token required). */
 export const PRICER_SERVER_TOKEN_ENV = 'SURROGATE_PRICER_SERVER_TOKEN';
-
-/** A PEM file named by a flag; exit 2 naming the flag when it cannot be read. */
-export function readPem(flag: string, file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw badInput('BAD_OPTION', `${flag} = ${file}: cannot read the file (${code})`);
-  }
-}
 
 /**
  * `surrogate pricer-server`: serves registered pricers over PricerService (gRPC) until SIGTERM or
@@ -59,10 +46,6 @@ export async function pricerServerCommand(o: PricerServerCommandOptions): Promis
       'BAD_OPTION',
       `--listen = ${listen}: must be host:port, e.g. 127.0.0.1:50051 or 0.0.0.0:50051`,
     );
-  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
-    throw badInput('BAD_OPTION', 'TLS needs both --tls-cert and --tls-key');
-  if (o.tlsClientCa !== undefined && o.tlsCert === undefined)
-    throw badInput('BAD_OPTION', '--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS)');
   let maxBatchRows: number | undefined;
   if (o.maxBatchRows !== undefined) {
     maxBatchRows = Number(o.maxBatchRows);
@@ -72,14 +55,7 @@ export async function pricerServerCommand(o: PricerServerCommandOptions): Promis
         `--max-batch-rows = ${o.maxBatchRows}: must be a whole number from 0 (no limit) to ${1 << 24}`,
       );
   }
-  const tls: PricerServerTls | undefined =
-    o.tlsCert !== undefined && o.tlsKey !== undefined
-      ? {
-          cert: readPem('--tls-cert', o.tlsCert),
-          key: readPem('--tls-key', o.tlsKey),
-          clientCa: o.tlsClientCa === undefined ? undefined : readPem('--tls-client-ca', o.tlsClientCa),
-        }
-      : undefined;
+  const tls: PricerServerTls | undefined = serverTls(o);
   const token = process.env[PRICER_SERVER_TOKEN_ENV] || undefined;
   const log = createLogger({ name: 'pricer-server' });
   const server = await PricerServer.start({

@@ -2,16 +2,12 @@ import { createLogger, parseListenAddress } from '@surrogate/core';
 import { ModelServer, ModelServerError } from '@surrogate/model-server';
 import { MetricsRegistry, ObservabilityServer, registerProcessMetrics } from '@surrogate/observability';
 import { badInput } from '../cli-error';
-import { readPem } from './pricer-server';
+import { serverTls, type ServerTlsFlags } from '../server-tls-flags';
 import { stopSignal } from '../stop-signal';
 
-export interface ServeCommandOptions {
+export interface ServeCommandOptions extends ServerTlsFlags {
   port?: string;
   listen?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  /** Require client certificates signed by this CA (mutual TLS). */
-  tlsClientCa?: string;
   threads?: string;
   /** Answer rows outside the model's training box (refused by default). */
   allowExtrapolation?: boolean;
@@ -38,22 +34,12 @@ export async function serveCommand(file: string | undefined, o: ServeCommandOpti
   }
   if (!parseListenAddress(address))
     throw badInput('BAD_OPTION', `--listen = ${address}: must be host:port, e.g. 127.0.0.1:50052 or 0.0.0.0:50052`);
-  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw badInput('BAD_OPTION', 'TLS needs both --tls-cert and --tls-key');
-  if (o.tlsClientCa !== undefined && o.tlsCert === undefined)
-    throw badInput('BAD_OPTION', '--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS)');
   let threads: number | undefined;
   if (o.threads !== undefined) {
     threads = Number(o.threads);
     if (!Number.isInteger(threads) || threads < 0) throw badInput('BAD_OPTION', `--threads = ${o.threads}: must be a whole number ≥ 0 (0 = all cores)`);
   }
-  const tls =
-    o.tlsCert !== undefined && o.tlsKey !== undefined
-      ? {
-          cert: readPem('--tls-cert', o.tlsCert),
-          key: readPem('--tls-key', o.tlsKey),
-          clientCa: o.tlsClientCa === undefined ? undefined : readPem('--tls-client-ca', o.tlsClientCa),
-        }
-      : undefined;
+  const tls = serverTls(o);
   if (o.metrics !== undefined && !parseListenAddress(o.metrics))
     throw badInput('BAD_OPTION', `--metrics = ${o.metrics}: must be host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464`);
   const log = createLogger({ name: 'model-server' });
