@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Topics } from '@surrogate/messaging';
-import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, topicStats } from '@surrogate/testing';
+import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, topicStats } from '@surrogate/testing';
 import { ServiceProcess, ServiceProcesses } from './service-process';
 
 // No worker runs in this test: the experiment stays in data generation until it is cancelled.
@@ -27,8 +27,7 @@ describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => 
 
   beforeAll(async () => {
     url = brokerUrl();
-    namespace = `e2e-cancel-cli-${Date.now().toString(36)}`;
-    await admin('PUT', `/admin/v2/namespaces/public/${namespace}`, {});
+    namespace = await freshNamespace('e2e-cancel-cli');
     dir = await mkdtemp(path.join(tmpdir(), 'surrogate-cancel-'));
     await writeFile(path.join(dir, 'spec.yaml'), SPEC);
   }, BROKER_START_TIMEOUT_MS);

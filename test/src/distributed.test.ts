@@ -5,7 +5,7 @@ import { createLogger } from '@surrogate/core';
 import { openBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
-import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, topicStats } from '@surrogate/testing';
+import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, topicStats } from '@surrogate/testing';
 import { ServiceProcess, ServiceProcesses } from './service-process';
 
 // 2^17 Heston samples in 32 chunks: slow enough (tens of µs a price) that both workers are busy
@@ -42,8 +42,7 @@ describe('services as separate processes over Pulsar', () => {
 
   beforeAll(async () => {
     url = brokerUrl();
-    namespace = `e2e-${Date.now().toString(36)}`;
-    await admin('PUT', `/admin/v2/namespaces/public/${namespace}`, {});
+    namespace = await freshNamespace('e2e');
     dir = await mkdtemp(path.join(tmpdir(), 'surrogate-e2e-'));
   }, BROKER_START_TIMEOUT_MS);
 
@@ -115,8 +114,7 @@ describe('services as separate processes over Pulsar', () => {
   });
 
   it("skips a cancelled experiment's queued jobs, prices its resubmission in full, and leaves no subscription behind", async () => {
-    const ns = `e2e-cancel-${Date.now().toString(36)}`;
-    await admin('PUT', `/admin/v2/namespaces/public/${ns}`, {});
+    const ns = await freshNamespace('e2e-cancel');
     const common = ['--pulsar', url, '--namespace', ns];
     const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
     const topics = new Topics({ namespace: ns });

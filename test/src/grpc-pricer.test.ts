@@ -6,7 +6,7 @@ import { createLogger } from '@surrogate/core';
 import { openBus, Topics, type Bus } from '@surrogate/messaging';
 import type { v1 } from '@surrogate/proto';
 import { Codecs, eventKind } from '@surrogate/protocol';
-import { admin, BROKER_START_TIMEOUT_MS, brokerUrl } from '@surrogate/testing';
+import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace } from '@surrogate/testing';
 import { ServiceProcess, ServiceProcesses } from './service-process';
 
 const SPEC = (pricer: string): string => `
@@ -42,8 +42,7 @@ describe('a gRPC pricer behind datagen workers over Pulsar', () => {
 
   beforeAll(async () => {
     url = brokerUrl();
-    namespace = `e2e-grpc-${Date.now().toString(36)}`;
-    await admin('PUT', `/admin/v2/namespaces/public/${namespace}`, {});
+    namespace = await freshNamespace('e2e-grpc');
     dir = await mkdtemp(path.join(tmpdir(), 'surrogate-e2e-grpc-'));
   }, BROKER_START_TIMEOUT_MS);
 

@@ -5,7 +5,7 @@ import { createLogger } from '@surrogate/core';
 import { openBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind } from '@surrogate/protocol';
-import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, topicStats } from '@surrogate/testing';
+import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, topicStats } from '@surrogate/testing';
 import { ServiceProcess, ServiceProcesses } from './service-process';
 
 // No worker runs until the experiment has been cancelled: its jobs wait in the queue.
@@ -32,8 +32,7 @@ describe('a datagen worker started after a cancel, over Pulsar', () => {
 
   beforeAll(async () => {
     url = brokerUrl();
-    namespace = `e2e-late-worker-${Date.now().toString(36)}`;
-    await admin('PUT', `/admin/v2/namespaces/public/${namespace}`, {});
+    namespace = await freshNamespace('e2e-late-worker');
     topics = new Topics({ namespace });
     dir = await mkdtemp(path.join(tmpdir(), 'surrogate-late-worker-'));
     await writeFile(path.join(dir, 'spec.yaml'), SPEC);

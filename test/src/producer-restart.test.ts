@@ -5,7 +5,7 @@ import { createLogger } from '@surrogate/core';
 import { openBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
-import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, realRedis, type RealRedis } from '@surrogate/testing';
+import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, realRedis, type RealRedis } from '@surrogate/testing';
 import { Redis } from 'ioredis';
 import { ServiceProcess, ServiceProcesses } from './service-process';
 
@@ -44,8 +44,7 @@ describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsa
   beforeAll(async () => {
     url = brokerUrl();
     redis = await realRedis();
-    namespace = `e2e-restart-${Date.now().toString(36)}`;
-    await admin('PUT', `/admin/v2/namespaces/public/${namespace}`, {});
+    namespace = await freshNamespace('e2e-restart');
     dir = await mkdtemp(path.join(tmpdir(), 'surrogate-restart-'));
   }, BROKER_START_TIMEOUT_MS);
 

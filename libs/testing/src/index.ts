@@ -6,6 +6,7 @@ export {
   adminUrl,
   brokerUrl,
   createPartitionedTopic,
+  freshNamespace,
   topicStats,
   uniqueTopic,
   unloadTopic,

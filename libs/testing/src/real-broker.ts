@@ -76,6 +76,13 @@ export async function topicStats(topic: string): Promise<Record<string, unknown>
 
 let counter = 0;
 /** A topic no other test (or earlier run) uses. */
+/** Creates a namespace of its own under `public` for one test file (`<prefix>-<time>`), and returns its name. */
+export async function freshNamespace(prefix: string): Promise<string> {
+  const namespace = `${prefix}-${Date.now().toString(36)}`;
+  await admin('PUT', `/admin/v2/namespaces/public/${namespace}`, {});
+  return namespace;
+}
+
 export function uniqueTopic(base: string): string {
   counter++;
   return `persistent://public/default/${base}-${Date.now().toString(36)}-${process.pid}-${counter}`;
