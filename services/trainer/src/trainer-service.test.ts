@@ -256,19 +256,49 @@ describe('TrainerService', () => {
       await waitFor(() => seenKinds('e5').includes('chunkAccepted'), 5000, 'the first chunk');
       await announce('e5', { cancelled: { reason: 'interrupted' } });
       await waitFor(manifestHas(dataDir, 'e5', '"cancelled"'), 5000, 'cancelled');
-      // a cancelled experiment's chunks are dropped …
+      // a cancelled experiment's chunks are kept (a resubmission may need them), never trained on …
       await send(chunkFor('e5', 'training', 1));
+      await waitFor(() => seenKinds('e5').filter((k) => k === 'chunkAccepted').length === 2, 5000, 'the chunk after the cancel');
+      await send(chunkFor('e5', 'validation', 0)); // the dataset is complete now, and still cancelled
+      await waitFor(() => seenKinds('e5').filter((k) => k === 'chunkAccepted').length === 3, 5000, 'the last chunk');
       await new Promise((r) => setTimeout(r, 200));
-      expect(seenKinds('e5').filter((k) => k === 'chunkAccepted')).toHaveLength(1);
-      // … until it is accepted again: then the missing chunks are stored and it trains
+      expect(seenKinds('e5')).not.toContain('datasetReady');
+      // … until it is accepted again: then it trains on what it holds
       await announce('e5', accepted);
       await waitFor(manifestHas(dataDir, 'e5', '"resumed"'), 5000, 'resumed');
-      await send(chunkFor('e5', 'training', 1));
-      await send(chunkFor('e5', 'validation', 0));
       await waitFor(() => seenKinds('e5').includes('modelReady'), 60_000, 'model of the resubmitted run');
       const report = JSON.parse(await readFile(path.join(root, 'artifacts', 'e5', 'report.json'), 'utf8'));
-      expect(report.dataset).toMatchObject({ chunksStored: 3, chunksReused: 1, chunksGenerated: 2, duplicatesDropped: 0 });
+      expect(report.dataset).toMatchObject({ chunksStored: 3, chunksReused: 3, chunksGenerated: 0, duplicatesDropped: 0 });
     }, 90_000);
+
+    it('keeps a resubmission\'s chunks that arrive before its accepted, and trains once that arrives', async () => {
+      const dataDir = path.join(root, 'data-early-chunks');
+      await startOn(dataDir);
+      await announce('e8', accepted);
+      await send(chunkFor('e8', 'training', 0));
+      await waitFor(() => seenKinds('e8').includes('chunkAccepted'), 5000, 'the first chunk');
+      await announce('e8', { cancelled: { reason: 'user asked' } });
+      await waitFor(manifestHas(dataDir, 'e8', '"cancelled"'), 5000, 'cancelled');
+      // resubmitted: its workers' chunks overtake its accepted event
+      await send(chunkFor('e8', 'training', 1));
+      await send(chunkFor('e8', 'validation', 0));
+      await waitFor(() => seenKinds('e8').filter((k) => k === 'chunkAccepted').length === 3, 5000, 'the early chunks');
+      await announce('e8', accepted);
+      await waitFor(() => seenKinds('e8').includes('modelReady'), 60_000, 'model of the resubmission');
+      expect(seenKinds('e8').filter((k) => k === 'chunkAccepted')).toHaveLength(3);
+    }, 90_000);
+
+    it('a chunk of an experiment cancelled before its first chunk is stored as cancelled: never trained on', async () => {
+      const dataDir = path.join(root, 'data-cancelled-first');
+      await startOn(dataDir);
+      await announce('e9', { cancelled: { reason: 'user asked' } });
+      await new Promise((r) => setTimeout(r, 100));
+      for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await send(chunkFor('e9', purpose, index));
+      await waitFor(() => seenKinds('e9').filter((k) => k === 'chunkAccepted').length === 3, 5000, 'the chunks');
+      await waitFor(manifestHas(dataDir, 'e9', '"cancelled"'), 5000, 'the dataset marked cancelled');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seenKinds('e9')).not.toContain('datasetReady');
+    }, 30_000);
 
     it('trains a complete one at once, and ignores an accepted experiment it holds nothing of', async () => {
       const dataDir = path.join(root, 'data-complete');

@@ -114,11 +114,16 @@ export class TrainerService {
     const chunk = Codecs.chunk.decode(message.payload);
     const id = chunk.experimentId;
     const purpose = purposeName(chunk.purpose);
-    if (this.cancelled.has(id)) return;
     const spec = this.checkChunk(chunk);
     const store = await this.store(id, chunk, spec);
-    if (store.status === 'cancelled') return;
-    this.collecting.add(id);
+    // Cancelled before this trainer held anything of it: the dataset starts out cancelled.
+    if (this.cancelled.has(id) && store.status === 'collecting') await store.setStatus('cancelled', 'cancelled before its first chunk');
+    // A chunk of a cancelled (or failed) experiment is kept all the same, never trained on until the
+    // experiment runs again: it is a pure function of the spec and its index, and it may be the
+    // first of a resubmission whose `accepted` this trainer has not read yet (events and chunks
+    // come on different topics). Dropping it would leave the resubmission waiting for the
+    // producer's job timeout.
+    if (store.status === 'collecting') this.collecting.add(id);
     const result = await store.store({
       purpose,
       index: chunk.chunkIndex,
@@ -231,7 +236,7 @@ export class TrainerService {
   /**
    * An experiment was accepted. When it is one whose dataset this trainer already (partly)
    * holds — submitted again after it was cancelled or failed, or after the services restarted —
-   * it resumes: it collects again (a cancelled dataset drops no more chunks), what is stored
+   * it resumes: it collects again (a cancelled dataset stores chunks but trains on none), what is stored
    * counts as reused, and a dataset that is already complete trains at once (nothing else would
    * start it, since no chunk will arrive).
    */

@@ -11,7 +11,7 @@ export const DEFAULT_CANCEL_TIMEOUT_MS = 30_000;
 /**
  * `surrogate cancel <experiment-id> --pulsar URL [--reason TEXT] [--timeout-ms MS]`: asks the
  * producer to cancel a running experiment and waits for its answer on the events topic:
- * `cancelled` (exit 0: the trainer drops its chunks and stops training, workers skip its queued
+ * `cancelled` (exit 0: the trainer stops training and trains on none of its chunks, workers skip its queued
  * jobs), a rejection of this very command (matched by its issuedAtMs): EXPERIMENT_ENDED for an
  * experiment that had ended already (exit 1, naming how it ended) or UNKNOWN_EXPERIMENT (exit 2),
  * or nothing within the timeout (exit 1: no producer is running). The answer is one JSON line.
