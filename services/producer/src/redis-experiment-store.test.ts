@@ -93,7 +93,7 @@ describe('RedisExperimentStore specifics', () => {
       live: `${prefix}:{acme/desk-1}:live`,
       index: `${prefix}:{acme/desk-1}:ids`,
     });
-    expect(await admin.zrange(k.index, 0, -1)).toEqual(['e1']);
+    expect(await admin.zrange(k.index, '0', '-1')).toEqual(['e1']);
     expect(await admin.pttl(k.index)).toBe(-1); // never expires: List drops the ids of forgotten experiments
     expect(await admin.pttl(k.record)).toBe(-1);
     expect(await admin.pttl(k.chunks)).toBe(-1);
