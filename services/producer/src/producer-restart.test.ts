@@ -125,7 +125,7 @@ function describeRestart(storeName: string, openStore: () => Promise<{ store: Ex
       await command(w, { experimentId: 'e1', issuedAtMs: 3000, cancel: { reason: 'too late' } });
       await waitFor(() => rejection(w, 'e1', 3000) !== undefined, 2000, 'the refusal');
       expect(rejection(w, 'e1', 3000)).toMatchObject({ code: 'EXPERIMENT_ENDED', command: v1.CommandKind.COMMAND_KIND_CANCEL });
-      expect(rejection(w, 'e1', 3000)?.reason).toMatch(/has succeeded already/);
+      expect(rejection(w, 'e1', 3000)?.reason).toMatch(/has already ended \(succeeded\)/);
 
       await command(w, { experimentId: 'e2', issuedAtMs: 1000, submit: { spec: SPEC } }); // a redelivery
       await command(w, { experimentId: 'e2', issuedAtMs: 4000, submit: { spec: SPEC } }); // a resubmission
