@@ -233,16 +233,23 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
     await service.start();
     if (o.api !== undefined && store !== undefined) {
       readiness = 'starting the experiment API';
-      api = await ExperimentApiServer.start({
-        bus,
-        topics,
-        store,
-        address: o.api,
-        tls: apiTls,
-        token: process.env[EXPERIMENT_API_TOKEN_ENV] || undefined,
-        metrics: registry,
-        logger: log.child({ component: 'experiment-api' }),
-      });
+      try {
+        api = await ExperimentApiServer.start({
+          bus,
+          topics,
+          store,
+          address: o.api,
+          tls: apiTls,
+          token: process.env[EXPERIMENT_API_TOKEN_ENV] || undefined,
+          metrics: registry,
+          logger: log.child({ component: 'experiment-api' }),
+        });
+      } catch (err) {
+        // e.g. the address is taken: the producer does not run without the API it was asked for
+        await service.stop();
+        await bus.close();
+        throw err;
+      }
     }
     readiness = undefined;
     log.info('running; SIGTERM or SIGINT stops gracefully');
