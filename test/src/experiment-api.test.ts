@@ -24,7 +24,7 @@ training: {layers: [16], epochs: 4, batchSize: 512}
 validation: {samples: 2048, maxAbsError: 100, rmse: 50}   # this test is about the API, not accuracy
 `;
 
-type Unary<Req, Res> = (req: Req, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res?: Res) => void) => void;
+type Unary<Req, Res> = (req: Req, md: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => void;
 interface ExperimentClient extends grpc.Client {
   submit: Unary<v1.ISubmitExperimentRequest, v1.SubmitExperimentResponse>;
   get: Unary<v1.IGetExperimentRequest, v1.ExperimentInfo>;
@@ -58,7 +58,12 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
     const start = (name: string, args: string[], env?: Record<string, string>): ServiceProcess => processes.start(name, args, env);
     const producer = start('producer', ['producer', ...common, '--api', '127.0.0.1:0'], { SURROGATE_EXPERIMENT_API_TOKEN: TOKEN });
     const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'artifacts')]);
-    for (const p of [producer, trainer]) await p.waitFor(/"msg":"running/);
+    // A worker subscribes to the jobs topic and stops: the subscription outlives it, so the jobs published while
+    // no worker runs wait there for the one started once the watch is on (and no event can be missed).
+    const early = start('worker-early', ['datagen-worker', ...common, '--threads', '1']);
+    for (const p of [producer, trainer, early]) await p.waitFor(/"msg":"running/);
+    early.child.kill('SIGTERM');
+    expect((await early.exited).code).toBe(0);
     const api = /"api":"grpc:\/\/([^"]+)"/.exec(producer.stderr)?.[1];
     expect(api).toMatch(/^127\.0\.0\.1:\d+$/);
     client = new (grpc.makeGenericClientConstructor(EXPERIMENT_SERVICE, 'ExperimentService'))(api as string, grpc.credentials.createInsecure()) as unknown as ExperimentClient;
@@ -69,7 +74,10 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
       return m;
     };
     const call = <Req, Res>(fn: Unary<Req, Res>, req: Req, token?: string): Promise<Res> =>
-      new Promise((resolve, reject) => fn.call(c, req, md(token), (err, res) => (err ? reject(err) : resolve(res as Res))));
+      new Promise((resolve, reject) =>
+        // a deadline, so that a call that hangs fails the test saying which one
+        fn.call(c, req, md(token), { deadline: Date.now() + 60_000 }, (err, res) => (err ? reject(err) : resolve(res as Res))),
+      );
 
     // the token is required, and never logged
     await expect(call(c.list, {}, 'wrong')).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
@@ -79,7 +87,7 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
       details: expect.stringContaining('samples = 0'),
     });
 
-    // Submit answers once the producer accepted it; no worker runs yet, so the watch misses nothing
+    // Submit answers once the producer accepted it; no worker runs now, so the watch misses nothing
     const submitted = await call(c.submit, { spec: specToWire(parseSpec(SPEC)) });
     const id = submitted.experimentId;
     expect(id).toMatch(/^e2e-api-\d{8}T\d{6}-[0-9a-f]{6}$/);
@@ -105,7 +113,15 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
     expect((await apiSubscriptions())[0]).toMatch(/^api-watch-e2e-api-/);
 
     const worker = start('worker', ['datagen-worker', ...common, '--threads', '1']);
-    const status = await watched;
+    const status = await Promise.race([
+      watched,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => {
+          const tails = [producer, trainer, worker].map((p) => `--- ${p.name}:\n${p.tail(15)}`).join('\n');
+          reject(new Error(`the watch did not end within 180 s; events: ${events.map((e) => eventKind(e)).join(', ')}\n${tails}`));
+        }, 180_000).unref(),
+      ),
+    ]);
     expect(status.code).toBe(grpc.status.OK);
     const kinds = events.map((e) => eventKind(e));
     expect(events.every((e) => e.experimentId === id)).toBe(true);
