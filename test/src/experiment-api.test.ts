@@ -24,7 +24,12 @@ training: {layers: [16], epochs: 4, batchSize: 512}
 validation: {samples: 2048, maxAbsError: 100, rmse: 50}   # this test is about the API, not accuracy
 `;
 
-type Unary<Req, Res> = (req: Req, md: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => void;
+type Unary<Req, Res> = (
+  req: Req,
+  md: grpc.Metadata,
+  options: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res?: Res) => void,
+) => void;
 interface ExperimentClient extends grpc.Client {
   submit: Unary<v1.ISubmitExperimentRequest, v1.SubmitExperimentResponse>;
   get: Unary<v1.IGetExperimentRequest, v1.ExperimentInfo>;
@@ -55,8 +60,11 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
 
   it('submits a spec, watches it to model ready, gets and lists it as succeeded, and refuses to cancel it (FAILED_PRECONDITION)', async () => {
     const common = ['--pulsar', url, '--namespace', namespace];
-    const start = (name: string, args: string[], env?: Record<string, string>): ServiceProcess => processes.start(name, args, env);
-    const producer = start('producer', ['producer', ...common, '--api', '127.0.0.1:0'], { SURROGATE_EXPERIMENT_API_TOKEN: TOKEN });
+    const start = (name: string, args: string[], env?: Record<string, string>): ServiceProcess =>
+      processes.start(name, args, env);
+    const producer = start('producer', ['producer', ...common, '--api', '127.0.0.1:0'], {
+      SURROGATE_EXPERIMENT_API_TOKEN: TOKEN,
+    });
     const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'artifacts')]);
     // A worker subscribes to the jobs topic and stops: the subscription outlives it, so the jobs published while
     // no worker runs wait there for the one started once the watch is on (and no event can be missed).
@@ -66,7 +74,10 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
     expect((await early.exited).code).toBe(0);
     const api = /"api":"grpc:\/\/([^"]+)"/.exec(producer.stderr)?.[1];
     expect(api).toMatch(/^127\.0\.0\.1:\d+$/);
-    client = new (grpc.makeGenericClientConstructor(EXPERIMENT_SERVICE, 'ExperimentService'))(api as string, grpc.credentials.createInsecure()) as unknown as ExperimentClient;
+    client = new (grpc.makeGenericClientConstructor(EXPERIMENT_SERVICE, 'ExperimentService'))(
+      api as string,
+      grpc.credentials.createInsecure(),
+    ) as unknown as ExperimentClient;
     const c = client;
     const md = (token = TOKEN): grpc.Metadata => {
       const m = new grpc.Metadata();
@@ -76,13 +87,17 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
     const call = <Req, Res>(fn: Unary<Req, Res>, req: Req, token?: string): Promise<Res> =>
       new Promise((resolve, reject) =>
         // a deadline, so that a call that hangs fails the test saying which one
-        fn.call(c, req, md(token), { deadline: Date.now() + 60_000 }, (err, res) => (err ? reject(err) : resolve(res as Res))),
+        fn.call(c, req, md(token), { deadline: Date.now() + 60_000 }, (err, res) =>
+          err ? reject(err) : resolve(res as Res),
+        ),
       );
 
     // the token is required, and never logged
     await expect(call(c.list, {}, 'wrong')).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
     // a bad spec is refused before anything is published
-    await expect(call(c.submit, { spec: { ...specToWire(parseSpec(SPEC)), samples: 0 } })).rejects.toMatchObject({
+    await expect(
+      call(c.submit, { spec: { ...specToWire(parseSpec(SPEC)), samples: 0 } }),
+    ).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
       details: expect.stringContaining('samples = 0'),
     });
@@ -93,7 +108,11 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
     expect(id).toMatch(/^e2e-api-\d{8}T\d{6}-[0-9a-f]{6}$/);
     expect(submitted).toMatchObject({ trainingChunks: 4, validationChunks: 1 });
     const running = await call(c.get, { experimentId: id });
-    expect(running).toMatchObject({ status: v1.ExperimentStatus.EXPERIMENT_STATUS_RUNNING, trainingChunksLanded: 0, trainingChunksExpected: 4 });
+    expect(running).toMatchObject({
+      status: v1.ExperimentStatus.EXPERIMENT_STATUS_RUNNING,
+      trainingChunksLanded: 0,
+      trainingChunksExpected: 4,
+    });
 
     const events: v1.ExperimentEvent[] = [];
     const stream = c.watch({ experimentId: id }, md());
@@ -105,11 +124,14 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
     // the watch's non-durable subscription is on the events topic before the worker starts
     const eventsTopic = new Topics({ namespace }).events;
     const apiSubscriptions = async (): Promise<string[]> => {
-      const stats = (await topicStats(eventsTopic).catch(() => ({ subscriptions: {} }))) as { subscriptions?: Record<string, unknown> };
+      const stats = (await topicStats(eventsTopic).catch(() => ({ subscriptions: {} }))) as {
+        subscriptions?: Record<string, unknown>;
+      };
       return Object.keys(stats.subscriptions ?? {}).filter((name) => name.startsWith('api-'));
     };
     const deadline = Date.now() + 60_000;
-    while ((await apiSubscriptions()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while ((await apiSubscriptions()).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect((await apiSubscriptions())[0]).toMatch(/^api-watch-e2e-api-/);
 
     const worker = start('worker', ['datagen-worker', ...common, '--threads', '1']);
@@ -118,7 +140,11 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
       new Promise<never>((_, reject) =>
         setTimeout(() => {
           const tails = [producer, trainer, worker].map((p) => `--- ${p.name}:\n${p.tail(15)}`).join('\n');
-          reject(new Error(`the watch did not end within 180 s; events: ${events.map((e) => eventKind(e)).join(', ')}\n${tails}`));
+          reject(
+            new Error(
+              `the watch did not end within 180 s; events: ${events.map((e) => eventKind(e)).join(', ')}\n${tails}`,
+            ),
+          );
         }, 180_000).unref(),
       ),
     ]);
@@ -150,13 +176,17 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
     const listed = await call(c.list, { status: v1.ExperimentStatus.EXPERIMENT_STATUS_SUCCEEDED });
     expect(listed.experiments.map((e) => e.experimentId)).toEqual([id]);
     expect(listed.nextPageToken).toBe('');
-    expect((await call(c.list, { status: v1.ExperimentStatus.EXPERIMENT_STATUS_RUNNING })).experiments).toEqual([]);
+    expect(
+      (await call(c.list, { status: v1.ExperimentStatus.EXPERIMENT_STATUS_RUNNING })).experiments,
+    ).toEqual([]);
 
     await expect(call(c.cancel, { experimentId: id })).rejects.toMatchObject({
       code: grpc.status.FAILED_PRECONDITION,
       details: expect.stringContaining(`experiment ${id} has already ended (succeeded)`),
     });
-    await expect(call(c.get, { experimentId: 'no-such-experiment' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(call(c.get, { experimentId: 'no-such-experiment' })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
 
     // the watch and the cancel left no subscription behind; the token appears in no log
     expect(await apiSubscriptions()).toEqual([]);

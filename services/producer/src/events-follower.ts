@@ -15,7 +15,12 @@ export interface EventsFollower {
  * process's connection is gone, were the process killed. `handler` sees every event, of every
  * experiment, in order.
  */
-export async function followEvents(bus: Bus, topic: string, purpose: string, handler: (event: v1.ExperimentEvent) => void): Promise<EventsFollower> {
+export async function followEvents(
+  bus: Bus,
+  topic: string,
+  purpose: string,
+  handler: (event: v1.ExperimentEvent) => void,
+): Promise<EventsFollower> {
   const name = `${purpose.slice(0, 120)}-${randomBytes(4).toString('hex')}`.replace(/[^A-Za-z0-9._-]+/g, '-');
   const subscription = await bus.subscribe({
     topic,

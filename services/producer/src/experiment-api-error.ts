@@ -22,7 +22,11 @@ export type ExperimentApiErrorCode =
 export class ExperimentApiError extends SurrogateError {
   declare readonly code: ExperimentApiErrorCode;
 
-  constructor(code: ExperimentApiErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ExperimentApiErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
     super(code, message, options);
   }
 }

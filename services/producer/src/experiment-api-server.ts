@@ -2,7 +2,12 @@ import * as grpc from '@grpc/grpc-js';
 import { bearerTokenCheck, createLogger, errorMessage } from '@surrogate/core';
 import type { Counter, MetricsRegistry } from '@surrogate/observability';
 import { health, shutdownGracefully, type v1 } from '@surrogate/proto';
-import { DEFAULT_ANSWER_TIMEOUT_MS, ExperimentApi, type ExperimentApiOptions, type ExperimentWatch } from './experiment-api';
+import {
+  DEFAULT_ANSWER_TIMEOUT_MS,
+  ExperimentApi,
+  type ExperimentApiOptions,
+  type ExperimentWatch,
+} from './experiment-api';
 import { ExperimentApiError, type ExperimentApiErrorCode } from './experiment-api-error';
 import { EXPERIMENT_SERVICE, EXPERIMENT_SERVICE_NAME, HEALTH_SERVICE } from './experiment-service-definition';
 
@@ -65,16 +70,26 @@ export class ExperimentApiServer {
       log.error({ err: errorMessage(err), method }, 'experiment API call failed');
       return { code: grpc.status.INTERNAL, details: errorMessage(err) };
     };
-    const count = (method: string, code: grpc.status): void => calls?.inc({ method, code: grpc.status[code] });
-    const unauthenticated: Refusal = { code: grpc.status.UNAUTHENTICATED, details: 'a valid bearer token is required' };
+    const count = (method: string, code: grpc.status): void =>
+      calls?.inc({ method, code: grpc.status[code] });
+    const unauthenticated: Refusal = {
+      code: grpc.status.UNAUTHENTICATED,
+      details: 'a valid bearer token is required',
+    };
     /** How long a call may wait for the producer: until its deadline, else the default. */
     const waitFor = (call: { getDeadline(): grpc.Deadline }): number => {
       const deadline = call.getDeadline();
       const at = deadline instanceof Date ? deadline.getTime() : deadline;
-      return Number.isFinite(at) ? Math.max(1, at - Date.now()) : (o.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS);
+      return Number.isFinite(at)
+        ? Math.max(1, at - Date.now())
+        : (o.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS);
     };
     const unary =
-      <Req, Res>(method: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>, requireToken = true) =>
+      <Req, Res>(
+        method: string,
+        fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
+        requireToken = true,
+      ) =>
       (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>): void => {
         if (requireToken && !authorized(call.metadata)) {
           count(method, unauthenticated.code);
@@ -109,24 +124,30 @@ export class ExperimentApiServer {
         if (!authorized(call.metadata)) return fail(unauthenticated);
         let gone = false;
         call.on('cancelled', () => (gone = true));
-        api.watch(call.request.experimentId, (event) => call.write(event)).then(
-          (watch) => {
-            if (gone) {
-              void watch.close();
-              return;
-            }
-            watches.add(watch);
-            call.on('cancelled', () => void watch.close()); // the client went away
-            void watch.done.then((how) => {
-              watches.delete(watch);
-              if (how === 'ended') {
-                count('Watch', grpc.status.OK);
-                call.end();
-              } else if (!gone) fail({ code: grpc.status.UNAVAILABLE, details: 'the experiment API is stopping; watch again' });
-            });
-          },
-          (err: unknown) => fail(refusal(err, 'Watch')),
-        );
+        api
+          .watch(call.request.experimentId, (event) => call.write(event))
+          .then(
+            (watch) => {
+              if (gone) {
+                void watch.close();
+                return;
+              }
+              watches.add(watch);
+              call.on('cancelled', () => void watch.close()); // the client went away
+              void watch.done.then((how) => {
+                watches.delete(watch);
+                if (how === 'ended') {
+                  count('Watch', grpc.status.OK);
+                  call.end();
+                } else if (!gone)
+                  fail({
+                    code: grpc.status.UNAVAILABLE,
+                    details: 'the experiment API is stopping; watch again',
+                  });
+              });
+            },
+            (err: unknown) => fail(refusal(err, 'Watch')),
+          );
       },
     });
     grpcServer.addService(HEALTH_SERVICE, {
@@ -142,20 +163,33 @@ export class ExperimentApiServer {
       ),
     });
     const credentials = o.tls
-      ? grpc.ServerCredentials.createSsl(o.tls.clientCa ?? null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], o.tls.clientCa !== undefined)
+      ? grpc.ServerCredentials.createSsl(
+          o.tls.clientCa ?? null,
+          [{ cert_chain: o.tls.cert, private_key: o.tls.key }],
+          o.tls.clientCa !== undefined,
+        )
       : grpc.ServerCredentials.createInsecure();
     const address = o.address ?? '127.0.0.1:0';
     let port: number;
     try {
-      port = await new Promise<number>((resolve, reject) => grpcServer.bindAsync(address, credentials, (err, p) => (err ? reject(err) : resolve(p))));
+      port = await new Promise<number>((resolve, reject) =>
+        grpcServer.bindAsync(address, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+      );
     } catch (err) {
       grpcServer.forceShutdown();
-      throw new ExperimentApiError('SERVER_START_FAILED', `cannot listen on ${address}: ${errorMessage(err)}`, { cause: err, details: { address } });
+      throw new ExperimentApiError(
+        'SERVER_START_FAILED',
+        `cannot listen on ${address}: ${errorMessage(err)}`,
+        { cause: err, details: { address } },
+      );
     }
     const host = address.slice(0, address.lastIndexOf(':'));
     const url = `${o.tls ? 'grpcs' : 'grpc'}://${host}:${port}`;
     // the token itself is never logged, only whether one is required
-    log.info({ api: url, tls: !!o.tls, mutualTls: o.tls?.clientCa !== undefined, token: !!o.token }, 'experiment API serving');
+    log.info(
+      { api: url, tls: !!o.tls, mutualTls: o.tls?.clientCa !== undefined, token: !!o.token },
+      'experiment API serving',
+    );
     return new ExperimentApiServer(grpcServer, watches, port, url);
   }
 

@@ -54,20 +54,33 @@ export class ExperimentApi {
    * Checks the spec (SPEC_INVALID with the SpecError's message: field, value, rule), publishes the
    * submit command and waits up to `waitMs` for the producer to accept it (NO_ANSWER otherwise).
    */
-  async submit(request: v1.ISubmitExperimentRequest, waitMs = DEFAULT_ANSWER_TIMEOUT_MS): Promise<v1.ISubmitExperimentResponse> {
-    if (!request.spec) throw new ExperimentApiError('BAD_REQUEST', 'spec is missing: Submit needs the experiment spec', { details: { field: 'spec' } });
+  async submit(
+    request: v1.ISubmitExperimentRequest,
+    waitMs = DEFAULT_ANSWER_TIMEOUT_MS,
+  ): Promise<v1.ISubmitExperimentResponse> {
+    if (!request.spec)
+      throw new ExperimentApiError('BAD_REQUEST', 'spec is missing: Submit needs the experiment spec', {
+        details: { field: 'spec' },
+      });
     let spec: ExperimentSpec;
     try {
       spec = specFromWire(request.spec);
     } catch (err) {
-      if (err instanceof SpecError) throw new ExperimentApiError('SPEC_INVALID', err.message, { cause: err, details: { issues: err.issues } });
+      if (err instanceof SpecError)
+        throw new ExperimentApiError('SPEC_INVALID', err.message, {
+          cause: err,
+          details: { issues: err.issues },
+        });
       throw err;
     }
     const id = request.experimentId ? checkNewId(request.experimentId) : newExperimentId(spec.name);
     if (request.experimentId) {
       const known = await this.options.store.get(id);
       // the producer ignores a submit of these (a redelivery to it): there would be no answer
-      if (known && (known.status === 'running' || known.status === 'datagen-complete' || known.status === 'succeeded'))
+      if (
+        known &&
+        (known.status === 'running' || known.status === 'datagen-complete' || known.status === 'succeeded')
+      )
         throw new ExperimentApiError(
           'EXPERIMENT_EXISTS',
           `experiment_id = ${id}: the producer holds an experiment of that id (${known.status}); choose another id` +
@@ -83,7 +96,12 @@ export class ExperimentApi {
       (e) => {
         if (e.accepted) return { accepted: e.accepted };
         const r = e.rejected;
-        if (r && r.command !== v1.CommandKind.COMMAND_KIND_CANCEL && Number(r.commandIssuedAtMs) === issuedAtMs) return { rejected: r };
+        if (
+          r &&
+          r.command !== v1.CommandKind.COMMAND_KIND_CANCEL &&
+          Number(r.commandIssuedAtMs) === issuedAtMs
+        )
+          return { rejected: r };
         return undefined;
       },
       waitMs,
@@ -95,9 +113,13 @@ export class ExperimentApi {
         { details: { experimentId: id, waitMs } },
       );
     if (answer.rejected)
-      throw new ExperimentApiError('SPEC_INVALID', `the producer refused experiment ${id} (${answer.rejected.code}): ${answer.rejected.reason}`, {
-        details: { experimentId: id, code: answer.rejected.code, field: answer.rejected.field },
-      });
+      throw new ExperimentApiError(
+        'SPEC_INVALID',
+        `the producer refused experiment ${id} (${answer.rejected.code}): ${answer.rejected.reason}`,
+        {
+          details: { experimentId: id, code: answer.rejected.code, field: answer.rejected.field },
+        },
+      );
     this.log.info({ experimentId: id, name: spec.name }, 'experiment submitted through the API');
     return {
       experimentId: id,
@@ -119,20 +141,32 @@ export class ExperimentApi {
   async list(request: v1.IListExperimentsRequest): Promise<v1.IListExperimentsResponse> {
     const size = request.pageSize ?? 0;
     if (size > MAX_PAGE_SIZE)
-      throw new ExperimentApiError('BAD_REQUEST', `page_size = ${size}: must be at most ${MAX_PAGE_SIZE} (0 means ${DEFAULT_PAGE_SIZE})`, {
-        details: { field: 'page_size', value: size },
-      });
+      throw new ExperimentApiError(
+        'BAD_REQUEST',
+        `page_size = ${size}: must be at most ${MAX_PAGE_SIZE} (0 means ${DEFAULT_PAGE_SIZE})`,
+        {
+          details: { field: 'page_size', value: size },
+        },
+      );
     let status: ExperimentStatus | undefined;
     const wireStatus = request.status ?? v1.ExperimentStatus.EXPERIMENT_STATUS_UNSPECIFIED;
     if (wireStatus !== v1.ExperimentStatus.EXPERIMENT_STATUS_UNSPECIFIED) {
       status = statusFromWire(wireStatus);
       if (!status)
-        throw new ExperimentApiError('BAD_REQUEST', `status = ${wireStatus}: not an ExperimentStatus this server knows (0 to 5)`, {
-          details: { field: 'status', value: wireStatus },
-        });
+        throw new ExperimentApiError(
+          'BAD_REQUEST',
+          `status = ${wireStatus}: not an ExperimentStatus this server knows (0 to 5)`,
+          {
+            details: { field: 'status', value: wireStatus },
+          },
+        );
     }
     const after = request.pageToken ? decodePageToken(request.pageToken) : undefined;
-    const page = await this.options.store.list({ status, after, limit: size === 0 ? DEFAULT_PAGE_SIZE : size });
+    const page = await this.options.store.list({
+      status,
+      after,
+      limit: size === 0 ? DEFAULT_PAGE_SIZE : size,
+    });
     return {
       experiments: page.records.map(experimentInfo),
       nextPageToken: page.next === undefined ? '' : encodePageToken(page.next),
@@ -145,7 +179,10 @@ export class ExperimentApi {
    * UNKNOWN_EXPERIMENT for an id the producer does not hold; EXPERIMENT_ENDED, naming the end, for
    * one that has ended already (Get tells its final state).
    */
-  async watch(experimentId: string | null | undefined, onEvent: (event: v1.ExperimentEvent) => void): Promise<ExperimentWatch> {
+  async watch(
+    experimentId: string | null | undefined,
+    onEvent: (event: v1.ExperimentEvent) => void,
+  ): Promise<ExperimentWatch> {
     const id = requireId(experimentId);
     let ready = false;
     let over = false;
@@ -161,11 +198,16 @@ export class ExperimentApi {
       }
     };
     // subscribed before the store is read: an end between the two is an event seen, not one missed
-    const follower = await followEvents(this.options.bus, this.options.topics.events, `api-watch-${id}`, (event) => {
-      if (event.experimentId !== id) return;
-      if (ready) deliver(event);
-      else early.push(event);
-    });
+    const follower = await followEvents(
+      this.options.bus,
+      this.options.topics.events,
+      `api-watch-${id}`,
+      (event) => {
+        if (event.experimentId !== id) return;
+        if (ready) deliver(event);
+        else early.push(event);
+      },
+    );
     try {
       const record = await this.options.store.get(id);
       if (!record && early.length === 0) throw unknown(id);
@@ -197,7 +239,10 @@ export class ExperimentApi {
    * or the refusal of this very command (matched by its issued_at_ms): UNKNOWN_EXPERIMENT,
    * EXPERIMENT_ENDED. NO_ANSWER without one.
    */
-  async cancel(request: v1.ICancelExperimentRequest, waitMs = DEFAULT_ANSWER_TIMEOUT_MS): Promise<v1.ICancelExperimentResponse> {
+  async cancel(
+    request: v1.ICancelExperimentRequest,
+    waitMs = DEFAULT_ANSWER_TIMEOUT_MS,
+  ): Promise<v1.ICancelExperimentResponse> {
     const id = requireId(request.experimentId);
     const reason = request.reason || 'cancelled through the experiment API';
     const issuedAtMs = Date.now();
@@ -208,7 +253,12 @@ export class ExperimentApi {
       (e) => {
         if (eventKind(e) === 'cancelled') return { cancelled: e.cancelled as v1.IExperimentCancelled };
         const r = e.rejected;
-        if (r && r.command === v1.CommandKind.COMMAND_KIND_CANCEL && Number(r.commandIssuedAtMs) === issuedAtMs) return { rejected: r };
+        if (
+          r &&
+          r.command === v1.CommandKind.COMMAND_KIND_CANCEL &&
+          Number(r.commandIssuedAtMs) === issuedAtMs
+        )
+          return { rejected: r };
         return undefined;
       },
       waitMs,
@@ -223,7 +273,8 @@ export class ExperimentApi {
       const r = answer.rejected;
       const details = { experimentId: id, code: r.code };
       const why = r.reason || `the producer refused the cancel (${r.code})`;
-      if (r.code === 'UNKNOWN_EXPERIMENT') throw new ExperimentApiError('UNKNOWN_EXPERIMENT', why, { details });
+      if (r.code === 'UNKNOWN_EXPERIMENT')
+        throw new ExperimentApiError('UNKNOWN_EXPERIMENT', why, { details });
       throw new ExperimentApiError('EXPERIMENT_ENDED', why, { details });
     }
     this.log.info({ experimentId: id, reason }, 'experiment cancelled through the API');
@@ -243,14 +294,22 @@ export class ExperimentApi {
   ): Promise<T | undefined> {
     let answer!: (t: T | undefined) => void;
     const answered = new Promise<T | undefined>((resolve) => (answer = resolve));
-    const follower = await followEvents(this.options.bus, this.options.topics.events, `${purpose}-${id}`, (event) => {
-      if (event.experimentId !== id) return;
-      const t = match(event);
-      if (t !== undefined) answer(t);
-    });
+    const follower = await followEvents(
+      this.options.bus,
+      this.options.topics.events,
+      `${purpose}-${id}`,
+      (event) => {
+        if (event.experimentId !== id) return;
+        const t = match(event);
+        if (t !== undefined) answer(t);
+      },
+    );
     const timer = setTimeout(() => answer(undefined), waitMs);
     try {
-      await this.options.bus.publish(this.options.topics.experiments, { payload: Codecs.command.encode(v1.ExperimentCommand.create(command)), key: id });
+      await this.options.bus.publish(this.options.topics.experiments, {
+        payload: Codecs.command.encode(v1.ExperimentCommand.create(command)),
+        key: id,
+      });
       return await answered;
     } finally {
       clearTimeout(timer);
@@ -266,7 +325,10 @@ export function isTerminal(event: v1.IExperimentEvent): boolean {
 }
 
 function requireId(id: string | null | undefined): string {
-  if (!id) throw new ExperimentApiError('BAD_REQUEST', 'experiment_id is missing: name the experiment', { details: { field: 'experiment_id' } });
+  if (!id)
+    throw new ExperimentApiError('BAD_REQUEST', 'experiment_id is missing: name the experiment', {
+      details: { field: 'experiment_id' },
+    });
   return id;
 }
 
@@ -283,9 +345,13 @@ function checkNewId(id: string): string {
 }
 
 function unknown(id: string): ExperimentApiError {
-  return new ExperimentApiError('UNKNOWN_EXPERIMENT', `the producer holds no experiment ${id} (never submitted, or forgotten after its retention)`, {
-    details: { experimentId: id },
-  });
+  return new ExperimentApiError(
+    'UNKNOWN_EXPERIMENT',
+    `the producer holds no experiment ${id} (never submitted, or forgotten after its retention)`,
+    {
+      details: { experimentId: id },
+    },
+  );
 }
 
 function encodePageToken(after: string): string {
@@ -295,8 +361,12 @@ function encodePageToken(after: string): string {
 function decodePageToken(token: string): string {
   const text = /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
   if (!text.startsWith(PAGE_TOKEN_PREFIX) || text.length === PAGE_TOKEN_PREFIX.length)
-    throw new ExperimentApiError('BAD_REQUEST', `page_token = ${token}: not a token this server gave (pass next_page_token as it came)`, {
-      details: { field: 'page_token', value: token },
-    });
+    throw new ExperimentApiError(
+      'BAD_REQUEST',
+      `page_token = ${token}: not a token this server gave (pass next_page_token as it came)`,
+      {
+        details: { field: 'page_token', value: token },
+      },
+    );
   return text.slice(PAGE_TOKEN_PREFIX.length);
 }
