@@ -43,3 +43,18 @@ export function unaryMethod<I, T, J, U>(
     responseDeserialize: (b: Buffer) => response.decode(b),
   };
 }
+
+/** A server-streaming gRPC method (one request, a stream of responses) on the generated types; see UnaryMethod. */
+export interface ServerStreamMethod<I, T, J, U> extends Omit<UnaryMethod<I, T, J, U>, 'responseStream'> {
+  responseStream: true;
+}
+
+/** The server-streaming method `method` of the fully qualified service `service`. */
+export function serverStreamMethod<I, T, J, U>(
+  service: string,
+  method: string,
+  request: GeneratedType<I, T>,
+  response: GeneratedType<J, U>,
+): ServerStreamMethod<I, T, J, U> {
+  return { ...unaryMethod(service, method, request, response), responseStream: true };
+}

@@ -14,5 +14,5 @@ export { decodeMessage, MalformedMessageError, type Decodable } from './decode';
 export import v1 = surrogate.v1;
 /** gRPC's standard health-checking messages (grpc.health.v1). */
 export import health = grpc.health.v1;
-export { unaryMethod, type UnaryMethod, type GeneratedType } from './grpc-method';
+export { serverStreamMethod, unaryMethod, type ServerStreamMethod, type UnaryMethod, type GeneratedType } from './grpc-method';
 export { shutdownGracefully, type ShutdownableServer } from './grpc-shutdown';

@@ -3,3 +3,4 @@ export { EventPublisher, eventKind, type EventBody } from './event-publisher';
 export { encodeColumns, decodeColumns } from './chunk-columns';
 export { chunkKey, purposeName, purposeValue, type PurposeName } from './chunk-id';
 export { deadLetterReporter } from './dead-letter-reporter';
+export { newExperimentId } from './experiment-id';

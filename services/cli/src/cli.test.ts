@@ -287,6 +287,26 @@ describe('surrogate datagen-worker', () => {
       expect(r.stderr).toContain('--metrics = localhost: must be host:port');
     }
   });
+
+  it('refuses a bad --api (address, service, TLS flags) before anything starts (exit 2), and documents it', async () => {
+    const help = await cli(['--help']);
+    expect(help.stdout).toContain('[--api HOST:PORT [--tls-cert F --tls-key F [--tls-client-ca F]]]');
+    expect(help.stdout).toMatch(/--api HOST:PORT +producer: also serve the ExperimentService[\s\S]*SURROGATE_EXPERIMENT_API_TOKEN/);
+    const pulsar = ['--pulsar', 'pulsar://127.0.0.1:9'];
+    const cases: [string[], string][] = [
+      [['producer', ...pulsar, '--api', 'localhost'], '--api = localhost: must be host:port'],
+      [['producer', ...pulsar, '--api', '127.0.0.1:99999'], '--api = 127.0.0.1:99999: must be host:port'],
+      [['trainer', ...pulsar, '--artifacts', dir, '--api', '127.0.0.1:0'], '--api = 127.0.0.1:0: only the producer serves the ExperimentService'],
+      [['producer', ...pulsar, '--tls-cert', 'c.pem', '--tls-key', 'k.pem'], 'they need --api HOST:PORT'],
+      [['producer', ...pulsar, '--api', '127.0.0.1:0', '--tls-cert', 'c.pem'], 'TLS needs both --tls-cert and --tls-key'],
+      [['producer', ...pulsar, '--api', '127.0.0.1:0', '--tls-cert', path.join(dir, 'none.pem'), '--tls-key', 'k.pem'], '--tls-cert = '],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(args);
+      expect({ args, exitCode: r.exitCode }).toEqual({ args, exitCode: 2 });
+      expect(r.stderr).toContain(message);
+    }
+  });
 });
 
 describe('surrogate cancel', () => {

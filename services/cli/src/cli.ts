@@ -11,7 +11,7 @@ import { predictCommand } from './commands/predict';
 import { priceCommand } from './commands/price';
 import { pricerServerCommand, PRICER_SERVER_TOKEN_ENV } from './commands/pricer-server';
 import { runCommand } from './commands/run';
-import { serviceCommand, type ServiceCommandOptions } from './commands/service';
+import { EXPERIMENT_API_TOKEN_ENV, serviceCommand, type ServiceCommandOptions } from './commands/service';
 import { submitCommand } from './commands/submit';
 import { validateCommand } from './commands/validate';
 import { serveCommand, SERVE_TOKEN_ENV } from './commands/serve';
@@ -33,6 +33,7 @@ Usage:
 
 Distributed (each service its own process, talking through Apache Pulsar; each takes [--metrics HOST:PORT]):
   surrogate producer --pulsar URL [--redis URL] [--job-timeout-ms MS] [--ended-ttl-ms MS]
+                    [--api HOST:PORT [--tls-cert F --tls-key F [--tls-client-ca F]]]
   surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE] [--clock-skew-ms MS]
                          [--events-lookback-ms MS]
                          [--grpc-… (below)]
@@ -66,6 +67,8 @@ Options:
   --redis URL            producer: keep the experiments' state in Redis (redis:// or rediss://), so that a restarted
                          producer resumes them; default $REDIS_URL; without either it is kept in memory (lost on restart)
   --ended-ttl-ms MS      producer: how long Redis keeps an ended experiment (default 604800000, 7 days)
+  --api HOST:PORT        producer: also serve the ExperimentService over gRPC (Submit, Get, List, Watch, Cancel,
+                         health) there (default: off); a bearer token is required when $${EXPERIMENT_API_TOKEN_ENV} is set
   --artifacts DIR        trainer: where each experiment's model.onnx, report.json, spec.json go (DIR/<experiment id>)
   --clock-skew-ms MS     datagen-worker: how far the clocks of the producer's and the trainer's hosts may differ
                          (default 1000). Jobs of a cancelled or failed experiment are skipped, except those
@@ -84,7 +87,7 @@ Options:
   --grpc-concurrency N   calls in flight per chunk (default 4)              [$SURROGATE_GRPC_CONCURRENCY]
   --pricers P,…          pricer-server: the pricers to serve (default: those of --pricer-module, else all)
   --listen HOST:PORT     pricer-server: where to listen (default 127.0.0.1:50051; port 0 picks one)
-  --tls-cert/--tls-key FILE, --tls-client-ca FILE   pricer-server, serve: serve TLS; require client certificates
+  --tls-cert/--tls-key FILE, --tls-client-ca FILE   pricer-server, serve, producer --api: serve TLS; require client certificates
                          pricer-server requires a bearer token when $${PRICER_SERVER_TOKEN_ENV} is set
   --allow-extrapolation  predict, serve: answer inputs outside the box the model was trained on (refused by
                          default: exit 2 / INVALID_ARGUMENT naming the input, its value and the box)
@@ -153,6 +156,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           'max-batch-rows': { type: 'string' },
           'allow-extrapolation': { type: 'boolean' },
           metrics: { type: 'string' },
+          api: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -242,6 +246,10 @@ export async function cli(argv: string[]): Promise<CliResult> {
             ...serviceOptions(values),
             grpc: command === 'datagen-worker' ? grpc() : undefined,
             metrics: values.metrics,
+            api: values.api,
+            tlsCert: values['tls-cert'],
+            tlsKey: values['tls-key'],
+            tlsClientCa: values['tls-client-ca'],
           }),
           stderr: '',
         };

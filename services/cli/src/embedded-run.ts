@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { createLogger, type Logger } from '@surrogate/core';
 import { DatagenWorker } from '@surrogate/datagen-worker';
@@ -6,7 +5,7 @@ import { createMemoryBus, Topics } from '@surrogate/messaging';
 import { heldChunksToWire, Producer, type HeldChunks } from '@surrogate/producer';
 import { v1 } from '@surrogate/proto';
 import type { RemotePricers } from '@surrogate/pricing';
-import { Codecs } from '@surrogate/protocol';
+import { Codecs, newExperimentId } from '@surrogate/protocol';
 import { specToWire, type ExperimentSpec } from '@surrogate/spec';
 import { TrainerService } from '@surrogate/trainer';
 import { ExperimentWatcher, type ExperimentOutcome } from './experiment-watcher';
@@ -39,12 +38,6 @@ export interface EmbeddedRunResult {
   experimentId: string;
   outcome: ExperimentOutcome;
   seconds: number;
-}
-
-/** A fresh, sortable, path-safe experiment id: `<name>-<UTC time>-<random>`. */
-export function newExperimentId(name: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  return `${name.slice(0, 80)}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 /**

@@ -1,6 +1,26 @@
 import type { ChunkState, ExperimentRecord } from './experiment-record';
 import type { ExperimentStatus } from './experiment-status';
 
+/** What `ExperimentStore.list` is asked for. */
+export interface ExperimentListQuery {
+  /** Only experiments in this status; default every status. */
+  status?: ExperimentStatus;
+  /** Only ids after this one (the `next` of the page before); default from the first. */
+  after?: string;
+  /** At most this many records (≥ 1). */
+  limit: number;
+}
+
+/** A page of experiments, by id. */
+export interface ExperimentPage {
+  records: ExperimentRecord[];
+  /**
+   * Set when ids follow this page: the `after` of the next one. With a status filter the next page
+   * may turn out empty (the ids that follow need not have that status).
+   */
+  next?: string;
+}
+
 /** Ended experiments are kept this long by default (7 days), then forgotten. */
 export const DEFAULT_ENDED_TTL_MS = 7 * 24 * 3600_000;
 
@@ -23,6 +43,11 @@ export interface ExperimentStore {
   get(id: string): Promise<ExperimentRecord | undefined>;
   /** Every live experiment (running or datagen-complete), for a producer that starts. */
   listLive(): Promise<ExperimentRecord[]>;
+  /**
+   * The experiments it holds (live, and ended ones within their retention), ordered by id (by the
+   * ids' UTF-8 bytes), a page at a time.
+   */
+  list(query: ExperimentListQuery): Promise<ExperimentPage>;
   /** Records chunk states (issued, re-issued, landed); STORE_UNKNOWN_EXPERIMENT if it holds no such experiment. */
   saveChunks(id: string, chunks: readonly ChunkState[]): Promise<void>;
   /** A status change; an ended status starts the retention period. STORE_UNKNOWN_EXPERIMENT as saveChunks. */

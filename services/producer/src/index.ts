@@ -13,3 +13,18 @@ export {
   type RedisExperimentStoreOptions,
 } from './redis-experiment-store';
 export { checkRedisUrl, redactRedisUrl } from './redis-url';
+export { ExperimentApiServer, type ExperimentApiServerOptions } from './experiment-api-server';
+export {
+  DEFAULT_ANSWER_TIMEOUT_MS,
+  DEFAULT_PAGE_SIZE,
+  ExperimentApi,
+  isTerminal,
+  MAX_EXPERIMENT_ID_LENGTH,
+  MAX_PAGE_SIZE,
+  type ExperimentApiOptions,
+  type ExperimentWatch,
+} from './experiment-api';
+export { ExperimentApiError, type ExperimentApiErrorCode } from './experiment-api-error';
+export { EXPERIMENT_SERVICE, EXPERIMENT_SERVICE_NAME } from './experiment-service-definition';
+export { experimentInfo, statusFromWire, statusToWire } from './experiment-info';
+export type { ExperimentListQuery, ExperimentPage } from './experiment-store';

@@ -1,7 +1,7 @@
 import { chunkField, copyRecord, sortChunks, type ChunkState, type ExperimentRecord } from './experiment-record';
 import { ExperimentStoreError } from './experiment-store-error';
 import { isEnded, type ExperimentStatus } from './experiment-status';
-import { DEFAULT_ENDED_TTL_MS, type ExperimentStore } from './experiment-store';
+import { DEFAULT_ENDED_TTL_MS, type ExperimentListQuery, type ExperimentPage, type ExperimentStore } from './experiment-store';
 
 export interface MemoryExperimentStoreOptions {
   /** How long an ended experiment is kept. Default 7 days. */
@@ -53,6 +53,18 @@ export class MemoryExperimentStore implements ExperimentStore {
     return out;
   }
 
+  async list(query: ExperimentListQuery): Promise<ExperimentPage> {
+    const ids = [...this.entries.keys()].filter((id) => query.after === undefined || compareIds(id, query.after) > 0).sort(compareIds);
+    const records: ExperimentRecord[] = [];
+    for (const [n, id] of ids.entries()) {
+      const entry = this.entry(id);
+      if (!entry || (query.status !== undefined && entry.record.status !== query.status)) continue;
+      records.push(this.snapshot(entry));
+      if (records.length === query.limit) return { records, next: n < ids.length - 1 ? id : undefined };
+    }
+    return { records };
+  }
+
   async saveChunks(id: string, chunks: readonly ChunkState[]): Promise<void> {
     const entry = this.known(id);
     for (const c of chunks) entry.chunks.set(chunkField(c.purpose, c.index), { ...c });
@@ -98,4 +110,9 @@ export class MemoryExperimentStore implements ExperimentStore {
   private snapshot(entry: Entry): ExperimentRecord {
     return copyRecord({ ...entry.record, chunks: sortChunks([...entry.chunks.values()]) });
   }
+}
+
+/** By the ids' UTF-8 bytes: the order of Redis's sorted-set index (lexicographic), so that both stores page alike. */
+function compareIds(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

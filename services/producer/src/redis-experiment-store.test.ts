@@ -91,7 +91,10 @@ describe('RedisExperimentStore specifics', () => {
       record: `${prefix}:{acme/desk-1}:exp:e1`,
       chunks: `${prefix}:{acme/desk-1}:exp:e1:chunks`,
       live: `${prefix}:{acme/desk-1}:live`,
+      index: `${prefix}:{acme/desk-1}:ids`,
     });
+    expect(await admin.zrange(k.index, '0', '-1')).toEqual(['e1']);
+    expect(await admin.pttl(k.index)).toBe(-1); // never expires: List drops the ids of forgotten experiments
     expect(await admin.pttl(k.record)).toBe(-1);
     expect(await admin.pttl(k.chunks)).toBe(-1);
     expect(await admin.smembers(k.live)).toEqual(['e1']);

@@ -12,7 +12,7 @@ import {
 } from './experiment-record';
 import { ExperimentStoreError } from './experiment-store-error';
 import { isEnded, isExperimentStatus, type ExperimentStatus } from './experiment-status';
-import { DEFAULT_ENDED_TTL_MS, type ExperimentStore } from './experiment-store';
+import { DEFAULT_ENDED_TTL_MS, type ExperimentListQuery, type ExperimentPage, type ExperimentStore } from './experiment-store';
 import { checkRedisUrl, redactRedisUrl } from './redis-url';
 
 export interface RedisExperimentStoreOptions {
@@ -37,6 +37,8 @@ export interface ExperimentKeys {
   chunks: string;
   /** Set of the scope's live experiment ids. */
   live: string;
+  /** Sorted set (all scores 0, so ordered by the ids' bytes) of the scope's experiment ids, for List. */
+  index: string;
 }
 
 const SAVE_CHUNKS = `
@@ -49,6 +51,7 @@ return 1`;
 const SET_STATUS = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1])
+redis.call('ZADD', KEYS[4], 0, ARGV[4])
 if ARGV[2] == '1' then
   redis.call('SREM', KEYS[3], ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -59,6 +62,11 @@ else
   redis.call('PERSIST', KEYS[2])
 end
 return 1`;
+
+/** Drops an id from the index when its record is gone (expired), and only then: a put may have come meanwhile. */
+const PRUNE_INDEX = `
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) return 1 end
+return 0`;
 
 const SET_FIELD = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -86,6 +94,8 @@ export async function openRedisExperimentStore(options: RedisExperimentStoreOpti
  *   <prefix>:{<tenant>/<namespace>}:exp:<id>          hash: the record
  *   <prefix>:{<tenant>/<namespace>}:exp:<id>:chunks   hash: one field per chunk
  *   <prefix>:{<tenant>/<namespace>}:live              set: ids of the live experiments
+ *   <prefix>:{<tenant>/<namespace>}:ids               sorted set: ids of every experiment kept (List);
+ *                                                     an expired one's id is dropped when List meets it
  *
  * (`<id>` URI-encoded). The braces are a Redis Cluster hash tag: one scope's keys share a slot, so
  * the multi-key scripts and transactions below also run on a cluster. Producers of different
@@ -132,7 +142,7 @@ export class RedisExperimentStore implements ExperimentStore {
   /** The keys of experiment `id` (for tests and operators). */
   keys(id: string): ExperimentKeys {
     const record = `${this.base}:exp:${encodeURIComponent(id)}`;
-    return { record, chunks: `${record}:chunks`, live: `${this.base}:live` };
+    return { record, chunks: `${record}:chunks`, live: `${this.base}:live`, index: `${this.base}:ids` };
   }
 
   /** Pattern that matches every key of this store's scope (and prefix). */
@@ -178,6 +188,7 @@ export class RedisExperimentStore implements ExperimentStore {
       tx.pexpire(k.record, this.endedTtlMs);
       tx.pexpire(k.chunks, this.endedTtlMs);
     } else tx.sadd(k.live, record.id);
+    tx.zadd(k.index, 0, record.id);
     await this.run('put', record.id, async () => {
       const results = await tx.exec();
       const failed = results?.find(([err]) => err);
@@ -209,6 +220,35 @@ export class RedisExperimentStore implements ExperimentStore {
     return out;
   }
 
+  async list(query: ExperimentListQuery): Promise<ExperimentPage> {
+    const index = this.keys('').index;
+    const batch = Math.max(query.limit, 100);
+    const records: ExperimentRecord[] = [];
+    let after = query.after;
+    for (;;) {
+      const from = after === undefined ? '-' : `(${after}`;
+      const ids = await this.run('list', '', () => this.client.zrangebylex(index, from, '+', 'LIMIT', 0, batch));
+      for (const [n, id] of ids.entries()) {
+        const k = this.keys(id);
+        const status = await this.run('list', id, () => this.client.hget(k.record, 'status'));
+        if (status === null) {
+          await this.run('list', id, () => this.client.eval(PRUNE_INDEX, 2, k.record, index, id));
+          continue;
+        }
+        if (query.status !== undefined && status !== query.status) continue;
+        const record = await this.get(id);
+        if (!record) continue; // expired just now
+        records.push(record);
+        if (records.length === query.limit) {
+          const more = n < ids.length - 1 || (await this.run('list', '', () => this.client.zrangebylex(index, `(${id}`, '+', 'LIMIT', 0, 1))).length > 0;
+          return { records, next: more ? id : undefined };
+        }
+      }
+      if (ids.length < batch) return { records };
+      after = ids[ids.length - 1];
+    }
+  }
+
   async saveChunks(id: string, chunks: readonly ChunkState[]): Promise<void> {
     if (chunks.length === 0) return;
     const k = this.keys(id);
@@ -225,7 +265,7 @@ export class RedisExperimentStore implements ExperimentStore {
     this.known(
       id,
       await this.run('setStatus', id, () =>
-        this.client.eval(SET_STATUS, 3, k.record, k.chunks, k.live, status, ended, String(this.endedTtlMs), id),
+        this.client.eval(SET_STATUS, 4, k.record, k.chunks, k.live, k.index, status, ended, String(this.endedTtlMs), id),
       ),
     );
   }

@@ -4,14 +4,26 @@ import { DatagenWorker } from '@surrogate/datagen-worker';
 import { openBus, Topics, type Bus } from '@surrogate/messaging';
 import { MetricsRegistry, ObservabilityServer, registerProcessMetrics } from '@surrogate/observability';
 import type { GrpcPricerOptions } from '@surrogate/pricing';
-import { checkRedisUrl, ExperimentStoreError, openRedisExperimentStore, Producer, type ExperimentStore } from '@surrogate/producer';
+import {
+  checkRedisUrl,
+  ExperimentApiServer,
+  ExperimentStoreError,
+  MemoryExperimentStore,
+  openRedisExperimentStore,
+  Producer,
+  type ExperimentStore,
+} from '@surrogate/producer';
 import { TrainerService } from '@surrogate/trainer';
 import { badInput } from '../cli-error';
+import { serverTls, type ServerTlsFlags } from '../server-tls-flags';
 import { stopSignal } from '../stop-signal';
 
 export type ServiceName = 'producer' | 'datagen-worker' | 'trainer';
 
-export interface ServiceCommandOptions {
+/** The variable that holds the bearer token clients of the producer's ExperimentService must present (unset: none). */
+export const EXPERIMENT_API_TOKEN_ENV = 'SURROGATE_EXPERIMENT_API_TOKEN';
+
+export interface ServiceCommandOptions extends ServerTlsFlags {
   pulsar?: string;
   token?: string;
   tenant?: string;
@@ -36,6 +48,8 @@ export interface ServiceCommandOptions {
   grpc?: GrpcPricerOptions;
   /** `host:port` of the HTTP endpoint with /metrics (Prometheus), /healthz and /readyz. */
   metrics?: string;
+  /** producer: `host:port` to serve the ExperimentService (gRPC) on; default off. TLS from the tls* flags. */
+  api?: string;
 }
 
 interface Runnable {
@@ -184,6 +198,12 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
   memoryBudgetBytes(o.memoryBudgetMb);
   if (o.metrics !== undefined && !parseListenAddress(o.metrics))
     throw badInput('BAD_OPTION', `--metrics = ${o.metrics}: must be host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464`);
+  if (o.api !== undefined && name !== 'producer') throw badInput('BAD_OPTION', `--api = ${o.api}: only the producer serves the ExperimentService`);
+  if (o.api !== undefined && !parseListenAddress(o.api))
+    throw badInput('BAD_OPTION', `--api = ${o.api}: must be host:port, e.g. 127.0.0.1:50053 or 0.0.0.0:50053`);
+  if (o.api === undefined && (o.tlsCert ?? o.tlsKey ?? o.tlsClientCa) !== undefined)
+    throw badInput('BAD_OPTION', '--tls-cert, --tls-key and --tls-client-ca secure the ExperimentService: they need --api HOST:PORT');
+  const apiTls = serverTls(o);
   if (name === 'trainer' && !o.artifacts)
     throw badInput(
       'MISSING_OPTION',
@@ -199,23 +219,49 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
     : undefined;
   if (observability) log.info({ metrics: `${observability.url}/metrics` }, 'metrics endpoint up');
   let store: ExperimentStore | undefined;
+  let api: ExperimentApiServer | undefined;
   try {
     readiness = name === 'producer' ? 'connecting to redis' : readiness;
     store = name === 'producer' ? await producerStore(o, log) : undefined;
+    // the API reads the very store the producer writes (also the memory one)
+    if (store === undefined && o.api !== undefined) store = new MemoryExperimentStore();
     readiness = 'connecting to the broker';
     const { bus, topics } = await connect(o, log);
     const service = build(name, o, bus, topics, log, store, registry);
     const stopped = stopSignal(); // before the service says it is ready
     readiness = 'starting the service';
     await service.start();
+    if (o.api !== undefined && store !== undefined) {
+      readiness = 'starting the experiment API';
+      try {
+        api = await ExperimentApiServer.start({
+          bus,
+          topics,
+          store,
+          address: o.api,
+          tls: apiTls,
+          token: process.env[EXPERIMENT_API_TOKEN_ENV] || undefined,
+          metrics: registry,
+          logger: log.child({ component: 'experiment-api' }),
+        });
+      } catch (err) {
+        // e.g. the address is taken: the producer does not run without the API it was asked for
+        await service.stop();
+        await bus.close();
+        throw err;
+      }
+    }
     readiness = undefined;
     log.info('running; SIGTERM or SIGINT stops gracefully');
     await stopped;
     readiness = 'stopping';
     log.info('stopping');
+    await api?.stop();
+    api = undefined;
     await service.stop();
     await bus.close();
   } finally {
+    await api?.stop();
     await store?.close();
     await observability?.stop();
     stopProcessMetrics?.();

@@ -1,9 +1,8 @@
 import { createLogger } from '@surrogate/core';
 import { v1 } from '@surrogate/proto';
-import { Codecs } from '@surrogate/protocol';
+import { Codecs, newExperimentId } from '@surrogate/protocol';
 import { loadSpecFile, specToWire } from '@surrogate/spec';
 import { CliError, ExitCode } from '../cli-error';
-import { newExperimentId } from '../embedded-run';
 import { ExperimentWatcher } from '../experiment-watcher';
 import { ProgressDisplay } from '../progress-display';
 import { stopSignal } from '../stop-signal';

@@ -198,6 +198,9 @@ export function describeExperimentStoreConformance(
       for (const [n, id] of ids.entries()) expect((await store.get(id))?.submittedAt).toBe(n);
       expect((await store.get('a'))?.chunks[0]).toEqual({ purpose: 'training', index: 0, attempt: 0, landed: false });
       expect((await store.listLive()).map((r) => r.id).sort()).toEqual([...ids].sort());
+      const byBytes = [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      expect((await store.list({ limit: 10 })).records.map((r) => r.id)).toEqual(byBytes);
+      expect((await store.list({ limit: 10, after: 'a' })).records.map((r) => r.id)).toEqual(byBytes.filter((id) => id !== 'a'));
     });
 
     it('keeps large plans whole (thousands of chunks)', async () => {
@@ -212,6 +215,55 @@ export function describeExperimentStoreConformance(
       expect(got?.chunks[2499]).toEqual({ purpose: 'training', index: 2499, attempt: 1, landed: false });
     });
 
+    it('lists every experiment it holds by id, a page at a time, and filters by status', async () => {
+      const store = await fresh();
+      expect(await store.list({ limit: 10 })).toEqual({ records: [] });
+      const ids = ['e05', 'e01', 'e04', 'e02', 'e03', 'e06', 'e07'];
+      for (const id of ids) await store.put(record(id));
+      await store.setStatus('e02', 'succeeded');
+      await store.setStatus('e04', 'cancelled');
+      await store.setStatus('e06', 'succeeded');
+      await store.put(record('e07', { status: 'failed' }));
+      // unfiltered: pages of 3, each naming where the next starts, the last naming none
+      const first = await store.list({ limit: 3 });
+      expect(first.records.map((r) => r.id)).toEqual(['e01', 'e02', 'e03']);
+      expect(first.next).toBe('e03');
+      expect(first.records[1]?.status).toBe('succeeded');
+      expect(first.records[0]?.chunks).toHaveLength(5);
+      const second = await store.list({ limit: 3, after: first.next });
+      expect(second.records.map((r) => r.id)).toEqual(['e04', 'e05', 'e06']);
+      expect(second.next).toBe('e06');
+      const last = await store.list({ limit: 3, after: second.next });
+      expect(last).toEqual({ records: [expect.objectContaining({ id: 'e07', status: 'failed' })] });
+      expect(last.next).toBeUndefined();
+      // a page that ends exactly at the last id says there is no more
+      expect((await store.list({ limit: 7 })).next).toBeUndefined();
+      // by status, paged
+      const ok1 = await store.list({ limit: 1, status: 'succeeded' });
+      expect(ok1.records.map((r) => r.id)).toEqual(['e02']);
+      const ok2 = await store.list({ limit: 1, status: 'succeeded', after: ok1.next });
+      expect(ok2.records.map((r) => r.id)).toEqual(['e06']);
+      const ok3 = ok2.next === undefined ? { records: [] } : await store.list({ limit: 1, status: 'succeeded', after: ok2.next });
+      expect(ok3.records).toEqual([]);
+      expect((await store.list({ limit: 10, status: 'running' })).records.map((r) => r.id)).toEqual(['e01', 'e03', 'e05']);
+      expect((await store.list({ limit: 10, status: 'datagen-complete' })).records).toEqual([]);
+      // an `after` that is no id of its own starts after where it would be
+      expect((await store.list({ limit: 2, after: 'e035' })).records.map((r) => r.id)).toEqual(['e04', 'e05']);
+    });
+
+    it('lists an experiment once however often it was put, and no more once it is forgotten', async () => {
+      const store = await fresh({ endedTtlMs: 300 });
+      await store.put(record('again'));
+      await store.setStatus('again', 'cancelled');
+      await store.put(record('again', { submittedAt: 5 }));
+      await store.put(record('gone'));
+      await store.setStatus('gone', 'failed');
+      await until(async () => (await store.get('gone')) === undefined, 10_000, 'the ended experiment to be forgotten');
+      const page = await store.list({ limit: 10 });
+      expect(page.records.map((r) => [r.id, r.submittedAt, r.status])).toEqual([['again', 5, 'running']]);
+      expect(page.next).toBeUndefined();
+    });
+
     it('keeps the experiments of other tenants and namespaces apart', async () => {
       const a = await fresh({ scope: { tenant: 'acme', namespace: 'desk' } });
       const b = await fresh({ scope: { tenant: 'globex', namespace: 'desk' } });
@@ -222,6 +274,8 @@ export function describeExperimentStoreConformance(
       expect((await a.get('same-id'))?.status).toBe('running');
       expect((await a.listLive()).map((r) => r.id)).toEqual(['same-id']);
       expect(await b.listLive()).toEqual([]);
+      expect((await a.list({ limit: 10 })).records.map((r) => [r.id, r.submittedAt])).toEqual([['same-id', 1]]);
+      expect((await b.list({ limit: 10 })).records.map((r) => [r.id, r.status])).toEqual([['same-id', 'cancelled']]);
     });
   });
 }
