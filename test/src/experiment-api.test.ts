@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Topics } from '@surrogate/messaging';
-import { EXPERIMENT_SERVICE } from '@surrogate/producer';
+import { experimentServiceClient, type ExperimentServiceClient, type UnaryCall } from '@surrogate/producer';
 import { v1 } from '@surrogate/proto';
 import { eventKind } from '@surrogate/protocol';
 import { parseSpec, specToWire } from '@surrogate/spec';
@@ -24,19 +24,6 @@ training: {layers: [16], epochs: 4, batchSize: 512}
 validation: {samples: 2048, maxAbsError: 100, rmse: 50}   # this test is about the API, not accuracy
 `;
 
-type Unary<Req, Res> = (
-  req: Req,
-  md: grpc.Metadata,
-  options: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: Res) => void,
-) => void;
-interface ExperimentClient extends grpc.Client {
-  submit: Unary<v1.ISubmitExperimentRequest, v1.SubmitExperimentResponse>;
-  get: Unary<v1.IGetExperimentRequest, v1.ExperimentInfo>;
-  list: Unary<v1.IListExperimentsRequest, v1.ListExperimentsResponse>;
-  cancel: Unary<v1.ICancelExperimentRequest, v1.CancelExperimentResponse>;
-  watch(req: v1.IWatchExperimentRequest, md: grpc.Metadata): grpc.ClientReadableStream<v1.ExperimentEvent>;
-}
 
 const TOKEN = 'e2e-api-token-7f3a';
 
@@ -45,7 +32,7 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
   let namespace: string;
   let dir: string;
   const processes = new ServiceProcesses();
-  let client: ExperimentClient | undefined;
+  let client: ExperimentServiceClient | undefined;
 
   beforeAll(async () => {
     url = brokerUrl();
@@ -74,17 +61,14 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
     expect((await early.exited).code).toBe(0);
     const api = /"api":"grpc:\/\/([^"]+)"/.exec(producer.stderr)?.[1];
     expect(api).toMatch(/^127\.0\.0\.1:\d+$/);
-    client = new (grpc.makeGenericClientConstructor(EXPERIMENT_SERVICE, 'ExperimentService'))(
-      api as string,
-      grpc.credentials.createInsecure(),
-    ) as unknown as ExperimentClient;
+    client = experimentServiceClient(api as string, grpc.credentials.createInsecure());
     const c = client;
     const md = (token = TOKEN): grpc.Metadata => {
       const m = new grpc.Metadata();
       m.set('authorization', `Bearer ${token}`);
       return m;
     };
-    const call = <Req, Res>(fn: Unary<Req, Res>, req: Req, token?: string): Promise<Res> =>
+    const call = <Req, Res>(fn: UnaryCall<Req, Res>, req: Req, token?: string): Promise<Res> =>
       new Promise((resolve, reject) =>
         // a deadline, so that a call that hangs fails the test saying which one
         fn.call(c, req, md(token), { deadline: Date.now() + 60_000 }, (err, res) =>

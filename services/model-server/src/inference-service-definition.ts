@@ -1,5 +1,5 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { health, unaryMethod, v1 } from '@surrogate/proto';
+import { unaryMethod, v1 } from '@surrogate/proto';
 
 /** InferenceService (proto/surrogate/v1/inference.proto) for @grpc/grpc-js, on the generated types. */
 export const INFERENCE_SERVICE = {
@@ -14,15 +14,5 @@ export const INFERENCE_SERVICE = {
     'Predict',
     v1.PredictRequest,
     v1.PredictResponse,
-  ),
-} satisfies ServiceDefinition;
-
-/** gRPC's standard health check (grpc.health.v1.Health/Check). */
-export const HEALTH_SERVICE = {
-  check: unaryMethod<health.IHealthCheckRequest, health.HealthCheckRequest, health.IHealthCheckResponse, health.HealthCheckResponse>(
-    'grpc.health.v1.Health',
-    'Check',
-    health.HealthCheckRequest,
-    health.HealthCheckResponse,
   ),
 } satisfies ServiceDefinition;

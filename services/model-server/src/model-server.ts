@@ -2,8 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { bearerTokenCheck, createLogger, errorMessage, type Logger } from '@surrogate/core';
 import { firstOutsideBox, InferenceModel, METADATA_KEYS, NnError } from '@surrogate/nn';
 import type { MetricsRegistry } from '@surrogate/observability';
-import { health, shutdownGracefully, v1 } from '@surrogate/proto';
-import { HEALTH_SERVICE, INFERENCE_SERVICE } from './inference-service-definition';
+import { HEALTH_SERVICE, healthStatus, shutdownGracefully, v1, type health } from '@surrogate/proto';
+import { INFERENCE_SERVICE } from './inference-service-definition';
 import { ModelServerError } from './model-server-error';
 import { ModelServerMetrics } from './model-server-metrics';
 
@@ -147,12 +147,7 @@ export class ModelServer {
     server.addService(HEALTH_SERVICE, {
       check: handle(
         'Check',
-        (req: health.HealthCheckRequest) => ({
-          status:
-            req.service === '' || req.service === 'surrogate.v1.InferenceService'
-              ? health.HealthCheckResponse.ServingStatus.SERVING
-              : health.HealthCheckResponse.ServingStatus.SERVICE_UNKNOWN,
-        }),
+        (req: health.HealthCheckRequest) => healthStatus(req, ['surrogate.v1.InferenceService']),
         false,
       ),
     });

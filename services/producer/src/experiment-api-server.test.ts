@@ -14,11 +14,11 @@ import {
   makeTestCertificates,
   type TestCertificates,
 } from '@surrogate/pricing/dist/test-fixtures/test-certificates';
-import { health, v1 } from '@surrogate/proto';
+import { HEALTH_SERVICE, health, v1 } from '@surrogate/proto';
 import { Codecs, EventPublisher, purposeValue } from '@surrogate/protocol';
 import { parseSpec, specToWire } from '@surrogate/spec';
 import { ExperimentApiServer } from './experiment-api-server';
-import { EXPERIMENT_SERVICE, HEALTH_SERVICE } from './experiment-service-definition';
+import { experimentServiceClient, type ExperimentServiceClient, type UnaryCall } from './experiment-service-client';
 import { MemoryExperimentStore } from './memory-experiment-store';
 import { Producer } from './producer';
 
@@ -34,23 +34,9 @@ validation: {samples: 250}
 `),
 );
 
-type Unary<Req, Res> = (
-  req: Req,
-  md: grpc.Metadata,
-  options: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: Res) => void,
-) => void;
-interface ExperimentClient extends grpc.Client {
-  submit: Unary<v1.ISubmitExperimentRequest, v1.SubmitExperimentResponse>;
-  get: Unary<v1.IGetExperimentRequest, v1.ExperimentInfo>;
-  list: Unary<v1.IListExperimentsRequest, v1.ListExperimentsResponse>;
-  cancel: Unary<v1.ICancelExperimentRequest, v1.CancelExperimentResponse>;
-  watch(req: v1.IWatchExperimentRequest, md: grpc.Metadata): grpc.ClientReadableStream<v1.ExperimentEvent>;
-}
 interface HealthClient extends grpc.Client {
-  check: Unary<health.IHealthCheckRequest, health.HealthCheckResponse>;
+  check: UnaryCall<health.IHealthCheckRequest, health.HealthCheckResponse>;
 }
-const ExperimentClientCtor = grpc.makeGenericClientConstructor(EXPERIMENT_SERVICE, 'ExperimentService');
 const HealthClientCtor = grpc.makeGenericClientConstructor(HEALTH_SERVICE, 'Health');
 
 function metadata(token?: string): grpc.Metadata {
@@ -61,7 +47,7 @@ function metadata(token?: string): grpc.Metadata {
 
 function call<Req, Res>(
   client: grpc.Client,
-  fn: Unary<Req, Res>,
+  fn: UnaryCall<Req, Res>,
   req: Req,
   o: { token?: string; deadlineMs?: number } = {},
 ): Promise<Res> {
@@ -105,7 +91,7 @@ interface Harness {
   store: MemoryExperimentStore;
   producer: Producer;
   server: ExperimentApiServer;
-  client: ExperimentClient;
+  client: ExperimentServiceClient;
   commands: v1.ExperimentCommand[];
   /** Publishes events as the trainer would. */
   trainer: EventPublisher;
@@ -138,10 +124,7 @@ async function harness(o: { token?: string; answerTimeoutMs?: number } = {}): Pr
     token: o.token,
     answerTimeoutMs: o.answerTimeoutMs,
   });
-  const client = new ExperimentClientCtor(
-    `127.0.0.1:${server.port}`,
-    grpc.credentials.createInsecure(),
-  ) as unknown as ExperimentClient;
+  const client = experimentServiceClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
   return {
     bus,
     topics,
@@ -539,8 +522,8 @@ describe('ExperimentService', () => {
         await bus.close();
         await rm(certs.dir, { recursive: true, force: true });
       });
-      const client = (port: number, creds: grpc.ChannelCredentials): ExperimentClient =>
-        new ExperimentClientCtor(`localhost:${port}`, creds) as unknown as ExperimentClient;
+      const client = (port: number, creds: grpc.ChannelCredentials): ExperimentServiceClient =>
+        experimentServiceClient(`localhost:${port}`, creds);
 
       it('serves TLS to a client that trusts its CA, and refuses a plaintext client', async () => {
         const server = await ExperimentApiServer.start({

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { bearerTokenCheck, createLogger, errorMessage } from '@surrogate/core';
 import type { Counter, MetricsRegistry } from '@surrogate/observability';
-import { health, shutdownGracefully, type v1 } from '@surrogate/proto';
+import { HEALTH_SERVICE, healthStatus, shutdownGracefully, type health, type v1 } from '@surrogate/proto';
 import {
   DEFAULT_ANSWER_TIMEOUT_MS,
   ExperimentApi,
@@ -9,7 +9,7 @@ import {
   type ExperimentWatch,
 } from './experiment-api';
 import { ExperimentApiError, type ExperimentApiErrorCode } from './experiment-api-error';
-import { EXPERIMENT_SERVICE, EXPERIMENT_SERVICE_NAME, HEALTH_SERVICE } from './experiment-service-definition';
+import { EXPERIMENT_SERVICE, EXPERIMENT_SERVICE_NAME } from './experiment-service-definition';
 
 export interface ExperimentApiServerOptions extends ExperimentApiOptions {
   /** `host:port`; port 0 picks a free one. Default `127.0.0.1:0`. */
@@ -153,12 +153,7 @@ export class ExperimentApiServer {
     grpcServer.addService(HEALTH_SERVICE, {
       check: unary(
         'Check',
-        async (req: health.HealthCheckRequest) => ({
-          status:
-            req.service === '' || req.service === EXPERIMENT_SERVICE_NAME
-              ? health.HealthCheckResponse.ServingStatus.SERVING
-              : health.HealthCheckResponse.ServingStatus.SERVICE_UNKNOWN,
-        }),
+        async (req: health.HealthCheckRequest) => healthStatus(req, [EXPERIMENT_SERVICE_NAME]),
         false,
       ),
     });

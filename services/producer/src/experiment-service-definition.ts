@@ -1,5 +1,5 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { health, serverStreamMethod, unaryMethod, v1 } from '@surrogate/proto';
+import { serverStreamMethod, unaryMethod, v1 } from '@surrogate/proto';
 
 const SERVICE = 'surrogate.v1.ExperimentService';
 
@@ -39,13 +39,3 @@ export const EXPERIMENT_SERVICE = {
 
 /** The name health checks ask for. */
 export const EXPERIMENT_SERVICE_NAME = SERVICE;
-
-/** gRPC's standard health check (grpc.health.v1.Health/Check). */
-export const HEALTH_SERVICE = {
-  check: unaryMethod<
-    health.IHealthCheckRequest,
-    health.HealthCheckRequest,
-    health.IHealthCheckResponse,
-    health.HealthCheckResponse
-  >('grpc.health.v1.Health', 'Check', health.HealthCheckRequest, health.HealthCheckResponse),
-} satisfies ServiceDefinition;

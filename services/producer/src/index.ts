@@ -26,5 +26,6 @@ export {
 } from './experiment-api';
 export { ExperimentApiError, type ExperimentApiErrorCode } from './experiment-api-error';
 export { EXPERIMENT_SERVICE, EXPERIMENT_SERVICE_NAME } from './experiment-service-definition';
+export { experimentServiceClient, type ExperimentServiceClient, type UnaryCall } from './experiment-service-client';
 export { experimentInfo, statusFromWire, statusToWire } from './experiment-info';
 export type { ExperimentListQuery, ExperimentPage } from './experiment-store';
