@@ -300,6 +300,16 @@ describe('TrainerService', () => {
       expect(seenKinds('e9')).not.toContain('datasetReady');
     }, 30_000);
 
+    it('collects and trains an experiment submitted again after a cancel that came before its first chunk', async () => {
+      const dataDir = path.join(root, 'data-cancelled-early-resubmitted');
+      await startOn(dataDir);
+      await announce('e10', { cancelled: { reason: 'user asked' } });
+      await announce('e10', accepted); // submitted again
+      await new Promise((r) => setTimeout(r, 100));
+      for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await send(chunkFor('e10', purpose, index));
+      await waitFor(() => seenKinds('e10').includes('modelReady'), 60_000, 'model of the resubmission');
+    }, 90_000);
+
     it('trains a complete one at once, and ignores an accepted experiment it holds nothing of', async () => {
       const dataDir = path.join(root, 'data-complete');
       const store = await newDataset(dataDir, 'e6');

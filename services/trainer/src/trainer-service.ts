@@ -242,6 +242,8 @@ export class TrainerService {
    */
   private async resubmitted(id: string): Promise<void> {
     if (!id || this.collecting.has(id) || this.running.has(id)) return;
+    // accepted after a cancel: it runs again, so its chunks are collected (also when none was held)
+    this.cancelled.delete(id);
     if (!(await DatasetStore.exists(this.options.dataDir, id).catch(() => false))) return;
     const store = await this.store(id);
     if (store.status === 'done' || this.collecting.has(id)) return;
