@@ -4,3 +4,4 @@ export { encodeColumns, decodeColumns } from './chunk-columns';
 export { chunkKey, purposeName, purposeValue, type PurposeName } from './chunk-id';
 export { deadLetterReporter } from './dead-letter-reporter';
 export { newExperimentId } from './experiment-id';
+export { followEvents, type EventsFollower } from './events-follower';

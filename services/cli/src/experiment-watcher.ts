@@ -1,7 +1,7 @@
-import type { Bus, Subscription } from '@surrogate/messaging';
+import type { Bus } from '@surrogate/messaging';
 import type { HeldChunks } from '@surrogate/producer';
 import { v1 } from '@surrogate/proto';
-import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
+import { eventKind, followEvents, purposeName, type EventsFollower } from '@surrogate/protocol';
 import type { ProgressDisplay } from './progress-display';
 
 /** How an experiment ended, as the events told it. */
@@ -18,7 +18,7 @@ export type ExperimentOutcome =
 export class ExperimentWatcher {
   readonly outcome: Promise<ExperimentOutcome>;
   private resolveOutcome!: (o: ExperimentOutcome) => void;
-  private subscription: Subscription | undefined;
+  private follower: EventsFollower | undefined;
   private expected = 0;
   private readonly landed = new Set<string>();
 
@@ -33,30 +33,19 @@ export class ExperimentWatcher {
       for (const i of held?.[purpose] ?? []) this.landed.add(`${purpose}/${i}`);
   }
 
-  async attach(bus: Bus, eventsTopic: string, subscription: string): Promise<void> {
-    this.subscription = await bus.subscribe({
-      topic: eventsTopic,
-      subscription,
-      type: 'exclusive',
-      // Gone with this process, however it ends: the broker keeps no events for it.
-      durable: false,
-      handler: (m) => this.onEvent(Codecs.event.decode(m.payload)),
-    });
+  /**
+   * Follows the events topic from now on, under a non-durable subscription of its own
+   * (`<purpose>-<random>`): gone with this process, however it ends.
+   */
+  async attach(bus: Bus, eventsTopic: string, purpose: string): Promise<void> {
+    this.follower = await followEvents(bus, eventsTopic, purpose, (event) => this.onEvent(event));
   }
 
-  /**
-   * Stops following. The subscription is non-durable: the broker drops it with its consumer (and
-   * with this process's connection, were it killed); unsubscribe says so, close if that fails.
-   */
+  /** Stops following; the broker drops the subscription. */
   async detach(): Promise<void> {
-    const subscription = this.subscription;
-    this.subscription = undefined;
-    if (!subscription) return;
-    try {
-      await subscription.unsubscribe();
-    } catch {
-      await subscription.close().catch(() => undefined);
-    }
+    const follower = this.follower;
+    this.follower = undefined;
+    await follower?.stop();
   }
 
   onEvent(event: v1.ExperimentEvent): void {

@@ -1,14 +1,13 @@
 import { createLogger, type Logger } from '@surrogate/core';
 import type { Bus, Topics } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
-import { Codecs, eventKind, newExperimentId } from '@surrogate/protocol';
+import { Codecs, eventKind, followEvents, newExperimentId } from '@surrogate/protocol';
 import { SpecError, specFromWire, specToWire, type ExperimentSpec } from '@surrogate/spec';
 import { ExperimentApiError } from './experiment-api-error';
 import { experimentInfo, statusFromWire } from './experiment-info';
 import type { ExperimentStatus } from './experiment-status';
 import { isEnded } from './experiment-status';
 import type { ExperimentStore } from './experiment-store';
-import { followEvents } from './events-follower';
 
 /** How long Submit and Cancel wait for the producer's answer when the call sets no deadline. */
 export const DEFAULT_ANSWER_TIMEOUT_MS = 30_000;

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { createLogger } from '@surrogate/core';
 import { v1 } from '@surrogate/proto';
-import { Codecs, eventKind } from '@surrogate/protocol';
+import { Codecs, eventKind, followEvents } from '@surrogate/protocol';
 import { badInput, ExitCode } from '../cli-error';
 import { connect, type ServiceCommandOptions } from './service';
 
@@ -20,9 +19,14 @@ export async function cancelCommand(
   experimentId: string | undefined,
   o: ServiceCommandOptions & { reason?: string; timeoutMs?: string },
 ): Promise<{ output: string; exitCode: ExitCode }> {
-  if (!experimentId) throw badInput('MISSING_ARGUMENT', 'usage: surrogate cancel <experiment-id> --pulsar URL [--reason TEXT]');
+  if (!experimentId)
+    throw badInput(
+      'MISSING_ARGUMENT',
+      'usage: surrogate cancel <experiment-id> --pulsar URL [--reason TEXT]',
+    );
   const timeoutMs = o.timeoutMs === undefined ? DEFAULT_CANCEL_TIMEOUT_MS : Number(o.timeoutMs);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw badInput('BAD_OPTION', `--timeout-ms = ${o.timeoutMs}: must be a whole number of milliseconds ≥ 1`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+    throw badInput('BAD_OPTION', `--timeout-ms = ${o.timeoutMs}: must be a whole number of milliseconds ≥ 1`);
   const reason = o.reason ?? 'cancelled with surrogate cancel';
   const log = createLogger({ name: 'cancel', level: process.env.LOG_LEVEL ?? 'warn' });
   const { bus, topics } = await connect(o, log);
@@ -32,28 +36,33 @@ export async function cancelCommand(
     let answer!: (a: { output: string; exitCode: ExitCode }) => void;
     const answered = new Promise<{ output: string; exitCode: ExitCode }>((resolve) => (answer = resolve));
     // Follow from now on, under a non-durable subscription of this command's own (gone with it), before asking.
-    const subscription = await bus.subscribe({
-      topic: topics.events,
-      subscription: `cancel-${experimentId}-${randomBytes(4).toString('hex')}`.replace(/[^A-Za-z0-9._-]+/g, '-'),
-      type: 'exclusive',
-      durable: false,
-      initialPosition: 'latest',
-      handler: (m) => {
-        const event = Codecs.event.decode(m.payload);
-        if (event.experimentId !== experimentId) return;
-        if (eventKind(event) === 'cancelled') {
-          answer({ output: JSON.stringify({ experimentId, cancelled: true, reason: event.cancelled?.reason ?? '' }), exitCode: ExitCode.ok });
-          return;
-        }
-        const r = event.rejected;
-        // only the answer to this command: not a refused submission, nor another cancel
-        if (!r || r.command !== v1.CommandKind.COMMAND_KIND_CANCEL || Number(r.commandIssuedAtMs) !== issuedAtMs) return;
-        const ended = r.code === 'EXPERIMENT_ENDED';
+    const follower = await followEvents(bus, topics.events, `cancel-${experimentId}`, (event) => {
+      if (event.experimentId !== experimentId) return;
+      if (eventKind(event) === 'cancelled') {
         answer({
-          output: JSON.stringify({ experimentId, cancelled: false, ...(ended ? { ended: true } : {}), rejected: { code: r.code, reason: r.reason } }),
-          exitCode: ended ? ExitCode.failed : ExitCode.badInput,
+          output: JSON.stringify({ experimentId, cancelled: true, reason: event.cancelled?.reason ?? '' }),
+          exitCode: ExitCode.ok,
         });
-      },
+        return;
+      }
+      const r = event.rejected;
+      // only the answer to this command: not a refused submission, nor another cancel
+      if (
+        !r ||
+        r.command !== v1.CommandKind.COMMAND_KIND_CANCEL ||
+        Number(r.commandIssuedAtMs) !== issuedAtMs
+      )
+        return;
+      const ended = r.code === 'EXPERIMENT_ENDED';
+      answer({
+        output: JSON.stringify({
+          experimentId,
+          cancelled: false,
+          ...(ended ? { ended: true } : {}),
+          rejected: { code: r.code, reason: r.reason },
+        }),
+        exitCode: ended ? ExitCode.failed : ExitCode.badInput,
+      });
     });
     try {
       const command = v1.ExperimentCommand.create({ experimentId, issuedAtMs, cancel: { reason } });
@@ -72,7 +81,7 @@ export async function cancelCommand(
       );
       return await answered;
     } finally {
-      await subscription.unsubscribe().catch(() => subscription.close());
+      await follower.stop();
     }
   } finally {
     clearTimeout(timer);

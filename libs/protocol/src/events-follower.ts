@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Bus } from '@surrogate/messaging';
 import type { v1 } from '@surrogate/proto';
-import { Codecs } from '@surrogate/protocol';
+import { Codecs } from './wire-codec';
 
 /** A caller's view of the events topic from the moment it subscribed; stop() ends it. */
 export interface EventsFollower {
