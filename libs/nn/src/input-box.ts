@@ -43,14 +43,12 @@ export function inputBoxFromMetadata(metadata: Readonly<Record<string, string>>,
  */
 export function firstOutsideBox(box: InputBox, x: ArrayLike<number>, rows: number): OutsideBox | undefined {
   const dim = box.min.length;
-  const lo = box.min.map((v) => Math.fround(v));
-  const hi = box.max.map((v) => Math.fround(v));
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < dim; j++) {
       const value = x[r * dim + j];
       const f = Math.fround(value); // what the model sees
       // NaN fails both comparisons: non-finite values are the caller's own rule
-      if (f < lo[j] || f > hi[j]) return { row: r, input: j, value, min: box.min[j], max: box.max[j] };
+      if (f < Math.fround(box.min[j]) || f > Math.fround(box.max[j])) return { row: r, input: j, value, min: box.min[j], max: box.max[j] };
     }
   }
   return undefined;

@@ -16,23 +16,14 @@ import {
 } from '@surrogate/pricing/dist/test-fixtures/test-certificates';
 import { HEALTH_SERVICE, health, v1 } from '@surrogate/proto';
 import { Codecs, EventPublisher, purposeValue } from '@surrogate/protocol';
-import { parseSpec, specToWire } from '@surrogate/spec';
+import { specToWire } from '@surrogate/spec';
 import { ExperimentApiServer } from './experiment-api-server';
 import { experimentServiceClient, type ExperimentServiceClient, type UnaryCall } from './experiment-service-client';
 import { MemoryExperimentStore } from './memory-experiment-store';
 import { Producer } from './producer';
+import { smallSpec } from './test-fixtures/small-spec';
 
-const SPEC = specToWire(
-  parseSpec(`
-name: api
-pricer: black-scholes
-fixed: {type: call, strike: 100, dividend: 0, rate: 0.01, maturity: 1}
-inputs: {spot: {min: 80, max: 120}, volatility: {min: 0.1, max: 0.5}}
-samples: 1000
-chunkSize: 300
-validation: {samples: 250}
-`),
-);
+const SPEC = specToWire(smallSpec('api'));
 
 interface HealthClient extends grpc.Client {
   check: UnaryCall<health.IHealthCheckRequest, health.HealthCheckResponse>;

@@ -2,7 +2,7 @@ import { createLogger } from '@surrogate/core';
 import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeValue } from '@surrogate/protocol';
-import { parseSpec, specToWire } from '@surrogate/spec';
+import { specToWire } from '@surrogate/spec';
 import { realRedis, type RealRedis } from '@surrogate/testing';
 import { Redis } from 'ioredis';
 import type { ChunkState } from './experiment-record';
@@ -10,20 +10,11 @@ import type { ExperimentStore } from './experiment-store';
 import { MemoryExperimentStore } from './memory-experiment-store';
 import { Producer } from './producer';
 import { openRedisExperimentStore } from './redis-experiment-store';
+import { smallSpec } from './test-fixtures/small-spec';
 
 // A producer that stops and another that starts on the same store: the second carries on.
 
-const SPEC = specToWire(
-  parseSpec(`
-name: restart
-pricer: black-scholes
-fixed: {type: call, strike: 100, dividend: 0, rate: 0.01, maturity: 1}
-inputs: {spot: {min: 80, max: 120}, volatility: {min: 0.1, max: 0.5}}
-samples: 1000
-chunkSize: 300
-validation: {samples: 250}
-`),
-);
+const SPEC = specToWire(smallSpec('restart'));
 const silent = createLogger({ name: 'producer-restart-test', level: 'silent' });
 
 interface World {

@@ -3,19 +3,12 @@ import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging
 import { MetricsRegistry } from '@surrogate/observability';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeValue } from '@surrogate/protocol';
-import { parseSpec, specToWire } from '@surrogate/spec';
+import { specToWire } from '@surrogate/spec';
 import { heldChunksToWire } from './held-chunks';
 import { Producer } from './producer';
+import { smallSpec } from './test-fixtures/small-spec';
 
-const SPEC = parseSpec(`
-name: t
-pricer: black-scholes
-fixed: {type: call, strike: 100, dividend: 0, rate: 0.01, maturity: 1}
-inputs: {spot: {min: 80, max: 120}, volatility: {min: 0.1, max: 0.5}}
-samples: 1000
-chunkSize: 300
-validation: {samples: 250}
-`);
+const SPEC = smallSpec('t');
 
 interface Harness {
   bus: Bus;

@@ -1,6 +1,7 @@
-import { specToWire, parseSpec } from '@surrogate/spec';
+import { specToWire } from '@surrogate/spec';
 import { encodeRecordSpec, type ChunkState, type ExperimentRecord } from '../experiment-record';
 import type { ExperimentStore } from '../experiment-store';
+import { smallSpec } from '../test-fixtures/small-spec';
 
 /** What an adapter's test gives the suite: a fresh, empty store per call. */
 export interface StoreHarness {
@@ -16,17 +17,7 @@ export interface StoreHarnessOptions {
   scope?: { tenant: string; namespace: string };
 }
 
-const SPEC = specToWire(
-  parseSpec(`
-name: store-conformance
-pricer: black-scholes
-fixed: {type: call, strike: 100, dividend: 0, rate: 0.01, maturity: 1}
-inputs: {spot: {min: 80, max: 120}, volatility: {min: 0.1, max: 0.5}}
-samples: 1000
-chunkSize: 300
-validation: {samples: 250}
-`),
-);
+const SPEC = specToWire(smallSpec('store-conformance'));
 
 function record(id: string, overrides: Partial<ExperimentRecord> = {}): ExperimentRecord {
   return {
