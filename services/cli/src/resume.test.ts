@@ -12,7 +12,9 @@ function surrogate(args: string[], onSpawn?: (kill: () => void) => void): Promis
   return run.exited;
 }
 
-// long enough (80 epochs of 65,536 samples) to checkpoint, every second, several times before it ends
+// Long enough (200 epochs of 65,536 samples: 2.5 s on the fastest host seen) to checkpoint, every 0.2 s,
+// several times before it ends.
+const EPOCHS = 200;
 const SPEC = `
 name: resume-bs
 pricer: black-scholes
@@ -24,7 +26,7 @@ inputs:
 samples: 65536
 chunkSize: 16384
 seed: 5
-training: {layers: [32, 32], epochs: 80, checkpointSeconds: 1}
+training: {layers: [32, 32], epochs: ${EPOCHS}, checkpointSeconds: 0.2}
 validation: {samples: 4096, maxAbsError: 1.0, rmse: 0.2}
 `;
 
@@ -38,6 +40,26 @@ async function checkpointFileIn(out: string): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * Runs `surrogate run` into `out` and SIGKILLs it as soon as a checkpoint past step `afterStep` is on
+ * disk; resolves with how it ended (signal null when it finished before any such checkpoint).
+ */
+async function runKilledAtCheckpoint(specFile: string, out: string, afterStep: number): Promise<CliExit> {
+  let poll: NodeJS.Timeout | undefined;
+  const exited = await surrogate(['run', specFile, '--out', out, '--quiet'], (kill) => {
+    let killed = false;
+    poll = setInterval(() => {
+      void checkpointFileIn(out).then((file) => {
+        if (!file || killed || checkpointStep(decodeCheckpoint(readFileSync(file))) <= afterStep) return;
+        killed = true;
+        kill(); // whatever is on disk after this is what a resume finds
+      });
+    }, 50);
+  });
+  clearInterval(poll);
+  return exited;
+}
+
 describe('surrogate run --resume', () => {
   let dir: string;
   let specFile: string;
@@ -49,23 +71,11 @@ describe('surrogate run --resume', () => {
 
   it('carries on from the last checkpoint after SIGKILL during training, and the model still passes', async () => {
     const out = path.join(dir, 'killed');
-    let checkpointAtKill = -1;
-    const killed = await surrogate(['run', specFile, '--out', out, '--quiet'], (kill) => {
-      const poll = setInterval(() => {
-        void checkpointFileIn(out).then((file) => {
-          if (!file || checkpointAtKill >= 0) return;
-          const step = checkpointStep(decodeCheckpoint(readFileSync(file)));
-          if (step > 0) {
-            clearInterval(poll);
-            kill(); // whatever is on disk after this is what a resume finds
-          }
-        });
-      }, 50);
-    });
+    const killed = await runKilledAtCheckpoint(specFile, out, 0);
     expect(killed.signal).toBe('SIGKILL');
     const file = (await checkpointFileIn(out)) as string;
     expect(file).toBeDefined();
-    checkpointAtKill = checkpointStep(decodeCheckpoint(readFileSync(file)));
+    const checkpointAtKill = checkpointStep(decodeCheckpoint(readFileSync(file)));
     expect(checkpointAtKill).toBeGreaterThan(0);
     expect(existsSync(path.join(out, 'report.json'))).toBe(false);
 
@@ -79,8 +89,8 @@ describe('surrogate run --resume', () => {
     };
     // nothing before the last checkpoint was redone and nothing after it was skipped
     expect(report.training.resumedFromStep).toBe(checkpointAtKill);
-    expect(report.training.steps).toBe(80 * Math.floor(65536 / 256));
-    expect(report.training.validationLossHistory).toHaveLength(80);
+    expect(report.training.steps).toBe(EPOCHS * Math.floor(65536 / 256));
+    expect(report.training.validationLossHistory).toHaveLength(EPOCHS);
     expect(existsSync(file)).toBe(false); // a finished run's checkpoint has served
 
     // resuming a finished run reports it and changes nothing
@@ -91,18 +101,7 @@ describe('surrogate run --resume', () => {
 
   it('refuses a corrupt checkpoint and a directory of another spec with exit 2 and the reason', async () => {
     const out = path.join(dir, 'corrupt');
-    let done = false;
-    await surrogate(['run', specFile, '--out', out, '--quiet'], (kill) => {
-      const poll = setInterval(() => {
-        void checkpointFileIn(out).then((file) => {
-          if (file && !done) {
-            done = true;
-            clearInterval(poll);
-            kill();
-          }
-        });
-      }, 50);
-    });
+    expect((await runKilledAtCheckpoint(specFile, out, -1)).signal).toBe('SIGKILL');
     const file = (await checkpointFileIn(out)) as string;
     const bytes = readFileSync(file);
     bytes[bytes.length >> 1] ^= 0xff;
