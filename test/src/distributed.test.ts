@@ -6,6 +6,7 @@ import { openBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
 import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, topicStats } from '@surrogate/testing';
+import { TopicAudit } from './topic-audit';
 import { ServiceProcess, ServiceProcesses } from './service-process';
 
 // 2^17 Heston samples in 32 chunks: slow enough (tens of µs a price) that both workers are busy
@@ -124,20 +125,12 @@ describe('services as separate processes over Pulsar', () => {
     };
 
     // What crosses the bus, under subscriptions of the test's own (created before anything is published).
-    const audit = await openBus(url, { logger: createLogger({ name: 'e2e', level: 'silent' }) });
+    const audit = await TopicAudit.open(url, topics);
     try {
-      const events: v1.ExperimentEvent[] = [];
-      const jobs: { job: v1.DataGenJob; publishTime: number }[] = [];
-      const chunks: v1.DataChunk[] = [];
-      await audit.subscribe({ topic: topics.events, subscription: 'e2e-audit', type: 'exclusive',
-        handler: (m) => void events.push(Codecs.event.decode(m.payload)) });
-      await audit.subscribe({ topic: topics.jobs, subscription: 'e2e-audit', type: 'exclusive',
-        handler: (m) => void jobs.push({ job: Codecs.job.decode(m.payload), publishTime: m.publishTime }) });
-      await audit.subscribe({ topic: topics.chunks, subscription: 'e2e-audit', type: 'exclusive',
-        handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)) });
-      const of = (kind: string): v1.ExperimentEvent[] => events.filter((e) => eventKind(e) === kind);
+      const { jobs, chunks } = audit;
+      const of = (kind: string): v1.ExperimentEvent[] => audit.of(kind);
       const command = (body: Partial<v1.IExperimentCommand>): Promise<unknown> =>
-        audit.publish(topics.experiments, { payload: Codecs.command.encode(v1.ExperimentCommand.create(body)), key: body.experimentId as string });
+        audit.bus.publish(topics.experiments, { payload: Codecs.command.encode(v1.ExperimentCommand.create(body)), key: body.experimentId as string });
 
       const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'cancel-artifacts')]);
       const workers = [1, 2].map((i) => start(`cancel-worker-${i}`, ['datagen-worker', ...common, '--threads', '1']));

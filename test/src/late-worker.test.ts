@@ -1,14 +1,14 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createLogger } from '@surrogate/core';
-import { openBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
+import { Topics, waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
-import { Codecs, eventKind } from '@surrogate/protocol';
 import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, topicStats } from '@surrogate/testing';
+import { TopicAudit } from './topic-audit';
 import { ServiceProcess, ServiceProcesses } from './service-process';
 
-// No worker runs until the experiment has been cancelled: its jobs wait in the queue.
+// No worker runs until the experiment has been cancelled: its jobs wait in the queue (the producer
+// creates the workers' subscription before its first job).
 const SPEC = `
 name: e2e-late-worker
 pricer: black-scholes
@@ -48,20 +48,10 @@ describe('a datagen worker started after a cancel, over Pulsar', () => {
   };
 
   it('learns of the cancel from the recent events and skips the stale jobs; killed, it leaves no events subscription', async () => {
-    const audit: Bus = await openBus(url, { logger: createLogger({ name: 'audit', level: 'silent' }) });
+    const audit = await TopicAudit.open(url, topics);
     try {
-      const events: v1.ExperimentEvent[] = [];
-      const jobs: v1.DataGenJob[] = [];
-      const chunks: v1.DataChunk[] = [];
-      await audit.subscribe({ topic: topics.events, subscription: 'e2e-audit', type: 'exclusive',
-        handler: (m) => void events.push(Codecs.event.decode(m.payload)) });
-      await audit.subscribe({ topic: topics.jobs, subscription: 'e2e-audit', type: 'exclusive',
-        handler: (m) => void jobs.push(Codecs.job.decode(m.payload)) });
-      await audit.subscribe({ topic: topics.chunks, subscription: 'e2e-audit', type: 'exclusive',
-        handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)) });
-      // The workers' jobs subscription exists before any worker does: it keeps the jobs queued.
-      await (await audit.subscribe({ topic: topics.jobs, subscription: 'datagen', type: 'shared', handler: () => undefined })).close();
-      const of = (kind: string): v1.ExperimentEvent[] => events.filter((e) => eventKind(e) === kind);
+      const { jobs, chunks } = audit;
+      const of = (kind: string): v1.ExperimentEvent[] => audit.of(kind);
 
       const common = ['--pulsar', url, '--namespace', namespace];
       const producer = start('producer', ['producer', ...common]);

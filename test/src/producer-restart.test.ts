@@ -1,12 +1,12 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createLogger } from '@surrogate/core';
-import { openBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
+import { Topics, waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
-import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
+import { purposeName } from '@surrogate/protocol';
 import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, realRedis, type RealRedis } from '@surrogate/testing';
 import { Redis } from 'ioredis';
+import { TopicAudit } from './topic-audit';
 import { ServiceProcess, ServiceProcesses } from './service-process';
 
 // 2^17 Heston samples in 32 training chunks (+1 validation): one single-threaded worker takes
@@ -37,7 +37,7 @@ describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsa
   let redis: RealRedis;
   let namespace: string;
   let dir: string;
-  let audit: Bus | undefined;
+  let audit: TopicAudit | undefined;
   const processes = new ServiceProcesses();
   const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
 
@@ -66,10 +66,9 @@ describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsa
     const topics = new Topics({ namespace });
 
     // what crosses the bus, under a subscription of the test's own
-    audit = await openBus(url, { logger: createLogger({ name: 'e2e', level: 'silent' }) });
-    const events: v1.ExperimentEvent[] = [];
-    await audit.subscribe({ topic: topics.events, subscription: 'e2e-audit', type: 'exclusive', handler: (m) => void events.push(Codecs.event.decode(m.payload)) });
-    const of = (id: string, kind: string): v1.ExperimentEvent[] => events.filter((e) => e.experimentId === id && eventKind(e) === kind);
+    audit = await TopicAudit.open(url, topics, ['events']);
+    const { events } = audit;
+    const of = (id: string, kind: string): v1.ExperimentEvent[] => (audit as TopicAudit).of(kind, id);
     const chunkKey = (c: { purpose?: v1.ChunkPurpose | null; chunkIndex?: number | null }): string => `${purposeName(c.purpose ?? 0)}/${c.chunkIndex}`;
 
     // (a worker's subscription starts at the latest job: it runs before anything is submitted)

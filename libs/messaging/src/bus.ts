@@ -90,6 +90,22 @@ export interface SubscribeOptions {
   onDeadLetter?: (info: DeadLetterInfo) => void | Promise<void>;
 }
 
+export interface EnsureSubscriptionOptions {
+  topic: string;
+  subscription: string;
+  /**
+   * The type its consumers attach with. The subscription is created by a consumer of this type that
+   * takes no messages (on Pulsar, an attached consumer of another type would refuse theirs for that
+   * instant): shared, failover (at the lowest priority, never the active one while another is
+   * attached) or key-shared (its hash range waits for that instant). Exclusive: a consumer attaching in
+   * that instant is refused with SUBSCRIPTION_BUSY, so exclusive subscriptions are better created by
+   * their consumer.
+   */
+  type: SubscriptionType;
+  /** Where a NEW subscription starts; default 'latest'. */
+  initialPosition?: InitialPosition;
+}
+
 export interface Subscription {
   readonly topic: string;
   readonly subscription: string;
@@ -120,6 +136,15 @@ export interface Bus {
   /** Resolves only once the message is accepted (durably, for Pulsar). */
   publish(topic: string, message: OutgoingMessage): Promise<PublishReceipt>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * Creates a durable subscription when it does not exist, and leaves no consumer attached: from then
+   * on the topic keeps every message published to it for that subscription until a consumer acks it.
+   * A topic keeps nothing for a subscription that does not exist yet, so a publisher calls this for
+   * its consumers' subscriptions before its first publish; what it publishes then waits for consumers
+   * that start later. An existing durable subscription is left as it is (cursor, consumers, and what
+   * they were handed); a non-durable one of that name is refused with SUBSCRIPTION_TYPE_MISMATCH.
+   */
+  ensureSubscription(options: EnsureSubscriptionOptions): Promise<void>;
   /**
    * Closes all subscriptions and waits for in-flight handlers (which may still publish meanwhile),
    * then rejects later use with BUS_CLOSED. Idempotent.

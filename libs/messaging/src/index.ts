@@ -2,6 +2,7 @@ export {
   SUBSCRIPTION_TYPES,
   type Bus,
   type DeadLetterInfo,
+  type EnsureSubscriptionOptions,
   type IncomingMessage,
   type InitialPosition,
   type MessageHandler,

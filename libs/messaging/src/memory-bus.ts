@@ -1,10 +1,10 @@
 import { createLogger, type Logger } from '@surrogate/core';
-import type { Bus, OutgoingMessage, PublishReceipt, SubscribeOptions, Subscription } from './bus';
+import type { Bus, EnsureSubscriptionOptions, OutgoingMessage, PublishReceipt, SubscribeOptions, Subscription } from './bus';
 import { BusError, BusErrorCode } from './bus-error';
 import { checkOutgoingMessage, checkTopic } from './message-validation';
 import { MemorySubscription, type MemorySubscriptionContext, type MemorySubscriptionStats } from './memory-subscription';
 import { MemoryTopic } from './memory-topic';
-import { resolveSubscribeOptions } from './subscribe-options';
+import { resolveSubscribeOptions, resolveSubscriptionTarget } from './subscribe-options';
 
 export interface MemoryBusOptions {
   /** Shown in errors and logs. Default `memory`. */
@@ -87,6 +87,24 @@ export class MemoryBus implements Bus {
       topic.subscriptions.set(resolved.subscription, subscription);
     }
     return subscription.attach(resolved);
+  }
+
+  /** Creates the subscription object without a consumer; `type` takes effect when consumers attach. */
+  async ensureSubscription(options: EnsureSubscriptionOptions): Promise<void> {
+    if (this.state !== 'open') throw this.closedError();
+    const target = resolveSubscriptionTarget(options);
+    const topic = this.topic(target.topic);
+    const existing = topic.subscriptions.get(target.subscription);
+    if (existing === undefined) {
+      const start = target.initialPosition === 'earliest' ? topic.retained() : [];
+      topic.subscriptions.set(target.subscription, new MemorySubscription(topic.name, target.subscription, this.context, start, true));
+    } else if (!existing.durable) {
+      throw new BusError(
+        BusErrorCode.SUBSCRIPTION_TYPE_MISMATCH,
+        `subscription "${target.subscription}" on ${topic.name} is non-durable; it cannot be kept for later consumers`,
+        { details: { topic: topic.name, subscription: target.subscription, durable: false, requested: true } },
+      );
+    }
   }
 
   close(): Promise<void> {

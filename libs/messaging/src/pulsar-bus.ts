@@ -8,14 +8,14 @@ import {
   type TlsOptions,
   type TokenSource,
 } from '@surrogate/pulsar';
-import type { Bus, OutgoingMessage, PublishReceipt, SubscribeOptions, Subscription } from './bus';
+import type { Bus, EnsureSubscriptionOptions, InitialPosition, OutgoingMessage, PublishReceipt, SubscribeOptions, Subscription, SubscriptionType } from './bus';
 import { BusError, BusErrorCode } from './bus-error';
 import { keylessKey } from './keyless-key';
 import { checkOutgoingMessage, checkTopic } from './message-validation';
 import { toBusError } from './pulsar-error-mapping';
 import { PulsarSubscription, type PulsarSubscriptionContext } from './pulsar-subscription';
 import { RedeliveryMemory } from './redelivery-memory';
-import { resolveSubscribeOptions } from './subscribe-options';
+import { resolveSubscribeOptions, resolveSubscriptionTarget } from './subscribe-options';
 
 /** Name of the subscription the pulsar bus creates on a dead-letter topic so that Pulsar keeps its messages. */
 export const DEFAULT_DEAD_LETTER_SUBSCRIPTION = 'dead-letters';
@@ -54,6 +54,9 @@ export interface PulsarBusOptions {
 }
 
 type State = 'open' | 'closing' | 'closed';
+
+/** The priority level of the consumer `ensureSubscription` attaches for an instant (Pulsar's levels are int32, lower first). */
+const LOWEST_FAILOVER_PRIORITY = 2 ** 31 - 1;
 
 /** 2024-01-01T00:00:00Z: origin of the failover priority levels (see `failoverPriority`). */
 const FAILOVER_PRIORITY_EPOCH_MS = Date.UTC(2024, 0, 1);
@@ -161,6 +164,21 @@ export class PulsarBus implements Bus {
     return subscription;
   }
 
+  async ensureSubscription(options: EnsureSubscriptionOptions): Promise<void> {
+    if (!this.isOpen()) throw this.closedError();
+    const target = resolveSubscriptionTarget(options);
+    try {
+      await this.createSubscription(target.topic, target.subscription, target.type, target.initialPosition);
+    } catch (err) {
+      if (!this.isOpen()) throw this.closedError(err);
+      throw toBusError(err, `creating subscription "${target.subscription}" on ${target.topic} failed`, {
+        topic: target.topic,
+        subscription: target.subscription,
+      });
+    }
+    this.log.debug({ topic: target.topic, subscription: target.subscription }, 'subscription ensured');
+  }
+
   close(): Promise<void> {
     if (this.closing === undefined) {
       this.state = 'closing';
@@ -212,6 +230,32 @@ export class PulsarBus implements Bus {
     return producer;
   }
 
+  /**
+   * Creates durable subscription `name` on `topic` unless it exists: a consumer of the type its
+   * consumers use, without permits (so nothing is dispatched to it) and, for failover, at the lowest
+   * priority (so it never takes the active role from one of them), closed at once. The broker
+   * refuses it with ConsumerBusy only when the subscription exists with consumers attached, which is
+   * all this needs to know.
+   */
+  private async createSubscription(topic: string, name: string, type: SubscriptionType, initialPosition: InitialPosition): Promise<void> {
+    let consumer;
+    try {
+      consumer = await this.client.subscribe({
+        topic,
+        subscription: name,
+        type,
+        receiverQueueSize: 0,
+        initialPosition,
+        durable: true,
+        ...(type === 'failover' ? { priorityLevel: LOWEST_FAILOVER_PRIORITY } : {}),
+      });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ConsumerBusy') return;
+      throw err;
+    }
+    await consumer.close();
+  }
+
   /** Creates the retention subscription of a dead-letter topic once per bus (see `deadLetterSubscription`). */
   private ensureDeadLetterRetention(topic: string): Promise<void> {
     const name = this.options.deadLetterSubscription ?? DEFAULT_DEAD_LETTER_SUBSCRIPTION;
@@ -219,13 +263,7 @@ export class PulsarBus implements Bus {
     let done = this.retention.get(topic);
     if (done === undefined) {
       done = (async () => {
-        try {
-          const consumer = await this.client.subscribe({ topic, subscription: name, type: 'shared', receiverQueueSize: 0, initialPosition: 'earliest' });
-          await consumer.close();
-        } catch (err) {
-          // ConsumerBusy: the subscription exists with consumers of another type, which keeps the messages too.
-          if ((err as { code?: unknown }).code !== 'ConsumerBusy') throw err;
-        }
+        await this.createSubscription(topic, name, 'shared', 'earliest');
       })().catch((err: unknown) => {
         this.retention.delete(topic);
         // The dead letter is still published; without a subscription Pulsar may not keep it.

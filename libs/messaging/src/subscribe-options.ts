@@ -1,5 +1,5 @@
 import { BusError, BusErrorCode } from './bus-error';
-import { SUBSCRIPTION_TYPES, type DeadLetterInfo, type InitialPosition, type MessageHandler, type SubscribeOptions, type SubscriptionType } from './bus';
+import { SUBSCRIPTION_TYPES, type DeadLetterInfo, type EnsureSubscriptionOptions, type InitialPosition, type MessageHandler, type SubscribeOptions, type SubscriptionType } from './bus';
 import { defaultDeadLetterTopic } from './dead-letter';
 import { checkTopic } from './message-validation';
 
@@ -41,8 +41,11 @@ function integerAtLeast(name: string, value: number | undefined, min: number, fa
   return value;
 }
 
-/** Validates subscribe options (BusError INVALID_ARGUMENT) and applies the defaults of the port. */
-export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
+/**
+ * Validates the topic, subscription name, type and initial position of `subscribe` and
+ * `ensureSubscription` (BusError INVALID_ARGUMENT); the position defaults to 'latest'.
+ */
+export function resolveSubscriptionTarget(options: EnsureSubscriptionOptions): Required<EnsureSubscriptionOptions> {
   const topic = checkTopic(options.topic);
   if (typeof options.subscription !== 'string' || options.subscription.length === 0) {
     throw invalid('subscription must be a non-empty string', { option: 'subscription', value: options.subscription });
@@ -50,13 +53,19 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
   if (!SUBSCRIPTION_TYPES.includes(options.type)) {
     throw invalid(`type must be one of ${SUBSCRIPTION_TYPES.join(', ')}, got ${String(options.type)}`, { option: 'type', value: options.type });
   }
-  if (typeof options.handler !== 'function') throw invalid('handler must be a function', { option: 'handler' });
-  if (options.onDeadLetter !== undefined && typeof options.onDeadLetter !== 'function') {
-    throw invalid('onDeadLetter must be a function', { option: 'onDeadLetter' });
-  }
   const initialPosition = options.initialPosition ?? 'latest';
   if (initialPosition !== 'latest' && initialPosition !== 'earliest') {
     throw invalid(`initialPosition must be 'latest' or 'earliest', got ${String(initialPosition)}`, { option: 'initialPosition', value: initialPosition });
+  }
+  return { topic, subscription: options.subscription, type: options.type, initialPosition };
+}
+
+/** Validates subscribe options (BusError INVALID_ARGUMENT) and applies the defaults of the port. */
+export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
+  const { topic, initialPosition } = resolveSubscriptionTarget(options);
+  if (typeof options.handler !== 'function') throw invalid('handler must be a function', { option: 'handler' });
+  if (options.onDeadLetter !== undefined && typeof options.onDeadLetter !== 'function') {
+    throw invalid('onDeadLetter must be a function', { option: 'onDeadLetter' });
   }
   const durable = options.durable ?? true;
   if (typeof durable !== 'boolean') throw invalid(`durable must be true or false, got ${String(durable)}`, { option: 'durable', value: durable });

@@ -5,3 +5,5 @@ export { chunkKey, purposeName, purposeValue, type PurposeName } from './chunk-i
 export { deadLetterReporter } from './dead-letter-reporter';
 export { newExperimentId } from './experiment-id';
 export { followEvents, type EventsFollower } from './events-follower';
+export { SERVICE_SUBSCRIPTIONS, DURABLE_CONSUMERS, ensureServiceSubscriptions, type DurableConsumer } from './service-subscriptions';
+export { CommandPublisher } from './command-publisher';

@@ -1,13 +1,17 @@
-import { isRejectMessageError } from '@surrogate/messaging';
+import { createLogger } from '@surrogate/core';
+import { createMemoryBus, isRejectMessageError, Topics, waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import {
   chunkKey,
   Codecs,
+  CommandPublisher,
   decodeColumns,
   encodeColumns,
+  ensureServiceSubscriptions,
   eventKind,
   purposeName,
   purposeValue,
+  SERVICE_SUBSCRIPTIONS,
 } from './index';
 
 describe('chunk columns', () => {
@@ -52,5 +56,40 @@ describe('chunk identity', () => {
     expect(purposeName(purposeValue('validation'))).toBe('validation');
     expect(() => purposeName(v1.ChunkPurpose.CHUNK_PURPOSE_UNSPECIFIED)).toThrow(RangeError);
     expect(chunkKey('e', 'training', 7)).toBe('e/training/7');
+  });
+});
+
+describe('service subscriptions', () => {
+  const silent = createLogger({ name: 'protocol-test', level: 'silent' });
+
+  it('are created on the published topics only, for exactly their durable consumers', async () => {
+    const bus = createMemoryBus({ logger: silent });
+    const topics = new Topics({ namespace: 'subs' });
+    await ensureServiceSubscriptions(bus, topics, ['jobs', 'events', 'jobs']);
+    const exists = (topic: string, name: string): boolean => bus.stats(topic, name) !== undefined;
+    expect(exists(topics.jobs, SERVICE_SUBSCRIPTIONS.datagen)).toBe(true);
+    expect(exists(topics.events, SERVICE_SUBSCRIPTIONS.producer)).toBe(true);
+    expect(exists(topics.events, SERVICE_SUBSCRIPTIONS.trainerControl)).toBe(true);
+    expect(exists(topics.chunks, SERVICE_SUBSCRIPTIONS.trainer)).toBe(false);
+    expect(exists(topics.experiments, SERVICE_SUBSCRIPTIONS.producer)).toBe(false);
+    await bus.close();
+  });
+
+  it('let a command published before any producer ran reach the first one, keyed by its experiment', async () => {
+    const bus = createMemoryBus({ logger: silent });
+    const topics = new Topics();
+    const commands = new CommandPublisher(bus, topics);
+    await commands.publish({ experimentId: 'exp-1', issuedAtMs: 5, cancel: { reason: 'r' } });
+    const received: Array<{ key: string | undefined; command: v1.ExperimentCommand }> = [];
+    await bus.subscribe({
+      topic: topics.experiments,
+      subscription: SERVICE_SUBSCRIPTIONS.producer,
+      type: 'failover',
+      handler: (m) => void received.push({ key: m.key, command: Codecs.command.decode(m.payload) }),
+    });
+    await waitFor(() => received.length === 1, 5000, 'the command');
+    expect(received[0]?.key).toBe('exp-1');
+    expect(received[0]?.command.cancel?.reason).toBe('r');
+    await bus.close();
   });
 });

@@ -3,9 +3,8 @@ import { createLogger, type Logger } from '@surrogate/core';
 import { DatagenWorker } from '@surrogate/datagen-worker';
 import { createMemoryBus, Topics } from '@surrogate/messaging';
 import { heldChunksToWire, Producer, type HeldChunks } from '@surrogate/producer';
-import { v1 } from '@surrogate/proto';
 import type { RemotePricers } from '@surrogate/pricing';
-import { Codecs, newExperimentId } from '@surrogate/protocol';
+import { CommandPublisher, newExperimentId } from '@surrogate/protocol';
 import { specToWire, type ExperimentSpec } from '@surrogate/spec';
 import { TrainerService } from '@surrogate/trainer';
 import { ExperimentWatcher, type ExperimentOutcome } from './experiment-watcher';
@@ -70,15 +69,11 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     nackRedeliveryDelayMs: 200,
   });
   const producer = new Producer({ bus, topics, logger: logger.child({ service: 'producer' }) });
+  const commands = new CommandPublisher(bus, topics);
   const watcher = new ExperimentWatcher(experimentId, o.display, o.resume?.held);
   const onAbort = (): void => {
     o.display.note('cancelling…');
-    const cancel = v1.ExperimentCommand.create({
-      experimentId,
-      issuedAtMs: Date.now(),
-      cancel: { reason: 'interrupted' },
-    });
-    void bus.publish(topics.experiments, { payload: Codecs.command.encode(cancel), key: experimentId });
+    void commands.publish({ experimentId, issuedAtMs: Date.now(), cancel: { reason: 'interrupted' } });
   };
   try {
     // the watcher first: a resumed trainer starts training (and reporting) as soon as it starts
@@ -88,14 +83,10 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     await producer.start();
     o.signal?.addEventListener('abort', onAbort, { once: true });
     if (!o.resume?.complete) {
-      const submit = v1.ExperimentCommand.create({
+      await commands.publish({
         experimentId,
         issuedAtMs: Date.now(),
         submit: { spec: specToWire(o.spec), ...(o.resume?.held ? { held: heldChunksToWire(o.resume.held) } : {}) },
-      });
-      await bus.publish(topics.experiments, {
-        payload: Codecs.command.encode(submit),
-        key: experimentId,
       });
     }
     const outcome = await watcher.outcome;

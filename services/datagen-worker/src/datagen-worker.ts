@@ -24,9 +24,11 @@ import {
   Codecs,
   deadLetterReporter,
   encodeColumns,
+  ensureServiceSubscriptions,
   EventPublisher,
   eventKind,
   purposeName,
+  SERVICE_SUBSCRIPTIONS,
 } from '@surrogate/protocol';
 import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
 import type { ChunkSlice, ChunkTask } from './chunk-task';
@@ -44,7 +46,10 @@ export interface DatagenWorkerOptions {
   pricerModules?: string[];
   /** Jobs worked on at once by this worker (each uses every pricing thread). Default 1. */
   concurrency?: number;
-  /** Subscription name on the jobs topic; shared by all workers. Default `datagen`. */
+  /**
+   * Subscription name on the jobs topic; shared by all workers. Default `datagen`, the one the
+   * producer keeps jobs for before the first worker runs (see ensureServiceSubscriptions).
+   */
   subscription?: string;
   /** Redeliveries of a failing job before it is dead-lettered. Default 5. */
   maxRedeliveries?: number;
@@ -145,6 +150,8 @@ export class DatagenWorker {
   }
 
   async start(): Promise<void> {
+    // Chunks and events published before the trainer's or the producer's first start wait for them.
+    await ensureServiceSubscriptions(this.options.bus, this.options.topics, ['chunks', 'events']);
     // Events first, so that ends are known before the first job is taken: the recent ones read
     // before any job. Non-durable: the broker drops the subscription with this process, however it
     // ends, so it never keeps events for a worker that is gone.
@@ -163,7 +170,7 @@ export class DatagenWorker {
     }
     this.subscription = await this.options.bus.subscribe({
       topic: this.options.topics.jobs,
-      subscription: this.options.subscription ?? 'datagen',
+      subscription: this.options.subscription ?? SERVICE_SUBSCRIPTIONS.datagen,
       type: 'shared',
       concurrency: this.options.concurrency ?? 1,
       maxRedeliveries: this.maxRedeliveries,

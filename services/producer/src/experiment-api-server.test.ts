@@ -70,6 +70,7 @@ class RecordingBus implements Bus {
   constructor(readonly inner: MemoryBus) {}
   publish: Bus['publish'] = (topic, message) => this.inner.publish(topic, message);
   close = (): Promise<void> => this.inner.close();
+  ensureSubscription: Bus['ensureSubscription'] = (options) => this.inner.ensureSubscription(options);
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     if (options.durable === false) this.followers.push(options.subscription);
     return this.inner.subscribe(options);

@@ -1,7 +1,7 @@
 import { createLogger, type Logger } from '@surrogate/core';
 import type { Bus, Topics } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
-import { Codecs, eventKind, followEvents, newExperimentId } from '@surrogate/protocol';
+import { CommandPublisher, eventKind, followEvents, newExperimentId } from '@surrogate/protocol';
 import { SpecError, specFromWire, specToWire, type ExperimentSpec } from '@surrogate/spec';
 import { ExperimentApiError } from './experiment-api-error';
 import { experimentInfo, statusFromWire } from './experiment-info';
@@ -44,9 +44,11 @@ const PAGE_TOKEN_PREFIX = 'after:';
  */
 export class ExperimentApi {
   private readonly log: Logger;
+  private readonly commands: CommandPublisher;
 
   constructor(private readonly options: ExperimentApiOptions) {
     this.log = options.logger ?? createLogger({ name: 'experiment-api' });
+    this.commands = new CommandPublisher(options.bus, options.topics);
   }
 
   /**
@@ -305,10 +307,7 @@ export class ExperimentApi {
     );
     const timer = setTimeout(() => answer(undefined), waitMs);
     try {
-      await this.options.bus.publish(this.options.topics.experiments, {
-        payload: Codecs.command.encode(v1.ExperimentCommand.create(command)),
-        key: id,
-      });
+      await this.commands.publish(command);
       return await answered;
     } finally {
       clearTimeout(timer);

@@ -6,10 +6,12 @@ import {
   chunkKey,
   Codecs,
   deadLetterReporter,
+  ensureServiceSubscriptions,
   EventPublisher,
   eventKind,
   purposeName,
   purposeValue,
+  SERVICE_SUBSCRIPTIONS,
 } from '@surrogate/protocol';
 import { planChunk, SpecError, specFromWire, specToWire, type ChunkPurposeName } from '@surrogate/spec';
 import type { ChunkState } from './experiment-record';
@@ -32,7 +34,10 @@ export interface ProducerOptions {
   checkIntervalMs?: number;
   /** Jobs published concurrently while planning. Default 64. */
   publishConcurrency?: number;
-  /** Subscription name on the experiments and events topics. Default `producer`. */
+  /**
+   * Subscription name on the experiments and events topics. Default `producer`, the one the other
+   * services keep messages for before it first runs (see ensureServiceSubscriptions).
+   */
   subscription?: string;
   /** Redeliveries before a message that keeps failing goes to the dead-letter topic. Default 5. */
   maxRedeliveries?: number;
@@ -93,7 +98,9 @@ export class Producer {
   async start(): Promise<void> {
     await this.resume();
     const { bus, topics } = this.options;
-    const subscription = this.options.subscription ?? SOURCE;
+    // Jobs and events published before the workers' or the trainer's first start wait for them.
+    await ensureServiceSubscriptions(bus, topics, ['jobs', 'events']);
+    const subscription = this.options.subscription ?? SERVICE_SUBSCRIPTIONS.producer;
     const common = {
       subscription,
       type: 'failover' as const,

@@ -9,7 +9,15 @@ import {
 } from '@surrogate/messaging';
 import type { MetricsRegistry } from '@surrogate/observability';
 import { v1 } from '@surrogate/proto';
-import { Codecs, deadLetterReporter, EventPublisher, eventKind, purposeName } from '@surrogate/protocol';
+import {
+  Codecs,
+  deadLetterReporter,
+  ensureServiceSubscriptions,
+  EventPublisher,
+  eventKind,
+  purposeName,
+  SERVICE_SUBSCRIPTIONS,
+} from '@surrogate/protocol';
 import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
 import { DatasetStore } from './dataset-store';
 import { TrainerMetrics } from './trainer-metrics';
@@ -28,6 +36,11 @@ export interface TrainerOptions {
   threads?: number;
   /** Minimum interval between TrainingProgress events. Default 1 s (every epoch is always sent at the end). */
   progressIntervalMs?: number;
+  /**
+   * Subscription name on the chunks topic, and with `-control` on the events topic. Default `trainer`
+   * and `trainer-control`, the ones the other services keep messages for before the trainer first
+   * runs (see ensureServiceSubscriptions).
+   */
   subscription?: string;
   maxRedeliveries?: number;
   /**
@@ -74,10 +87,13 @@ export class TrainerService {
   async start(): Promise<void> {
     const { bus, topics } = this.options;
     const onDeadLetter = deadLetterReporter(this.events, this.log);
+    // The events it publishes wait for a producer that has never run yet.
+    await ensureServiceSubscriptions(bus, topics, ['events']);
+    const own = this.options.subscription;
     this.subscriptions.push(
       await bus.subscribe({
         topic: topics.chunks,
-        subscription: this.options.subscription ?? SOURCE,
+        subscription: own ?? SERVICE_SUBSCRIPTIONS.trainer,
         type: 'failover',
         maxRedeliveries: this.options.maxRedeliveries ?? 5,
         handler: (m) => this.handleChunk(m),
@@ -85,7 +101,7 @@ export class TrainerService {
       }),
       await bus.subscribe({
         topic: topics.events,
-        subscription: `${this.options.subscription ?? SOURCE}-control`,
+        subscription: own === undefined ? SERVICE_SUBSCRIPTIONS.trainerControl : `${own}-control`,
         type: 'failover',
         handler: (m) => this.handleEvent(m),
         onDeadLetter,

@@ -79,12 +79,6 @@ export function describeBusConformance(
       return ids;
     }
 
-    /** Creates a durable subscription with no consumer attached. */
-    async function createDetached(topic: string, subscription: string, type: SubscriptionType = 'shared'): Promise<void> {
-      const consumer = await bus.subscribe({ topic, subscription, type, handler: () => undefined });
-      await consumer.close();
-    }
-
     beforeEach(async () => {
       openAtEnd = [];
       harness = await makeBus();
@@ -524,7 +518,7 @@ export function describeBusConformance(
     describe('durable subscriptions', () => {
       it('keeps messages for a subscription while it has no consumer and delivers them in order when one attaches', async () => {
         const topic = harness.uniqueTopic('backlog');
-        await createDetached(topic, 'late-reader');
+        await bus.ensureSubscription({ topic, subscription: 'late-reader', type: 'shared' });
         await publishTexts(topic, ['m0', 'm1', 'm2', 'm3', 'm4']);
         const r = recorder();
         await bus.subscribe({ topic, subscription: 'late-reader', type: 'shared', handler: r.handler });
@@ -534,7 +528,7 @@ export function describeBusConformance(
 
       it("initialPosition 'latest': a new subscription starts after the messages published before it", async () => {
         const topic = harness.uniqueTopic('latest');
-        await createDetached(topic, 'keeper');
+        await bus.ensureSubscription({ topic, subscription: 'keeper', type: 'shared' });
         await publishTexts(topic, ['before']);
         const r = recorder();
         await bus.subscribe({ topic, subscription: 'newcomer', type: 'exclusive', initialPosition: 'latest', handler: r.handler });
@@ -546,7 +540,7 @@ export function describeBusConformance(
 
       it("initialPosition 'earliest': a new subscription starts from the messages the topic retains", async () => {
         const topic = harness.uniqueTopic('earliest');
-        await createDetached(topic, 'keeper');
+        await bus.ensureSubscription({ topic, subscription: 'keeper', type: 'shared' });
         await publishTexts(topic, ['b0', 'b1']);
         const r = recorder();
         await bus.subscribe({ topic, subscription: 'newcomer', type: 'exclusive', initialPosition: 'earliest', handler: r.handler });
@@ -557,7 +551,7 @@ export function describeBusConformance(
 
       it('initialPosition does not move the cursor of an existing subscription', async () => {
         const topic = harness.uniqueTopic('existing-cursor');
-        await createDetached(topic, 'keeper');
+        await bus.ensureSubscription({ topic, subscription: 'keeper', type: 'shared' });
         const first = recorder();
         const consumer = await bus.subscribe({ topic, subscription: 'reader', type: 'exclusive', handler: first.handler });
         await publishTexts(topic, ['m0']);
@@ -575,6 +569,99 @@ export function describeBusConformance(
         await bus.subscribe({ topic, subscription: 'other', type: 'exclusive', initialPosition: 'latest', handler: latest.handler });
         await until(() => latest.received.length === 1, 'the message kept for the existing subscription');
         expect(latest.texts()).toEqual(['m2']);
+      });
+    });
+
+    describe('ensureSubscription', () => {
+      it('keeps what is published after it for a subscription that never had a consumer, and hands it to the first one in order', async () => {
+        const topic = harness.uniqueTopic('ensure-new');
+        await publishTexts(topic, ['before']);
+        await bus.ensureSubscription({ topic, subscription: 'later', type: 'shared' });
+        await publishTexts(topic, ['m0', 'm1', 'm2']);
+        const r = recorder();
+        await bus.subscribe({ topic, subscription: 'later', type: 'failover', handler: r.handler });
+        await until(() => r.received.length >= 3, 'the messages kept for the subscription');
+        await sleep(settleMs);
+        expect(r.texts()).toEqual(['m0', 'm1', 'm2']);
+      });
+
+      it("starts a new subscription at 'earliest' when asked: what the topic retains comes first", async () => {
+        const topic = harness.uniqueTopic('ensure-earliest');
+        await bus.ensureSubscription({ topic, subscription: 'keeper', type: 'shared' });
+        await publishTexts(topic, ['b0', 'b1']);
+        await bus.ensureSubscription({ topic, subscription: 'newcomer', type: 'exclusive', initialPosition: 'earliest' });
+        await publishTexts(topic, ['a0']);
+        const r = recorder();
+        await bus.subscribe({ topic, subscription: 'newcomer', type: 'exclusive', handler: r.handler });
+        await until(() => r.received.length >= 3, 'the retained and the new messages');
+        await sleep(settleMs);
+        expect(r.texts()).toEqual(['b0', 'b1', 'a0']);
+      });
+
+      it("leaves an existing subscription as it is: its backlog, and its attached consumers, which go on receiving each message once", async () => {
+        const topic = harness.uniqueTopic('ensure-existing');
+        await bus.ensureSubscription({ topic, subscription: 'waiting', type: 'shared' });
+        await publishTexts(topic, ['w0']);
+        // Asked again (a second publisher starting), the cursor stays before w0, even with 'earliest'.
+        await bus.ensureSubscription({ topic, subscription: 'waiting', type: 'exclusive', initialPosition: 'earliest' });
+        await publishTexts(topic, ['w1']);
+        const shared = recorder();
+        const failover = recorder();
+        await bus.subscribe({ topic, subscription: 'shared', type: 'shared', handler: shared.handler });
+        await bus.subscribe({ topic, subscription: 'failover', type: 'failover', handler: failover.handler });
+        await publishTexts(topic, ['c0']);
+        await until(() => shared.received.length >= 1 && failover.received.length >= 1, 'c0 on both subscriptions');
+        for (const type of ['shared', 'failover'] as const) await bus.ensureSubscription({ topic, subscription: type, type });
+        await bus.ensureSubscription({ topic, subscription: 'waiting', type: 'exclusive' });
+        await publishTexts(topic, ['c1', 'c2']);
+        await until(() => shared.received.length >= 3 && failover.received.length >= 3, 'c1 and c2 on both subscriptions');
+        const waiting = recorder();
+        await bus.subscribe({ topic, subscription: 'waiting', type: 'exclusive', handler: waiting.handler });
+        await until(() => waiting.received.length >= 5, 'the backlog of the waiting subscription');
+        await sleep(settleMs);
+        expect(shared.texts()).toEqual(['c0', 'c1', 'c2']);
+        expect(failover.texts()).toEqual(['c0', 'c1', 'c2']);
+        expect(failover.received.every((m) => m.redeliveryCount === 0)).toBe(true);
+        expect(waiting.texts()).toEqual(['w0', 'w1', 'c0', 'c1', 'c2']);
+      });
+
+      it('never refuses a consumer of that type attaching at the same moment, and never holds back its messages', async () => {
+        const topic = harness.uniqueTopic('ensure-race');
+        for (const type of ['shared', 'failover'] as const) {
+          for (let round = 0; round < 5; round++) {
+            const subscription = `${type}-${round}`;
+            const r = recorder();
+            const [, consumer] = await Promise.all([
+              bus.ensureSubscription({ topic, subscription, type }),
+              bus.subscribe({ topic, subscription, type, handler: r.handler }),
+              bus.ensureSubscription({ topic, subscription, type }),
+            ]);
+            await bus.ensureSubscription({ topic, subscription, type });
+            await publishTexts(topic, [`${subscription}-m`]);
+            await until(() => r.received.length >= 1, `the message of ${subscription}`);
+            expect(r.texts()).toContain(`${subscription}-m`);
+            await consumer.close();
+          }
+        }
+        await expect(bus.ensureSubscription({ topic, subscription: 's', type: 'bogus' as never })).rejects.toMatchObject({
+          code: BusErrorCode.INVALID_ARGUMENT,
+          message: expect.stringContaining('bogus'),
+        });
+      });
+
+      it('refuses a non-durable subscription of that name with SUBSCRIPTION_TYPE_MISMATCH, bad names with INVALID_ARGUMENT, and a closed bus with BUS_CLOSED', async () => {
+        const topic = harness.uniqueTopic('ensure-refused');
+        const follower = await bus.subscribe({ topic, subscription: 'follower', type: 'exclusive', durable: false, handler: () => undefined });
+        await expect(bus.ensureSubscription({ topic, subscription: 'follower', type: 'exclusive' })).rejects.toMatchObject({ code: BusErrorCode.SUBSCRIPTION_TYPE_MISMATCH });
+        await follower.close();
+        await expect(bus.ensureSubscription({ topic: '', subscription: 's', type: 'shared' })).rejects.toMatchObject({ code: BusErrorCode.INVALID_ARGUMENT });
+        await expect(bus.ensureSubscription({ topic, subscription: '', type: 'shared' })).rejects.toMatchObject({ code: BusErrorCode.INVALID_ARGUMENT, message: expect.stringContaining('subscription') });
+        await expect(bus.ensureSubscription({ topic, subscription: 's', type: 'shared', initialPosition: 'middle' as never })).rejects.toMatchObject({
+          code: BusErrorCode.INVALID_ARGUMENT,
+          message: expect.stringContaining('middle'),
+        });
+        await bus.close();
+        await expect(bus.ensureSubscription({ topic, subscription: 's', type: 'shared' })).rejects.toMatchObject({ code: BusErrorCode.BUS_CLOSED });
       });
     });
 
@@ -598,7 +685,7 @@ export function describeBusConformance(
 
       it('delivers from now on and is gone with its consumer: closed or unsubscribed, nothing is kept for it', async () => {
         const topic = harness.uniqueTopic('non-durable');
-        await createDetached(topic, 'keeper');
+        await bus.ensureSubscription({ topic, subscription: 'keeper', type: 'shared' });
         await publishTexts(topic, ['before']);
         for (const leave of ['close', 'unsubscribe'] as const) {
           const first = recorder();
@@ -635,7 +722,7 @@ export function describeBusConformance(
 
       it('startRollbackMs starts at the messages published within the window that the topic holds, not older ones', async () => {
         const topic = harness.uniqueTopic('rollback');
-        await createDetached(topic, 'keeper');
+        await bus.ensureSubscription({ topic, subscription: 'keeper', type: 'shared' });
         await publishTexts(topic, ['old']);
         // Pulsar counts the window in whole seconds: 3.5 s between, a 2 s window.
         await sleep(3500);
@@ -651,7 +738,7 @@ export function describeBusConformance(
 
       it('caughtUp resolves once the handler has finished what the subscription could deliver when asked', async () => {
         const topic = harness.uniqueTopic('caught-up');
-        await createDetached(topic, 'keeper');
+        await bus.ensureSubscription({ topic, subscription: 'keeper', type: 'shared' });
         await publishTexts(topic, ['m0', 'm1', 'm2']);
         const handled: string[] = [];
         const follower = await bus.subscribe({
@@ -680,7 +767,7 @@ export function describeBusConformance(
     describe('unsubscribe', () => {
       it('deletes the subscription: nothing is kept for it, and a new one of that name starts afresh', async () => {
         const topic = harness.uniqueTopic('unsubscribe');
-        await createDetached(topic, 'keeper');
+        await bus.ensureSubscription({ topic, subscription: 'keeper', type: 'shared' });
         const first = recorder();
         const follower = await bus.subscribe({ topic, subscription: 'follower', type: 'exclusive', handler: first.handler });
         await publishTexts(topic, ['m0']);

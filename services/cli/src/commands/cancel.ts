@@ -1,6 +1,6 @@
 import { createLogger } from '@surrogate/core';
 import { v1 } from '@surrogate/proto';
-import { Codecs, eventKind, followEvents } from '@surrogate/protocol';
+import { CommandPublisher, eventKind, followEvents } from '@surrogate/protocol';
 import { badInput, ExitCode } from '../cli-error';
 import { connect, type ServiceCommandOptions } from './service';
 
@@ -65,8 +65,7 @@ export async function cancelCommand(
       });
     });
     try {
-      const command = v1.ExperimentCommand.create({ experimentId, issuedAtMs, cancel: { reason } });
-      await bus.publish(topics.experiments, { payload: Codecs.command.encode(command), key: experimentId });
+      await new CommandPublisher(bus, topics).publish({ experimentId, issuedAtMs, cancel: { reason } });
       timer = setTimeout(
         () =>
           answer({

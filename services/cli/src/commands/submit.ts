@@ -1,6 +1,5 @@
 import { createLogger } from '@surrogate/core';
-import { v1 } from '@surrogate/proto';
-import { Codecs, newExperimentId } from '@surrogate/protocol';
+import { CommandPublisher, newExperimentId } from '@surrogate/protocol';
 import { loadSpecFile, specToWire } from '@surrogate/spec';
 import { CliError, ExitCode } from '../cli-error';
 import { ExperimentWatcher } from '../experiment-watcher';
@@ -36,12 +35,7 @@ export async function submitCommand(
     const stopped: Promise<undefined> = o.wait ? stopSignal().then(() => undefined) : new Promise<undefined>(() => undefined);
     // Follow before publishing, so not one event of this experiment is missed.
     if (o.wait) await watcher.attach(bus, topics.events, `submit-${experimentId}`);
-    const command = v1.ExperimentCommand.create({
-      experimentId,
-      issuedAtMs: Date.now(),
-      submit: { spec: specToWire(spec) },
-    });
-    await bus.publish(topics.experiments, { payload: Codecs.command.encode(command), key: experimentId });
+    await new CommandPublisher(bus, topics).publish({ experimentId, issuedAtMs: Date.now(), submit: { spec: specToWire(spec) } });
     if (!o.wait) return { output: JSON.stringify({ experimentId, submitted: true }), exitCode: ExitCode.ok };
     display.note(`submitted ${experimentId}; waiting for its events`);
     const outcome = await Promise.race([watcher.outcome, stopped]);
