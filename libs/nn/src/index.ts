@@ -23,7 +23,7 @@ export { InferenceModel } from './inference-model';
 export { firstOutsideBox, inputBoxFromMetadata, type InputBox, type OutsideBox } from './input-box';
 export { NnError, TrainingAbortedError, TrainingDivergedError, type NnErrorCode } from './nn-error';
 export { trainingStepFlops, matmulPeakGflops } from './compute-throughput';
-export { DEVICES, type Device } from './ort-session';
+export { DEVICES, checkDevice, type Device } from './ort-session';
 export { StreamBatchLoader, type StreamLoaderOptions } from './stream-batch-loader';
 export { datasetShardSource, validateShardSource, sourceRows, shardOffsets, type ShardSource, type ShardFile, type ShardLayout } from './shard-source';
 export { computeShardStats, computeTargetStats, type ShardStats, type TargetStats } from './shard-stats';

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { NnError } from './nn-error';
+import { GraphBuilder } from './onnx-builder';
 
 /** Where sessions run: onnxruntime's CPU provider (bundled) or its CUDA provider (installed separately). */
 export const DEVICES = ['cpu', 'cuda'] as const;
@@ -43,4 +44,17 @@ export async function createSession(model: Uint8Array | string, threads: number,
     }
     throw err;
   }
+}
+
+/**
+ * Checks that sessions can run on `device` (CPU always can): creates a one-node session there and
+ * fails with NN_DEVICE_UNAVAILABLE, as training would, when it cannot. For a run to refuse a spec
+ * asking for CUDA before it generates any data, not after.
+ */
+export async function checkDevice(device: Device): Promise<void> {
+  if (device === 'cpu') return;
+  const g = new GraphBuilder('float32');
+  g.output('y', g.op1('Identity', [g.input('x', [1])]), [1]);
+  const session = await createSession(g.encode({ name: 'device_check' }), 1, false, device);
+  await session.release();
 }

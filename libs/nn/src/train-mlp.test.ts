@@ -1,4 +1,4 @@
-import { computeOutputStats, exportInferenceModel, InferenceModel, trainMlp, TrainingDivergedError, type MlpConfig, type Normalization, type TrainConfig, type TrainingData, type TrainProgress } from './index';
+import { checkDevice, computeOutputStats, exportInferenceModel, InferenceModel, trainMlp, TrainingDivergedError, type MlpConfig, type Normalization, type TrainConfig, type TrainingData, type TrainProgress } from './index';
 import { predictModelRaw, predictRaw } from './mlp-reference';
 import { stageEpochs } from './train-types';
 import { Rng } from './rng';
@@ -151,6 +151,16 @@ describe('trainMlp', () => {
       expect(result.e).toMatchObject({ code: 'NN_DEVICE_UNAVAILABLE', message: expect.stringContaining('or train with device: cpu') });
     }
     await expect(trainMlp(data, mlp, normalization, { ...config, device: 'tpu' as never })).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG' });
+    // checkDevice tells the same before any training: CPU always, CUDA exactly when training could use it
+    await expect(checkDevice('cpu')).resolves.toBeUndefined();
+    const check = await checkDevice('cuda').then(
+      () => true,
+      (e: unknown) => {
+        expect(e).toMatchObject({ code: 'NN_DEVICE_UNAVAILABLE', message: expect.stringContaining('or train with device: cpu') });
+        return false;
+      },
+    );
+    expect(check).toBe(result.ok);
   });
 
   it('trains from SharedArrayBuffers without modifying them', async () => {

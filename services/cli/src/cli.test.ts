@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { checkDevice } from '@surrogate/nn';
 import { blackScholes } from '@surrogate/pricing';
 import { parseSpec } from '@surrogate/spec';
 import { cli } from './cli';
@@ -216,6 +217,29 @@ describe('surrogate run (embedded)', () => {
     expect(r.stderr).toMatch(/samples = 0/);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('refuses a training device this machine cannot use before generating any data (exit 2), and runs on one it can', async () => {
+    const spec = path.join(dir, 'cuda-run.yaml');
+    await writeFile(spec, SMALL.replace('training: {', 'training: {device: cuda, '));
+    const out = path.join(dir, 'cuda-out');
+    const usable = await checkDevice('cuda').then(
+      () => true,
+      (err: unknown) => {
+        expect(err).toMatchObject({ code: 'NN_DEVICE_UNAVAILABLE' });
+        return false;
+      },
+    );
+    const r = await surrogate('run', spec, '--out', out, '--quiet');
+    if (usable) {
+      expect(r.code === 0 || r.code === 1).toBe(true);
+      expect(existsSync(path.join(out, 'report.json'))).toBe(true);
+    } else {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/cuda-run\.yaml: training\.device: device cuda: onnxruntime's CUDA execution provider is not installed here/);
+      expect(r.stderr).toMatch(/or train with device: cpu/);
+      expect(existsSync(out)).toBe(false);
+    }
+  }, 180_000);
 
   it('fails the run with a clear event when the pricer returns NaN, and trains on nothing', async () => {
     const spec = path.join(dir, 'nan.yaml');

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import { checkDevice, NnError } from '@surrogate/nn';
 import { RemotePricers, type GrpcPricerOptions } from '@surrogate/pricing';
 import { loadSpecFileReachingPricer } from '@surrogate/spec';
 import { badInput, CliError, ExitCode } from '../cli-error';
@@ -55,6 +56,14 @@ async function runWith(
   o: RunCommandOptions,
 ): Promise<{ output: string; exitCode: ExitCode }> {
   const spec = await loadSpecFileReachingPricer(file, remotePricers);
+  // The trainer runs here: a device it cannot use is refused before any data is generated.
+  try {
+    await checkDevice(spec.training.device);
+  } catch (err) {
+    if (err instanceof NnError && err.code === 'NN_DEVICE_UNAVAILABLE')
+      throw new CliError('DEVICE_UNAVAILABLE', `${file}: training.device: ${err.message}`, ExitCode.badInput, { cause: err });
+    throw err;
+  }
   const outDir = path.resolve(o.out ?? path.join('out', spec.name));
   await mkdir(outDir, { recursive: true });
 
