@@ -32,7 +32,7 @@ export class TrainingAbortedError extends NnError {
   }
 }
 
-/** The loss became NaN or infinite; `details.step` is the (0-based) optimizer step where it happened. */
+/** The loss became NaN, infinite or absurdly large (DIVERGED_LOSS); `details.step` is the (0-based) optimizer step where it happened. */
 export class TrainingDivergedError extends NnError {
   readonly step: number;
 
@@ -42,7 +42,8 @@ export class TrainingDivergedError extends NnError {
       lr === undefined
         ? ''
         : `; likely cause: a learning rate too high for this data (${lr.toPrecision(3)} at that step) — lower training.learningRate, or check the data for extreme values`;
-    super('TRAINING_DIVERGED', `training diverged: loss ${loss} at step ${step}${cause}`, { details: { ...details, step, loss } });
+    const size = Number.isFinite(loss) ? ` (normalized units, where predicting the mean scores about 1)` : '';
+    super('TRAINING_DIVERGED', `training diverged: loss ${loss}${size} at step ${step}${cause}`, { details: { ...details, step, loss } });
     this.step = step;
   }
 }

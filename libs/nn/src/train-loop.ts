@@ -13,6 +13,14 @@ import { TrainingControl } from './training-control';
 import type { TrainConfig, TrainProgress } from './train-types';
 
 /** Samples already normalized (inputs on [-1, 1], outputs standardized), row-major. */
+/**
+ * A step loss above this (or NaN/Inf) stops training as diverged. Losses are in normalized units,
+ * where predicting each output's mean scores about 1 (a weighted or relative loss's weights average
+ * 1, so at most ~10^4 there): 10^8 is far past any loss a sane model has, and lets a run whose
+ * parameters blow up without overflowing stop at once instead of training on for hours.
+ */
+export const DIVERGED_LOSS = 1e8;
+
 export interface NormalizedData {
   inputs: Float32Array;
   outputs: Float32Array;
@@ -352,7 +360,7 @@ export async function trainFromSource(
       const out = await runner.session.run({ ...runner.feeds, [STEP_IO.theta]: theta, [STEP_IO.m]: m, [STEP_IO.v]: v });
       const losses = out[STEP_IO.losses].data as Float32Array;
       for (let s = 0; s < runner.steps; s++) {
-        if (!Number.isFinite(losses[s])) {
+        if (!(losses[s] <= DIVERGED_LOSS)) {
           throw new TrainingDivergedError(step + s, losses[s], {
             epoch: Math.floor((step + s) / stepsPerEpoch) + 1,
             learningRate: control.learningRate(step + s, totalSteps),

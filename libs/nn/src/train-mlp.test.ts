@@ -1,6 +1,7 @@
 import { checkDevice, computeOutputStats, exportInferenceModel, InferenceModel, trainMlp, TrainingDivergedError, type MlpConfig, type Normalization, type TrainConfig, type TrainingData, type TrainProgress } from './index';
 import { predictModelRaw, predictRaw } from './mlp-reference';
 import { stageEpochs } from './train-types';
+import { DIVERGED_LOSS } from './train-loop';
 import { Rng } from './rng';
 
 const mlp: MlpConfig = { inputDim: 2, outputDim: 1, hiddenLayers: [16, 16], activation: 'silu' };
@@ -183,6 +184,19 @@ describe('trainMlp', () => {
     await expect(promise).rejects.toMatchObject({ code: 'TRAINING_ABORTED', name: 'TrainingAbortedError' });
     const already = AbortSignal.abort();
     await expect(trainMlp(data, mlp, normalization, config, { signal: already })).rejects.toMatchObject({ code: 'TRAINING_ABORTED' });
+  });
+
+  it('stops with TRAINING_DIVERGED when the loss blows up without overflowing, far above what predicting the mean scores', async () => {
+    // Adam's steps are bounded by the rate: at 1000 the weights grow huge but finite (loss ~1e27 seen)
+    const err = await trainMlp(data, mlp, normalization, { ...config, learningRate: 1000, finalLearningRate: 1000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    const d = err as TrainingDivergedError;
+    expect(d.details.loss).toBeGreaterThan(DIVERGED_LOSS);
+    expect(Number.isFinite(d.details.loss)).toBe(true);
+    expect(d.message).toMatch(/training diverged: loss \S+ \(normalized units, where predicting the mean scores about 1\) at step \d+; likely cause: a learning rate too high/);
+    // a sane rate on the same data never comes near the threshold
+    const sane = await trainMlp(data, mlp, normalization, { ...config, epochs: 2 });
+    expect(Math.max(...sane.lossHistory)).toBeLessThan(100);
   });
 
   it('stops with TRAINING_DIVERGED naming the step when the loss is not finite', async () => {
