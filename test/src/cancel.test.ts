@@ -1,9 +1,5 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { Topics } from '@surrogate/messaging';
-import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, topicStats } from '@surrogate/testing';
-import { ServiceProcess, ServiceProcesses } from './service-process';
+import { topicStats } from '@surrogate/testing';
+import { SystemScene } from './system-scene';
 
 // No worker runs in this test: the experiment stays in data generation until it is cancelled.
 const SPEC = `
@@ -19,26 +15,11 @@ chunkSize: 16384
 `;
 
 describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => {
-  let url: string;
-  let namespace: string;
-  let dir: string;
-  const processes = new ServiceProcesses();
-  const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
-
-  beforeAll(async () => {
-    url = brokerUrl();
-    namespace = await freshNamespace('e2e-cancel-cli');
-    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-cancel-'));
-    await writeFile(path.join(dir, 'spec.yaml'), SPEC);
-  }, BROKER_START_TIMEOUT_MS);
-
-  afterAll(() => {
-    processes.killAll();
-  });
+  const scene = new SystemScene('e2e-cancel-cli', { 'spec.yaml': SPEC });
 
   it('cancels a running experiment (exit 0), refuses an unknown id (exit 2) and an ended one (exit 1), and times out without a producer (exit 1)', async () => {
-    const common = ['--pulsar', url, '--namespace', namespace];
-    const producer = start('producer', ['producer', ...common, '--metrics', '127.0.0.1:0']);
+    const common = scene.common;
+    const producer = scene.start('producer', ['producer', ...common, '--metrics', '127.0.0.1:0']);
     await producer.waitFor(/"msg":"running/);
     // its operators' endpoint: ready once running
     const metricsUrl = /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(producer.stderr)?.[1] as string;
@@ -47,9 +28,9 @@ describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => 
     expect((await fetch(`${metricsUrl}/healthz`)).status).toBe(200);
 
     // Ctrl-C while following: the follower exits 1 saying the experiment goes on, and deletes its subscription
-    const follower = start('submit', ['submit', path.join(dir, 'spec.yaml'), ...common, '--wait', '--quiet']);
+    const follower = scene.start('submit', ['submit', scene.file('spec.yaml'), ...common, '--wait', '--quiet']);
     await follower.waitFor(/waiting for its events|"msg":"connecting"/);
-    const events = new Topics({ namespace }).events;
+    const events = scene.topics.events;
     const subscriptions = async (prefix: string): Promise<string[]> => {
       const stats = (await topicStats(events).catch(() => ({ subscriptions: {} }))) as { subscriptions?: Record<string, unknown> };
       return Object.keys(stats.subscriptions ?? {}).filter((name) => name.startsWith(prefix));
@@ -67,11 +48,11 @@ describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => 
     expect(await subscriptions('submit-')).toEqual([]);
 
     // the experiment went on; cancel it
-    const cancel = start('cancel', ['cancel', stopped.experimentId, ...common, '--reason', 'no longer needed']);
+    const cancel = scene.start('cancel', ['cancel', stopped.experimentId, ...common, '--reason', 'no longer needed']);
     expect((await cancel.exited).code).toBe(0);
     expect(JSON.parse(cancel.stdout.trim())).toEqual({ experimentId: stopped.experimentId, cancelled: true, reason: 'no longer needed' });
 
-    const unknown = start('cancel-unknown', ['cancel', 'no-such-experiment', ...common]);
+    const unknown = scene.start('cancel-unknown', ['cancel', 'no-such-experiment', ...common]);
     expect((await unknown.exited).code).toBe(2);
     const refused = JSON.parse(unknown.stdout.trim()) as { cancelled: boolean; rejected: { code: string; reason: string } };
     expect(refused.cancelled).toBe(false);
@@ -79,7 +60,7 @@ describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => 
     expect(refused.rejected.reason).toContain('no-such-experiment');
 
     // cancelled already: the producer answers this command at once, saying how it ended (exit 1)
-    const again = start('cancel-again', ['cancel', stopped.experimentId, ...common]);
+    const again = scene.start('cancel-again', ['cancel', stopped.experimentId, ...common]);
     expect((await again.exited).code).toBe(1);
     expect(JSON.parse(again.stdout.trim())).toEqual({
       experimentId: stopped.experimentId,
@@ -101,7 +82,7 @@ describe('surrogate cancel and Ctrl-C during submit --wait, over Pulsar', () => 
     expect((await producer.exited).code).toBe(0);
 
     // with no producer running, cancel says it got no answer (exit 1)
-    const unanswered = start('cancel-unanswered', ['cancel', stopped.experimentId, ...common, '--timeout-ms', '1500']);
+    const unanswered = scene.start('cancel-unanswered', ['cancel', stopped.experimentId, ...common, '--timeout-ms', '1500']);
     expect((await unanswered.exited).code).toBe(1);
     expect(JSON.parse(unanswered.stdout.trim()).reason).toMatch(/no answer from the producer within 1500 ms: is a producer running\?/);
   });

@@ -1,13 +1,11 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createLogger } from '@surrogate/core';
 import { openBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
-import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, topicStats } from '@surrogate/testing';
+import { freshNamespace, topicStats } from '@surrogate/testing';
 import { TopicAudit } from './topic-audit';
-import { ServiceProcess, ServiceProcesses } from './service-process';
+import { SystemScene } from './system-scene';
 
 // 2^17 Heston samples in 32 chunks: slow enough (tens of µs a price) that both workers are busy
 // when one is killed.
@@ -35,39 +33,27 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 
 describe('services as separate processes over Pulsar', () => {
-  let url: string;
-  let namespace: string;
-  let dir: string;
-  const processes = new ServiceProcesses();
+  const scene = new SystemScene('e2e');
   let bus: Bus | undefined;
-
-  beforeAll(async () => {
-    url = brokerUrl();
-    namespace = await freshNamespace('e2e');
-    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-e2e-'));
-  }, BROKER_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await bus?.close();
-    processes.killAll();
   });
 
   it('completes with every chunk stored exactly once when a worker is SIGKILLed mid-run', async () => {
-    const common = ['--pulsar', url, '--namespace', namespace];
-    const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
-    const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'artifacts')]);
-    const doomed = start('worker-1', ['datagen-worker', ...common, '--threads', '1']);
-    const survivor = start('worker-2', ['datagen-worker', ...common, '--threads', '1']);
-    const producer = start('producer', ['producer', ...common]);
+    const common = scene.common;
+    const trainer = scene.start('trainer', ['trainer', ...common, '--artifacts', scene.file('artifacts')]);
+    const doomed = scene.start('worker-1', ['datagen-worker', ...common, '--threads', '1']);
+    const survivor = scene.start('worker-2', ['datagen-worker', ...common, '--threads', '1']);
+    const producer = scene.start('producer', ['producer', ...common]);
     for (const p of [trainer, doomed, survivor, producer]) await p.waitFor(/"msg":"running/);
 
     // Watch the events, to kill a worker once data generation is under way.
     const log = createLogger({ name: 'e2e', level: 'silent' });
-    bus = await openBus(url, { logger: log });
-    const topics = new Topics({ namespace });
+    bus = await openBus(scene.url, { logger: log });
     const accepted: v1.IChunkAccepted[] = [];
     await bus.subscribe({
-      topic: topics.events,
+      topic: scene.topics.events,
       subscription: 'e2e-watch',
       type: 'exclusive',
       handler: (m) => {
@@ -75,9 +61,9 @@ describe('services as separate processes over Pulsar', () => {
         if (eventKind(e) === 'chunkAccepted' && e.chunkAccepted) accepted.push(e.chunkAccepted);
       },
     });
-    const specFile = path.join(dir, 'spec.yaml');
+    const specFile = scene.file('spec.yaml');
     await writeFile(specFile, SPEC);
-    const submit = start('submit', ['submit', specFile, ...common, '--wait', '--quiet']);
+    const submit = scene.start('submit', ['submit', specFile, ...common, '--wait', '--quiet']);
 
     const deadline = Date.now() + 120_000;
     while (accepted.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -96,7 +82,7 @@ describe('services as separate processes over Pulsar', () => {
     };
     expect(summary.pass).toBe(true);
     // `submit --wait` deletes the subscription it followed the events with
-    const eventSubscriptions = (await topicStats(topics.events)) as { subscriptions?: Record<string, unknown> };
+    const eventSubscriptions = (await topicStats(scene.topics.events)) as { subscriptions?: Record<string, unknown> };
     expect(Object.keys(eventSubscriptions.subscriptions ?? {}).filter((name) => name.startsWith('submit-'))).toEqual([]);
     const report = JSON.parse(await readFile(summary.report, 'utf8'));
     expect(report.dataset.chunksExpected).toBe(33);
@@ -116,8 +102,7 @@ describe('services as separate processes over Pulsar', () => {
 
   it("skips a cancelled experiment's queued jobs, prices its resubmission in full, and leaves no subscription behind", async () => {
     const ns = await freshNamespace('e2e-cancel');
-    const common = ['--pulsar', url, '--namespace', ns];
-    const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
+    const common = ['--pulsar', scene.url, '--namespace', ns];
     const topics = new Topics({ namespace: ns });
     const workerEventSubscriptions = async (): Promise<string[]> => {
       const stats = (await topicStats(topics.events).catch(() => ({ subscriptions: {} }))) as { subscriptions?: Record<string, unknown> };
@@ -125,22 +110,22 @@ describe('services as separate processes over Pulsar', () => {
     };
 
     // What crosses the bus, under subscriptions of the test's own (created before anything is published).
-    const audit = await TopicAudit.open(url, topics);
+    const audit = await TopicAudit.open(scene.url, topics);
     try {
       const { jobs, chunks } = audit;
       const of = (kind: string): v1.ExperimentEvent[] => audit.of(kind);
       const command = (body: Partial<v1.IExperimentCommand>): Promise<unknown> =>
         audit.bus.publish(topics.experiments, { payload: Codecs.command.encode(v1.ExperimentCommand.create(body)), key: body.experimentId as string });
 
-      const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'cancel-artifacts')]);
-      const workers = [1, 2].map((i) => start(`cancel-worker-${i}`, ['datagen-worker', ...common, '--threads', '1']));
-      const producer = start('producer', ['producer', ...common]);
+      const trainer = scene.start('trainer', ['trainer', ...common, '--artifacts', scene.file('cancel-artifacts')]);
+      const workers = [1, 2].map((i) => scene.start(`cancel-worker-${i}`, ['datagen-worker', ...common, '--threads', '1']));
+      const producer = scene.start('producer', ['producer', ...common]);
       for (const p of [trainer, ...workers, producer]) await p.waitFor(/"msg":"running/);
       expect(await workerEventSubscriptions()).toHaveLength(2); // one of its own per worker
 
-      const specFile = path.join(dir, 'cancel-spec.yaml');
+      const specFile = scene.file('cancel-spec.yaml');
       await writeFile(specFile, BIG_SPEC);
-      const submit = start('submit', ['submit', specFile, ...common]);
+      const submit = scene.start('submit', ['submit', specFile, ...common]);
       expect((await submit.exited).code).toBe(0);
       const { experimentId } = JSON.parse(submit.stdout.trim()) as { experimentId: string };
 

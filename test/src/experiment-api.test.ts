@@ -1,14 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { Topics } from '@surrogate/messaging';
 import { experimentServiceClient, type ExperimentServiceClient, type UnaryCall } from '@surrogate/producer';
 import { v1 } from '@surrogate/proto';
 import { eventKind } from '@surrogate/protocol';
 import { parseSpec, specToWire } from '@surrogate/spec';
-import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, topicStats } from '@surrogate/testing';
-import { ServiceProcess, ServiceProcesses } from './service-process';
+import { topicStats } from '@surrogate/testing';
+import { SystemScene } from './system-scene';
 
 const SPEC = `
 name: e2e-api
@@ -28,34 +24,22 @@ validation: {samples: 2048, maxAbsError: 100, rmse: 50}   # this test is about t
 const TOKEN = 'e2e-api-token-7f3a';
 
 describe('the producer’s ExperimentService (surrogate producer --api) over Pulsar', () => {
-  let url: string;
-  let namespace: string;
-  let dir: string;
-  const processes = new ServiceProcesses();
+  const scene = new SystemScene('e2e-api');
   let client: ExperimentServiceClient | undefined;
 
-  beforeAll(async () => {
-    url = brokerUrl();
-    namespace = await freshNamespace('e2e-api');
-    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-api-'));
-  }, BROKER_START_TIMEOUT_MS);
-
-  afterAll(() => {
+  afterAll(async () => {
     client?.close();
-    processes.killAll();
   });
 
   it('submits a spec, watches it to model ready, gets and lists it as succeeded, and refuses to cancel it (FAILED_PRECONDITION)', async () => {
-    const common = ['--pulsar', url, '--namespace', namespace];
-    const start = (name: string, args: string[], env?: Record<string, string>): ServiceProcess =>
-      processes.start(name, args, env);
-    const producer = start('producer', ['producer', ...common, '--api', '127.0.0.1:0'], {
+    const common = scene.common;
+    const producer = scene.start('producer', ['producer', ...common, '--api', '127.0.0.1:0'], {
       SURROGATE_EXPERIMENT_API_TOKEN: TOKEN,
     });
-    const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'artifacts')]);
+    const trainer = scene.start('trainer', ['trainer', ...common, '--artifacts', scene.file('artifacts')]);
     // A worker subscribes to the jobs topic and stops: the subscription outlives it, so the jobs published while
     // no worker runs wait there for the one started once the watch is on (and no event can be missed).
-    const early = start('worker-early', ['datagen-worker', ...common, '--threads', '1']);
+    const early = scene.start('worker-early', ['datagen-worker', ...common, '--threads', '1']);
     for (const p of [producer, trainer, early]) await p.waitFor(/"msg":"running/);
     early.child.kill('SIGTERM');
     expect((await early.exited).code).toBe(0);
@@ -106,7 +90,7 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
       stream.on('status', (s: grpc.StatusObject) => s.code === grpc.status.OK && resolve(s));
     });
     // the watch's non-durable subscription is on the events topic before the worker starts
-    const eventsTopic = new Topics({ namespace }).events;
+    const eventsTopic = scene.topics.events;
     const apiSubscriptions = async (): Promise<string[]> => {
       const stats = (await topicStats(eventsTopic).catch(() => ({ subscriptions: {} }))) as {
         subscriptions?: Record<string, unknown>;
@@ -118,7 +102,7 @@ describe('the producer’s ExperimentService (surrogate producer --api) over Pul
       await new Promise((r) => setTimeout(r, 100));
     expect((await apiSubscriptions())[0]).toMatch(/^api-watch-e2e-api-/);
 
-    const worker = start('worker', ['datagen-worker', ...common, '--threads', '1']);
+    const worker = scene.start('worker', ['datagen-worker', ...common, '--threads', '1']);
     const status = await Promise.race([
       watched,
       new Promise<never>((_, reject) =>

@@ -1,13 +1,10 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { createLogger } from '@surrogate/core';
-import { openBus, Topics, type Bus } from '@surrogate/messaging';
+import { openBus, type Bus } from '@surrogate/messaging';
 import type { v1 } from '@surrogate/proto';
 import { Codecs, eventKind } from '@surrogate/protocol';
-import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace } from '@surrogate/testing';
-import { ServiceProcess, ServiceProcesses } from './service-process';
+import { SystemScene } from './system-scene';
 
 const SPEC = (pricer: string): string => `
 name: e2e-grpc
@@ -34,47 +31,35 @@ async function closedPort(): Promise<number> {
 }
 
 describe('a gRPC pricer behind datagen workers over Pulsar', () => {
-  let url: string;
-  let namespace: string;
-  let dir: string;
-  const processes = new ServiceProcesses();
+  const scene = new SystemScene('e2e-grpc');
   let bus: Bus | undefined;
-
-  beforeAll(async () => {
-    url = brokerUrl();
-    namespace = await freshNamespace('e2e-grpc');
-    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-e2e-grpc-'));
-  }, BROKER_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await bus?.close();
-    processes.killAll();
   });
 
   it('trains on data the remote pricer computed, and fails an experiment whose pricer is down with the reason', async () => {
-    const common = ['--pulsar', url, '--namespace', namespace];
-    const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
-    const pricer = start('pricer', [
+    const common = scene.common;
+    const pricer = scene.start('pricer', [
       'pricer-server',
       '--pricers',
       'black-scholes',
       '--listen',
       '127.0.0.1:0',
     ]);
-    const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'artifacts')]);
-    const worker = start('worker', ['datagen-worker', ...common, '--threads', '1', '--grpc-retries', '0']);
-    const producer = start('producer', ['producer', ...common]);
+    const trainer = scene.start('trainer', ['trainer', ...common, '--artifacts', scene.file('artifacts')]);
+    const worker = scene.start('worker', ['datagen-worker', ...common, '--threads', '1', '--grpc-retries', '0']);
+    const producer = scene.start('producer', ['producer', ...common]);
     await pricer.waitFor(/pricer server listening/);
     for (const p of [trainer, worker, producer]) await p.waitFor(/"msg":"running/);
     const line = pricer.stderr.split('\n').find((l) => l.includes('pricer server listening')) as string;
     const [pricerUrl] = (JSON.parse(line) as { urls: string[] }).urls;
 
     const log = createLogger({ name: 'e2e', level: 'silent' });
-    bus = await openBus(url, { logger: log });
-    const topics = new Topics({ namespace });
+    bus = await openBus(scene.url, { logger: log });
     const deadLettered: v1.IMessageDeadLettered[] = [];
     await bus.subscribe({
-      topic: topics.events,
+      topic: scene.topics.events,
       subscription: 'e2e-grpc-watch',
       type: 'exclusive',
       handler: (m) => {
@@ -84,9 +69,9 @@ describe('a gRPC pricer behind datagen workers over Pulsar', () => {
     });
 
     // 1. The pricer is up: the experiment completes on its prices.
-    const good = path.join(dir, 'good.yaml');
+    const good = scene.file('good.yaml');
     await writeFile(good, SPEC(pricerUrl as string));
-    const ok = start('submit-ok', ['submit', good, ...common, '--wait', '--quiet']);
+    const ok = scene.start('submit-ok', ['submit', good, ...common, '--wait', '--quiet']);
     const okExit = await ok.exited;
     if (okExit.code !== 0)
       throw new Error(`submit exited ${okExit.code}: ${ok.stdout}\n${ok.tail()}\n${worker.tail()}`);
@@ -98,9 +83,9 @@ describe('a gRPC pricer behind datagen workers over Pulsar', () => {
     expect(report.dataset).toMatchObject({ chunksExpected: 5, chunksStored: 5, samples: 16384 });
 
     // 2. The pricer is down: each delivery fails, the job is dead-lettered, and the experiment says why.
-    const bad = path.join(dir, 'down.yaml');
+    const bad = scene.file('down.yaml');
     await writeFile(bad, SPEC(`grpc://127.0.0.1:${await closedPort()}/black-scholes`));
-    const down = start('submit-down', ['submit', bad, ...common, '--wait', '--quiet']);
+    const down = scene.start('submit-down', ['submit', bad, ...common, '--wait', '--quiet']);
     expect((await down.exited).code).toBe(1);
     const failed = JSON.parse(down.stdout.trim().split('\n').pop() as string) as {
       failed: { code: string; stage: string; reason: string };

@@ -1,11 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { Topics, waitFor } from '@surrogate/messaging';
+import { waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
-import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, topicStats } from '@surrogate/testing';
+import { topicStats } from '@surrogate/testing';
 import { TopicAudit } from './topic-audit';
-import { ServiceProcess, ServiceProcesses } from './service-process';
+import { SystemScene } from './system-scene';
 
 // No worker runs until the experiment has been cancelled: its jobs wait in the queue (the producer
 // creates the workers' subscription before its first job).
@@ -23,40 +20,23 @@ chunkSize: 16384
 
 
 describe('a datagen worker started after a cancel, over Pulsar', () => {
-  let url: string;
-  let namespace: string;
-  let topics: Topics;
-  let dir: string;
-  const processes = new ServiceProcesses();
-  const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
-
-  beforeAll(async () => {
-    url = brokerUrl();
-    namespace = await freshNamespace('e2e-late-worker');
-    topics = new Topics({ namespace });
-    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-late-worker-'));
-    await writeFile(path.join(dir, 'spec.yaml'), SPEC);
-  }, BROKER_START_TIMEOUT_MS);
-
-  afterAll(() => {
-    processes.killAll();
-  });
+  const scene = new SystemScene('e2e-late-worker', { 'spec.yaml': SPEC });
 
   const eventSubscriptions = async (): Promise<Record<string, { isDurable?: boolean }>> => {
-    const stats = (await topicStats(topics.events).catch(() => ({}))) as { subscriptions?: Record<string, { isDurable?: boolean }> };
+    const stats = (await topicStats(scene.topics.events).catch(() => ({}))) as { subscriptions?: Record<string, { isDurable?: boolean }> };
     return Object.fromEntries(Object.entries(stats.subscriptions ?? {}).filter(([name]) => name.startsWith('datagen-events-')));
   };
 
   it('learns of the cancel from the recent events and skips the stale jobs; killed, it leaves no events subscription', async () => {
-    const audit = await TopicAudit.open(url, topics);
+    const audit = await TopicAudit.open(scene.url, scene.topics);
     try {
       const { jobs, chunks } = audit;
       const of = (kind: string): v1.ExperimentEvent[] => audit.of(kind);
 
-      const common = ['--pulsar', url, '--namespace', namespace];
-      const producer = start('producer', ['producer', ...common]);
+      const common = scene.common;
+      const producer = scene.start('producer', ['producer', ...common]);
       await producer.waitFor(/"msg":"running/);
-      const submit = start('submit', ['submit', path.join(dir, 'spec.yaml'), ...common]);
+      const submit = scene.start('submit', ['submit', scene.file('spec.yaml'), ...common]);
       expect((await submit.exited).code).toBe(0);
       const { experimentId } = JSON.parse(submit.stdout.trim()) as { experimentId: string };
       const chunkCount = (): number =>
@@ -65,11 +45,11 @@ describe('a datagen worker started after a cancel, over Pulsar', () => {
       const expected = chunkCount();
       // Past the workers' clock-skew margin (1 s by default): the queued jobs are stale once cancelled.
       await new Promise((r) => setTimeout(r, 1500));
-      const cancel = start('cancel', ['cancel', experimentId, ...common, '--reason', 'before any worker']);
+      const cancel = scene.start('cancel', ['cancel', experimentId, ...common, '--reason', 'before any worker']);
       expect((await cancel.exited).code).toBe(0);
 
       // Only now a worker starts: it reads the recent events (default look-back 30 min) before taking jobs.
-      const worker = start('worker', ['datagen-worker', ...common, '--threads', '1']);
+      const worker = scene.start('worker', ['datagen-worker', ...common, '--threads', '1']);
       await worker.waitFor(/"msg":"running/);
       expect(worker.stderr).toMatch(/"msg":"recent events read"/);
       const skipped = (): v1.IJobSkipped[] => of('jobSkipped').map((e) => e.jobSkipped as v1.IJobSkipped);

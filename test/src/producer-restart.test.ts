@@ -1,13 +1,12 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Topics, waitFor } from '@surrogate/messaging';
+import { waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { purposeName } from '@surrogate/protocol';
-import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, realRedis, type RealRedis } from '@surrogate/testing';
+import { admin, realRedis, type RealRedis } from '@surrogate/testing';
 import { Redis } from 'ioredis';
 import { TopicAudit } from './topic-audit';
-import { ServiceProcess, ServiceProcesses } from './service-process';
+import { SystemScene } from './system-scene';
 
 // 2^17 Heston samples in 32 training chunks (+1 validation): one single-threaded worker takes
 // seconds, so the producer is killed with most chunks still to price.
@@ -33,55 +32,46 @@ const JOB_TIMEOUT_MS = 4000;
 
 
 describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsar', () => {
-  let url: string;
+  const scene = new SystemScene('e2e-restart');
   let redis: RealRedis;
-  let namespace: string;
-  let dir: string;
   let audit: TopicAudit | undefined;
-  const processes = new ServiceProcesses();
-  const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
 
   beforeAll(async () => {
-    url = brokerUrl();
     redis = await realRedis();
-    namespace = await freshNamespace('e2e-restart');
-    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-restart-'));
-  }, BROKER_START_TIMEOUT_MS);
+  }, 60_000);
 
   afterAll(async () => {
     await audit?.close();
-    processes.killAll();
     if (!redis) return;
     // the producers' keys of this namespace
     const client = new Redis(redis.url, { lazyConnect: true });
     await client.connect();
-    const keys = await client.keys(`surrogate:{public/${namespace}}:*`);
+    const keys = await client.keys(`surrogate:{public/${scene.namespace}}:*`);
     if (keys.length) await client.del(...keys);
     await client.quit();
     await redis.stop();
   });
 
   it('resumes supervision: re-issues a job lost meanwhile, completes, cancels a running experiment and refuses to cancel an ended one', async () => {
-    const common = ['--pulsar', url, '--namespace', namespace];
-    const topics = new Topics({ namespace });
+    const common = scene.common;
 
     // what crosses the bus, under a subscription of the test's own
-    audit = await TopicAudit.open(url, topics, ['events']);
+    audit = await TopicAudit.open(scene.url, scene.topics, ['events']);
     const { events } = audit;
     const of = (id: string, kind: string): v1.ExperimentEvent[] => (audit as TopicAudit).of(kind, id);
     const chunkKey = (c: { purpose?: v1.ChunkPurpose | null; chunkIndex?: number | null }): string => `${purposeName(c.purpose ?? 0)}/${c.chunkIndex}`;
 
     // (a worker's subscription starts at the latest job: it runs before anything is submitted)
-    const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'artifacts')]);
-    const worker = start('worker-1', ['datagen-worker', ...common, '--threads', '1']);
-    const first = start('producer-1', ['producer', ...common, '--redis', redis.url]);
+    const trainer = scene.start('trainer', ['trainer', ...common, '--artifacts', scene.file('artifacts')]);
+    const worker = scene.start('worker-1', ['datagen-worker', ...common, '--threads', '1']);
+    const first = scene.start('producer-1', ['producer', ...common, '--redis', redis.url]);
     for (const p of [trainer, worker, first]) await p.waitFor(/"msg":"running/);
     expect(first.stderr).toMatch(/"msg":"experiment state in redis"/);
 
     const submit = async (name: string, spec: string): Promise<string> => {
-      const file = path.join(dir, `${name}.yaml`);
+      const file = path.join(scene.dir, `${name}.yaml`);
       await writeFile(file, spec);
-      const s = start(`submit-${name}`, ['submit', file, ...common]);
+      const s = scene.start(`submit-${name}`, ['submit', file, ...common]);
       expect((await s.exited).code).toBe(0);
       return (JSON.parse(s.stdout.trim()) as { experimentId: string }).experimentId;
     };
@@ -101,22 +91,22 @@ describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsa
     expect(landedBefore.size).toBeLessThan(CHUNKS);
 
     // while no producer runs, the queued jobs are lost (every job of both experiments not yet taken)
-    const jobsPath = topics.jobs.replace(/^persistent:\/\//, '/admin/v2/persistent/');
+    const jobsPath = scene.topics.jobs.replace(/^persistent:\/\//, '/admin/v2/persistent/');
     await admin('POST', `${jobsPath}/subscription/datagen/skip_all`);
 
     const restartedAt = Date.now();
-    const second = start('producer-2', ['producer', ...common, '--redis', redis.url, '--job-timeout-ms', String(JOB_TIMEOUT_MS)]);
+    const second = scene.start('producer-2', ['producer', ...common, '--redis', redis.url, '--job-timeout-ms', String(JOB_TIMEOUT_MS)]);
     await second.waitFor(/"msg":"running/);
     expect(second.stderr).toMatch(/resumed the live experiments of the store/);
     expect(second.stderr).toContain(main);
 
     // a running experiment is cancelled by the new producer (it would say UNKNOWN_EXPERIMENT without the store)
-    const cancelOther = start('cancel-other', ['cancel', other, ...common, '--reason', 'after the restart']);
+    const cancelOther = scene.start('cancel-other', ['cancel', other, ...common, '--reason', 'after the restart']);
     expect((await cancelOther.exited).code).toBe(0);
     expect(JSON.parse(cancelOther.stdout.trim())).toEqual({ experimentId: other, cancelled: true, reason: 'after the restart' });
 
     // the lost jobs of the main experiment are re-issued once the restarted producer's timeout passed
-    const worker2 = start('worker-2', ['datagen-worker', ...common, '--threads', '1']);
+    const worker2 = scene.start('worker-2', ['datagen-worker', ...common, '--threads', '1']);
     await worker2.waitFor(/"msg":"running/);
     await waitFor(() => of(main, 'modelReady').length === 1 || of(main, 'failed').length > 0, 240_000, 'the main experiment to end');
     expect(of(main, 'failed')).toEqual([]);
@@ -133,13 +123,13 @@ describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsa
     const stored = of(main, 'chunkAccepted').map((e) => e.chunkAccepted as v1.IChunkAccepted);
     expect(new Set(stored.map(chunkKey)).size).toBe(CHUNKS);
     expect(stored.filter((c) => !c.duplicate)).toHaveLength(CHUNKS);
-    const report = JSON.parse(await readFile(path.join(dir, 'artifacts', main, 'report.json'), 'utf8'));
+    const report = JSON.parse(await readFile(path.join(scene.dir, 'artifacts', main, 'report.json'), 'utf8'));
     expect(report.dataset.chunksStored).toBe(CHUNKS);
     // the other experiment stays cancelled: none of its jobs was re-issued
     expect(of(other, 'jobReissued')).toEqual([]);
 
     // an ended experiment: the producer refuses the cancel as EXPERIMENT_ENDED
-    const cancelEnded = start('cancel-ended', ['cancel', main, ...common]);
+    const cancelEnded = scene.start('cancel-ended', ['cancel', main, ...common]);
     expect((await cancelEnded.exited).code).toBe(1);
     expect(JSON.parse(cancelEnded.stdout.trim())).toMatchObject({ experimentId: main, cancelled: false, ended: true, rejected: { code: 'EXPERIMENT_ENDED' } });
     await waitFor(() => of(main, 'rejected').length === 1, 30_000, 'the refusal on the events topic');

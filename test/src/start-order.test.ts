@@ -1,11 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { Topics, waitFor } from '@surrogate/messaging';
+import { waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
-import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace } from '@surrogate/testing';
 import { TopicAudit } from './topic-audit';
-import { ServiceProcess, ServiceProcesses } from './service-process';
+import { SystemScene } from './system-scene';
 
 const SPEC = `
 name: e2e-start-order
@@ -22,40 +18,23 @@ validation: {samples: 2048, maxAbsError: 50, rmse: 50}   # this test is about de
 `;
 
 describe('services started in the reverse of the advised order, in a namespace where none ever ran, over Pulsar', () => {
-  let url: string;
-  let namespace: string;
-  let topics: Topics;
-  let dir: string;
-  const processes = new ServiceProcesses();
-  const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
-
-  beforeAll(async () => {
-    url = brokerUrl();
-    namespace = await freshNamespace('e2e-start-order');
-    topics = new Topics({ namespace });
-    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-start-order-'));
-    await writeFile(path.join(dir, 'spec.yaml'), SPEC);
-  }, BROKER_START_TIMEOUT_MS);
-
-  afterAll(() => {
-    processes.killAll();
-  });
+  const scene = new SystemScene('e2e-start-order', { 'spec.yaml': SPEC });
 
   it('loses nothing: the command waits for the first producer, its jobs for the first worker, their chunks for the first trainer', async () => {
     // The audit's subscriptions are its own: they create none of the services'.
-    const audit = await TopicAudit.open(url, topics);
+    const audit = await TopicAudit.open(scene.url, scene.topics);
     try {
       const { jobs, chunks } = audit;
       const of = (kind: string): v1.ExperimentEvent[] => audit.of(kind);
-      const common = ['--pulsar', url, '--namespace', namespace];
+      const common = scene.common;
 
       // 1. The experiment is submitted before any service has ever run here.
-      const submit = start('submit', ['submit', path.join(dir, 'spec.yaml'), ...common]);
+      const submit = scene.start('submit', ['submit', scene.file('spec.yaml'), ...common]);
       expect((await submit.exited).code).toBe(0);
       const { experimentId } = JSON.parse(submit.stdout.trim()) as { experimentId: string };
 
       // 2. The first producer finds the command and issues every job; no worker exists yet.
-      const producer = start('producer', ['producer', ...common]);
+      const producer = scene.start('producer', ['producer', ...common]);
       await waitFor(() => of('accepted').length === 1, 60_000, 'the submission to be accepted by the first producer');
       const accepted = of('accepted')[0]?.accepted as v1.IExperimentAccepted;
       const chunkCount = Number(accepted.trainingChunks) + Number(accepted.validationChunks);
@@ -63,12 +42,12 @@ describe('services started in the reverse of the advised order, in a namespace w
       await waitFor(() => jobs.length === chunkCount, 60_000, 'every job issued');
 
       // 3. The first worker prices the queued jobs; no trainer exists yet.
-      const worker = start('worker', ['datagen-worker', ...common, '--threads', '1']);
+      const worker = scene.start('worker', ['datagen-worker', ...common, '--threads', '1']);
       await waitFor(() => chunks.length === chunkCount, 120_000, 'every queued job priced');
 
       // 4. The first trainer stores the waiting chunks and trains, long before the producer's
       //    10-minute job timeout could have re-issued anything.
-      const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'artifacts')]);
+      const trainer = scene.start('trainer', ['trainer', ...common, '--artifacts', scene.file('artifacts')]);
       await waitFor(() => of('modelReady').length + of('failed').length > 0, 180_000, 'the model');
       expect(of('failed')).toEqual([]);
       expect(of('modelReady')[0]?.experimentId).toBe(experimentId);
