@@ -1,3 +1,4 @@
+import type { Logger } from '@surrogate/core';
 import type { Bus, Topics } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { ensureServiceSubscriptions } from './service-subscriptions';
@@ -15,11 +16,12 @@ export class CommandPublisher {
   constructor(
     private readonly bus: Bus,
     private readonly topics: Topics,
+    private readonly log: Logger,
   ) {}
 
   async publish(command: v1.IExperimentCommand): Promise<v1.ExperimentCommand> {
     const message = v1.ExperimentCommand.create(command);
-    this.ensured ??= ensureServiceSubscriptions(this.bus, this.topics, ['experiments']).catch((err: unknown) => {
+    this.ensured ??= ensureServiceSubscriptions(this.bus, this.topics, ['experiments'], this.log).catch((err: unknown) => {
       this.ensured = undefined;
       throw err;
     });

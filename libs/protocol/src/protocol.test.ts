@@ -1,5 +1,5 @@
 import { createLogger } from '@surrogate/core';
-import { createMemoryBus, isRejectMessageError, Topics, waitFor } from '@surrogate/messaging';
+import { BusError, BusErrorCode, createMemoryBus, isRejectMessageError, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import {
   chunkKey,
@@ -65,7 +65,7 @@ describe('service subscriptions', () => {
   it('are created on the published topics only, for exactly their durable consumers', async () => {
     const bus = createMemoryBus({ logger: silent });
     const topics = new Topics({ namespace: 'subs' });
-    await ensureServiceSubscriptions(bus, topics, ['jobs', 'events', 'jobs']);
+    await ensureServiceSubscriptions(bus, topics, ['jobs', 'events', 'jobs'], silent);
     const exists = (topic: string, name: string): boolean => bus.stats(topic, name) !== undefined;
     expect(exists(topics.jobs, SERVICE_SUBSCRIPTIONS.datagen)).toBe(true);
     expect(exists(topics.events, SERVICE_SUBSCRIPTIONS.producer)).toBe(true);
@@ -75,10 +75,39 @@ describe('service subscriptions', () => {
     await bus.close();
   });
 
+  it('warn and go on where a subscription cannot be created (e.g. not authorized), and reject on a closed bus', async () => {
+    const inner = createMemoryBus({ logger: silent });
+    const refusing: Bus = {
+      publish: (topic, message) => inner.publish(topic, message),
+      subscribe: (options) => inner.subscribe(options),
+      close: () => inner.close(),
+      ensureSubscription: async () => {
+        throw new BusError(BusErrorCode.BROKER_ERROR, 'AuthorizationError: not authorized to consume');
+      },
+    };
+    const warnings: string[] = [];
+    const log = createLogger({ name: 'protocol-test', level: 'warn', destination: { write: (line: string) => void warnings.push(line) } });
+    const topics = new Topics();
+    const received: string[] = [];
+    await inner.subscribe({ topic: topics.experiments, subscription: 'watcher', type: 'exclusive', handler: (m) => void received.push(m.key ?? '') });
+    await new CommandPublisher(refusing, topics, log).publish({ experimentId: 'exp-2', issuedAtMs: 1, cancel: { reason: 'r' } });
+    await waitFor(() => received.length === 1, 5000, 'the command, published all the same');
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0] as string)).toMatchObject({
+      level: 40,
+      topic: topics.experiments,
+      subscription: SERVICE_SUBSCRIPTIONS.producer,
+      err: expect.stringContaining('not authorized'),
+      msg: expect.stringContaining(`pulsar-admin topics create-subscription -s producer ${topics.experiments}`),
+    });
+    await inner.close();
+    await expect(ensureServiceSubscriptions(inner, topics, ['jobs'], log)).rejects.toMatchObject({ code: BusErrorCode.BUS_CLOSED });
+  });
+
   it('let a command published before any producer ran reach the first one, keyed by its experiment', async () => {
     const bus = createMemoryBus({ logger: silent });
     const topics = new Topics();
-    const commands = new CommandPublisher(bus, topics);
+    const commands = new CommandPublisher(bus, topics, silent);
     await commands.publish({ experimentId: 'exp-1', issuedAtMs: 5, cancel: { reason: 'r' } });
     const received: Array<{ key: string | undefined; command: v1.ExperimentCommand }> = [];
     await bus.subscribe({

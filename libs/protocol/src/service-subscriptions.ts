@@ -1,4 +1,5 @@
-import type { Bus, LogicalTopic, SubscriptionType, Topics } from '@surrogate/messaging';
+import { errorMessage, type Logger } from '@surrogate/core';
+import { BusError, BusErrorCode, type Bus, type LogicalTopic, type SubscriptionType, type Topics } from '@surrogate/messaging';
 
 /** The durable subscriptions under which the services consume, by default. */
 export const SERVICE_SUBSCRIPTIONS = {
@@ -37,9 +38,25 @@ export const DURABLE_CONSUMERS: Readonly<Record<LogicalTopic, readonly DurableCo
  * wait for a re-issue. With it the services can start in any order. Existing subscriptions are left
  * as they are. A service given a subscription name of its own (an option of the library, not of the
  * CLI) receives only what is published while that subscription exists.
+ *
+ * A subscription that cannot be created (e.g. a client-site worker's role may produce to `chunks`
+ * but not consume from it) is logged as a warning with the remedy, and the caller goes on: it
+ * publishes as before, and only what it publishes before that consumer's first start is at risk.
+ * A closed bus still rejects.
  */
-export async function ensureServiceSubscriptions(bus: Bus, topics: Topics, published: readonly LogicalTopic[]): Promise<void> {
+export async function ensureServiceSubscriptions(bus: Bus, topics: Topics, published: readonly LogicalTopic[], log: Logger): Promise<void> {
   for (const logical of new Set(published)) {
-    for (const consumer of DURABLE_CONSUMERS[logical]) await bus.ensureSubscription({ topic: topics.get(logical), ...consumer });
+    for (const consumer of DURABLE_CONSUMERS[logical]) {
+      const topic = topics.get(logical);
+      try {
+        await bus.ensureSubscription({ topic, ...consumer });
+      } catch (err) {
+        if (err instanceof BusError && err.code === BusErrorCode.BUS_CLOSED) throw err;
+        log.warn(
+          { topic, subscription: consumer.subscription, err: errorMessage(err) },
+          `could not create the subscription its consumers read under: what is published before they first start may be lost; create it with pulsar-admin topics create-subscription -s ${consumer.subscription} ${topic}`,
+        );
+      }
+    }
   }
 }

@@ -69,7 +69,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     nackRedeliveryDelayMs: 200,
   });
   const producer = new Producer({ bus, topics, logger: logger.child({ service: 'producer' }) });
-  const commands = new CommandPublisher(bus, topics);
+  const commands = new CommandPublisher(bus, topics, logger);
   const watcher = new ExperimentWatcher(experimentId, o.display, o.resume?.held);
   const onAbort = (): void => {
     o.display.note('cancelling…');

@@ -151,7 +151,7 @@ export class DatagenWorker {
 
   async start(): Promise<void> {
     // Chunks and events published before the trainer's or the producer's first start wait for them.
-    await ensureServiceSubscriptions(this.options.bus, this.options.topics, ['chunks', 'events']);
+    await ensureServiceSubscriptions(this.options.bus, this.options.topics, ['chunks', 'events'], this.log);
     // Events first, so that ends are known before the first job is taken: the recent ones read
     // before any job. Non-durable: the broker drops the subscription with this process, however it
     // ends, so it never keeps events for a worker that is gone.

@@ -48,7 +48,7 @@ export class ExperimentApi {
 
   constructor(private readonly options: ExperimentApiOptions) {
     this.log = options.logger ?? createLogger({ name: 'experiment-api' });
-    this.commands = new CommandPublisher(options.bus, options.topics);
+    this.commands = new CommandPublisher(options.bus, options.topics, this.log);
   }
 
   /**

@@ -99,7 +99,7 @@ export class Producer {
     await this.resume();
     const { bus, topics } = this.options;
     // Jobs and events published before the workers' or the trainer's first start wait for them.
-    await ensureServiceSubscriptions(bus, topics, ['jobs', 'events']);
+    await ensureServiceSubscriptions(bus, topics, ['jobs', 'events'], this.log);
     const subscription = this.options.subscription ?? SERVICE_SUBSCRIPTIONS.producer;
     const common = {
       subscription,

@@ -88,7 +88,7 @@ export class TrainerService {
     const { bus, topics } = this.options;
     const onDeadLetter = deadLetterReporter(this.events, this.log);
     // The events it publishes wait for a producer that has never run yet.
-    await ensureServiceSubscriptions(bus, topics, ['events']);
+    await ensureServiceSubscriptions(bus, topics, ['events'], this.log);
     const own = this.options.subscription;
     this.subscriptions.push(
       await bus.subscribe({

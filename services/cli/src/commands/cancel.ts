@@ -65,7 +65,7 @@ export async function cancelCommand(
       });
     });
     try {
-      await new CommandPublisher(bus, topics).publish({ experimentId, issuedAtMs, cancel: { reason } });
+      await new CommandPublisher(bus, topics, log).publish({ experimentId, issuedAtMs, cancel: { reason } });
       timer = setTimeout(
         () =>
           answer({

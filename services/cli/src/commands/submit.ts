@@ -35,7 +35,7 @@ export async function submitCommand(
     const stopped: Promise<undefined> = o.wait ? stopSignal().then(() => undefined) : new Promise<undefined>(() => undefined);
     // Follow before publishing, so not one event of this experiment is missed.
     if (o.wait) await watcher.attach(bus, topics.events, `submit-${experimentId}`);
-    await new CommandPublisher(bus, topics).publish({ experimentId, issuedAtMs: Date.now(), submit: { spec: specToWire(spec) } });
+    await new CommandPublisher(bus, topics, log).publish({ experimentId, issuedAtMs: Date.now(), submit: { spec: specToWire(spec) } });
     if (!o.wait) return { output: JSON.stringify({ experimentId, submitted: true }), exitCode: ExitCode.ok };
     display.note(`submitted ${experimentId}; waiting for its events`);
     const outcome = await Promise.race([watcher.outcome, stopped]);
