@@ -44,11 +44,22 @@ export interface ExperimentStore {
   /** Every live experiment (running or datagen-complete), for a producer that starts. */
   listLive(): Promise<ExperimentRecord[]>;
   /**
+   * The ids of the live experiments, without their records: what a producer's stall check compares
+   * with its memory at every check, to find the experiments another producer accepted or ended (one
+   * cheap call; records are then read only for the ids that differ).
+   */
+  liveIds(): Promise<string[]>;
+  /**
    * The experiments it holds (live, and ended ones within their retention), ordered by id (by the
    * ids' UTF-8 bytes), a page at a time.
    */
   list(query: ExperimentListQuery): Promise<ExperimentPage>;
-  /** Records chunk states (issued, re-issued, landed); STORE_UNKNOWN_EXPERIMENT if it holds no such experiment. */
+  /**
+   * Records chunk states (issued, re-issued, landed); STORE_UNKNOWN_EXPERIMENT if it holds no such
+   * experiment. A chunk's state only grows: its attempt count is the larger of the stored and the
+   * given one, and a landed chunk stays landed. So the writes of two producers (an active one and a
+   * standby that acts on what it read a moment before) never undo each other, whatever their order.
+   */
   saveChunks(id: string, chunks: readonly ChunkState[]): Promise<void>;
   /** A status change; an ended status starts the retention period. STORE_UNKNOWN_EXPERIMENT as saveChunks. */
   setStatus(id: string, status: ExperimentStatus): Promise<void>;

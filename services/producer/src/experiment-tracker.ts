@@ -85,10 +85,19 @@ export class ExperimentTracker {
 
   /**
    * Takes in what the store says of this experiment (the same submission), e.g. progress another
-   * producer recorded: chunk attempts and landings only grow, and an ended status wins.
+   * producer recorded: chunk attempts and landings only grow, and an ended status wins. A landing
+   * it did not know is progress (the stall clock restarts at `now`), and so is a job another
+   * producer issued again: that one gave the job a whole timeout, and this one waits it out too
+   * rather than re-issue the job once more.
    */
   merge(record: ExperimentRecord, now: number): void {
-    for (const c of record.chunks) this.apply(c, now);
+    let reissuedElsewhere = false;
+    for (const c of record.chunks) {
+      const known = this.chunks.get(`${c.purpose}/${c.index}`);
+      if (!c.landed && known !== undefined && !known.landed && c.attempt > known.attempt) reissuedElsewhere = true;
+      this.apply(c, now);
+    }
+    if (reissuedElsewhere) this.lastProgressAt = Math.max(this.lastProgressAt, now);
     if (isEnded(record.status) && !isEnded(this.status)) this.status = record.status;
     this.jobsPublished ||= record.jobsPublished;
   }

@@ -53,6 +53,13 @@ export class MemoryExperimentStore implements ExperimentStore {
     return out;
   }
 
+  async liveIds(): Promise<string[]> {
+    return [...this.entries.keys()].filter((id) => {
+      const entry = this.entry(id);
+      return entry !== undefined && !isEnded(entry.record.status);
+    });
+  }
+
   async list(query: ExperimentListQuery): Promise<ExperimentPage> {
     const ids = [...this.entries.keys()].filter((id) => query.after === undefined || compareIds(id, query.after) > 0).sort(compareIds);
     const records: ExperimentRecord[] = [];
@@ -67,7 +74,11 @@ export class MemoryExperimentStore implements ExperimentStore {
 
   async saveChunks(id: string, chunks: readonly ChunkState[]): Promise<void> {
     const entry = this.known(id);
-    for (const c of chunks) entry.chunks.set(chunkField(c.purpose, c.index), { ...c });
+    for (const c of chunks) {
+      const field = chunkField(c.purpose, c.index);
+      const stored = entry.chunks.get(field);
+      entry.chunks.set(field, { ...c, attempt: Math.max(c.attempt, stored?.attempt ?? 0), landed: c.landed || stored?.landed === true });
+    }
   }
 
   async setStatus(id: string, status: ExperimentStatus): Promise<void> {

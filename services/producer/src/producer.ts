@@ -14,7 +14,7 @@ import {
   SERVICE_SUBSCRIPTIONS,
 } from '@surrogate/protocol';
 import { planChunk, SpecError, specFromWire, specToWire, type ChunkPurposeName } from '@surrogate/spec';
-import type { ChunkState } from './experiment-record';
+import type { ChunkState, ExperimentRecord } from './experiment-record';
 import type { ExperimentStatus } from './experiment-status';
 import type { ExperimentStore } from './experiment-store';
 import { ExperimentTracker } from './experiment-tracker';
@@ -56,6 +56,23 @@ const SOURCE = 'producer';
 const TRACKED_EVENTS = new Set(['chunkAccepted', 'datasetReady', 'chunkFailed', 'modelReady', 'failed']);
 
 /**
+ * Whether an event is acted on only after reading the store afresh: those that can end the
+ * experiment or its data generation. A cached view can be stale (another producer was active
+ * meanwhile), and must then neither fail what that one cancelled nor make live again what it
+ * finished. Other chunk landings (most events) use the cache: a landing is the same whoever stores it.
+ */
+function decidesOnStore(event: v1.ExperimentEvent, cached: ExperimentTracker): boolean {
+  switch (eventKind(event)) {
+    case 'chunkAccepted':
+      return cached.isActive && cached.landed + 1 >= cached.totalChunks;
+    case 'chunkFailed':
+      return event.chunkFailed?.permanent === true;
+    default:
+      return true;
+  }
+}
+
+/**
  * The producer: validates specs, splits them into data-generation jobs, tracks which chunks have
  * landed, re-issues jobs that never complete, handles cancel, and publishes experiment events.
  *
@@ -66,10 +83,14 @@ const TRACKED_EVENTS = new Set(['chunkAccepted', 'datasetReady', 'chunkFailed', 
  *
  * State: every change is written to the experiment store before the message that caused it is
  * acknowledged (a store that fails makes the handler throw: the message is nacked and comes again).
- * Memory holds a cache of it: commands and stall checks read the store afresh (another producer,
- * e.g. the one before a restart or a failover peer, may have changed it); events use the cache and
- * read the store only for an experiment they do not know. On start, the live experiments in the
- * store are resumed, their stall clocks starting then.
+ * Memory holds a cache of it, which another producer sharing the store (the one before a restart,
+ * or the active one while this one stands by on the failover subscription) makes stale. So commands
+ * and re-issues read the store afresh, and so do the events that can end an experiment or its data
+ * generation (rare: a few per experiment); the other ChunkAccepted events use the cache and read
+ * the store only for an experiment they do not know. On start, the live experiments in the store
+ * are resumed; at every stall check, memory is compared with the store's live ids, so that a standby
+ * also supervises the experiments accepted after it started (see followStore). Either way their
+ * stall clocks start when they are taken in.
  */
 export class Producer {
   private readonly log: Logger;
@@ -148,12 +169,21 @@ export class Producer {
     if (known && !fresh) return known;
     const record = await this.store.get(id);
     if (!record) return known;
+    return this.takeIn(record, Date.now());
+  }
+
+  /**
+   * Takes a stored record into memory: merged into the tracker of the same submission, else (unknown
+   * here, or a new submission of the id) as a new tracker whose stall clock starts at `now`.
+   */
+  private takeIn(record: ExperimentRecord, now: number): ExperimentTracker {
+    const known = this.experiments.get(record.id);
     if (known && known.submittedAt === record.submittedAt) {
-      known.merge(record, Date.now());
+      known.merge(record, now);
       return known;
     }
-    const tracker = ExperimentTracker.fromRecord(record, Date.now());
-    this.experiments.set(id, tracker);
+    const tracker = ExperimentTracker.fromRecord(record, now);
+    this.experiments.set(record.id, tracker);
     return tracker;
   }
 
@@ -353,7 +383,8 @@ export class Producer {
     const event = Codecs.event.decode(message.payload);
     const kind = eventKind(event);
     if (!TRACKED_EVENTS.has(kind)) return;
-    const tracker = await this.tracker(event.experimentId);
+    const cached = this.experiments.get(event.experimentId);
+    const tracker = cached && !decidesOnStore(event, cached) ? cached : await this.tracker(event.experimentId, true);
     if (!tracker) return;
     switch (kind) {
       case 'chunkAccepted': {
@@ -416,6 +447,7 @@ export class Producer {
     if (this.checking) return;
     this.checking = true;
     try {
+      await this.followStore(now);
       for (const tracker of [...this.experiments.values()]) {
         if (!tracker.isActive || now - tracker.lastProgressAt < this.jobTimeoutMs) continue;
         try {
@@ -429,9 +461,57 @@ export class Producer {
     }
   }
 
-  private async reissueStalled(tracker: ExperimentTracker, now: number): Promise<void> {
-    // another producer may have recorded progress (or the end) meanwhile
-    await this.tracker(tracker.id, true);
+  /**
+   * Compares memory with the store's live ids (one cheap call) and reads the records of the ids on
+   * which they disagree: live in the store but unknown here, or ended here (another producer
+   * accepted it, or ran it again), is taken in, its stall clock starting now as on resume; live here
+   * but not in the store (another producer ended it) is read again, and forgotten if the store no
+   * longer holds it. A standby gets no messages while the active producer lives: this is how it
+   * learns of the experiments accepted after it started, and supervises them once it is alone.
+   */
+  private async followStore(now: number): Promise<void> {
+    let ids: string[];
+    try {
+      ids = await this.store.liveIds();
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'cannot list the live experiments of the store; will retry');
+      return;
+    }
+    const live = new Set(ids);
+    const differing = ids.filter((id) => this.experiments.get(id)?.hasEnded ?? true);
+    for (const tracker of this.experiments.values()) if (!tracker.hasEnded && !live.has(tracker.id)) differing.push(tracker.id);
+    const takenIn: string[] = [];
+    for (const id of differing) {
+      try {
+        const record = await this.store.get(id);
+        if (!record) {
+          if (this.experiments.delete(id)) this.log.warn({ experimentId: id }, 'the store no longer holds this experiment; no longer supervised');
+          continue;
+        }
+        const before = this.experiments.get(id);
+        const tracker = this.takeIn(record, now);
+        if (tracker !== before && !tracker.hasEnded) takenIn.push(id);
+      } catch (err) {
+        this.log.error({ experimentId: id, err: errorMessage(err) }, 'a stored experiment cannot be taken in; will retry');
+      }
+    }
+    if (takenIn.length > 0)
+      this.log.info(
+        { experiments: takenIn, jobTimeoutMs: this.jobTimeoutMs },
+        'took in live experiments another producer accepted; their stall clocks start now',
+      );
+  }
+
+  private async reissueStalled(stale: ExperimentTracker, now: number): Promise<void> {
+    // another producer may have recorded progress, re-issued the jobs, ended the experiment or run
+    // it again meanwhile: what the store says now decides, not this producer's view
+    const record = await this.store.get(stale.id);
+    if (!record) {
+      if (this.experiments.get(stale.id) === stale) this.experiments.delete(stale.id);
+      return;
+    }
+    const tracker = this.takeIn(record, now);
+    if (tracker !== stale) return; // a new submission of the id: its stall clock starts now
     if (!tracker.isActive || now - tracker.lastProgressAt < this.jobTimeoutMs) return;
     const outstanding = tracker.outstanding();
     const exhausted = outstanding.find((c) => c.attempt >= this.maxJobAttempts);

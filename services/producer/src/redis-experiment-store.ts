@@ -41,9 +41,23 @@ export interface ExperimentKeys {
   index: string;
 }
 
+/** Chunk states only grow: the larger attempt count of the stored and the given state, landed if either is. */
 const SAVE_CHUNKS = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+for i = 1, #ARGV, 2 do
+  local value = ARGV[i + 1]
+  local stored = redis.call('HGET', KEYS[2], ARGV[i])
+  if stored then
+    local a, l = string.match(stored, '^(%d+),([01])$')
+    local b, m = string.match(value, '^(%d+),([01])$')
+    if a and b then
+      local landed = '0'
+      if l == '1' or m == '1' then landed = '1' end
+      value = string.format('%d,%s', math.max(tonumber(a), tonumber(b)), landed)
+    end
+  end
+  redis.call('HSET', KEYS[2], ARGV[i], value)
+end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 return 1`;
@@ -218,6 +232,11 @@ export class RedisExperimentStore implements ExperimentStore {
       else await this.run('listLive', id, () => this.client.srem(live, id)); // forgotten or ended: not live
     }
     return out;
+  }
+
+  async liveIds(): Promise<string[]> {
+    const live = this.keys('').live;
+    return this.run('liveIds', '', () => this.client.smembers(live));
   }
 
   async list(query: ExperimentListQuery): Promise<ExperimentPage> {

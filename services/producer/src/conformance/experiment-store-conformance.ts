@@ -127,6 +127,41 @@ export function describeExperimentStoreConformance(
       ]);
     });
 
+    it("never lowers a chunk's attempt count nor un-lands it: two producers' writes commute", async () => {
+      const store = await fresh();
+      await store.put(record('e1'));
+      // a standby re-issues (attempt 2) from what it read just before the active one stored a landing
+      await store.saveChunks('e1', [{ purpose: 'training', index: 1, attempt: 1, landed: true }]);
+      await store.saveChunks('e1', [{ purpose: 'training', index: 1, attempt: 2, landed: false }]);
+      // a landing stored from a view that missed a re-issue (attempt 1 where 3 is stored)
+      await store.saveChunks('e1', [{ purpose: 'training', index: 3, attempt: 3, landed: false }]);
+      await store.saveChunks('e1', [{ purpose: 'training', index: 3, attempt: 1, landed: true }]);
+      // a chunk no one stored before is taken as given
+      await store.saveChunks('e1', [{ purpose: 'validation', index: 0, attempt: 0, landed: false }]);
+      const got = await store.get('e1');
+      expect(got?.chunks).toEqual([
+        { purpose: 'training', index: 0, attempt: 0, landed: false },
+        { purpose: 'training', index: 1, attempt: 2, landed: true },
+        { purpose: 'training', index: 2, attempt: 1, landed: true },
+        { purpose: 'training', index: 3, attempt: 3, landed: true },
+        { purpose: 'validation', index: 0, attempt: 1, landed: false },
+      ]);
+    });
+
+    it('gives the ids of the live experiments, without the ended or forgotten ones', async () => {
+      const store = await fresh({ endedTtlMs: 300 });
+      expect(await store.liveIds()).toEqual([]);
+      for (const id of ['run', 'complete', 'ok', 'gone']) await store.put(record(id));
+      await store.put(record('put-ended', { status: 'failed' }));
+      await store.setStatus('complete', 'datagen-complete');
+      await store.setStatus('ok', 'succeeded');
+      await store.setStatus('gone', 'cancelled');
+      expect((await store.liveIds()).sort()).toEqual(['complete', 'run']);
+      await until(async () => (await store.get('gone')) === undefined, 10_000, 'the ended experiment to be forgotten');
+      await store.setStatus('run', 'failed');
+      expect(await store.liveIds()).toEqual(['complete']);
+    });
+
     it('marks the jobs of a submission published', async () => {
       const store = await fresh();
       await store.put(record('e1'));

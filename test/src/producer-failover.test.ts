@@ -1,0 +1,164 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Topics, waitFor } from '@surrogate/messaging';
+import { v1 } from '@surrogate/proto';
+import { purposeName } from '@surrogate/protocol';
+import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, realRedis, type RealRedis } from '@surrogate/testing';
+import { Redis } from 'ioredis';
+import { TopicAudit } from './topic-audit';
+import { ServiceProcess, ServiceProcesses } from './service-process';
+
+// 2^17 Heston samples in 32 training chunks (+1 validation): one single-threaded worker takes
+// seconds, so the active producer is killed with most chunks still to price.
+const SPEC = `
+name: e2e-failover
+pricer: heston
+fixed: {type: call, strike: 100, dividend: 0, rate: 0.02, kappa: 1.5, theta: 0.04, sigma: 0.5, rho: -0.7}
+inputs:
+  spot: {min: 80, max: 120}
+  maturity: {min: 0.25, max: 2}
+  v0: {min: 0.01, max: 0.09}
+samples: 131072
+chunkSize: 4096
+seed: 7
+training: {layers: [16], epochs: 4, batchSize: 1024}
+validation: {samples: 4096, maxAbsError: 50, rmse: 50}   # this test is about the producers, not accuracy
+`;
+const CHUNKS = 33;
+// a second experiment, to be cancelled once the standby has taken over
+const OTHER = SPEC.replace('name: e2e-failover', 'name: e2e-failover-other').replace('samples: 131072', 'samples: 16384');
+/** Both producers' job timeout: the standby re-issues what was lost at most about two of these after the failover. */
+const JOB_TIMEOUT_MS = 4000;
+
+describe('two producers with the same Redis, the active one SIGKILLed mid-datagen, over Pulsar', () => {
+  let url: string;
+  let redis: RealRedis;
+  let namespace: string;
+  let dir: string;
+  let audit: TopicAudit | undefined;
+  let client: Redis | undefined;
+  const processes = new ServiceProcesses();
+  const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
+
+  beforeAll(async () => {
+    url = brokerUrl();
+    redis = await realRedis();
+    namespace = await freshNamespace('e2e-failover');
+    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-failover-'));
+    client = new Redis(redis.url, { lazyConnect: true });
+    await client.connect();
+  }, BROKER_START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await audit?.close();
+    processes.killAll();
+    if (client) {
+      // the producers' keys of this namespace
+      const keys = await client.keys(`surrogate:{public/${namespace}}:*`);
+      if (keys.length) await client.del(...keys);
+      await client.quit();
+    }
+    await redis?.stop();
+  });
+
+  it('the standby takes over: re-issues the lost jobs of an experiment accepted after it started, completes it, and answers a cancel', async () => {
+    const common = ['--pulsar', url, '--namespace', namespace];
+    const topics = new Topics({ namespace });
+    const producerArgs = ['producer', ...common, '--redis', redis.url, '--job-timeout-ms', String(JOB_TIMEOUT_MS)];
+
+    audit = await TopicAudit.open(url, topics, ['events']);
+    const { events } = audit;
+    const of = (id: string, kind: string): v1.ExperimentEvent[] => (audit as TopicAudit).of(kind, id);
+    const chunkKey = (c: { purpose?: v1.ChunkPurpose | null; chunkIndex?: number | null }): string => `${purposeName(c.purpose ?? 0)}/${c.chunkIndex}`;
+    /** The chunks of `id` the producers stored as landed in Redis. */
+    const landedInRedis = async (id: string): Promise<number> => {
+      const chunks = await (client as Redis).hgetall(`surrogate:{public/${namespace}}:exp:${encodeURIComponent(id)}:chunks`);
+      return Object.values(chunks).filter((v) => v.endsWith(',1')).length;
+    };
+
+    // the two producers: the first one attached is the active one on both topics, the second stands by
+    const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'artifacts')]);
+    const worker = start('worker-1', ['datagen-worker', ...common, '--threads', '1']);
+    const producers = [start('producer-1', producerArgs)];
+    await (producers[0] as ServiceProcess).waitFor(/"msg":"running/);
+    producers.push(start('producer-2', producerArgs));
+    for (const p of [trainer, worker, ...producers]) await p.waitFor(/"msg":"running/);
+    for (const p of producers) expect(p.stderr).toMatch(/"msg":"experiment state in redis"/);
+
+    // both experiments are submitted after both producers started: only the active one hears of them
+    const submit = async (name: string, spec: string): Promise<string> => {
+      const file = path.join(dir, `${name}.yaml`);
+      await writeFile(file, spec);
+      const s = start(`submit-${name}`, ['submit', file, ...common]);
+      expect((await s.exited).code).toBe(0);
+      return (JSON.parse(s.stdout.trim()) as { experimentId: string }).experimentId;
+    };
+    const main = await submit('main', SPEC);
+    const other = await submit('other', OTHER);
+    await waitFor(() => of(main, 'accepted').length === 1 && of(other, 'accepted').length === 1, 30_000, 'both experiments accepted');
+    const accepting = producers.filter((p) => p.stderr.includes('"msg":"experiment accepted') && p.stderr.includes(main));
+    expect(accepting).toHaveLength(1);
+    const active = accepting[0] as ServiceProcess;
+    const standby = producers.find((p) => p !== active) as ServiceProcess;
+    expect(standby.stderr).not.toContain('"msg":"experiment accepted');
+
+    // a few chunks are priced; the worker stops (its job in hand finished or handed back) and the
+    // active producer stores every landing the trainer reported, so no event of `main` is left for the standby
+    await waitFor(() => of(main, 'chunkAccepted').length >= 3, 30_000, 'three chunks stored');
+    worker.child.kill('SIGTERM');
+    expect((await worker.exited).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 500)); // the trainer's last ChunkAccepted, if any
+    await waitFor(async () => (await landedInRedis(main)) === of(main, 'chunkAccepted').length, 10_000, 'the landings stored');
+    await new Promise((r) => setTimeout(r, 300)); // and acknowledged
+
+    // the active producer dies without a word, mid-datagen
+    active.child.kill('SIGKILL');
+    expect((await active.exited).signal).toBe('SIGKILL');
+    const killedAt = Date.now();
+    const landedBefore = new Set(of(main, 'chunkAccepted').map((e) => chunkKey(e.chunkAccepted ?? {})));
+    expect(landedBefore.size).toBeLessThan(CHUNKS);
+
+    // the jobs still queued are lost with it (every job of both experiments not yet taken)
+    const jobsPath = topics.jobs.replace(/^persistent:\/\//, '/admin/v2/persistent/');
+    await admin('POST', `${jobsPath}/subscription/datagen/skip_all`);
+
+    // the standby answers a cancel of the other experiment at once: Pulsar hands it the commands
+    const cancelOther = start('cancel-other', ['cancel', other, ...common, '--reason', 'after the failover']);
+    expect((await cancelOther.exited).code).toBe(0);
+    expect(JSON.parse(cancelOther.stdout.trim())).toEqual({ experimentId: other, cancelled: true, reason: 'after the failover' });
+    expect(standby.stderr).toMatch(new RegExp(`"experimentId":"${other}"[^\\n]*"msg":"experiment cancelled"`));
+
+    // it supervises `main`, which it never got a message of: re-issues its lost jobs, and the experiment completes
+    const worker2 = start('worker-2', ['datagen-worker', ...common, '--threads', '1']);
+    await worker2.waitFor(/"msg":"running/);
+    await waitFor(() => of(main, 'modelReady').length === 1 || of(main, 'failed').length > 0, 45_000, 'the main experiment to end');
+    expect(of(main, 'failed')).toEqual([]);
+    // it learnt of `main` from the store, at a stall check (no message of it ever reached it)
+    const tookIn = standby.stderr.split('\n').filter((line) => line.includes('"msg":"took in live experiments another producer accepted'));
+    expect(tookIn.some((line) => line.includes(main))).toBe(true);
+    expect(standby.stderr).toMatch(/"msg":"re-issued a stalled job"/);
+    const reissued = of(main, 'jobReissued').map((e) => e.jobReissued as v1.IJobReissued);
+    expect(reissued.length).toBeGreaterThan(0);
+    expect(reissued.every((r) => (r.attempt ?? 0) >= 2)).toBe(true);
+    expect(reissued.filter((r) => landedBefore.has(chunkKey(r)))).toEqual([]); // never a chunk the active one had recorded
+    const firstReissue = events.find((e) => e.experimentId === main && e.jobReissued);
+    expect(Number(firstReissue?.timeMs ?? 0)).toBeGreaterThanOrEqual(killedAt);
+    // every chunk stored exactly once
+    const stored = of(main, 'chunkAccepted').map((e) => e.chunkAccepted as v1.IChunkAccepted);
+    expect(new Set(stored.map(chunkKey)).size).toBe(CHUNKS);
+    expect(stored.filter((c) => !c.duplicate)).toHaveLength(CHUNKS);
+    const report = JSON.parse(await readFile(path.join(dir, 'artifacts', main, 'report.json'), 'utf8'));
+    expect(report.dataset.chunksStored).toBe(CHUNKS);
+    // the standby recorded the end in Redis; the cancelled experiment stays cancelled, nothing of it
+    // re-issued since (before, its jobs queued behind those of `main` may have been: 4 s without progress)
+    await waitFor(async () => (await (client as Redis).hget(`surrogate:{public/${namespace}}:exp:${main}`, 'status')) === 'succeeded', 10_000, 'succeeded in Redis');
+    expect(await (client as Redis).hget(`surrogate:{public/${namespace}}:exp:${other}`, 'status')).toBe('cancelled');
+    const cancelledAt = Number(of(other, 'cancelled')[0]?.timeMs ?? 0);
+    expect(cancelledAt).toBeGreaterThanOrEqual(killedAt);
+    expect(of(other, 'jobReissued').filter((e) => Number(e.timeMs) > cancelledAt)).toEqual([]);
+
+    for (const p of [trainer, worker2, standby]) p.child.kill('SIGTERM');
+    for (const p of [trainer, worker2, standby]) expect((await p.exited).code).toBe(0);
+  });
+});
