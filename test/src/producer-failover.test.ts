@@ -1,13 +1,13 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Topics, waitFor } from '@surrogate/messaging';
+import { waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { purposeName } from '@surrogate/protocol';
-import { admin, BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace, realRedis, type RealRedis } from '@surrogate/testing';
+import { admin, realRedis, type RealRedis } from '@surrogate/testing';
 import { Redis } from 'ioredis';
 import { TopicAudit } from './topic-audit';
-import { ServiceProcess, ServiceProcesses } from './service-process';
+import type { ServiceProcess } from './service-process';
+import { SystemScene } from './system-scene';
 
 // 2^17 Heston samples in 32 training chunks (+1 validation): one single-threaded worker takes
 // seconds, so the active producer is killed with most chunks still to price.
@@ -32,30 +32,22 @@ const OTHER = SPEC.replace('name: e2e-failover', 'name: e2e-failover-other').rep
 const JOB_TIMEOUT_MS = 4000;
 
 describe('two producers with the same Redis, the active one SIGKILLed mid-datagen, over Pulsar', () => {
-  let url: string;
+  const scene = new SystemScene('e2e-failover');
   let redis: RealRedis;
-  let namespace: string;
-  let dir: string;
   let audit: TopicAudit | undefined;
   let client: Redis | undefined;
-  const processes = new ServiceProcesses();
-  const start = (name: string, args: string[]): ServiceProcess => processes.start(name, args);
 
   beforeAll(async () => {
-    url = brokerUrl();
     redis = await realRedis();
-    namespace = await freshNamespace('e2e-failover');
-    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-failover-'));
     client = new Redis(redis.url, { lazyConnect: true });
     await client.connect();
-  }, BROKER_START_TIMEOUT_MS);
+  }, 60_000);
 
   afterAll(async () => {
     await audit?.close();
-    processes.killAll();
     if (client) {
       // the producers' keys of this namespace
-      const keys = await client.keys(`surrogate:{public/${namespace}}:*`);
+      const keys = await client.keys(`surrogate:{public/${scene.namespace}}:*`);
       if (keys.length) await client.del(...keys);
       await client.quit();
     }
@@ -63,34 +55,33 @@ describe('two producers with the same Redis, the active one SIGKILLed mid-datage
   });
 
   it('the standby takes over: re-issues the lost jobs of an experiment accepted after it started, completes it, and answers a cancel', async () => {
-    const common = ['--pulsar', url, '--namespace', namespace];
-    const topics = new Topics({ namespace });
+    const common = scene.common;
     const producerArgs = ['producer', ...common, '--redis', redis.url, '--job-timeout-ms', String(JOB_TIMEOUT_MS)];
 
-    audit = await TopicAudit.open(url, topics, ['events']);
+    audit = await TopicAudit.open(scene.url, scene.topics, ['events']);
     const { events } = audit;
     const of = (id: string, kind: string): v1.ExperimentEvent[] => (audit as TopicAudit).of(kind, id);
     const chunkKey = (c: { purpose?: v1.ChunkPurpose | null; chunkIndex?: number | null }): string => `${purposeName(c.purpose ?? 0)}/${c.chunkIndex}`;
     /** The chunks of `id` the producers stored as landed in Redis. */
     const landedInRedis = async (id: string): Promise<number> => {
-      const chunks = await (client as Redis).hgetall(`surrogate:{public/${namespace}}:exp:${encodeURIComponent(id)}:chunks`);
+      const chunks = await (client as Redis).hgetall(`surrogate:{public/${scene.namespace}}:exp:${encodeURIComponent(id)}:chunks`);
       return Object.values(chunks).filter((v) => v.endsWith(',1')).length;
     };
 
     // the two producers: the first one attached is the active one on both topics, the second stands by
-    const trainer = start('trainer', ['trainer', ...common, '--artifacts', path.join(dir, 'artifacts')]);
-    const worker = start('worker-1', ['datagen-worker', ...common, '--threads', '1']);
-    const producers = [start('producer-1', producerArgs)];
+    const trainer = scene.start('trainer', ['trainer', ...common, '--artifacts', scene.file('artifacts')]);
+    const worker = scene.start('worker-1', ['datagen-worker', ...common, '--threads', '1']);
+    const producers = [scene.start('producer-1', producerArgs)];
     await (producers[0] as ServiceProcess).waitFor(/"msg":"running/);
-    producers.push(start('producer-2', producerArgs));
+    producers.push(scene.start('producer-2', producerArgs));
     for (const p of [trainer, worker, ...producers]) await p.waitFor(/"msg":"running/);
     for (const p of producers) expect(p.stderr).toMatch(/"msg":"experiment state in redis"/);
 
     // both experiments are submitted after both producers started: only the active one hears of them
     const submit = async (name: string, spec: string): Promise<string> => {
-      const file = path.join(dir, `${name}.yaml`);
+      const file = path.join(scene.dir, `${name}.yaml`);
       await writeFile(file, spec);
-      const s = start(`submit-${name}`, ['submit', file, ...common]);
+      const s = scene.start(`submit-${name}`, ['submit', file, ...common]);
       expect((await s.exited).code).toBe(0);
       return (JSON.parse(s.stdout.trim()) as { experimentId: string }).experimentId;
     };
@@ -120,17 +111,17 @@ describe('two producers with the same Redis, the active one SIGKILLed mid-datage
     expect(landedBefore.size).toBeLessThan(CHUNKS);
 
     // the jobs still queued are lost with it (every job of both experiments not yet taken)
-    const jobsPath = topics.jobs.replace(/^persistent:\/\//, '/admin/v2/persistent/');
+    const jobsPath = scene.topics.jobs.replace(/^persistent:\/\//, '/admin/v2/persistent/');
     await admin('POST', `${jobsPath}/subscription/datagen/skip_all`);
 
     // the standby answers a cancel of the other experiment at once: Pulsar hands it the commands
-    const cancelOther = start('cancel-other', ['cancel', other, ...common, '--reason', 'after the failover']);
+    const cancelOther = scene.start('cancel-other', ['cancel', other, ...common, '--reason', 'after the failover']);
     expect((await cancelOther.exited).code).toBe(0);
     expect(JSON.parse(cancelOther.stdout.trim())).toEqual({ experimentId: other, cancelled: true, reason: 'after the failover' });
     expect(standby.stderr).toMatch(new RegExp(`"experimentId":"${other}"[^\\n]*"msg":"experiment cancelled"`));
 
     // it supervises `main`, which it never got a message of: re-issues its lost jobs, and the experiment completes
-    const worker2 = start('worker-2', ['datagen-worker', ...common, '--threads', '1']);
+    const worker2 = scene.start('worker-2', ['datagen-worker', ...common, '--threads', '1']);
     await worker2.waitFor(/"msg":"running/);
     await waitFor(() => of(main, 'modelReady').length === 1 || of(main, 'failed').length > 0, 45_000, 'the main experiment to end');
     expect(of(main, 'failed')).toEqual([]);
@@ -148,12 +139,12 @@ describe('two producers with the same Redis, the active one SIGKILLed mid-datage
     const stored = of(main, 'chunkAccepted').map((e) => e.chunkAccepted as v1.IChunkAccepted);
     expect(new Set(stored.map(chunkKey)).size).toBe(CHUNKS);
     expect(stored.filter((c) => !c.duplicate)).toHaveLength(CHUNKS);
-    const report = JSON.parse(await readFile(path.join(dir, 'artifacts', main, 'report.json'), 'utf8'));
+    const report = JSON.parse(await readFile(path.join(scene.dir, 'artifacts', main, 'report.json'), 'utf8'));
     expect(report.dataset.chunksStored).toBe(CHUNKS);
     // the standby recorded the end in Redis; the cancelled experiment stays cancelled, nothing of it
     // re-issued since (before, its jobs queued behind those of `main` may have been: 4 s without progress)
-    await waitFor(async () => (await (client as Redis).hget(`surrogate:{public/${namespace}}:exp:${main}`, 'status')) === 'succeeded', 10_000, 'succeeded in Redis');
-    expect(await (client as Redis).hget(`surrogate:{public/${namespace}}:exp:${other}`, 'status')).toBe('cancelled');
+    await waitFor(async () => (await (client as Redis).hget(`surrogate:{public/${scene.namespace}}:exp:${main}`, 'status')) === 'succeeded', 10_000, 'succeeded in Redis');
+    expect(await (client as Redis).hget(`surrogate:{public/${scene.namespace}}:exp:${other}`, 'status')).toBe('cancelled');
     const cancelledAt = Number(of(other, 'cancelled')[0]?.timeMs ?? 0);
     expect(cancelledAt).toBeGreaterThanOrEqual(killedAt);
     expect(of(other, 'jobReissued').filter((e) => Number(e.timeMs) > cancelledAt)).toEqual([]);
