@@ -173,6 +173,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
     }),
   );
   if (model.resumedFromStep) o.logger.info({ step: model.resumedFromStep }, 'training resumed from a checkpoint');
+  o.logger.info({ steps: model.steps, epochs: model.epochs, validationSamples: held.count }, 'training finished; validating and exporting');
   const tTrained = performance.now();
 
   const baseMetadata: Record<string, string> = {
