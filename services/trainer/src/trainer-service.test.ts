@@ -338,6 +338,55 @@ describe('TrainerService', () => {
     }, 90_000);
   });
 
+  describe('when the broker does not take an event', () => {
+    // a bus of their own: the suite's trainer would otherwise take these chunks too
+    let own: Bus;
+    const started: TrainerService[] = [];
+    const seen: v1.ExperimentEvent[] = [];
+    const seenKinds = (id: string): string[] => seen.filter((e) => e.experimentId === id).map(eventKind);
+    const send = (c: v1.DataChunk): Promise<unknown> => own.publish(topics.chunks, { payload: Codecs.chunk.encode(c), key: 'x' });
+
+    /** The bus, except that publishing an event `refuse` picks fails, as when the broker does not confirm it. */
+    function refusing(refuse: (e: v1.ExperimentEvent) => boolean): Bus {
+      return {
+        publish: async (topic, message) => {
+          if (topic === topics.events && refuse(Codecs.event.decode(message.payload))) throw new Error('the broker did not confirm the event (test)');
+          return own.publish(topic, message);
+        },
+        subscribe: (o) => own.subscribe(o),
+        ensureSubscription: (o) => own.ensureSubscription(o),
+        close: () => own.close(),
+      };
+    }
+    async function startOn(dataDir: string, bus: Bus): Promise<TrainerService> {
+      const service = new TrainerService({ bus, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent });
+      started.push(service);
+      await service.start();
+      return service;
+    }
+    beforeEach(async () => {
+      own = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
+      await own.subscribe({ topic: topics.events, subscription: 't', type: 'exclusive', handler: (m) => void seen.push(Codecs.event.decode(m.payload)) });
+    });
+    afterEach(async () => {
+      for (const s of started.splice(0)) await s.stop();
+      await own.close();
+    });
+
+    it('trains when the last chunk comes again because its ChunkAccepted failed after it was stored', async () => {
+      const dataDir = path.join(root, 'data-accepted-refused');
+      let refused = 0;
+      const bus = refusing((e) => e.experimentId === 'f1' && e.chunkAccepted?.purpose === purposeValue('validation') && refused++ === 0);
+      await startOn(dataDir, bus);
+      await send(chunkFor('f1', 'training', 0));
+      await send(chunkFor('f1', 'training', 1));
+      await send(chunkFor('f1', 'validation', 0)); // stored, then its handler fails: redelivered as a duplicate
+      await waitFor(() => seenKinds('f1').includes('modelReady'), 60_000, 'the model');
+      expect(refused).toBe(2);
+      expect(seen.filter((e) => e.experimentId === 'f1' && e.chunkAccepted).map((e) => e.chunkAccepted?.duplicate)).toEqual([false, false, true]);
+    }, 90_000);
+  });
+
   it('trains a dataset that was complete when a previous trainer died', async () => {
     const dataDir = path.join(root, 'data');
     const store = await newDataset(dataDir, 'e3');

@@ -162,8 +162,9 @@ export class TrainerService {
         expected: counts.expected,
       },
     });
-    if (result === 'stored' && store.complete && store.status === 'collecting')
-      this.startTraining(id, spec, store);
+    // Also on a duplicate: the last chunk comes again when its handler failed after storing it
+    // (e.g. its ChunkAccepted was not taken), and nothing else would start the training.
+    if (store.complete && store.status === 'collecting') this.startTraining(id, spec, store);
   }
 
   /** A chunk must be self-consistent and finite before it is stored; otherwise it is dead-lettered. */
