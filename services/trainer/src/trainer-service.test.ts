@@ -345,6 +345,13 @@ describe('TrainerService', () => {
     const seen: v1.ExperimentEvent[] = [];
     const seenKinds = (id: string): string[] => seen.filter((e) => e.experimentId === id).map(eventKind);
     const send = (c: v1.DataChunk): Promise<unknown> => own.publish(topics.chunks, { payload: Codecs.chunk.encode(c), key: 'x' });
+    const manifestLines = async (dataDir: string, id: string): Promise<{ type: string; status?: string }[]> =>
+      (await readFile(path.join(dataDir, id, 'manifest.jsonl'), 'utf8'))
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { type: string; status?: string });
+    const lastStatus = async (dataDir: string, id: string): Promise<string | undefined> =>
+      (await manifestLines(dataDir, id)).filter((r) => r.type === 'status').pop()?.status;
 
     /** The bus, except that publishing an event `refuse` picks fails, as when the broker does not confirm it. */
     function refusing(refuse: (e: v1.ExperimentEvent) => boolean): Bus {
@@ -358,8 +365,8 @@ describe('TrainerService', () => {
         close: () => own.close(),
       };
     }
-    async function startOn(dataDir: string, bus: Bus): Promise<TrainerService> {
-      const service = new TrainerService({ bus, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent });
+    async function startOn(dataDir: string, bus: Bus, options: Partial<ConstructorParameters<typeof TrainerService>[0]> = {}): Promise<TrainerService> {
+      const service = new TrainerService({ bus, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent, ...options });
       started.push(service);
       await service.start();
       return service;
@@ -384,6 +391,36 @@ describe('TrainerService', () => {
       await waitFor(() => seenKinds('f1').includes('modelReady'), 60_000, 'the model');
       expect(refused).toBe(2);
       expect(seen.filter((e) => e.experimentId === 'f1' && e.chunkAccepted).map((e) => e.chunkAccepted?.duplicate)).toEqual([false, false, true]);
+    }, 90_000);
+
+    it('announces the model again until the broker takes it, and records the run done only then', async () => {
+      const dataDir = path.join(root, 'data-ready-refused');
+      let refused = 0;
+      const bus = refusing((e) => e.experimentId === 'f2' && eventKind(e) === 'modelReady' && refused++ < 2);
+      await startOn(dataDir, bus, { eventRetryMs: 50 });
+      for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await send(chunkFor('f2', purpose, index));
+      await waitFor(() => refused >= 1, 60_000, 'the first ModelReady refused');
+      expect(await lastStatus(dataDir, 'f2')).toBe('training');
+      await waitFor(() => seenKinds('f2').includes('modelReady'), 10_000, 'the model announced');
+      expect(refused).toBe(3);
+      await waitFor(async () => (await lastStatus(dataDir, 'f2')) === 'done', 5000, 'the run recorded as done');
+    }, 90_000);
+
+    it('a trainer stopped (or killed) before its ModelReady was taken leaves the run to the next one, which announces it', async () => {
+      const dataDir = path.join(root, 'data-ready-never');
+      let refuse = true;
+      const first = await startOn(dataDir, refusing((e) => refuse && e.experimentId === 'f3' && eventKind(e) === 'modelReady'), { eventRetryMs: 50 });
+      for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await send(chunkFor('f3', purpose, index));
+      await waitFor(() => existsSync(path.join(root, 'artifacts', 'f3', 'report.json')), 60_000, 'the model written');
+      await new Promise((r) => setTimeout(r, 200));
+      await first.stop();
+      started.splice(started.indexOf(first), 1);
+      expect(seenKinds('f3')).not.toContain('modelReady');
+      expect(await lastStatus(dataDir, 'f3')).toBe('training');
+      refuse = false;
+      await startOn(dataDir, own);
+      await waitFor(() => seenKinds('f3').includes('modelReady'), 60_000, 'the model announced by the next trainer');
+      await waitFor(async () => (await lastStatus(dataDir, 'f3')) === 'done', 5000, 'the run recorded as done');
     }, 90_000);
   });
 

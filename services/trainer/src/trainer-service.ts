@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, errorMessage, SurrogateError, type Logger } from '@surrogate/core';
 import {
   RejectMessageError,
@@ -7,6 +8,7 @@ import {
   type Subscription,
   type Topics,
 } from '@surrogate/messaging';
+import { removeCheckpointFile } from '@surrogate/nn';
 import type { MetricsRegistry } from '@surrogate/observability';
 import { v1 } from '@surrogate/proto';
 import {
@@ -19,6 +21,7 @@ import {
   SERVICE_SUBSCRIPTIONS,
 } from '@surrogate/protocol';
 import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
+import { CHECKPOINT_FILE } from './checkpoint-fingerprint';
 import { DatasetStore } from './dataset-store';
 import { TrainerMetrics } from './trainer-metrics';
 import { runTraining, TrainingRunError } from './training-run';
@@ -54,9 +57,15 @@ export interface TrainerOptions {
   memoryBudgetBytes?: number;
   /** Count chunks and trainings into this registry (see TrainerMetrics). */
   metrics?: MetricsRegistry;
+  /**
+   * How long to wait before publishing again an event that ends an experiment (ModelReady, Failed)
+   * when the broker did not take it; the wait doubles up to 30 s. Default 1 s.
+   */
+  eventRetryMs?: number;
 }
 
 const SOURCE = 'trainer';
+const MAX_EVENT_RETRY_MS = 30_000;
 
 /**
  * The trainer: stores each chunk once (idempotent by experiment, purpose and chunk index), and
@@ -299,6 +308,8 @@ export class TrainerService {
         // it collects again, so that its missing chunks are stored instead of dropped as a
         // cancelled experiment's, and the chunks it holds are not generated again
         if (asked) await this.resume(store, 'resumed');
+        // killed after recording the run done, before deleting its checkpoint
+        if (store.status === 'done') removeCheckpointFile(path.join(store.dir, CHECKPOINT_FILE));
         const unfinished = store.status === 'collecting' || store.status === 'training';
         if (!store.complete || !(unfinished || asked)) continue;
         const spec = specFromWire(v1.ExperimentSpec.decode(store.specBytes));
@@ -361,9 +372,6 @@ export class TrainerService {
           void publish({ trainingProgress: p });
         },
       });
-      await store.setStatus('done');
-      this.metrics?.trainings.inc({ outcome: result.validation.pass ? 'passed' : 'failed_validation' });
-      this.metrics?.trainingSeconds.observe((performance.now() - started) / 1000);
       log.info(
         {
           validation: {
@@ -374,7 +382,8 @@ export class TrainerService {
         },
         'model ready',
       );
-      await publish({
+      this.metrics?.trainingSeconds.observe((performance.now() - started) / 1000);
+      await this.end(id, store, signal, log, {
         modelReady: {
           modelUri: result.modelPath,
           reportUri: result.reportPath,
@@ -384,21 +393,76 @@ export class TrainerService {
           validationSamples: result.validation.samples,
           reportJson: JSON.stringify(result.report),
         },
-      });
+      }, result.validation.pass ? 'passed' : 'failed_validation');
     } catch (err) {
-      if (signal.aborted) {
-        // Cancelled (status recorded by the cancel handler) or stopping (the dataset stays
-        // 'training', and a restart trains it again).
-        log.info('training aborted');
-        this.metrics?.trainings.inc({ outcome: 'aborted' });
-        return;
-      }
+      if (signal.aborted) return this.aborted(log);
       const stage = err instanceof TrainingRunError ? err.stage : 'training';
       const code = err instanceof SurrogateError ? err.code : 'TRAINING_FAILED';
       log.error({ err: errorMessage(err), stage, code }, 'training failed');
-      this.metrics?.trainings.inc({ outcome: 'failed' });
-      await store.setStatus('failed', errorMessage(err)).catch(() => undefined);
-      await publish({ failed: { code, stage, reason: errorMessage(err) } });
+      await this.end(id, store, signal, log, { failed: { code, stage, reason: errorMessage(err) } }, 'failed');
+    }
+  }
+
+  /**
+   * Ends a run: announces its model (or its failure), and only once the broker has taken that
+   * records the run done (or failed) and deletes its checkpoint. A trainer that dies (or stops)
+   * before then leaves the dataset 'training': the next one trains it again, from the checkpoint,
+   * and announces it. Recorded first, a death in between would leave the experiment waiting for
+   * an announcement forever. Never throws.
+   */
+  private async end(
+    id: string,
+    store: DatasetStore,
+    signal: AbortSignal,
+    log: Logger,
+    event: { modelReady: v1.IModelReady } | { failed: v1.IExperimentFailed },
+    outcome: 'passed' | 'failed_validation' | 'failed',
+  ): Promise<void> {
+    if (!(await this.announce(id, event, signal, log))) return this.aborted(log);
+    this.metrics?.trainings.inc({ outcome });
+    try {
+      if ('failed' in event) await store.setStatus('failed', event.failed.reason ?? '');
+      else {
+        await store.setStatus('done');
+        removeCheckpointFile(path.join(store.dir, CHECKPOINT_FILE));
+      }
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'the end of the run was announced but not recorded; the next start trains it again');
+    }
+  }
+
+  /**
+   * Cancelled (status recorded by the cancel handler) or stopping: the dataset stays 'training',
+   * and the next start trains it again, from its checkpoint.
+   */
+  private aborted(log: Logger): void {
+    log.info('training aborted');
+    this.metrics?.trainings.inc({ outcome: 'aborted' });
+  }
+
+  /**
+   * Publishes an event that ends an experiment, again and again (after eventRetryMs, doubling up
+   * to 30 s) until the broker takes it; false when `signal` aborts first (cancelled, or stopping).
+   */
+  private async announce(
+    id: string,
+    body: Parameters<EventPublisher['publish']>[1],
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<boolean> {
+    for (let wait = this.options.eventRetryMs ?? 1000; ; wait = Math.min(2 * wait, MAX_EVENT_RETRY_MS)) {
+      try {
+        await this.events.publish(id, body);
+        return true;
+      } catch (err) {
+        if (signal.aborted) return false;
+        log.warn({ err: errorMessage(err), event: Object.keys(body)[0], retryInMs: wait }, 'event not published; publishing it again');
+        const slept = await sleep(wait, undefined, { signal }).then(
+          () => true,
+          () => false,
+        );
+        if (!slept) return false;
+      }
     }
   }
 }

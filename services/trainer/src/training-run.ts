@@ -9,7 +9,6 @@ import {
   exportInferenceModel,
   sourceRows,
   InferenceModel,
-  removeCheckpointFile,
   trainMlp,
   type TrainConfig,
   type TrainProgress,
@@ -297,7 +296,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
       }),
     );
   });
-  // the run is complete: its checkpoint has served (a failed run keeps its last good one)
-  if (checkpoint) removeCheckpointFile(checkpointFile);
+  // The checkpoint stays until the caller has announced the model and recorded the run done (see
+  // TrainerService): a trainer that dies before then carries on from it instead of from the start.
   return { modelPath, reportPath, report, validation };
 }
