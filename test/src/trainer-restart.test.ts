@@ -66,8 +66,13 @@ validation: {samples: 4096, maxAbsError: 1000, rmse: 1000}
 
 /**
  * c. The dataset complete, training not begun: killed as the trainer logs that the dataset is
- * complete (it has recorded that it trains and published DatasetReady), before the training
- * thread has built its step graph; no checkpoint can exist (one every 60 s).
+ * complete (it has recorded that it trains and published DatasetReady), ~0.5 s before the training
+ * thread has built its step graph and taken a step; no checkpoint can exist (one every 60 s).
+ * The moment before that, with the last chunk in the manifest but 'training' not yet recorded, lasts
+ * one ChunkAccepted publish (a millisecond or two), too short for a kill from outside to land in
+ * reliably; a restart treats both states alike (a complete dataset that has not finished is
+ * trained), and the trainer's unit test "trains a dataset that was complete when a previous trainer
+ * died" covers that one.
  */
 const COMPLETE = `name: restart-complete
 ${BLACK_SCHOLES}

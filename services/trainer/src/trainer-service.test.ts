@@ -424,17 +424,20 @@ describe('TrainerService', () => {
     }, 90_000);
   });
 
-  it('trains a dataset that was complete when a previous trainer died', async () => {
+  it('trains a dataset that was complete when a previous trainer died, whether or not it had recorded that it trains', async () => {
     const dataDir = path.join(root, 'data');
-    const store = await newDataset(dataDir, 'e3');
-    for (const [purpose, index] of [
-      ['training', 0],
-      ['training', 1],
-      ['validation', 0],
-    ] as const)
-      await storeChunk(store, 'e3', purpose, index);
-    await store.setStatus('training');
-    await store.close();
+    // e3: died while training; e3c: died after storing the last chunk, before recording that it trains
+    for (const id of ['e3', 'e3c']) {
+      const store = await newDataset(dataDir, id);
+      for (const [purpose, index] of [
+        ['training', 0],
+        ['training', 1],
+        ['validation', 0],
+      ] as const)
+        await storeChunk(store, id, purpose, index);
+      if (id === 'e3') await store.setStatus('training');
+      await store.close();
+    }
     const second = new TrainerService({
       bus,
       topics,
@@ -445,8 +448,9 @@ describe('TrainerService', () => {
     });
     await second.start();
     try {
-      await waitFor(() => kinds('e3').includes('modelReady'), 60_000, 'resumed model');
+      await waitFor(() => kinds('e3').includes('modelReady') && kinds('e3c').includes('modelReady'), 60_000, 'resumed models');
       expect(existsSync(path.join(root, 'artifacts', 'e3', 'report.json'))).toBe(true);
+      expect(existsSync(path.join(root, 'artifacts', 'e3c', 'report.json'))).toBe(true);
     } finally {
       await second.stop();
     }
