@@ -300,6 +300,25 @@ describe('TrainerService', () => {
       expect(seenKinds('e9')).not.toContain('datasetReady');
     }, 30_000);
 
+    it('remembers across a restart a cancel that came before the first chunk: the late chunks are stored as cancelled', async () => {
+      const dataDir = path.join(root, 'data-cancelled-first-restart');
+      await startOn(dataDir);
+      await announce('e12', { cancelled: { reason: 'user asked' } });
+      await waitFor(() => existsSync(path.join(dataDir, 'cancelled-before-data.jsonl')), 5000, 'the cancel on disk');
+      // the cancel was taken (acknowledged); this trainer dies and the next one starts on the same directory
+      await service.stop();
+      service = new TrainerService({ bus: own, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent });
+      await service.start();
+      for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await send(chunkFor('e12', purpose, index));
+      await waitFor(() => seenKinds('e12').filter((k) => k === 'chunkAccepted').length === 3, 5000, 'the chunks');
+      await waitFor(manifestHas(dataDir, 'e12', '"cancelled"'), 5000, 'the dataset marked cancelled');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seenKinds('e12')).not.toContain('datasetReady');
+      // submitted again: it runs, also after one more restart
+      await announce('e12', accepted);
+      await waitFor(() => seenKinds('e12').includes('modelReady'), 60_000, 'model of the resubmission');
+    }, 90_000);
+
     it('collects and trains an experiment submitted again after a cancel that came before its first chunk', async () => {
       const dataDir = path.join(root, 'data-cancelled-early-resubmitted');
       await startOn(dataDir);

@@ -23,6 +23,7 @@ import {
 import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
 import { CHECKPOINT_FILE } from './checkpoint-fingerprint';
 import { DatasetStore } from './dataset-store';
+import { EarlyCancels } from './early-cancels';
 import { TrainerMetrics } from './trainer-metrics';
 import { runTraining, TrainingRunError } from './training-run';
 
@@ -77,7 +78,8 @@ export class TrainerService {
   private readonly events: EventPublisher;
   private readonly stores = new Map<string, Promise<DatasetStore>>();
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
-  private readonly cancelled = new Set<string>();
+  /** Experiments seen cancelled and not submitted again since; on disk, so that a restart remembers them. */
+  private readonly cancelled: EarlyCancels;
   /**
    * Experiments this trainer has collected or resumed since it started (and not seen cancelled):
    * an ExperimentAccepted for one of them is its own submission, not a resubmission.
@@ -91,11 +93,13 @@ export class TrainerService {
     this.log = options.logger ?? createLogger({ name: SOURCE });
     this.metrics = options.metrics ? new TrainerMetrics(options.metrics, () => this.running.size) : undefined;
     this.events = new EventPublisher(options.bus, options.topics.events, SOURCE);
+    this.cancelled = new EarlyCancels(options.dataDir);
   }
 
   async start(): Promise<void> {
     const { bus, topics } = this.options;
     const onDeadLetter = deadLetterReporter(this.events, this.log);
+    await this.cancelled.load();
     // The events it publishes wait for a producer that has never run yet.
     await ensureServiceSubscriptions(bus, topics, ['events']);
     const own = this.options.subscription;
@@ -246,7 +250,7 @@ export class TrainerService {
       case 'accepted':
         return this.resubmitted(id);
       case 'cancelled': {
-        this.cancelled.add(id);
+        await this.cancelled.add(id);
         this.collecting.delete(id);
         this.running.get(id)?.abort.abort();
         const store = await this.store(id).catch(() => undefined);
@@ -269,7 +273,7 @@ export class TrainerService {
   private async resubmitted(id: string): Promise<void> {
     if (!id || this.collecting.has(id) || this.running.has(id)) return;
     // accepted after a cancel: it runs again, so its chunks are collected (also when none was held)
-    this.cancelled.delete(id);
+    await this.cancelled.delete(id);
     if (!(await DatasetStore.exists(this.options.dataDir, id).catch(() => false))) return;
     const store = await this.store(id);
     if (store.status === 'done' || this.collecting.has(id)) return;
@@ -281,7 +285,7 @@ export class TrainerService {
   private async resume(store: DatasetStore, reason: string): Promise<void> {
     const id = store.experimentId;
     this.collecting.add(id);
-    this.cancelled.delete(id);
+    await this.cancelled.delete(id);
     if (store.status === 'cancelled' || store.status === 'failed') await store.setStatus('collecting', reason);
     await store.markResumed();
     this.log.info(
