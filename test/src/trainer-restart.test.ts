@@ -193,7 +193,7 @@ describe('a trainer SIGKILLed at any moment and restarted with the same director
   const logLine = (id: string, msg: string): RegExp => new RegExp(`"experimentId":"${id}"[^\\n]*"msg":"${msg}"`);
 
   /**
-   * What every case must end with: one ModelReady, every chunk in the manifest exactly once (and
+   * What every case must end with: its ModelReady, every chunk in the manifest exactly once (and
    * as many duplicates dropped as the report says), every chunk accepted, no job issued twice, the
    * checkpoint gone. Returns the report.
    */
