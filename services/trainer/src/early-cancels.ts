@@ -10,15 +10,18 @@ interface Line {
 }
 
 /**
- * The experiments a trainer saw cancelled and not submitted again since, kept on disk. A cancel
- * that comes before the trainer stored any chunk of an experiment has no dataset to be recorded
- * in, and its event is acknowledged at once: without this file a restarted trainer would take the
- * experiment's late chunks (priced before the cancel) for a live experiment's and train them.
- * An append-only file of `{"id":…,"cancelled":true|false}` lines, each synced before the event
- * that caused it is acknowledged; the last line of an id wins.
+ * The experiments a trainer saw cancelled and not submitted again since. Each is noted in memory
+ * at once (a chunk handled while the cancel is being recorded is then stored as cancelled too);
+ * those cancelled before the trainer stored any chunk of them are also kept on disk (`keep`).
+ * Such a cancel has no dataset to be recorded in, and its event is acknowledged at once: without
+ * the file a restarted trainer would take the experiment's late chunks (priced before the cancel)
+ * for a live experiment's and train them. An append-only file of `{"id":…,"cancelled":true|false}`
+ * lines, each synced before the event that caused it is acknowledged; the last line of an id wins.
  */
 export class EarlyCancels {
   private readonly ids = new Set<string>();
+  /** Of `ids`, those the file holds. */
+  private readonly kept = new Set<string>();
 
   constructor(private readonly dataDir: string) {}
 
@@ -35,6 +38,7 @@ export class EarlyCancels {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     this.ids.clear();
+    this.kept.clear();
     for (const raw of text.split('\n')) {
       let line: Line;
       try {
@@ -43,25 +47,35 @@ export class EarlyCancels {
         continue; // empty, or torn
       }
       if (typeof line.id !== 'string') continue;
-      if (line.cancelled) this.ids.add(line.id);
-      else this.ids.delete(line.id);
+      if (line.cancelled) this.kept.add(line.id);
+      else this.kept.delete(line.id);
     }
+    for (const id of this.kept) this.ids.add(id);
   }
 
   has(id: string): boolean {
     return this.ids.has(id);
   }
 
-  async add(id: string): Promise<void> {
-    if (this.ids.has(id)) return;
-    await this.append({ id, cancelled: true });
+  /** Notes a cancel in memory. */
+  add(id: string): void {
     this.ids.add(id);
   }
 
+  /** Also keeps a noted cancel on disk (no dataset records it). */
+  async keep(id: string): Promise<void> {
+    this.ids.add(id);
+    if (this.kept.has(id)) return;
+    await this.append({ id, cancelled: true });
+    this.kept.add(id);
+  }
+
+  /** The experiment was submitted again: no longer cancelled. */
   async delete(id: string): Promise<void> {
-    if (!this.ids.has(id)) return;
-    await this.append({ id, cancelled: false });
     this.ids.delete(id);
+    if (!this.kept.has(id)) return;
+    await this.append({ id, cancelled: false });
+    this.kept.delete(id);
   }
 
   private async append(line: Line): Promise<void> {

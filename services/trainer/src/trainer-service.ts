@@ -78,7 +78,10 @@ export class TrainerService {
   private readonly events: EventPublisher;
   private readonly stores = new Map<string, Promise<DatasetStore>>();
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
-  /** Experiments seen cancelled and not submitted again since; on disk, so that a restart remembers them. */
+  /**
+   * Experiments seen cancelled and not submitted again since; those cancelled before this trainer
+   * held a chunk of them also on disk, so that a restart remembers them (a dataset records its own).
+   */
   private readonly cancelled: EarlyCancels;
   /**
    * Experiments this trainer has collected or resumed since it started (and not seen cancelled):
@@ -250,11 +253,13 @@ export class TrainerService {
       case 'accepted':
         return this.resubmitted(id);
       case 'cancelled': {
-        await this.cancelled.add(id);
+        this.cancelled.add(id);
         this.collecting.delete(id);
         this.running.get(id)?.abort.abort();
         const store = await this.store(id).catch(() => undefined);
-        if (store && store.status !== 'done' && store.status !== 'cancelled')
+        // no dataset to record it in (no chunk yet): kept on disk, for the chunks to come
+        if (!store) await this.cancelled.keep(id);
+        else if (store.status !== 'done' && store.status !== 'cancelled')
           await store.setStatus('cancelled', event.cancelled?.reason ?? '');
         return;
       }
