@@ -74,6 +74,28 @@ describe('DatasetStore', () => {
     await third.close();
   });
 
+  it('drops a last record that a crash left without its newline, on disk and in memory alike', async () => {
+    const store = await DatasetStore.open(root, 'exp-5', FIRST);
+    await store.store(chunk('training', 0, 0, 3, 2));
+    await store.close();
+    // the whole record reached the file, its newline did not (power loss, a full disk): it was
+    // never synced, so the chunk was never acknowledged and will come again
+    const file = path.join(root, 'exp-5', 'manifest.jsonl');
+    const record = { type: 'chunk', purpose: 'training', index: 1, start: 3, count: 2, file: 'training-000001.f32', workerId: 'w', pricerVersion: '1.0.0', at: 1 };
+    await appendFile(file, JSON.stringify(record));
+
+    const again = await DatasetStore.open(root, 'exp-5');
+    expect(again.has('training', 1)).toBe(false);
+    expect(again.counts('training')).toEqual({ stored: 1, expected: 2 });
+    // the redelivered chunk is stored, not dropped as a duplicate of a record the file no longer holds
+    expect(await again.store(chunk('training', 1, 3, 2, 2))).toBe('stored');
+    await again.close();
+    const third = await DatasetStore.open(root, 'exp-5');
+    expect(third.held('training')).toEqual([0, 1]);
+    expect(third.complete).toBe(false); // no validation chunk yet
+    await third.close();
+  });
+
   it('refuses a corrupt manifest line that is not the last', async () => {
     const store = await DatasetStore.open(root, 'exp-3', FIRST);
     await store.store(chunk('training', 0, 0, 3, 1));

@@ -82,13 +82,14 @@ export class DatasetStore {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
         throw new DatasetStoreError('MANIFEST_UNREADABLE', `cannot read ${file}`, { cause: err });
     }
-    let records = parseManifest(text);
+    // Only whole lines count: a record without its newline was torn by a crash mid-append (even
+    // when the JSON itself is whole, it was never synced, so what it records was never acknowledged).
+    const whole = text.slice(0, text.lastIndexOf('\n') + 1);
+    let records = parseManifest(whole);
     await mkdir(dir, { recursive: true });
     const handle = await open(file, 'a');
-    if (text.length > 0 && !text.endsWith('\n')) {
-      // A crash tore the last append: drop the fragment so the next record starts on its own line.
-      await handle.truncate(Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
-    }
+    // drop the fragment, so that the file holds what memory does and the next record starts on its own line
+    if (whole.length < text.length) await handle.truncate(Buffer.byteLength(whole));
     let header = records[0]?.type === 'header' ? (records[0] as Header) : undefined;
     if (!header) {
       if (!first) {
@@ -348,17 +349,15 @@ export class DatasetStore {
   }
 }
 
+/** The records of a manifest's whole lines (the torn last line already cut off): every one must be JSON. */
 function parseManifest(text: string): Record_[] {
   const out: Record_[] = [];
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
+  text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     try {
       out.push(JSON.parse(line) as Record_);
     } catch (err) {
-      // Only the last line can be torn by a crash mid-append; anything else is corruption.
-      if (i < lines.length - 2)
-        throw new DatasetStoreError('MANIFEST_CORRUPT', `manifest line ${i + 1} is not JSON`, { cause: err });
+      throw new DatasetStoreError('MANIFEST_CORRUPT', `manifest line ${i + 1} is not JSON`, { cause: err });
     }
   });
   return out;

@@ -300,6 +300,25 @@ describe('TrainerService', () => {
       expect(seenKinds('e9')).not.toContain('datasetReady');
     }, 30_000);
 
+    it('remembers across a restart a cancel that came before the first chunk: the late chunks are stored as cancelled', async () => {
+      const dataDir = path.join(root, 'data-cancelled-first-restart');
+      await startOn(dataDir);
+      await announce('e12', { cancelled: { reason: 'user asked' } });
+      await waitFor(() => existsSync(path.join(dataDir, 'cancelled-before-data.jsonl')), 5000, 'the cancel on disk');
+      // the cancel was taken (acknowledged); this trainer dies and the next one starts on the same directory
+      await service.stop();
+      service = new TrainerService({ bus: own, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent });
+      await service.start();
+      for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await send(chunkFor('e12', purpose, index));
+      await waitFor(() => seenKinds('e12').filter((k) => k === 'chunkAccepted').length === 3, 5000, 'the chunks');
+      await waitFor(manifestHas(dataDir, 'e12', '"cancelled"'), 5000, 'the dataset marked cancelled');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seenKinds('e12')).not.toContain('datasetReady');
+      // submitted again: it runs, also after one more restart
+      await announce('e12', accepted);
+      await waitFor(() => seenKinds('e12').includes('modelReady'), 60_000, 'model of the resubmission');
+    }, 90_000);
+
     it('collects and trains an experiment submitted again after a cancel that came before its first chunk', async () => {
       const dataDir = path.join(root, 'data-cancelled-early-resubmitted');
       await startOn(dataDir);
@@ -338,17 +357,106 @@ describe('TrainerService', () => {
     }, 90_000);
   });
 
-  it('trains a dataset that was complete when a previous trainer died', async () => {
+  describe('when the broker does not take an event', () => {
+    // a bus of their own: the suite's trainer would otherwise take these chunks too
+    let own: Bus;
+    const started: TrainerService[] = [];
+    const seen: v1.ExperimentEvent[] = [];
+    const seenKinds = (id: string): string[] => seen.filter((e) => e.experimentId === id).map(eventKind);
+    const send = (c: v1.DataChunk): Promise<unknown> => own.publish(topics.chunks, { payload: Codecs.chunk.encode(c), key: 'x' });
+    const manifestLines = async (dataDir: string, id: string): Promise<{ type: string; status?: string }[]> =>
+      (await readFile(path.join(dataDir, id, 'manifest.jsonl'), 'utf8'))
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { type: string; status?: string });
+    const lastStatus = async (dataDir: string, id: string): Promise<string | undefined> =>
+      (await manifestLines(dataDir, id)).filter((r) => r.type === 'status').pop()?.status;
+
+    /** The bus, except that publishing an event `refuse` picks fails, as when the broker does not confirm it. */
+    function refusing(refuse: (e: v1.ExperimentEvent) => boolean): Bus {
+      return {
+        publish: async (topic, message) => {
+          if (topic === topics.events && refuse(Codecs.event.decode(message.payload))) throw new Error('the broker did not confirm the event (test)');
+          return own.publish(topic, message);
+        },
+        subscribe: (o) => own.subscribe(o),
+        ensureSubscription: (o) => own.ensureSubscription(o),
+        close: () => own.close(),
+      };
+    }
+    async function startOn(dataDir: string, bus: Bus, options: Partial<ConstructorParameters<typeof TrainerService>[0]> = {}): Promise<TrainerService> {
+      const service = new TrainerService({ bus, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent, ...options });
+      started.push(service);
+      await service.start();
+      return service;
+    }
+    beforeEach(async () => {
+      own = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
+      await own.subscribe({ topic: topics.events, subscription: 't', type: 'exclusive', handler: (m) => void seen.push(Codecs.event.decode(m.payload)) });
+    });
+    afterEach(async () => {
+      for (const s of started.splice(0)) await s.stop();
+      await own.close();
+    });
+
+    it('trains when the last chunk comes again because its ChunkAccepted failed after it was stored', async () => {
+      const dataDir = path.join(root, 'data-accepted-refused');
+      let refused = 0;
+      const bus = refusing((e) => e.experimentId === 'f1' && e.chunkAccepted?.purpose === purposeValue('validation') && refused++ === 0);
+      await startOn(dataDir, bus);
+      await send(chunkFor('f1', 'training', 0));
+      await send(chunkFor('f1', 'training', 1));
+      await send(chunkFor('f1', 'validation', 0)); // stored, then its handler fails: redelivered as a duplicate
+      await waitFor(() => seenKinds('f1').includes('modelReady'), 60_000, 'the model');
+      expect(refused).toBe(2);
+      expect(seen.filter((e) => e.experimentId === 'f1' && e.chunkAccepted).map((e) => e.chunkAccepted?.duplicate)).toEqual([false, false, true]);
+    }, 90_000);
+
+    it('announces the model again until the broker takes it, and records the run done only then', async () => {
+      const dataDir = path.join(root, 'data-ready-refused');
+      let refused = 0;
+      const bus = refusing((e) => e.experimentId === 'f2' && eventKind(e) === 'modelReady' && refused++ < 2);
+      await startOn(dataDir, bus, { eventRetryMs: 50 });
+      for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await send(chunkFor('f2', purpose, index));
+      await waitFor(() => refused >= 1, 60_000, 'the first ModelReady refused');
+      expect(await lastStatus(dataDir, 'f2')).toBe('training');
+      await waitFor(() => seenKinds('f2').includes('modelReady'), 10_000, 'the model announced');
+      expect(refused).toBe(3);
+      await waitFor(async () => (await lastStatus(dataDir, 'f2')) === 'done', 5000, 'the run recorded as done');
+    }, 90_000);
+
+    it('a trainer stopped (or killed) before its ModelReady was taken leaves the run to the next one, which announces it', async () => {
+      const dataDir = path.join(root, 'data-ready-never');
+      let refuse = true;
+      const first = await startOn(dataDir, refusing((e) => refuse && e.experimentId === 'f3' && eventKind(e) === 'modelReady'), { eventRetryMs: 50 });
+      for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await send(chunkFor('f3', purpose, index));
+      await waitFor(() => existsSync(path.join(root, 'artifacts', 'f3', 'report.json')), 60_000, 'the model written');
+      await new Promise((r) => setTimeout(r, 200));
+      await first.stop();
+      started.splice(started.indexOf(first), 1);
+      expect(seenKinds('f3')).not.toContain('modelReady');
+      expect(await lastStatus(dataDir, 'f3')).toBe('training');
+      refuse = false;
+      await startOn(dataDir, own);
+      await waitFor(() => seenKinds('f3').includes('modelReady'), 60_000, 'the model announced by the next trainer');
+      await waitFor(async () => (await lastStatus(dataDir, 'f3')) === 'done', 5000, 'the run recorded as done');
+    }, 90_000);
+  });
+
+  it('trains a dataset that was complete when a previous trainer died, whether or not it had recorded that it trains', async () => {
     const dataDir = path.join(root, 'data');
-    const store = await newDataset(dataDir, 'e3');
-    for (const [purpose, index] of [
-      ['training', 0],
-      ['training', 1],
-      ['validation', 0],
-    ] as const)
-      await storeChunk(store, 'e3', purpose, index);
-    await store.setStatus('training');
-    await store.close();
+    // e3: died while training; e3c: died after storing the last chunk, before recording that it trains
+    for (const id of ['e3', 'e3c']) {
+      const store = await newDataset(dataDir, id);
+      for (const [purpose, index] of [
+        ['training', 0],
+        ['training', 1],
+        ['validation', 0],
+      ] as const)
+        await storeChunk(store, id, purpose, index);
+      if (id === 'e3') await store.setStatus('training');
+      await store.close();
+    }
     const second = new TrainerService({
       bus,
       topics,
@@ -359,8 +467,9 @@ describe('TrainerService', () => {
     });
     await second.start();
     try {
-      await waitFor(() => kinds('e3').includes('modelReady'), 60_000, 'resumed model');
+      await waitFor(() => kinds('e3').includes('modelReady') && kinds('e3c').includes('modelReady'), 60_000, 'resumed models');
       expect(existsSync(path.join(root, 'artifacts', 'e3', 'report.json'))).toBe(true);
+      expect(existsSync(path.join(root, 'artifacts', 'e3c', 'report.json'))).toBe(true);
     } finally {
       await second.stop();
     }

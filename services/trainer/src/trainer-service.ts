@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, errorMessage, SurrogateError, type Logger } from '@surrogate/core';
 import {
   RejectMessageError,
@@ -7,6 +8,7 @@ import {
   type Subscription,
   type Topics,
 } from '@surrogate/messaging';
+import { removeCheckpointFile } from '@surrogate/nn';
 import type { MetricsRegistry } from '@surrogate/observability';
 import { v1 } from '@surrogate/proto';
 import {
@@ -19,7 +21,9 @@ import {
   SERVICE_SUBSCRIPTIONS,
 } from '@surrogate/protocol';
 import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
+import { CHECKPOINT_FILE } from './checkpoint-fingerprint';
 import { DatasetStore } from './dataset-store';
+import { EarlyCancels } from './early-cancels';
 import { TrainerMetrics } from './trainer-metrics';
 import { runTraining, TrainingRunError } from './training-run';
 
@@ -54,9 +58,15 @@ export interface TrainerOptions {
   memoryBudgetBytes?: number;
   /** Count chunks and trainings into this registry (see TrainerMetrics). */
   metrics?: MetricsRegistry;
+  /**
+   * How long to wait before publishing again an event that ends an experiment (ModelReady, Failed)
+   * when the broker did not take it; the wait doubles up to 30 s. Default 1 s.
+   */
+  eventRetryMs?: number;
 }
 
 const SOURCE = 'trainer';
+const MAX_EVENT_RETRY_MS = 30_000;
 
 /**
  * The trainer: stores each chunk once (idempotent by experiment, purpose and chunk index), and
@@ -68,7 +78,11 @@ export class TrainerService {
   private readonly events: EventPublisher;
   private readonly stores = new Map<string, Promise<DatasetStore>>();
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
-  private readonly cancelled = new Set<string>();
+  /**
+   * Experiments seen cancelled and not submitted again since; those cancelled before this trainer
+   * held a chunk of them also on disk, so that a restart remembers them (a dataset records its own).
+   */
+  private readonly cancelled: EarlyCancels;
   /**
    * Experiments this trainer has collected or resumed since it started (and not seen cancelled):
    * an ExperimentAccepted for one of them is its own submission, not a resubmission.
@@ -82,11 +96,13 @@ export class TrainerService {
     this.log = options.logger ?? createLogger({ name: SOURCE });
     this.metrics = options.metrics ? new TrainerMetrics(options.metrics, () => this.running.size) : undefined;
     this.events = new EventPublisher(options.bus, options.topics.events, SOURCE);
+    this.cancelled = new EarlyCancels(options.dataDir);
   }
 
   async start(): Promise<void> {
     const { bus, topics } = this.options;
     const onDeadLetter = deadLetterReporter(this.events, this.log);
+    await this.cancelled.load();
     // The events it publishes wait for a producer that has never run yet.
     await ensureServiceSubscriptions(bus, topics, ['events'], this.log);
     const own = this.options.subscription;
@@ -162,8 +178,9 @@ export class TrainerService {
         expected: counts.expected,
       },
     });
-    if (result === 'stored' && store.complete && store.status === 'collecting')
-      this.startTraining(id, spec, store);
+    // Also on a duplicate: the last chunk comes again when its handler failed after storing it
+    // (e.g. its ChunkAccepted was not taken), and nothing else would start the training.
+    if (store.complete && store.status === 'collecting') this.startTraining(id, spec, store);
   }
 
   /** A chunk must be self-consistent and finite before it is stored; otherwise it is dead-lettered. */
@@ -240,7 +257,9 @@ export class TrainerService {
         this.collecting.delete(id);
         this.running.get(id)?.abort.abort();
         const store = await this.store(id).catch(() => undefined);
-        if (store && store.status !== 'done' && store.status !== 'cancelled')
+        // no dataset to record it in (no chunk yet): kept on disk, for the chunks to come
+        if (!store) await this.cancelled.keep(id);
+        else if (store.status !== 'done' && store.status !== 'cancelled')
           await store.setStatus('cancelled', event.cancelled?.reason ?? '');
         return;
       }
@@ -259,7 +278,7 @@ export class TrainerService {
   private async resubmitted(id: string): Promise<void> {
     if (!id || this.collecting.has(id) || this.running.has(id)) return;
     // accepted after a cancel: it runs again, so its chunks are collected (also when none was held)
-    this.cancelled.delete(id);
+    await this.cancelled.delete(id);
     if (!(await DatasetStore.exists(this.options.dataDir, id).catch(() => false))) return;
     const store = await this.store(id);
     if (store.status === 'done' || this.collecting.has(id)) return;
@@ -271,7 +290,7 @@ export class TrainerService {
   private async resume(store: DatasetStore, reason: string): Promise<void> {
     const id = store.experimentId;
     this.collecting.add(id);
-    this.cancelled.delete(id);
+    await this.cancelled.delete(id);
     if (store.status === 'cancelled' || store.status === 'failed') await store.setStatus('collecting', reason);
     await store.markResumed();
     this.log.info(
@@ -298,6 +317,8 @@ export class TrainerService {
         // it collects again, so that its missing chunks are stored instead of dropped as a
         // cancelled experiment's, and the chunks it holds are not generated again
         if (asked) await this.resume(store, 'resumed');
+        // killed after recording the run done, before deleting its checkpoint
+        if (store.status === 'done') removeCheckpointFile(path.join(store.dir, CHECKPOINT_FILE));
         const unfinished = store.status === 'collecting' || store.status === 'training';
         if (!store.complete || !(unfinished || asked)) continue;
         const spec = specFromWire(v1.ExperimentSpec.decode(store.specBytes));
@@ -360,9 +381,6 @@ export class TrainerService {
           void publish({ trainingProgress: p });
         },
       });
-      await store.setStatus('done');
-      this.metrics?.trainings.inc({ outcome: result.validation.pass ? 'passed' : 'failed_validation' });
-      this.metrics?.trainingSeconds.observe((performance.now() - started) / 1000);
       log.info(
         {
           validation: {
@@ -373,7 +391,8 @@ export class TrainerService {
         },
         'model ready',
       );
-      await publish({
+      this.metrics?.trainingSeconds.observe((performance.now() - started) / 1000);
+      await this.end(id, store, signal, log, {
         modelReady: {
           modelUri: result.modelPath,
           reportUri: result.reportPath,
@@ -383,21 +402,76 @@ export class TrainerService {
           validationSamples: result.validation.samples,
           reportJson: JSON.stringify(result.report),
         },
-      });
+      }, result.validation.pass ? 'passed' : 'failed_validation');
     } catch (err) {
-      if (signal.aborted) {
-        // Cancelled (status recorded by the cancel handler) or stopping (the dataset stays
-        // 'training', and a restart trains it again).
-        log.info('training aborted');
-        this.metrics?.trainings.inc({ outcome: 'aborted' });
-        return;
-      }
+      if (signal.aborted) return this.aborted(log);
       const stage = err instanceof TrainingRunError ? err.stage : 'training';
       const code = err instanceof SurrogateError ? err.code : 'TRAINING_FAILED';
       log.error({ err: errorMessage(err), stage, code }, 'training failed');
-      this.metrics?.trainings.inc({ outcome: 'failed' });
-      await store.setStatus('failed', errorMessage(err)).catch(() => undefined);
-      await publish({ failed: { code, stage, reason: errorMessage(err) } });
+      await this.end(id, store, signal, log, { failed: { code, stage, reason: errorMessage(err) } }, 'failed');
+    }
+  }
+
+  /**
+   * Ends a run: announces its model (or its failure), and only once the broker has taken that
+   * records the run done (or failed) and deletes its checkpoint. A trainer that dies (or stops)
+   * before then leaves the dataset 'training': the next one trains it again, from the checkpoint,
+   * and announces it. Recorded first, a death in between would leave the experiment waiting for
+   * an announcement forever. Never throws.
+   */
+  private async end(
+    id: string,
+    store: DatasetStore,
+    signal: AbortSignal,
+    log: Logger,
+    event: { modelReady: v1.IModelReady } | { failed: v1.IExperimentFailed },
+    outcome: 'passed' | 'failed_validation' | 'failed',
+  ): Promise<void> {
+    if (!(await this.announce(id, event, signal, log))) return this.aborted(log);
+    this.metrics?.trainings.inc({ outcome });
+    try {
+      if ('failed' in event) await store.setStatus('failed', event.failed.reason ?? '');
+      else {
+        await store.setStatus('done');
+        removeCheckpointFile(path.join(store.dir, CHECKPOINT_FILE));
+      }
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'the end of the run was announced but not recorded; the next start trains it again');
+    }
+  }
+
+  /**
+   * Cancelled (status recorded by the cancel handler) or stopping: the dataset stays 'training',
+   * and the next start trains it again, from its checkpoint.
+   */
+  private aborted(log: Logger): void {
+    log.info('training aborted');
+    this.metrics?.trainings.inc({ outcome: 'aborted' });
+  }
+
+  /**
+   * Publishes an event that ends an experiment, again and again (after eventRetryMs, doubling up
+   * to 30 s) until the broker takes it; false when `signal` aborts first (cancelled, or stopping).
+   */
+  private async announce(
+    id: string,
+    body: Parameters<EventPublisher['publish']>[1],
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<boolean> {
+    for (let wait = this.options.eventRetryMs ?? 1000; ; wait = Math.min(2 * wait, MAX_EVENT_RETRY_MS)) {
+      try {
+        await this.events.publish(id, body);
+        return true;
+      } catch (err) {
+        if (signal.aborted) return false;
+        log.warn({ err: errorMessage(err), event: Object.keys(body)[0], retryInMs: wait }, 'event not published; publishing it again');
+        const slept = await sleep(wait, undefined, { signal }).then(
+          () => true,
+          () => false,
+        );
+        if (!slept) return false;
+      }
     }
   }
 }

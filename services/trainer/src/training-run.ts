@@ -9,7 +9,6 @@ import {
   exportInferenceModel,
   sourceRows,
   InferenceModel,
-  removeCheckpointFile,
   trainMlp,
   type TrainConfig,
   type TrainProgress,
@@ -173,6 +172,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
     }),
   );
   if (model.resumedFromStep) o.logger.info({ step: model.resumedFromStep }, 'training resumed from a checkpoint');
+  o.logger.info({ steps: model.steps, epochs: model.epochs, validationSamples: held.count }, 'training finished; validating and exporting');
   const tTrained = performance.now();
 
   const baseMetadata: Record<string, string> = {
@@ -296,7 +296,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
       }),
     );
   });
-  // the run is complete: its checkpoint has served (a failed run keeps its last good one)
-  if (checkpoint) removeCheckpointFile(checkpointFile);
+  // The checkpoint stays until the caller has announced the model and recorded the run done (see
+  // TrainerService): a trainer that dies before then carries on from it instead of from the start.
   return { modelPath, reportPath, report, validation };
 }
