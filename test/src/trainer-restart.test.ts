@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Topics, waitFor } from '@surrogate/messaging';
+import { waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { Codecs, purposeName } from '@surrogate/protocol';
 import { parseSpec, specToWire } from '@surrogate/spec';
-import { BROKER_START_TIMEOUT_MS, brokerUrl, freshNamespace } from '@surrogate/testing';
 import { TopicAudit } from './topic-audit';
-import { ServiceProcess, ServiceProcesses } from './service-process';
+import type { ServiceProcess } from './service-process';
+import { SystemScene } from './system-scene';
 
 /**
  * A trainer SIGKILLed at each moment of an experiment's life, and restarted at once with the same
@@ -110,32 +109,24 @@ interface Report {
 }
 
 describe('a trainer SIGKILLed at any moment and restarted with the same directories, over Pulsar', () => {
-  let url: string;
-  let topics: Topics;
-  let dir: string;
+  const scene = new SystemScene('e2e-trainer-restart');
   let audit: TopicAudit;
   let trainer: ServiceProcess;
   let common: string[];
-  const processes = new ServiceProcesses();
-  const artifacts = (): string => path.join(dir, 'artifacts');
-  const data = (): string => path.join(dir, 'data');
+  const artifacts = (): string => scene.file('artifacts');
+  const data = (): string => scene.file('data');
   const trainerArgs = (): string[] => ['trainer', ...common, '--artifacts', artifacts(), '--data', data()];
 
   beforeAll(async () => {
-    url = brokerUrl();
-    const namespace = await freshNamespace('e2e-trainer-restart');
-    topics = new Topics({ namespace });
-    dir = await mkdtemp(path.join(tmpdir(), 'surrogate-trainer-restart-'));
-    common = ['--pulsar', url, '--namespace', namespace];
-    audit = await TopicAudit.open(url, topics);
-    const producer = processes.start('producer', ['producer', ...common, '--job-timeout-ms', String(JOB_TIMEOUT_MS)]);
-    const worker = processes.start('worker', ['datagen-worker', ...common, '--threads', '1']);
-    trainer = processes.start('trainer', trainerArgs());
+    common = scene.common;
+    audit = await TopicAudit.open(scene.url, scene.topics);
+    const producer = scene.start('producer', ['producer', ...common, '--job-timeout-ms', String(JOB_TIMEOUT_MS)]);
+    const worker = scene.start('worker', ['datagen-worker', ...common, '--threads', '1']);
+    trainer = scene.start('trainer', trainerArgs());
     for (const p of [producer, worker, trainer]) await p.waitFor(/"msg":"running/);
-  }, BROKER_START_TIMEOUT_MS);
+  }, 120_000);
 
   afterAll(async () => {
-    processes.killAll();
     await audit?.close();
   });
 
@@ -143,7 +134,7 @@ describe('a trainer SIGKILLed at any moment and restarted with the same director
   async function submit(yaml: string): Promise<{ id: string; chunks: number }> {
     const spec = parseSpec(yaml);
     const id = `${spec.name}-${Date.now().toString(36)}`;
-    await audit.bus.publish(topics.experiments, {
+    await audit.bus.publish(scene.topics.experiments, {
       payload: Codecs.command.encode(v1.ExperimentCommand.create({ experimentId: id, issuedAtMs: Date.now(), submit: { spec: specToWire(spec) } })),
       key: id,
     });
@@ -177,7 +168,7 @@ describe('a trainer SIGKILLed at any moment and restarted with the same director
 
   /** A new trainer on the same directories. */
   async function restartTrainer(): Promise<void> {
-    trainer = processes.start('trainer', trainerArgs());
+    trainer = scene.start('trainer', trainerArgs());
     await trainer.waitFor(/"msg":"running/);
   }
 
