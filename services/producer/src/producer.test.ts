@@ -1,8 +1,8 @@
 import { createLogger } from '@surrogate/core';
-import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
+import { createMemoryBus, Topics, waitFor, type Bus, type MemoryBus } from '@surrogate/messaging';
 import { MetricsRegistry } from '@surrogate/observability';
 import { v1 } from '@surrogate/proto';
-import { Codecs, eventKind, purposeValue } from '@surrogate/protocol';
+import { Codecs, eventKind, purposeValue, SERVICE_SUBSCRIPTIONS } from '@surrogate/protocol';
 import { specToWire } from '@surrogate/spec';
 import { heldChunksToWire } from './held-chunks';
 import { Producer } from './producer';
@@ -237,6 +237,19 @@ describe('Producer', () => {
     expect(rejected).toMatchObject({ code: 'EXPERIMENT_ENDED', field: 'experimentId', command: v1.CommandKind.COMMAND_KIND_CANCEL });
     expect(Number(rejected?.commandIssuedAtMs)).toBe(2000);
     expect(rejected?.reason).toBe('experiment e1 has already ended (cancelled); there is nothing to cancel');
+  });
+
+  it('keeps a cancelled experiment cancelled when its model is announced in the same instant', async () => {
+    h = await harness();
+    await submit(h, 'e1');
+    await waitFor(() => h.jobs.length === 5, 2000);
+    await cancel(h, 'e1');
+    await waitFor(() => h.producer.experiment('e1')?.status === 'cancelled', 2000);
+    const ready = v1.ExperimentEvent.create({ experimentId: 'e1', modelReady: { modelUri: 'file:///m.onnx' } });
+    await h.bus.publish(h.topics.events, { payload: Codecs.event.encode(ready), key: 'e1' });
+    // the producer has handled (and acked) every event, the model's included
+    await waitFor(() => (h.bus as MemoryBus).stats(h.topics.events, SERVICE_SUBSCRIPTIONS.producer)?.backlog === 0, 2000);
+    expect(h.producer.experiment('e1')?.status).toBe('cancelled');
   });
 
   it('refuses to cancel an experiment that succeeded or that it does not know, leaving it as it is', async () => {

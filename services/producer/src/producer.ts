@@ -410,6 +410,12 @@ export class Producer {
         return;
       }
       case 'modelReady':
+        // A cancel stands: a model the trainer finished in the same instant stays on disk, but the
+        // experiment the user cancelled (and was told so) does not become succeeded.
+        if (tracker.status === 'cancelled') {
+          this.log.info({ experimentId: tracker.id, modelUri: event.modelReady?.modelUri }, 'model ready after the experiment was cancelled; it stays cancelled');
+          return;
+        }
         if (tracker.status !== 'succeeded') await this.changeStatus(tracker, 'succeeded');
         return;
       case 'failed':
