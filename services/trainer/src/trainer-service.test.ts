@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { createLogger } from '@surrogate/core';
 import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { MetricsRegistry } from '@surrogate/observability';
+import { checkDevice } from '@surrogate/nn';
 import { chunkInputs, getPricer, priceColumns } from '@surrogate/pricing';
 import { v1 } from '@surrogate/proto';
 import { Codecs, encodeColumns, eventKind, purposeValue } from '@surrogate/protocol';
@@ -300,6 +301,36 @@ describe('TrainerService', () => {
       expect(seenKinds('e9')).not.toContain('datasetReady');
     }, 30_000);
 
+    it("a producer's failure ends collection as a cancel does, before the first chunk or after some; the trainer's own failure events change nothing", async () => {
+      const dataDir = path.join(root, 'data-failed-by-producer');
+      await startOn(dataDir);
+      // before the first chunk
+      await announce('e13', { failed: { code: 'JOB_ATTEMPTS_EXHAUSTED', stage: 'datagen', reason: 'chunk 1 kept failing' } });
+      await new Promise((r) => setTimeout(r, 100));
+      for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await send(chunkFor('e13', purpose, index));
+      await waitFor(() => seenKinds('e13').filter((k) => k === 'chunkAccepted').length === 3, 5000, 'the chunks of e13');
+      await waitFor(manifestHas(dataDir, 'e13', '"cancelled"'), 5000, 'e13 marked ended');
+      // after some chunks: the dataset is marked failed, and the last chunks start no training
+      await send(chunkFor('e14', 'training', 0));
+      await waitFor(() => seenKinds('e14').includes('chunkAccepted'), 5000, 'the first chunk of e14');
+      await announce('e14', { failed: { code: 'JOB_ATTEMPTS_EXHAUSTED', stage: 'datagen', reason: 'chunk 1 kept failing' } });
+      await waitFor(manifestHas(dataDir, 'e14', 'chunk 1 kept failing'), 5000, 'e14 marked failed');
+      for (const [purpose, index] of [['training', 1], ['validation', 0]] as const) await send(chunkFor('e14', purpose, index));
+      await waitFor(() => seenKinds('e14').filter((k) => k === 'chunkAccepted').length === 3, 5000, 'the chunks of e14');
+      // a failure this trainer itself announced (source trainer) is not taken as one from elsewhere
+      await own.publish(topics.events, {
+        payload: Codecs.event.encode(v1.ExperimentEvent.create({ experimentId: 'e15', source: 'trainer', failed: { code: 'X', stage: 'training', reason: 'own' } })),
+        key: 'e15',
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await send(chunkFor('e15', purpose, index));
+      await waitFor(() => seenKinds('e15').includes('datasetReady'), 10_000, 'e15 collected and trained');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seenKinds('e13')).not.toContain('datasetReady');
+      expect(seenKinds('e14')).not.toContain('datasetReady');
+      await service.idle('e15');
+    }, 90_000);
+
     it('remembers across a restart a cancel that came before the first chunk: the late chunks are stored as cancelled', async () => {
       const dataDir = path.join(root, 'data-cancelled-first-restart');
       await startOn(dataDir);
@@ -328,6 +359,28 @@ describe('TrainerService', () => {
       for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await send(chunkFor('e10', purpose, index));
       await waitFor(() => seenKinds('e10').includes('modelReady'), 60_000, 'model of the resubmission');
     }, 90_000);
+
+    it('fails an experiment at once when it is accepted asking for a device this trainer cannot train on', async () => {
+      await startOn(path.join(root, 'data-device'));
+      const usable = await checkDevice('cuda').then(
+        () => true,
+        () => false,
+      );
+      const cuda = specToWire({ ...SPEC, training: { ...SPEC.training, device: 'cuda' } });
+      await announce('e-cuda', { accepted: { spec: cuda, trainingChunks: 2, validationChunks: 1 } });
+      await announce('e-cpu', accepted);
+      if (usable) {
+        await new Promise((r) => setTimeout(r, 300));
+        expect(seenKinds('e-cuda')).not.toContain('failed');
+      } else {
+        await waitFor(() => seenKinds('e-cuda').includes('failed'), 10_000, 'the refusal');
+        const failed = seen.find((e) => e.experimentId === 'e-cuda' && e.failed)?.failed;
+        expect(failed).toMatchObject({ code: 'NN_DEVICE_UNAVAILABLE', stage: 'training' });
+        expect(failed?.reason).toMatch(/^training\.device: device cuda: onnxruntime's CUDA execution provider is not installed here/);
+      }
+      // a CPU experiment is never refused
+      expect(seenKinds('e-cpu')).not.toContain('failed');
+    });
 
     it('trains a complete one at once, and ignores an accepted experiment it holds nothing of', async () => {
       const dataDir = path.join(root, 'data-complete');

@@ -8,7 +8,7 @@ import {
   type Subscription,
   type Topics,
 } from '@surrogate/messaging';
-import { removeCheckpointFile } from '@surrogate/nn';
+import { checkDevice, DEVICES, NnError, removeCheckpointFile, type Device } from '@surrogate/nn';
 import type { MetricsRegistry } from '@surrogate/observability';
 import { v1 } from '@surrogate/proto';
 import {
@@ -149,7 +149,7 @@ export class TrainerService {
     const spec = this.checkChunk(chunk);
     const store = await this.store(id, chunk, spec);
     // Cancelled before this trainer held anything of it: the dataset starts out cancelled.
-    if (this.cancelled.has(id) && store.status === 'collecting') await store.setStatus('cancelled', 'cancelled before its first chunk');
+    if (this.cancelled.has(id) && store.status === 'collecting') await store.setStatus('cancelled', 'cancelled or failed before its first chunk');
     // A chunk of a cancelled (or failed) experiment is kept all the same, never trained on until the
     // experiment runs again: it is a pure function of the spec and its index, and it may be the
     // first of a resubmission whose `accepted` this trainer has not read yet (events and chunks
@@ -251,20 +251,54 @@ export class TrainerService {
     const id = event.experimentId;
     switch (eventKind(event)) {
       case 'accepted':
+        if (await this.refusedDevice(id, event.accepted?.spec?.training?.device)) return;
         return this.resubmitted(id);
-      case 'cancelled': {
-        this.cancelled.add(id);
-        this.collecting.delete(id);
-        this.running.get(id)?.abort.abort();
-        const store = await this.store(id).catch(() => undefined);
-        // no dataset to record it in (no chunk yet): kept on disk, for the chunks to come
-        if (!store) await this.cancelled.keep(id);
-        else if (store.status !== 'done' && store.status !== 'cancelled')
-          await store.setStatus('cancelled', event.cancelled?.reason ?? '');
-        return;
-      }
+      case 'cancelled':
+        return this.experimentEnded(id, 'cancelled', event.cancelled?.reason ?? '');
+      case 'failed':
+        // This trainer's own failures are recorded where they happen; another service's (the
+        // producer's: a job whose attempts are spent, a chunk that failed for good) end it here too.
+        if (event.source === SOURCE) return;
+        return this.experimentEnded(id, 'failed', event.failed?.reason ?? '');
       default:
         return;
+    }
+  }
+
+  /**
+   * The experiment was cancelled, or failed by another service: its training (if running) stops,
+   * and the chunks still to come are stored but never trained on until it is accepted again. With
+   * no dataset to record that in yet (no chunk has come), it is kept on disk for the chunks to come.
+   */
+  private async experimentEnded(id: string, status: 'cancelled' | 'failed', reason: string): Promise<void> {
+    this.cancelled.add(id);
+    this.collecting.delete(id);
+    this.running.get(id)?.abort.abort();
+    const store = await this.store(id).catch(() => undefined);
+    if (!store) await this.cancelled.keep(id);
+    // a cancel also overrides an earlier failure; a failure overrides neither
+    else if (store.status !== 'done' && store.status !== 'cancelled' && !(status === 'failed' && store.status === 'failed'))
+      await store.setStatus(status, reason);
+  }
+
+  /**
+   * Fails an experiment at once, when it is accepted, if its spec asks for a device this trainer
+   * cannot train on (CUDA where onnxruntime's CUDA provider is not installed): it ends before its
+   * data is generated, with the reason, instead of after. True when it was failed.
+   */
+  private async refusedDevice(id: string, wireDevice: string | null | undefined): Promise<boolean> {
+    const device = (wireDevice || 'cpu') as Device;
+    if (!id || !DEVICES.includes(device)) return false; // an unknown device is the spec's to refuse
+    try {
+      await checkDevice(device);
+      return false;
+    } catch (err) {
+      if (!(err instanceof NnError) || err.code !== 'NN_DEVICE_UNAVAILABLE') throw err;
+      this.log.error({ experimentId: id, device, err: err.message }, 'refused: this trainer cannot train on the device the spec asks for');
+      const reason = `training.device: ${err.message}`;
+      await this.events.publish(id, { failed: { code: err.code, stage: 'training', reason } });
+      await this.experimentEnded(id, 'failed', reason);
+      return true;
     }
   }
 
