@@ -1,15 +1,11 @@
 import { topicStats } from '@surrogate/testing';
 import { SystemScene } from './system-scene';
+import { BLACK_SCHOLES_BOX } from './spec-boxes';
 
 // No worker runs in this test: the experiment stays in data generation until it is cancelled.
 const SPEC = `
 name: e2e-cancel-cli
-pricer: black-scholes
-fixed: {type: call, strike: 100, dividend: 0, rate: 0.01}
-inputs:
-  spot: {min: 80, max: 120}
-  volatility: {min: 0.1, max: 0.5}
-  maturity: {min: 0.1, max: 2}
+${BLACK_SCHOLES_BOX}
 samples: 65536
 chunkSize: 16384
 `;

@@ -6,17 +6,13 @@ import { Codecs, eventKind, purposeName } from '@surrogate/protocol';
 import { freshNamespace, topicStats } from '@surrogate/testing';
 import { TopicAudit } from './topic-audit';
 import { SystemScene } from './system-scene';
+import { HESTON_BOX } from './spec-boxes';
 
 // 2^17 Heston samples in 32 chunks: slow enough (tens of µs a price) that both workers are busy
 // when one is killed.
 const SPEC = `
 name: e2e-heston
-pricer: heston
-fixed: {type: call, strike: 100, dividend: 0, rate: 0.02, kappa: 1.5, theta: 0.04, sigma: 0.5, rho: -0.7}
-inputs:
-  spot: {min: 80, max: 120}
-  maturity: {min: 0.25, max: 2}
-  v0: {min: 0.01, max: 0.09}
+${HESTON_BOX}
 samples: 131072
 chunkSize: 4096
 seed: 9

@@ -3,17 +3,13 @@ import { v1 } from '@surrogate/proto';
 import { topicStats } from '@surrogate/testing';
 import { TopicAudit } from './topic-audit';
 import { SystemScene } from './system-scene';
+import { BLACK_SCHOLES_BOX } from './spec-boxes';
 
 // No worker runs until the experiment has been cancelled: its jobs wait in the queue (the producer
 // creates the workers' subscription before its first job).
 const SPEC = `
 name: e2e-late-worker
-pricer: black-scholes
-fixed: {type: call, strike: 100, dividend: 0, rate: 0.01}
-inputs:
-  spot: {min: 80, max: 120}
-  volatility: {min: 0.1, max: 0.5}
-  maturity: {min: 0.1, max: 2}
+${BLACK_SCHOLES_BOX}
 samples: 65536
 chunkSize: 16384
 `;

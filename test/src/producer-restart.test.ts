@@ -7,17 +7,13 @@ import { admin, realRedis, type RealRedis } from '@surrogate/testing';
 import { Redis } from 'ioredis';
 import { TopicAudit } from './topic-audit';
 import { SystemScene } from './system-scene';
+import { HESTON_BOX } from './spec-boxes';
 
 // 2^17 Heston samples in 32 training chunks (+1 validation): one single-threaded worker takes
 // seconds, so the producer is killed with most chunks still to price.
 const SPEC = `
 name: e2e-restart
-pricer: heston
-fixed: {type: call, strike: 100, dividend: 0, rate: 0.02, kappa: 1.5, theta: 0.04, sigma: 0.5, rho: -0.7}
-inputs:
-  spot: {min: 80, max: 120}
-  maturity: {min: 0.25, max: 2}
-  v0: {min: 0.01, max: 0.09}
+${HESTON_BOX}
 samples: 131072
 chunkSize: 4096
 seed: 11

@@ -2,15 +2,11 @@ import { waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { TopicAudit } from './topic-audit';
 import { SystemScene } from './system-scene';
+import { BLACK_SCHOLES_BOX } from './spec-boxes';
 
 const SPEC = `
 name: e2e-start-order
-pricer: black-scholes
-fixed: {type: call, strike: 100, dividend: 0, rate: 0.01}
-inputs:
-  spot: {min: 80, max: 120}
-  volatility: {min: 0.1, max: 0.5}
-  maturity: {min: 0.1, max: 2}
+${BLACK_SCHOLES_BOX}
 samples: 16384
 chunkSize: 4096
 training: {layers: [16], epochs: 2, batchSize: 512}

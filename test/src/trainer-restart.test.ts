@@ -8,6 +8,7 @@ import { parseSpec, specToWire } from '@surrogate/spec';
 import { TopicAudit } from './topic-audit';
 import type { ServiceProcess } from './service-process';
 import { SystemScene } from './system-scene';
+import { BLACK_SCHOLES_BOX, HESTON_BOX } from './spec-boxes';
 
 /**
  * A trainer SIGKILLed at each moment of an experiment's life, and restarted at once with the same
@@ -23,25 +24,13 @@ import { SystemScene } from './system-scene';
  */
 
 const JOB_TIMEOUT_MS = 15_000;
-const BOX = `
-  spot: {min: 80, max: 120}
-  volatility: {min: 0.1, max: 0.5}
-  maturity: {min: 0.1, max: 2}`;
-const BLACK_SCHOLES = `pricer: black-scholes
-fixed: {type: call, strike: 100, dividend: 0, rate: 0.01}
-inputs:${BOX}`;
 
 /**
  * a. Chunks arriving: 16 Heston chunks of 4096 samples take one worker thread a few seconds
  * (~0.15 s a chunk), so the trainer can be killed with some stored and the rest still to come.
  */
 const ARRIVING = `name: restart-arriving
-pricer: heston
-fixed: {type: call, strike: 100, dividend: 0, rate: 0.02, kappa: 1.5, theta: 0.04, sigma: 0.5, rho: -0.7}
-inputs:
-  spot: {min: 80, max: 120}
-  maturity: {min: 0.25, max: 2}
-  v0: {min: 0.01, max: 0.09}
+${HESTON_BOX}
 samples: 65536
 chunkSize: 4096
 seed: 3
@@ -55,7 +44,7 @@ validation: {samples: 4096, maxAbsError: 1000, rmse: 1000}   # delivery and resu
  * ~1 s on a host several times faster; a checkpoint every 0.2 s.
  */
 const TRAINING = `name: restart-training
-${BLACK_SCHOLES}
+${BLACK_SCHOLES_BOX}
 samples: 16384
 chunkSize: 4096
 seed: 4
@@ -74,7 +63,7 @@ validation: {samples: 4096, maxAbsError: 1000, rmse: 1000}
  * died" covers that one.
  */
 const COMPLETE = `name: restart-complete
-${BLACK_SCHOLES}
+${BLACK_SCHOLES_BOX}
 samples: 16384
 chunkSize: 4096
 seed: 5
@@ -88,7 +77,7 @@ validation: {samples: 4096, maxAbsError: 1000, rmse: 1000}
  * trainer's own log line that training finished, lands in.
  */
 const VALIDATING = `name: restart-validating
-${BLACK_SCHOLES}
+${BLACK_SCHOLES_BOX}
 samples: 16384
 chunkSize: 32768
 seed: 6
