@@ -3,10 +3,10 @@ import * as path from 'node:path';
 import { waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { purposeName } from '@surrogate/protocol';
-import { admin, realRedis, type RealRedis } from '@surrogate/testing';
-import { Redis } from 'ioredis';
+import { admin } from '@surrogate/testing';
 import { TopicAudit } from './topic-audit';
 import type { ServiceProcess } from './service-process';
+import { SceneRedis } from './scene-redis';
 import { SystemScene } from './system-scene';
 import { HESTON_BOX } from './spec-boxes';
 
@@ -29,25 +29,11 @@ const JOB_TIMEOUT_MS = 4000;
 
 describe('two producers with the same Redis, the active one SIGKILLed mid-datagen, over Pulsar', () => {
   const scene = new SystemScene('e2e-failover');
-  let redis: RealRedis;
+  const redis = new SceneRedis(scene);
   let audit: TopicAudit | undefined;
-  let client: Redis | undefined;
-
-  beforeAll(async () => {
-    redis = await realRedis();
-    client = new Redis(redis.url, { lazyConnect: true });
-    await client.connect();
-  }, 60_000);
 
   afterAll(async () => {
     await audit?.close();
-    if (client) {
-      // the producers' keys of this namespace
-      const keys = await client.keys(`surrogate:{public/${scene.namespace}}:*`);
-      if (keys.length) await client.del(...keys);
-      await client.quit();
-    }
-    await redis?.stop();
   });
 
   it('the standby takes over: re-issues the lost jobs of an experiment accepted after it started, completes it, and answers a cancel', async () => {
@@ -60,7 +46,7 @@ describe('two producers with the same Redis, the active one SIGKILLed mid-datage
     const chunkKey = (c: { purpose?: v1.ChunkPurpose | null; chunkIndex?: number | null }): string => `${purposeName(c.purpose ?? 0)}/${c.chunkIndex}`;
     /** The chunks of `id` the producers stored as landed in Redis. */
     const landedInRedis = async (id: string): Promise<number> => {
-      const chunks = await (client as Redis).hgetall(`surrogate:{public/${scene.namespace}}:exp:${encodeURIComponent(id)}:chunks`);
+      const chunks = await redis.client.hgetall(redis.key(`exp:${encodeURIComponent(id)}:chunks`));
       return Object.values(chunks).filter((v) => v.endsWith(',1')).length;
     };
 
@@ -139,8 +125,8 @@ describe('two producers with the same Redis, the active one SIGKILLed mid-datage
     expect(report.dataset.chunksStored).toBe(CHUNKS);
     // the standby recorded the end in Redis; the cancelled experiment stays cancelled, nothing of it
     // re-issued since (before, its jobs queued behind those of `main` may have been: 4 s without progress)
-    await waitFor(async () => (await (client as Redis).hget(`surrogate:{public/${scene.namespace}}:exp:${main}`, 'status')) === 'succeeded', 10_000, 'succeeded in Redis');
-    expect(await (client as Redis).hget(`surrogate:{public/${scene.namespace}}:exp:${other}`, 'status')).toBe('cancelled');
+    await waitFor(async () => (await redis.client.hget(redis.key(`exp:${main}`), 'status')) === 'succeeded', 10_000, 'succeeded in Redis');
+    expect(await redis.client.hget(redis.key(`exp:${other}`), 'status')).toBe('cancelled');
     const cancelledAt = Number(of(other, 'cancelled')[0]?.timeMs ?? 0);
     expect(cancelledAt).toBeGreaterThanOrEqual(killedAt);
     expect(of(other, 'jobReissued').filter((e) => Number(e.timeMs) > cancelledAt)).toEqual([]);

@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { purposeName } from '@surrogate/protocol';
-import { admin, realRedis, type RealRedis } from '@surrogate/testing';
-import { Redis } from 'ioredis';
+import { admin } from '@surrogate/testing';
 import { TopicAudit } from './topic-audit';
+import { SceneRedis } from './scene-redis';
 import { SystemScene } from './system-scene';
 import { HESTON_BOX } from './spec-boxes';
 
@@ -29,23 +29,11 @@ const JOB_TIMEOUT_MS = 4000;
 
 describe('a producer with Redis, SIGKILLed mid-run and started again, over Pulsar', () => {
   const scene = new SystemScene('e2e-restart');
-  let redis: RealRedis;
+  const redis = new SceneRedis(scene);
   let audit: TopicAudit | undefined;
-
-  beforeAll(async () => {
-    redis = await realRedis();
-  }, 60_000);
 
   afterAll(async () => {
     await audit?.close();
-    if (!redis) return;
-    // the producers' keys of this namespace
-    const client = new Redis(redis.url, { lazyConnect: true });
-    await client.connect();
-    const keys = await client.keys(`surrogate:{public/${scene.namespace}}:*`);
-    if (keys.length) await client.del(...keys);
-    await client.quit();
-    await redis.stop();
   });
 
   it('resumes supervision: re-issues a job lost meanwhile, completes, cancels a running experiment and refuses to cancel an ended one', async () => {

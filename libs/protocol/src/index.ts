@@ -7,3 +7,4 @@ export { newExperimentId } from './experiment-id';
 export { followEvents, type EventsFollower } from './events-follower';
 export { SERVICE_SUBSCRIPTIONS, DURABLE_CONSUMERS, ensureServiceSubscriptions, type DurableConsumer } from './service-subscriptions';
 export { CommandPublisher } from './command-publisher';
+export { refusalOf } from './command-refusal';

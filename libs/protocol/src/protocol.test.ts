@@ -11,6 +11,7 @@ import {
   eventKind,
   purposeName,
   purposeValue,
+  refusalOf,
   SERVICE_SUBSCRIPTIONS,
 } from './index';
 
@@ -120,5 +121,23 @@ describe('service subscriptions', () => {
     expect(received[0]?.key).toBe('exp-1');
     expect(received[0]?.command.cancel?.reason).toBe('r');
     await bus.close();
+  });
+});
+
+describe('refusalOf', () => {
+  const K = v1.CommandKind;
+  const refused = (command: v1.CommandKind, at: number): v1.ExperimentEvent =>
+    v1.ExperimentEvent.create({ experimentId: 'e', rejected: { code: 'X', reason: 'r', command, commandIssuedAtMs: at } });
+
+  it("matches only the refusal of that command's kind and issue time", () => {
+    expect(refusalOf(refused(K.COMMAND_KIND_CANCEL, 7), K.COMMAND_KIND_CANCEL, 7)?.code).toBe('X');
+    expect(refusalOf(refused(K.COMMAND_KIND_CANCEL, 7), K.COMMAND_KIND_CANCEL, 8)).toBeUndefined();
+    expect(refusalOf(refused(K.COMMAND_KIND_SUBMIT, 7), K.COMMAND_KIND_CANCEL, 7)).toBeUndefined();
+    expect(refusalOf(refused(K.COMMAND_KIND_CANCEL, 7), K.COMMAND_KIND_SUBMIT, 7)).toBeUndefined();
+    expect(refusalOf(refused(K.COMMAND_KIND_SUBMIT, 7), K.COMMAND_KIND_SUBMIT, 7)?.code).toBe('X');
+    // a command the producer could not read names no kind: it answers a submit, never a cancel
+    expect(refusalOf(refused(K.COMMAND_KIND_UNSPECIFIED, 7), K.COMMAND_KIND_SUBMIT, 7)?.code).toBe('X');
+    expect(refusalOf(refused(K.COMMAND_KIND_UNSPECIFIED, 7), K.COMMAND_KIND_CANCEL, 7)).toBeUndefined();
+    expect(refusalOf(v1.ExperimentEvent.create({ experimentId: 'e', cancelled: { reason: 'r' } }), K.COMMAND_KIND_CANCEL, 7)).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { createLogger, type Logger } from '@surrogate/core';
 import type { Bus, Topics } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
-import { CommandPublisher, eventKind, followEvents, newExperimentId } from '@surrogate/protocol';
+import { CommandPublisher, eventKind, followEvents, newExperimentId, refusalOf } from '@surrogate/protocol';
 import { SpecError, specFromWire, specToWire, type ExperimentSpec } from '@surrogate/spec';
 import { ExperimentApiError } from './experiment-api-error';
 import { experimentInfo, statusFromWire } from './experiment-info';
@@ -96,14 +96,8 @@ export class ExperimentApi {
       { experimentId: id, issuedAtMs, submit: { spec: specToWire(spec) } },
       (e) => {
         if (e.accepted) return { accepted: e.accepted };
-        const r = e.rejected;
-        if (
-          r &&
-          r.command !== v1.CommandKind.COMMAND_KIND_CANCEL &&
-          Number(r.commandIssuedAtMs) === issuedAtMs
-        )
-          return { rejected: r };
-        return undefined;
+        const r = refusalOf(e, v1.CommandKind.COMMAND_KIND_SUBMIT, issuedAtMs);
+        return r ? { rejected: r } : undefined;
       },
       waitMs,
     );
@@ -253,14 +247,8 @@ export class ExperimentApi {
       { experimentId: id, issuedAtMs, cancel: { reason } },
       (e) => {
         if (eventKind(e) === 'cancelled') return { cancelled: e.cancelled as v1.IExperimentCancelled };
-        const r = e.rejected;
-        if (
-          r &&
-          r.command === v1.CommandKind.COMMAND_KIND_CANCEL &&
-          Number(r.commandIssuedAtMs) === issuedAtMs
-        )
-          return { rejected: r };
-        return undefined;
+        const r = refusalOf(e, v1.CommandKind.COMMAND_KIND_CANCEL, issuedAtMs);
+        return r ? { rejected: r } : undefined;
       },
       waitMs,
     );

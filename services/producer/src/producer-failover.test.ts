@@ -6,6 +6,7 @@ import { specToWire } from '@surrogate/spec';
 import { MemoryExperimentStore } from './memory-experiment-store';
 import { Producer } from './producer';
 import { smallSpec } from './test-fixtures/small-spec';
+import { recordOutput } from './test-fixtures/recorded-output';
 
 // Two producers on one store and one bus, under the same failover subscription: the first started
 // is the active one (it gets every command and event), the second a standby. The stall checks are
@@ -29,11 +30,7 @@ let w: World;
 beforeEach(async () => {
   const bus = createMemoryBus({ logger: silent });
   const topics = new Topics();
-  const jobs: v1.DataGenJob[] = [];
-  const events: v1.ExperimentEvent[] = [];
-  await bus.subscribe({ topic: topics.jobs, subscription: 'test', type: 'exclusive', handler: (m) => void jobs.push(Codecs.job.decode(m.payload)) });
-  await bus.subscribe({ topic: topics.events, subscription: 'test', type: 'exclusive', handler: (m) => void events.push(Codecs.event.decode(m.payload)) });
-  w = { bus, topics, store: new MemoryExperimentStore(), jobs, events, producers: [] };
+  w = { bus, topics, store: new MemoryExperimentStore(), ...(await recordOutput(bus, topics)), producers: [] };
 });
 
 afterEach(async () => {

@@ -11,6 +11,7 @@ import { MemoryExperimentStore } from './memory-experiment-store';
 import { Producer } from './producer';
 import { openRedisExperimentStore } from './redis-experiment-store';
 import { smallSpec } from './test-fixtures/small-spec';
+import { recordOutput } from './test-fixtures/recorded-output';
 
 // A producer that stops and another that starts on the same store: the second carries on.
 
@@ -27,11 +28,7 @@ interface World {
 async function world(): Promise<World> {
   const bus = createMemoryBus({ logger: silent });
   const topics = new Topics();
-  const jobs: v1.DataGenJob[] = [];
-  const events: v1.ExperimentEvent[] = [];
-  await bus.subscribe({ topic: topics.jobs, subscription: 'test', type: 'exclusive', handler: (m) => void jobs.push(Codecs.job.decode(m.payload)) });
-  await bus.subscribe({ topic: topics.events, subscription: 'test', type: 'exclusive', handler: (m) => void events.push(Codecs.event.decode(m.payload)) });
-  return { bus, topics, jobs, events };
+  return { bus, topics, ...(await recordOutput(bus, topics)) };
 }
 
 async function producer(w: World, store: ExperimentStore, jobTimeoutMs = 60_000): Promise<Producer> {

@@ -6,6 +6,7 @@ import { Codecs, eventKind, purposeValue, SERVICE_SUBSCRIPTIONS } from '@surroga
 import { specToWire } from '@surrogate/spec';
 import { heldChunksToWire } from './held-chunks';
 import { Producer } from './producer';
+import { recordOutput } from './test-fixtures/recorded-output';
 import { smallSpec } from './test-fixtures/small-spec';
 
 const SPEC = smallSpec('t');
@@ -22,21 +23,8 @@ interface Harness {
 async function harness(options: { jobTimeoutMs?: number; maxJobAttempts?: number; metrics?: MetricsRegistry } = {}): Promise<Harness> {
   const bus = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
   const topics = new Topics();
-  const jobs: v1.DataGenJob[] = [];
-  const events: v1.ExperimentEvent[] = [];
+  const { jobs, events } = await recordOutput(bus, topics);
   const dead: string[] = [];
-  await bus.subscribe({
-    topic: topics.jobs,
-    subscription: 'test',
-    type: 'exclusive',
-    handler: (m) => void jobs.push(Codecs.job.decode(m.payload)),
-  });
-  await bus.subscribe({
-    topic: topics.events,
-    subscription: 'test',
-    type: 'exclusive',
-    handler: (m) => void events.push(Codecs.event.decode(m.payload)),
-  });
   const producer = new Producer({
     bus,
     topics,

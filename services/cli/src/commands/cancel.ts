@@ -1,6 +1,6 @@
 import { createLogger } from '@surrogate/core';
 import { v1 } from '@surrogate/proto';
-import { CommandPublisher, eventKind, followEvents } from '@surrogate/protocol';
+import { CommandPublisher, eventKind, followEvents, refusalOf } from '@surrogate/protocol';
 import { badInput, ExitCode } from '../cli-error';
 import { connect, type ServiceCommandOptions } from './service';
 
@@ -45,14 +45,9 @@ export async function cancelCommand(
         });
         return;
       }
-      const r = event.rejected;
       // only the answer to this command: not a refused submission, nor another cancel
-      if (
-        !r ||
-        r.command !== v1.CommandKind.COMMAND_KIND_CANCEL ||
-        Number(r.commandIssuedAtMs) !== issuedAtMs
-      )
-        return;
+      const r = refusalOf(event, v1.CommandKind.COMMAND_KIND_CANCEL, issuedAtMs);
+      if (!r) return;
       const ended = r.code === 'EXPERIMENT_ENDED';
       answer({
         output: JSON.stringify({
