@@ -1,7 +1,9 @@
-import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { appendFile, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { encodeColumns } from '@surrogate/protocol';
+import { promisify } from 'node:util';
 import { DatasetStore } from './dataset-store';
 
 const FIRST = { specBase64: Buffer.from([1, 2, 3]).toString('base64'), inputDim: 2, outputDim: 1 };
@@ -94,6 +96,64 @@ describe('DatasetStore', () => {
     expect(third.held('training')).toEqual([0, 1]);
     expect(third.complete).toBe(false); // no validation chunk yet
     await third.close();
+  });
+
+  it('cuts a record that a full disk let only part of into the file back off, and the manifest stays whole', async () => {
+    // A real partial write: the child runs with a 2 KiB file-size limit (RLIMIT_FSIZE; Node ignores
+    // SIGXFSZ), so the append that crosses it writes up to the limit and then fails with EFBIG.
+    const script = path.join(root, 'fill.js');
+    await writeFile(
+      script,
+      `const { statSync } = require('node:fs');
+      const { DatasetStore } = require(${JSON.stringify(require.resolve('./dataset-store'))});
+      const root = ${JSON.stringify(root)};
+      const manifest = root + '/exp-full/manifest.jsonl';
+      const chunk = (index) => ({ purpose: 'training', index, expected: 1000, start: index * 2, count: 2,
+        inputs: new Uint8Array(new Float32Array([index, index + 1, -index, -index - 1]).buffer),
+        outputs: new Uint8Array(new Float32Array([index / 2, (index + 1) / 2]).buffer),
+        workerId: 'w', pricerVersion: '1.0.0' });
+      (async () => {
+        const store = await DatasetStore.open(root, 'exp-full', ${JSON.stringify(FIRST)});
+        const out = { acknowledged: [], failures: [] };
+        for (let i = 0; i < 100 && out.failures.length < 2; i++) {
+          const before = statSync(manifest).size;
+          try {
+            if ((await store.store(chunk(i))) === 'stored') out.acknowledged.push(i);
+          } catch (err) {
+            out.failures.push({ index: i, code: err.code, before, after: statSync(manifest).size });
+            i -= 1; // the same chunk again, as a redelivery would bring it
+          }
+        }
+        console.log(JSON.stringify(out));
+      })();`,
+    );
+    const { stdout } = await promisify(execFile)('bash', ['-c', 'ulimit -f 2 && exec node "$0"', script]);
+    const out = JSON.parse(stdout) as {
+      acknowledged: number[];
+      failures: { index: number; code: string; before: number; after: number }[];
+    };
+    expect(out.acknowledged.length).toBeGreaterThan(2);
+    expect(out.failures).toHaveLength(2);
+    for (const f of out.failures) {
+      expect(f.after).toBe(f.before); // nothing of the failed record is left in the file
+      expect(f.code).toBe('MANIFEST_WRITE_FAILED');
+      expect(f.index).toBe(out.acknowledged.length);
+    }
+
+    // with room again, the dataset holds exactly what was acknowledged and takes the failed chunk
+    const again = await DatasetStore.open(root, 'exp-full');
+    expect(again.held('training')).toEqual(out.acknowledged);
+    const failed = out.acknowledged.length;
+    const rows = (i: number) => chunk('training', i, i * 2, 2, 1000);
+    expect(await again.store(rows(failed))).toBe('stored');
+    expect(await again.store(rows(failed + 1))).toBe('stored');
+    await again.close();
+    const third = await DatasetStore.open(root, 'exp-full');
+    expect(third.held('training')).toEqual([...out.acknowledged, failed, failed + 1]);
+    await third.close();
+    // and no temporary shard is left behind
+    expect((await readdir(path.join(root, 'exp-full'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect((await stat(path.join(root, 'exp-full', 'manifest.jsonl'))).size).toBeGreaterThan(2048);
   });
 
   it('refuses a corrupt manifest line that is not the last', async () => {

@@ -1,6 +1,6 @@
-import { mkdir, open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { SurrogateError } from '@surrogate/core';
+import { SurrogateError, errorMessage } from '@surrogate/core';
 import type { PurposeName } from '@surrogate/protocol';
 
 export class DatasetStoreError extends SurrogateError {}
@@ -48,9 +48,11 @@ export interface Samples {
 /**
  * One experiment's dataset on disk: a shard file per chunk plus an append-only manifest
  * (manifest.jsonl). A chunk is stored once by (purpose, index); a second copy is counted and
- * dropped. Shards are written to a temporary name and renamed before the manifest records them,
- * and the manifest is synced, so a crash at any point loses nothing that was acknowledged and a
- * restart picks up where it stopped.
+ * dropped. Shards are written to a temporary name, synced and renamed (the directory synced too)
+ * before the manifest records them, and each manifest record is synced, so a crash or power loss at
+ * any point loses nothing that was acknowledged and a restart picks up where it stopped. An append
+ * that fails part-way (a full disk) is cut back off the file, so the manifest never holds a fragment
+ * followed by later records.
  */
 export class DatasetStore {
   private readonly chunks = new Map<string, ChunkRecord>();
@@ -60,11 +62,15 @@ export class DatasetStore {
   private firstChunkAt: number | undefined;
   private lastChunkAt: number | undefined;
   private reused = 0;
+  /** Set when a failed append could not be cut back off the manifest: nothing more may be appended. */
+  private broken: Error | undefined;
 
   private constructor(
     readonly dir: string,
     private readonly header: Header,
     private readonly manifest: FileHandle,
+    /** The manifest's length in bytes: all whole, synced records. */
+    private manifestBytes: number,
   ) {}
 
   /** Opens (or creates, from the first chunk) the dataset of an experiment under `root`. */
@@ -85,36 +91,41 @@ export class DatasetStore {
     // Only whole lines count: a record without its newline was torn by a crash mid-append (even
     // when the JSON itself is whole, it was never synced, so what it records was never acknowledged).
     const whole = text.slice(0, text.lastIndexOf('\n') + 1);
-    let records = parseManifest(whole);
-    await mkdir(dir, { recursive: true });
+    const records = parseManifest(whole);
+    const found = records[0]?.type === 'header' ? (records[0] as Header) : undefined;
+    if (!found && !first)
+      throw new DatasetStoreError('DATASET_UNKNOWN', `no dataset for experiment ${experimentId} under ${root}`);
+    // A new directory's entry (and any parent made with it) must be durable before anything in it is acknowledged.
+    const made = await mkdir(dir, { recursive: true });
+    if (made !== undefined)
+      for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) await syncDirectory(path.dirname(d));
     const handle = await open(file, 'a');
     // drop the fragment, so that the file holds what memory does and the next record starts on its own line
-    if (whole.length < text.length) await handle.truncate(Buffer.byteLength(whole));
-    let header = records[0]?.type === 'header' ? (records[0] as Header) : undefined;
-    if (!header) {
-      if (!first) {
-        await handle.close();
-        throw new DatasetStoreError(
-          'DATASET_UNKNOWN',
-          `no dataset for experiment ${experimentId} under ${root}`,
-        );
-      }
-      header = {
-        type: 'header',
-        experimentId,
-        spec: first.specBase64,
-        expected: { training: 0, validation: 0 },
-        inputDim: first.inputDim,
-        outputDim: first.outputDim,
-        createdAt: Date.now(),
-      };
-      records = [header];
-      await handle.appendFile(JSON.stringify(header) + '\n');
-      await handle.datasync();
+    const wholeBytes = Buffer.byteLength(whole);
+    if (wholeBytes < Buffer.byteLength(text)) await handle.truncate(wholeBytes);
+    if (found) {
+      const opened = new DatasetStore(dir, found, handle, wholeBytes);
+      for (const r of records.slice(1)) opened.apply(r);
+      return opened;
     }
-    const store = new DatasetStore(dir, header, handle);
-    for (const r of records.slice(1)) store.apply(r);
-    return store;
+    const header: Header = {
+      type: 'header',
+      experimentId,
+      spec: first?.specBase64 ?? '',
+      expected: { training: 0, validation: 0 },
+      inputDim: first?.inputDim ?? 0,
+      outputDim: first?.outputDim ?? 0,
+      createdAt: Date.now(),
+    };
+    const created = new DatasetStore(dir, header, handle, wholeBytes);
+    try {
+      await created.append(header);
+      await syncDirectory(dir);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    return created;
   }
 
   /** Whether experiment `experimentId` has a dataset under root (reads, never creates anything). */
@@ -246,14 +257,22 @@ export class DatasetStore {
     }
     const file = `${chunk.purpose}-${String(chunk.index).padStart(6, '0')}.f32`;
     const tmp = path.join(this.dir, `.${file}.tmp`);
-    const handle = await open(tmp, 'w');
     try {
-      await handle.writev([chunk.inputs, chunk.outputs]);
-      await handle.datasync();
-    } finally {
-      await handle.close();
+      const handle = await open(tmp, 'w');
+      try {
+        await handle.writev([chunk.inputs, chunk.outputs]);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, path.join(this.dir, file));
+      await syncDirectory(this.dir);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw new DatasetStoreError('SHARD_WRITE_FAILED', `cannot write shard ${file} in ${this.dir}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
-    await rename(tmp, path.join(this.dir, file));
     await this.append({
       type: 'chunk',
       purpose: chunk.purpose,
@@ -339,8 +358,29 @@ export class DatasetStore {
   }
 
   private async append(r: Record_): Promise<void> {
-    await this.manifest.appendFile(JSON.stringify(r) + '\n');
-    await this.manifest.datasync();
+    if (this.broken)
+      throw new DatasetStoreError(
+        'MANIFEST_WRITE_FAILED',
+        `${path.join(this.dir, 'manifest.jsonl')} is not writable since an earlier failure; reopen the dataset`,
+        { cause: this.broken },
+      );
+    const line = JSON.stringify(r) + '\n';
+    try {
+      await this.manifest.appendFile(line);
+      await this.manifest.datasync();
+    } catch (err) {
+      // Whatever part of the record reached the file is cut off again: a fragment left in place
+      // would run into the next record and make the manifest unreadable.
+      await this.manifest.truncate(this.manifestBytes).catch((cutErr: unknown) => {
+        this.broken = cutErr instanceof Error ? cutErr : new Error(String(cutErr));
+      });
+      throw new DatasetStoreError(
+        'MANIFEST_WRITE_FAILED',
+        `cannot append to ${path.join(this.dir, 'manifest.jsonl')}: ${errorMessage(err)}`,
+        { cause: err },
+      );
+    }
+    this.manifestBytes += Buffer.byteLength(line);
     this.apply(r);
   }
 
@@ -361,6 +401,16 @@ function parseManifest(text: string): Record_[] {
     }
   });
   return out;
+}
+
+/** Makes a directory's entries (a new file, a rename) durable: fsync on the directory itself. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readAll(file: string): Promise<Uint8Array> {
