@@ -13,7 +13,7 @@ export class ProducerMetrics {
     this.commands = registry.counter('surrogate_producer_commands_total', 'Experiment commands handled, by kind (submit, cancel, invalid).', ['command']);
     this.jobs = registry.counter('surrogate_producer_jobs_published_total', 'Data-generation jobs published, by kind (first, reissue).', ['kind']);
     this.chunksLanded = registry.counter('surrogate_producer_chunks_landed_total', 'Chunks the trainer confirmed stored (duplicates not counted).');
-    registry.gauge('surrogate_producer_experiments', 'Experiments this producer holds, by status.', ['status'], (g) => {
+    registry.gauge('surrogate_producer_experiments', 'Experiments this producer holds in memory, by status (an ended one for 10 min by default).', ['status'], (g) => {
       const counts = new Map<ExperimentStatus, number>(EXPERIMENT_STATUSES.map((s) => [s, 0]));
       for (const s of statuses()) counts.set(s, (counts.get(s) ?? 0) + 1);
       for (const [status, n] of counts) g.set(n, { status });

@@ -5,6 +5,7 @@ import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeValue, SERVICE_SUBSCRIPTIONS } from '@surrogate/protocol';
 import { specToWire } from '@surrogate/spec';
 import { heldChunksToWire } from './held-chunks';
+import { MemoryExperimentStore } from './memory-experiment-store';
 import { Producer } from './producer';
 import { recordOutput } from './test-fixtures/recorded-output';
 import { smallSpec } from './test-fixtures/small-spec';
@@ -20,7 +21,15 @@ interface Harness {
   dead: string[];
 }
 
-async function harness(options: { jobTimeoutMs?: number; maxJobAttempts?: number; metrics?: MetricsRegistry } = {}): Promise<Harness> {
+async function harness(
+  options: {
+    jobTimeoutMs?: number;
+    maxJobAttempts?: number;
+    forgetEndedAfterMs?: number;
+    store?: MemoryExperimentStore;
+    metrics?: MetricsRegistry;
+  } = {},
+): Promise<Harness> {
   const bus = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
   const topics = new Topics();
   const { jobs, events } = await recordOutput(bus, topics);
@@ -238,6 +247,35 @@ describe('Producer', () => {
     // the producer has handled (and acked) every event, the model's included
     await waitFor(() => (h.bus as MemoryBus).stats(h.topics.events, SERVICE_SUBSCRIPTIONS.producer)?.backlog === 0, 2000);
     expect(h.producer.experiment('e1')?.status).toBe('cancelled');
+  });
+
+  it('forgets an ended experiment after a while, keeping running ones, and still answers for it from the store', async () => {
+    const store = new MemoryExperimentStore();
+    h = await harness({ forgetEndedAfterMs: 100, store });
+    await submit(h, 'ended', undefined, { issuedAtMs: 1000 });
+    await submit(h, 'running');
+    await waitFor(() => h.jobs.length === 10, 2000);
+    await cancel(h, 'ended');
+    await waitFor(() => h.producer.experiment('ended')?.status === 'cancelled', 2000);
+    await waitFor(() => h.producer.experiment('ended') === undefined, 2000, 'the ended experiment forgotten');
+    expect(h.producer.experiment('running')?.status).toBe('running');
+
+    // a late landing and a model announced late read it back from the store: it stays cancelled
+    await land(h, 'ended', 'training', 0);
+    const ready = v1.ExperimentEvent.create({ experimentId: 'ended', modelReady: { modelUri: 'file:///m.onnx' } });
+    await h.bus.publish(h.topics.events, { payload: Codecs.event.encode(ready), key: 'ended' });
+    await waitFor(() => (h.bus as MemoryBus).stats(h.topics.events, SERVICE_SUBSCRIPTIONS.producer)?.backlog === 0, 2000);
+    expect((await store.get('ended'))?.status).toBe('cancelled');
+    expect(h.producer.experiment('ended')?.status ?? 'forgotten again').toMatch(/^(cancelled|forgotten again)$/);
+    // a second cancel is refused as ended, not as unknown
+    await cancel(h, 'ended');
+    await waitFor(() => kinds(h, 'ended').includes('rejected'), 2000);
+    expect(h.events.find((e) => e.experimentId === 'ended' && e.rejected)?.rejected?.code).toBe('EXPERIMENT_ENDED');
+    // and a resubmission runs it again
+    await submit(h, 'ended', undefined, { issuedAtMs: 2000 });
+    await waitFor(() => h.jobs.length === 15, 2000, 'the jobs of the resubmission');
+    expect(h.producer.experiment('ended')?.status).toBe('running');
+    expect(kinds(h, 'ended').filter((k) => k === 'accepted')).toHaveLength(2);
   });
 
   it('refuses to cancel an experiment that succeeded or that it does not know, leaving it as it is', async () => {

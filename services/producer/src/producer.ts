@@ -32,6 +32,12 @@ export interface ProducerOptions {
   maxJobAttempts?: number;
   /** How often stalled experiments are looked for. Default min(jobTimeoutMs / 4, 10 s). */
   checkIntervalMs?: number;
+  /**
+   * How long an ended experiment stays in memory after the stall check first sees it ended. Default
+   * 10 min. Afterwards it lives in the store only (read back when a late message names it), so a
+   * long-lived producer's memory and stall-check pass do not grow with every experiment it ever ran.
+   */
+  forgetEndedAfterMs?: number;
   /** Jobs published concurrently while planning. Default 64. */
   publishConcurrency?: number;
   /**
@@ -102,6 +108,7 @@ export class Producer {
   private readonly jobTimeoutMs: number;
   private readonly maxJobAttempts: number;
   private readonly checkIntervalMs: number;
+  private readonly forgetEndedAfterMs: number;
   private readonly store: ExperimentStore;
 
   private readonly metrics: ProducerMetrics | undefined;
@@ -113,6 +120,7 @@ export class Producer {
     this.jobTimeoutMs = options.jobTimeoutMs ?? 10 * 60_000;
     this.maxJobAttempts = options.maxJobAttempts ?? 5;
     this.checkIntervalMs = options.checkIntervalMs ?? Math.min(this.jobTimeoutMs / 4, 10_000);
+    this.forgetEndedAfterMs = options.forgetEndedAfterMs ?? 10 * 60_000;
     this.metrics = options.metrics ? new ProducerMetrics(options.metrics, () => [...this.experiments.values()].map((t) => t.status)) : undefined;
   }
 
@@ -454,6 +462,7 @@ export class Producer {
     this.checking = true;
     try {
       await this.followStore(now);
+      this.forgetEnded(now);
       for (const tracker of [...this.experiments.values()]) {
         if (!tracker.isActive || now - tracker.lastProgressAt < this.jobTimeoutMs) continue;
         try {
@@ -464,6 +473,21 @@ export class Producer {
       }
     } finally {
       this.checking = false;
+    }
+  }
+
+  /**
+   * Drops from memory the experiments that ended at least forgetEndedAfterMs ago (as first seen
+   * here). The store keeps them: a late landing, a cancel or a resubmission reads them back.
+   */
+  private forgetEnded(now: number): void {
+    for (const [id, tracker] of this.experiments) {
+      if (!tracker.hasEnded) {
+        tracker.endSeenAt = undefined;
+        continue;
+      }
+      tracker.endSeenAt ??= now;
+      if (now - tracker.endSeenAt >= this.forgetEndedAfterMs) this.experiments.delete(id);
     }
   }
 
