@@ -61,6 +61,14 @@ export interface ExperimentStore {
    * standby that acts on what it read a moment before) never undo each other, whatever their order.
    */
   saveChunks(id: string, chunks: readonly ChunkState[]): Promise<void>;
+  /**
+   * Records re-issues (chunk states whose attempt is one more than before) only if, in one atomic
+   * step, the experiment is still the submission `submittedAt`, still running, and every chunk is
+   * still not landed at the attempt before (a chunk never stored counts as attempt 0). Otherwise it
+   * writes nothing and gives false: another producer re-issued, landed or ended it meanwhile, and
+   * this one must not publish the same jobs again. STORE_UNKNOWN_EXPERIMENT as saveChunks.
+   */
+  claimReissues(id: string, submittedAt: number, chunks: readonly ChunkState[]): Promise<boolean>;
   /** A status change; an ended status starts the retention period. STORE_UNKNOWN_EXPERIMENT as saveChunks. */
   setStatus(id: string, status: ExperimentStatus): Promise<void>;
   /** The submission's accepted event and jobs are all published. STORE_UNKNOWN_EXPERIMENT as saveChunks. */

@@ -81,6 +81,17 @@ export class MemoryExperimentStore implements ExperimentStore {
     }
   }
 
+  async claimReissues(id: string, submittedAt: number, chunks: readonly ChunkState[]): Promise<boolean> {
+    const entry = this.known(id);
+    if (entry.record.submittedAt !== submittedAt || entry.record.status !== 'running') return false;
+    for (const c of chunks) {
+      const stored = entry.chunks.get(chunkField(c.purpose, c.index));
+      if (c.landed || stored?.landed === true || (stored?.attempt ?? 0) !== c.attempt - 1) return false;
+    }
+    for (const c of chunks) entry.chunks.set(chunkField(c.purpose, c.index), { ...c });
+    return true;
+  }
+
   async setStatus(id: string, status: ExperimentStatus): Promise<void> {
     const entry = this.known(id);
     entry.record.status = status;

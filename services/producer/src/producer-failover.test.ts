@@ -3,8 +3,12 @@ import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging
 import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeValue } from '@surrogate/protocol';
 import { specToWire } from '@surrogate/spec';
+import { realRedis, type RealRedis } from '@surrogate/testing';
+import { Redis } from 'ioredis';
+import type { ExperimentStore } from './experiment-store';
 import { MemoryExperimentStore } from './memory-experiment-store';
 import { Producer } from './producer';
+import { openRedisExperimentStore } from './redis-experiment-store';
 import { smallSpec } from './test-fixtures/small-spec';
 import { recordOutput } from './test-fixtures/recorded-output';
 
@@ -40,8 +44,8 @@ afterEach(async () => {
 });
 
 /** A producer on the shared store whose stall checks only run when the test calls checkStalled. */
-async function producer(): Promise<Producer> {
-  const p = new Producer({ bus: w.bus, topics: w.topics, store: w.store, jobTimeoutMs: TIMEOUT, checkIntervalMs: 3600_000, logger: silent });
+async function producer(store: ExperimentStore = w.store): Promise<Producer> {
+  const p = new Producer({ bus: w.bus, topics: w.topics, store, jobTimeoutMs: TIMEOUT, checkIntervalMs: 3600_000, logger: silent });
   await p.start();
   w.producers.push(p);
   return p;
@@ -237,5 +241,46 @@ describe('a standby that takes over with a stale view', () => {
     expect((await w.store.get('cancelled'))?.status).toBe('cancelled');
     expect((await w.store.get('done'))?.status).toBe('succeeded');
     expect((await w.store.listLive()).map((r) => r.id)).toEqual(['marker']);
+  });
+});
+
+describe('two producers, each with its own connection to one Redis', () => {
+  let redis: RealRedis;
+  beforeAll(async () => {
+    redis = await realRedis();
+  }, 30_000);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('two stall checks in the same instant publish each re-issue once: only one producer claims it', async () => {
+    // the real race: both read the record over the network before either writes its re-issue
+    const prefix = `surrogate-test-failover-${process.pid}-${Date.now().toString(36)}`;
+    const open = () => openRedisExperimentStore({ url: redis.url, prefix, scope: { tenant: 'public', namespace: 'default' }, logger: silent });
+    const stores = [await open(), await open()];
+    try {
+      const active = await producer(stores[0]);
+      await submit('race');
+      await waitFor(() => w.jobs.length === 5, 2000, 'five jobs');
+      const standby = await producer(stores[1]); // takes the experiment in: both views are the same
+      const now = Date.now();
+
+      for (let round = 1; round <= 3; round++) {
+        await Promise.all([active.checkStalled(now + round * (TIMEOUT + 1)), standby.checkStalled(now + round * (TIMEOUT + 1))]);
+        await new Promise((r) => setTimeout(r, 50));
+        expect(w.jobs).toHaveLength(5 * (round + 1));
+        expect(jobIds(w.jobs.slice(5 * round))).toEqual(['training/0', 'training/1', 'training/2', 'training/3', 'validation/0']);
+        expect(kinds('race').filter((k) => k === 'jobReissued')).toHaveLength(5 * round);
+        // the loser took in the winner's claim: both clocks restarted, so the next round races again
+        expect(((await stores[0]?.get('race'))?.chunks ?? []).map((c) => c.attempt)).toEqual(Array(5).fill(1 + round));
+      }
+    } finally {
+      for (const p of w.producers.splice(0)) await p.stop();
+      for (const s of stores) await s.close();
+      const admin = new Redis(redis.url);
+      const keys = await admin.keys(`${prefix}:*`);
+      if (keys.length > 0) await admin.del(...keys);
+      await admin.quit();
+    }
   });
 });

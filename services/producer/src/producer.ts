@@ -555,7 +555,14 @@ export class Producer {
       return;
     }
     const reissues = outstanding.map((c) => tracker.nextIssue(c.purpose, c.index));
-    await this.store.saveChunks(tracker.id, reissues);
+    // Only one producer may publish these attempts: two stall checks in the same instant (an active
+    // producer and a standby) both read the record above, but only one claim succeeds.
+    if (!(await this.store.claimReissues(tracker.id, tracker.submittedAt, reissues))) {
+      const latest = await this.store.get(tracker.id);
+      if (latest) this.takeIn(latest, now); // what the other producer did restarts this one's clock
+      this.log.info({ experimentId: tracker.id }, 'another producer re-issued, landed or ended this experiment first; not re-issuing');
+      return;
+    }
     for (const c of reissues) tracker.apply(c, now);
     tracker.lastProgressAt = now;
     for (const c of reissues) {

@@ -62,6 +62,23 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 return 1`;
 
+/**
+ * Re-issues, all or none: 2 (nothing written) unless the record is still submission ARGV[1], still
+ * running, and every chunk still unlanded at the attempt before the one given.
+ */
+const CLAIM_REISSUES = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local record = redis.call('HMGET', KEYS[1], 'submittedAt', 'status')
+if record[1] ~= ARGV[1] or record[2] ~= 'running' then return 2 end
+for i = 2, #ARGV, 2 do
+  local want = tonumber(string.match(ARGV[i + 1], '^(%d+),0$'))
+  local stored = redis.call('HGET', KEYS[2], ARGV[i]) or '0,0'
+  local a, l = string.match(stored, '^(%d+),([01])$')
+  if not want or not a or l ~= '0' or tonumber(a) ~= want - 1 then return 2 end
+end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return 1`;
+
 const SET_STATUS = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1])
@@ -276,6 +293,16 @@ export class RedisExperimentStore implements ExperimentStore {
       for (const c of chunks.slice(i, i + HSET_BATCH)) args.push(chunkField(c.purpose, c.index), chunkValue(c));
       this.known(id, await this.run('saveChunks', id, () => this.client.eval(SAVE_CHUNKS, 2, k.record, k.chunks, ...args)));
     }
+  }
+
+  async claimReissues(id: string, submittedAt: number, chunks: readonly ChunkState[]): Promise<boolean> {
+    const k = this.keys(id);
+    const args = [String(submittedAt)];
+    for (const c of chunks) args.push(chunkField(c.purpose, c.index), chunkValue(c));
+    const result = await this.run('claimReissues', id, () => this.client.eval(CLAIM_REISSUES, 2, k.record, k.chunks, ...args));
+    if (result === 2) return false;
+    this.known(id, result);
+    return true;
   }
 
   async setStatus(id: string, status: ExperimentStatus): Promise<void> {

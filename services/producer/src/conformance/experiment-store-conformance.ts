@@ -148,6 +148,43 @@ export function describeExperimentStoreConformance(
       ]);
     });
 
+    it('claims re-issues all or none: only from the attempt before, unlanded, of the same running submission', async () => {
+      const store = await fresh();
+      await store.put(record('e1'));
+      const reissue = [
+        { purpose: 'training' as const, index: 0, attempt: 1, landed: false }, // presumed held (attempt 0)
+        { purpose: 'training' as const, index: 1, attempt: 2, landed: false },
+        { purpose: 'validation' as const, index: 0, attempt: 2, landed: false },
+      ];
+      const chunksNow = async (): Promise<ChunkState[]> => (await store.get('e1'))?.chunks ?? [];
+      const before = await chunksNow();
+      // another submission, or the same attempt claimed by a second producer: nothing is written
+      expect(await store.claimReissues('e1', 1, reissue)).toBe(false);
+      expect(await chunksNow()).toEqual(before);
+      expect(await store.claimReissues('e1', 1_700_000_000_123, reissue)).toBe(true);
+      const claimed = await chunksNow();
+      expect(claimed.filter((c) => !c.landed).map((c) => `${c.purpose}/${c.index}:${c.attempt}`)).toEqual([
+        'training/0:1',
+        'training/1:2',
+        'training/3:1',
+        'validation/0:2',
+      ]);
+      expect(await store.claimReissues('e1', 1_700_000_000_123, reissue)).toBe(false);
+      // one chunk of the claim no longer at the attempt before (here: landed) refuses the whole claim
+      const next = [
+        { purpose: 'training' as const, index: 3, attempt: 2, landed: false },
+        { purpose: 'training' as const, index: 2, attempt: 2, landed: false },
+      ];
+      expect(await store.claimReissues('e1', 1_700_000_000_123, next)).toBe(false);
+      expect(await chunksNow()).toEqual(claimed);
+      expect(await store.claimReissues('e1', 1_700_000_000_123, next.slice(0, 1))).toBe(true);
+      // an experiment no longer running takes no re-issue
+      await store.setStatus('e1', 'cancelled');
+      expect(await store.claimReissues('e1', 1_700_000_000_123, [{ purpose: 'training', index: 3, attempt: 3, landed: false }])).toBe(false);
+      expect((await chunksNow()).find((c) => c.purpose === 'training' && c.index === 3)?.attempt).toBe(2);
+      await expect(store.claimReissues('nobody', 1, reissue)).rejects.toMatchObject({ code: 'STORE_UNKNOWN_EXPERIMENT' });
+    });
+
     it('gives the ids of the live experiments, without the ended or forgotten ones', async () => {
       const store = await fresh({ endedTtlMs: 300 });
       expect(await store.liveIds()).toEqual([]);
