@@ -94,7 +94,7 @@ interface Harness {
 
 const silent = createLogger({ name: 'api-test', level: 'silent' });
 
-async function harness(o: { token?: string; answerTimeoutMs?: number } = {}): Promise<Harness> {
+async function harness(o: { token?: string; answerTimeoutMs?: number; watchMaxPending?: number } = {}): Promise<Harness> {
   const memory = createMemoryBus({ logger: silent });
   const bus = new RecordingBus(memory);
   const topics = new Topics();
@@ -115,6 +115,7 @@ async function harness(o: { token?: string; answerTimeoutMs?: number } = {}): Pr
     logger: silent,
     token: o.token,
     answerTimeoutMs: o.answerTimeoutMs,
+    watchMaxPending: o.watchMaxPending,
   });
   const client = experimentServiceClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
   return {
@@ -385,6 +386,34 @@ describe('ExperimentService', () => {
       ]);
       expect(watch.events[3]?.modelReady?.modelUri).toBe('file:///m.onnx');
       await waitFor(() => h.liveFollowers().length === 0, 5000, 'the watch subscription dropped');
+    });
+
+    it('ends the watch of a client that stops reading with RESOURCE_EXHAUSTED, instead of buffering without bound, and serves others', async () => {
+      h = await harness({ watchMaxPending: 200 });
+      await call(h.client, h.client.submit, { spec: SPEC, experimentId: 'w' });
+      const stream = h.client.watch({ experimentId: 'w' }, metadata());
+      const slow = readWatch(stream);
+      stream.pause(); // reads nothing: HTTP/2 flow control stops the server's sending once the window is full
+      await waitFor(() => h.liveFollowers().length === 1, 5000, 'the watch subscribed');
+      const progress = (epoch: number): Promise<unknown> =>
+        h.trainer.publish('w', { trainingProgress: { epoch, epochs: 1_000_000, loss: 0.125, learningRate: 1e-3 } });
+      // ~200 KB of events: more than the flow-control windows and the 200 that may wait unsent
+      for (let epoch = 1; epoch <= 5000 && h.liveFollowers().length === 1; epoch++) await progress(epoch);
+      await waitFor(() => h.liveFollowers().length === 0, 5000, 'the slow watch dropped its subscription');
+      stream.resume();
+      const ended = await slow.ended;
+      expect(ended).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
+      expect(ended.details).toMatch(/read too slowly: more than 200 events waited to be sent; watch again/);
+      // what it did get came in order, without gaps
+      expect(slow.events.map((e) => e.trainingProgress?.epoch)).toEqual(slow.events.map((_, i) => i + 1));
+
+      // the server goes on serving: a client that reads gets its watch to the end
+      const next = readWatch(h.client.watch({ experimentId: 'w' }, metadata()));
+      await waitFor(() => h.liveFollowers().length === 1, 5000, 'the next watch subscribed');
+      await progress(5001);
+      await h.trainer.publish('w', { modelReady: { modelUri: 'file:///m.onnx', pass: true } });
+      expect((await next.ended).code).toBe(grpc.status.OK);
+      expect(next.events.map((e) => (e.modelReady ? 'modelReady' : e.trainingProgress?.epoch))).toEqual([5001, 'modelReady']);
     });
 
     it('ends after cancelled, and after a refused submission', async () => {

@@ -22,7 +22,15 @@ export interface ExperimentApiServerOptions extends ExperimentApiOptions {
   answerTimeoutMs?: number;
   /** Count calls into this registry (`surrogate_experiment_api_calls_total{method,code}`). */
   metrics?: MetricsRegistry;
+  /**
+   * Events a Watch may hold unsent for a client that reads too slowly (HTTP/2 flow control holds
+   * back the rest) before the watch ends with RESOURCE_EXHAUSTED. Default 10,000.
+   */
+  watchMaxPending?: number;
 }
+
+/** Default for ExperimentApiServerOptions.watchMaxPending. */
+export const DEFAULT_WATCH_MAX_PENDING = 10_000;
 
 /** The gRPC status of each refusal. */
 const STATUS: Record<ExperimentApiErrorCode, grpc.status> = {
@@ -109,6 +117,7 @@ export class ExperimentApiServer {
         );
       };
 
+    const maxPending = o.watchMaxPending ?? DEFAULT_WATCH_MAX_PENDING;
     const grpcServer = new grpc.Server();
     const watches = new Set<ExperimentWatch>();
     grpcServer.addService(EXPERIMENT_SERVICE, {
@@ -124,21 +133,36 @@ export class ExperimentApiServer {
         if (!authorized(call.metadata)) return fail(unauthenticated);
         let gone = false;
         call.on('cancelled', () => (gone = true));
+        // A client that does not read must not make the server buffer its events without bound.
+        let slow = false;
+        let started: ExperimentWatch | undefined;
+        const send = (event: v1.ExperimentEvent): void => {
+          if (slow) return;
+          call.write(event);
+          if (call.writableLength <= maxPending) return;
+          slow = true;
+          void started?.close();
+        };
         api
-          .watch(call.request.experimentId, (event) => call.write(event))
+          .watch(call.request.experimentId, send)
           .then(
             (watch) => {
-              if (gone) {
-                void watch.close();
-                return;
-              }
+              started = watch;
+              if (gone || slow) void watch.close();
+              if (gone) return;
               watches.add(watch);
               call.on('cancelled', () => void watch.close()); // the client went away
               void watch.done.then((how) => {
                 watches.delete(watch);
-                if (how === 'ended') {
+                if (how === 'ended' && !slow) {
                   count('Watch', grpc.status.OK);
                   call.end();
+                } else if (slow) {
+                  log.warn({ experimentId: call.request.experimentId, maxPending }, 'watch ended: the client reads too slowly');
+                  fail({
+                    code: grpc.status.RESOURCE_EXHAUSTED,
+                    details: `the client read too slowly: more than ${maxPending} events waited to be sent; watch again (Get tells the current state)`,
+                  });
                 } else if (!gone)
                   fail({
                     code: grpc.status.UNAVAILABLE,
