@@ -26,6 +26,8 @@ export class ExperimentTracker {
   status: ExperimentStatus = 'running';
   /** When it last made progress (a chunk landed), or was submitted or resumed. The stall clock. */
   lastProgressAt: number;
+  /** Landings moved the status in memory, and storing it failed: it is stored again at the next chance. */
+  statusUnsaved = false;
   /** When the producer's stall check first saw it ended (memory only; it forgets ended ones later). */
   endSeenAt: number | undefined;
   /** The submission's accepted event and first jobs have all been published. */

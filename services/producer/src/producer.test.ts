@@ -5,6 +5,8 @@ import { v1 } from '@surrogate/proto';
 import { Codecs, eventKind, purposeValue, SERVICE_SUBSCRIPTIONS } from '@surrogate/protocol';
 import { specToWire } from '@surrogate/spec';
 import { heldChunksToWire } from './held-chunks';
+import { ExperimentStoreError } from './experiment-store-error';
+import type { ExperimentStatus } from './experiment-status';
 import { MemoryExperimentStore } from './memory-experiment-store';
 import { Producer } from './producer';
 import { recordOutput } from './test-fixtures/recorded-output';
@@ -95,6 +97,18 @@ async function land(
     chunkAccepted: { purpose: purposeValue(purpose), chunkIndex: index },
   });
   await h.bus.publish(h.topics.events, { payload: Codecs.event.encode(event), key: id });
+}
+
+/** The memory store, whose next status write fails as an unreachable Redis's would. */
+class StatusWriteFailsOnce extends MemoryExperimentStore {
+  failNext = false;
+  override async setStatus(id: string, status: ExperimentStatus): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new ExperimentStoreError('STORE_UNAVAILABLE', 'the store did not answer');
+    }
+    return super.setStatus(id, status);
+  }
 }
 
 describe('Producer', () => {
@@ -276,6 +290,34 @@ describe('Producer', () => {
     await waitFor(() => h.jobs.length === 15, 2000, 'the jobs of the resubmission');
     expect(h.producer.experiment('ended')?.status).toBe('running');
     expect(kinds(h, 'ended').filter((k) => k === 'accepted')).toHaveLength(2);
+  });
+
+  it('stores the end of data generation after all when the status write of the last landing failed', async () => {
+    const store = new StatusWriteFailsOnce();
+    h = await harness({ store });
+    await submit(h, 'e1');
+    await waitFor(() => h.jobs.length === 5, 2000);
+    for (const index of [0, 1, 2, 3]) await land(h, 'e1', 'training', index);
+    await waitFor(async () => ((await store.get('e1'))?.chunks ?? []).filter((c) => c.landed).length === 4, 2000);
+    store.failNext = true;
+    await land(h, 'e1', 'validation', 0);
+    await waitFor(() => h.producer.experiment('e1')?.status === 'datagen-complete', 2000);
+    expect(store.failNext).toBe(false); // the write was tried, and failed
+    await waitFor(async () => (await store.get('e1'))?.status === 'datagen-complete', 2000, 'the status stored after all');
+    // and it does not overwrite an end another producer stored meanwhile
+    await submit(h, 'e2');
+    await waitFor(() => h.jobs.length === 10, 2000);
+    for (const index of [0, 1, 2, 3]) await land(h, 'e2', 'training', index);
+    await waitFor(async () => ((await store.get('e2'))?.chunks ?? []).filter((c) => c.landed).length === 4, 2000);
+    await h.producer.stop(); // no stall check from here on: the test drives the rest
+    store.failNext = true;
+    const last = v1.ExperimentEvent.create({ experimentId: 'e2', chunkAccepted: { purpose: purposeValue('validation'), chunkIndex: 0 } });
+    const delivery = { topic: h.topics.events, payload: Codecs.event.encode(last), properties: {}, messageId: 'm', redeliveryCount: 0, publishTime: Date.now() };
+    await expect(h.producer.handleEvent(delivery)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(h.producer.experiment('e2')?.status).toBe('datagen-complete');
+    await store.setStatus('e2', 'cancelled');
+    await h.producer.checkStalled();
+    expect((await store.get('e2'))?.status).toBe('cancelled');
   });
 
   it('refuses to cancel an experiment that succeeded or that it does not know, leaving it as it is', async () => {

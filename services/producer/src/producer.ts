@@ -399,6 +399,7 @@ export class Producer {
         const c = event.chunkAccepted as v1.ChunkAccepted;
         const purpose = purposeName(c.purpose);
         if (!tracker.hasLanded(purpose, c.chunkIndex)) await this.land(tracker, [tracker.landing(purpose, c.chunkIndex)]);
+        else await this.saveStatus(tracker);
         return;
       }
       case 'datasetReady':
@@ -436,7 +437,7 @@ export class Producer {
 
   /** Stores chunk landings, then takes them in (progress; maybe the end of data generation). */
   private async land(tracker: ExperimentTracker, chunks: ChunkState[]): Promise<void> {
-    if (chunks.length === 0) return;
+    if (chunks.length === 0) return this.saveStatus(tracker);
     // an ended experiment's landings change nothing that matters (a rerun brings its held chunks)
     if (!tracker.hasEnded) await this.store.saveChunks(tracker.id, chunks);
     const before = tracker.status;
@@ -444,7 +445,27 @@ export class Producer {
     const landedBefore = tracker.landed;
     for (const c of chunks) tracker.apply(c, now);
     this.metrics?.chunksLanded.inc(undefined, Math.max(0, tracker.landed - landedBefore));
-    if (tracker.status !== before) await this.store.setStatus(tracker.id, tracker.status);
+    if (tracker.status === before) return;
+    try {
+      await this.store.setStatus(tracker.id, tracker.status);
+    } catch (err) {
+      tracker.statusUnsaved = true;
+      throw err;
+    }
+  }
+
+  /**
+   * Stores a status that landings moved in memory (data generation complete) when storing it failed
+   * then: the redelivered event (whose landings memory already holds) or the next stall check does
+   * it, else the store would say `running` until the model is ready. Only over the store's `running`
+   * of the same submission: another producer may have ended it meanwhile.
+   */
+  private async saveStatus(tracker: ExperimentTracker): Promise<void> {
+    if (!tracker.statusUnsaved) return;
+    const record = await this.store.get(tracker.id);
+    if (record?.submittedAt === tracker.submittedAt && record.status === 'running' && tracker.status === 'datagen-complete')
+      await this.store.setStatus(tracker.id, tracker.status);
+    tracker.statusUnsaved = false;
   }
 
   private async fail(tracker: ExperimentTracker, code: string, stage: string, reason: string): Promise<void> {
@@ -464,6 +485,9 @@ export class Producer {
       await this.followStore(now);
       this.forgetEnded(now);
       for (const tracker of [...this.experiments.values()]) {
+        await this.saveStatus(tracker).catch((err: unknown) =>
+          this.log.error({ experimentId: tracker.id, err: errorMessage(err) }, 'status not stored; will retry'),
+        );
         if (!tracker.isActive || now - tracker.lastProgressAt < this.jobTimeoutMs) continue;
         try {
           await this.reissueStalled(tracker, now);
