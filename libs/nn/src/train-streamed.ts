@@ -16,6 +16,11 @@ export interface StreamedData {
   shards: ShardSource;
   /** Most rows held in memory at once (default: the stream loader's, 2^20, or the largest shard). */
   windowRows?: number;
+  /**
+   * Per output, its value when it is the same in every row (ShardStats.outputConstant): the model
+   * then answers exactly that value (see pinConstantOutputs). Absent: none is pinned.
+   */
+  constantOutputs?: (number | undefined)[];
 }
 
 /**

@@ -51,6 +51,19 @@ export function normalizeToRows(
   return { rows, count, weighted: weights !== undefined };
 }
 
+/**
+ * Loss weights [count, K] with a constant output's set to 0: the model answers its value exactly
+ * (pinConstantOutputs), and a relative loss would otherwise weigh a constant 0 ~10^4 times the rest.
+ */
+function withoutConstantOutputs(w: Float32Array, constant: readonly (number | undefined)[] | undefined, K: number): Float32Array {
+  if (!constant) return w;
+  for (let k = 0; k < K; k++) {
+    if (constant[k] === undefined) continue;
+    for (let i = k; i < w.length; i += K) w[i] = 0;
+  }
+  return w;
+}
+
 function serialize(err: unknown): SerializedError {
   if (err instanceof SurrogateError) return { code: err.code, message: err.message, details: { ...err.details } };
   return { code: 'TRAINING_FAILED', message: err instanceof Error ? err.message : String(err), details: {} };
@@ -63,10 +76,15 @@ async function main(): Promise<void> {
   let trainWeights: Float32Array | undefined;
   let valWeights: Float32Array | undefined;
   if (config.loss && isWeightedLoss(config.loss, K) && !input.streamed) {
-    const raw = lossWeightsOf(input.outputs, input.count, K, normalization.outputStd, config.loss);
+    const raw = withoutConstantOutputs(lossWeightsOf(input.outputs, input.count, K, normalization.outputStd, config.loss), input.constantOutputs, K);
     const norm = lossWeightNormalizer(raw);
     trainWeights = raw.map((w) => w * norm);
-    if (input.validation) valWeights = lossWeightsOf(input.validation.outputs, input.validation.count, K, normalization.outputStd, config.loss, norm);
+    if (input.validation)
+      valWeights = withoutConstantOutputs(
+        lossWeightsOf(input.validation.outputs, input.validation.count, K, normalization.outputStd, config.loss, norm),
+        input.constantOutputs,
+        K,
+      );
   }
   const validation = input.validation ? normalizeToRows({ ...input, ...input.validation }, valWeights) : undefined;
   const control = new Int32Array(input.control);
