@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'worker_threads';
 import { SurrogateError } from '@surrogate/core';
 import { checkpointStep, readCheckpointFile, writeCheckpointFile } from './checkpoint';
-import { isWeightedLoss, lossWeightNormalizer, lossWeightsOf } from './loss-weights';
+import { isWeightedLoss, lossWeightNormalizer, lossWeightsOf, outputLossWeights } from './loss-weights';
 import { NnError } from './nn-error';
 import { normalizationAffine, normalizeInput } from './normalization';
 import { rowWidth, type NormalizedRows } from './train-loop';
@@ -75,7 +75,15 @@ async function main(): Promise<void> {
   const K = mlp.outputDim;
   let trainWeights: Float32Array | undefined;
   let valWeights: Float32Array | undefined;
-  if (config.loss && isWeightedLoss(config.loss, K) && !input.streamed) {
+  if (config.loss && isWeightedLoss(config.loss, K) && input.streamed) {
+    // streamed: per-output weights only (trainStagesStreamed refuses the relative loss); the
+    // validation rows, in memory, carry the same weights as the streamed batches
+    if (input.validation && config.loss.kind !== 'relative') {
+      const perOutput = outputLossWeights(config.loss, K, input.constantOutputs);
+      valWeights = new Float32Array(input.validation.count * K);
+      for (let i = 0; i < valWeights.length; i += K) valWeights.set(perOutput, i);
+    }
+  } else if (config.loss && isWeightedLoss(config.loss, K)) {
     const raw = withoutConstantOutputs(lossWeightsOf(input.outputs, input.count, K, normalization.outputStd, config.loss), input.constantOutputs, K);
     const norm = lossWeightNormalizer(raw);
     trainWeights = raw.map((w) => w * norm);
@@ -92,7 +100,7 @@ async function main(): Promise<void> {
   const resume = cp?.resume ? readCheckpointFile(cp.file, cp.fingerprint) : undefined;
   const train = (options: StagedTrainOptions): Promise<StagedTrainResult> =>
     input.streamed
-      ? trainStagesStreamed(input.streamed, normalization, mlp, config, options)
+      ? trainStagesStreamed({ ...input.streamed, ...(input.constantOutputs ? { constantOutputs: input.constantOutputs } : {}) }, normalization, mlp, config, options)
       : trainStages(normalizeToRows(input, trainWeights), mlp, config, options);
   const result = await train({
     validation,
