@@ -42,6 +42,7 @@ function sampleCheckpoint(): TrainingCheckpoint {
     stageSteps: 40,
     lossHistory: [0.5, 0.25],
     valLossHistory: [0.6, 0.3],
+    stoppedEarly: [{ stage: 0, epoch: 2, bestEpoch: 1 }],
     loop: {
       step: 12,
       theta: arr(10),
@@ -153,6 +154,27 @@ describe('resuming from a checkpoint', () => {
         expect(resumed.finalLoss).toBe(whole.finalLoss);
       }
     }
+  });
+
+  it('reports the early stops of the stages finished before the checkpoint', async () => {
+    // minDelta 0.99: no epoch beats the first by 99%, so stage 0 stops after its second epoch
+    const early: TrainConfig = { ...config, earlyStopping: { patience: 1, minDelta: 0.99 } };
+    const checkpoints: TrainingCheckpoint[] = [];
+    const whole = await trainStages(makeRows(600, 1), mlp, early, {
+      validation: makeRows(200, 2),
+      resample,
+      stepsPerRun: 8,
+      fingerprint: 'fp',
+      checkpointEveryMs: 0,
+      onCheckpoint: (c) => checkpoints.push(decodeCheckpoint(encodeCheckpoint(c))),
+    });
+    expect(whole.stoppedEarly).toEqual([expect.objectContaining({ stage: 0, epoch: 2 })]);
+    const stage1 = checkpoints.find((c) => c.stage === 1 && c.loop.step > 0) as TrainingCheckpoint;
+    expect(stage1).toBeDefined();
+    const resumed = await trainStages(makeRows(600, 1), mlp, early, { validation: makeRows(200, 2), resample, stepsPerRun: 8, resume: stage1 });
+    expect(resumed.resumedFromStep).toBe(checkpointStep(stage1));
+    expect(resumed.stoppedEarly).toEqual(whole.stoppedEarly);
+    expect(resumed.epochs).toBe(whole.epochs);
   });
 
   it('refuses a checkpoint that does not fit the model', async () => {

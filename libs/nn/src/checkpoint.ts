@@ -38,6 +38,8 @@ export interface TrainingCheckpoint {
   /** Epoch losses and validation losses of the finished stages (stage-0 units). */
   lossHistory: number[];
   valLossHistory: number[];
+  /** The finished stages that early stopping ended (absent in checkpoints of older versions: none). */
+  stoppedEarly?: { stage: number; epoch: number; bestEpoch: number }[];
   loop: LoopSnapshot;
 }
 
@@ -89,6 +91,7 @@ export function encodeCheckpoint(c: TrainingCheckpoint): Buffer {
     stageSteps: c.stageSteps,
     lossHistory: c.lossHistory,
     valLossHistory: c.valLossHistory,
+    stoppedEarly: c.stoppedEarly ?? [],
     loop: {
       step: c.loop.step,
       epochLossSum: c.loop.epochLossSum,
@@ -153,6 +156,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file = 'checkpoint'): Traini
     stageSteps: h.stageSteps,
     lossHistory: h.lossHistory,
     valLossHistory: h.valLossHistory,
+    stoppedEarly: Array.isArray(h.stoppedEarly) ? h.stoppedEarly : [],
     loop: {
       step: h.loop.step,
       theta: need('theta'),

@@ -62,3 +62,14 @@ export function lossWeightNormalizer(w: Float32Array): number {
   for (let i = 0; i < w.length; i++) sum += w[i];
   return sum > 0 ? w.length / sum : 1;
 }
+
+/**
+ * The per-output weights of a plain (mse) loss, scaled to average 1 as lossWeightsOf and
+ * lossWeightNormalizer scale them for rows in memory; an output constant over the training set
+ * (`constant[k]` defined) weighs 0. What a streamed training set's batches carry (every row the same).
+ */
+export function outputLossWeights(loss: LossConfig | undefined, K: number, constant: readonly (number | undefined)[] = []): Float32Array {
+  const w = Float32Array.from({ length: K }, (_, k) => (constant[k] === undefined ? (loss?.outputWeights?.[k] ?? 1) : 0));
+  const norm = lossWeightNormalizer(w);
+  return w.map((x) => x * norm);
+}

@@ -47,6 +47,7 @@ describe('computeShardStats', () => {
       expect(s.outputMean[1]).toBeCloseTo(memory.mean[1], 12);
       expect(s.outputStd[1]).toBeCloseTo(memory.std[1], 12);
       expect(s.outputStd[2]).toBe(1); // constant output: std 1, as computeOutputStats
+      expect(s.outputConstant).toEqual([undefined, undefined, 7]); // and known as constant
       for (let j = 0; j < 2; j++) {
         const col = Array.from({ length: d.count }, (_, i) => d.inputs[2 * i + j]);
         expect(s.inputMin[j]).toBe(Math.min(...col));

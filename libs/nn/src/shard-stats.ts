@@ -60,6 +60,8 @@ export interface ShardStats {
   /** Per input, the smallest and largest raw value seen (to check against the spec's box). */
   inputMin: number[];
   inputMax: number[];
+  /** Per output, its value when every row has the same (see constantOutputs), else undefined. */
+  outputConstant: (number | undefined)[];
 }
 
 /**
@@ -77,6 +79,8 @@ export async function computeShardStats(source: ShardSource): Promise<ShardStats
   const moments = new RunningMoments(K);
   const inputMin = new Array<number>(D).fill(Infinity);
   const inputMax = new Array<number>(D).fill(-Infinity);
+  const outputConstant: (number | undefined)[] = new Array<number | undefined>(K).fill(undefined);
+  const outputVaries = new Array<boolean>(K).fill(false);
   for (const shard of source.shards) {
     await readShard(shard, D, K, buffer.bytes);
     const v = buffer.values;
@@ -102,10 +106,16 @@ export async function computeShardStats(source: ShardSource): Promise<ShardStats
       inputMin[j] = lo;
       inputMax[j] = hi;
     }
-    for (let k = 0; k < K; k++) moments.addColumn(k, v, (D + k) * n, 1, n);
+    for (let k = 0; k < K; k++) {
+      moments.addColumn(k, v, (D + k) * n, 1, n);
+      if (outputVaries[k] || n === 0) continue;
+      const first = outputConstant[k] ?? (v[(D + k) * n] as number);
+      for (let i = 0; i < n && !outputVaries[k]; i++) outputVaries[k] = v[(D + k) * n + i] !== first;
+      outputConstant[k] = outputVaries[k] ? undefined : first;
+    }
     moments.commit(n);
   }
-  return { count: moments.count, outputMean: Array.from(moments.mean), outputStd: moments.std(), inputMin, inputMax };
+  return { count: moments.count, outputMean: Array.from(moments.mean), outputStd: moments.std(), inputMin, inputMax, outputConstant };
 }
 
 /** Statistics of the targets the network sees (normalized units, after any adjustment). */

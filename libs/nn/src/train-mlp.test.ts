@@ -72,6 +72,31 @@ describe('trainMlp', () => {
     expect(model.finalLoss).toBeCloseTo(trainSe / data.count, 6);
   });
 
+  it('answers an output that is constant over the training set exactly, whatever the loss', async () => {
+    // outputs: f (varies), 0 and 2.5 everywhere; the relative loss would weigh a constant 0 ~10^4 times f
+    const K = 3;
+    const wide: MlpConfig = { ...mlp, outputDim: K };
+    const d = makeData(1024, 3);
+    const outputs = new Float32Array(d.count * K);
+    for (let i = 0; i < d.count; i++) outputs.set([d.outputs[i], 0, 2.5], i * K);
+    const s = computeOutputStats(outputs, d.count, K);
+    const norm: Normalization = { inputMin: box.min, inputMax: box.max, outputMean: s.mean, outputStd: s.std };
+    for (const loss of [undefined, { kind: 'relative' as const }]) {
+      const model = await trainMlp({ inputs: d.inputs, outputs, count: d.count }, wide, norm, { ...config, epochs: 3, stages: 2, ...(loss ? { loss } : {}) });
+      const test = makeData(300, 5);
+      const im = await InferenceModel.load(exportInferenceModel(model, { inputNames: ['a', 'b'], outputNames: ['f', 'zero', 'c'] }));
+      const y = await im.predict(test.inputs, test.count);
+      await im.close();
+      let se = 0;
+      for (let i = 0; i < test.count; i++) {
+        expect([y[i * K + 1], y[i * K + 2]]).toEqual([0, 2.5]);
+        se += (y[i * K] - test.outputs[i]) ** 2;
+      }
+      // the varying output still trains (not starved by the constant one's weight)
+      expect(Math.sqrt(se / test.count)).toBeLessThan(0.2 * s.std[0]);
+    }
+  });
+
   it('trains residual stages whose sum fits better than the first network, and exports their sum', async () => {
     const staged = { ...config, epochs: 8, stages: 2 };
     const progress: TrainProgress[] = [];

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { constantOutputs, pinConstantOutputs } from './constant-outputs';
 import { splitParameters, validateMlpConfig, type MlpConfig } from './mlp-config';
 import { validateLossConfig } from './loss-weights';
 import { NnError, TrainingAbortedError, TrainingDivergedError, type NnErrorCode } from './nn-error';
@@ -89,6 +90,8 @@ export async function trainMlp(
   const validation = options.validation
     ? { inputs: options.validation.inputs.slice(), outputs: options.validation.outputs.slice(), count: options.validation.count }
     : undefined;
+  // outputs that never vary: the model is made to answer their value exactly (pinConstantOutputs)
+  const constant = streamed ? (streamed.constantOutputs ?? []).slice(0, mlp.outputDim) : constantOutputs(rows.outputs, rows.count, mlp.outputDim);
   const control = new SharedArrayBuffer(4);
   const workerData: TrainWorkerInput = {
     mlp: mlpCopy,
@@ -100,6 +103,7 @@ export async function trainMlp(
     ...(streamed ? { streamed: { shards: streamed.shards, ...(streamed.windowRows ? { windowRows: streamed.windowRows } : {}) } } : {}),
     ...(validation ? { validation } : {}),
     ...(cp ? { checkpoint: { ...cp } } : {}),
+    ...(constant.some((c) => c !== undefined) ? { constantOutputs: constant } : {}),
     control,
   };
   const transferList = [
@@ -144,7 +148,7 @@ export async function trainMlp(
         const r = msg.result;
         // stage maps are in stage-0 normalized units; raw = normalized·std (+ mean for stage 0)
         const std = normCopy.outputStd;
-        finish(undefined, {
+        const trained: TrainedModel = {
           mlp: mlpCopy,
           normalization: normCopy,
           parameters: splitParameters(mlpCopy, r.stages[0].theta),
@@ -160,7 +164,8 @@ export async function trainMlp(
           valLossHistory: r.valLossHistory,
           resumedFromStep: r.resumedFromStep,
           stoppedEarly: r.stoppedEarly,
-        });
+        };
+        finish(undefined, pinConstantOutputs(trained, constant));
       } else {
         finish(deserialize(msg.error));
       }

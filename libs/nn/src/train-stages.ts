@@ -147,7 +147,8 @@ export async function trainStagesOn(
     const stages: TrainedStage[] = [];
     const lossHistory: number[] = resume ? [...resume.lossHistory] : [];
     const valLossHistory: number[] = resume ? [...resume.valLossHistory] : [];
-    const stoppedEarly: StagedTrainResult['stoppedEarly'] = [];
+    // the finished stages' early stops travel in the checkpoint: a resumed run reports them too
+    const stoppedEarly: StagedTrainResult['stoppedEarly'] = resume?.stoppedEarly ? resume.stoppedEarly.map((e) => ({ ...e })) : [];
     let scale = new Array<number>(K).fill(1);
     let shift = new Array<number>(K).fill(0);
     let steps = resume?.stageSteps ?? 0;
@@ -214,6 +215,7 @@ export async function trainStagesOn(
                 stageSteps: stepsBefore,
                 lossHistory: [...lossHistory],
                 valLossHistory: [...valLossHistory],
+                stoppedEarly: stoppedEarly.map((e) => ({ ...e })),
                 loop,
               })
           : undefined,

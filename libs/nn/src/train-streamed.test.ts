@@ -5,6 +5,8 @@ import { Rng } from './rng';
 import { removeTestShards, writeTestShards, type TestDataset } from './shard-test-helpers';
 import { trainStagesStreamed } from './train-streamed';
 import { trainMlp } from './train-mlp';
+import { exportInferenceModel } from './export-model';
+import { InferenceModel } from './inference-model';
 import { normalizeToRows } from './train-worker';
 import type { TrainConfig } from './train-types';
 import type { Normalization } from './normalization';
@@ -76,9 +78,60 @@ describe('training on shards streamed from disk', () => {
     expect(streamed.residualStages).toHaveLength(1);
   }, 120_000);
 
-  it('refuses a weighted loss, which the stream cannot carry', async () => {
+  it('refuses the relative loss, whose weights depend on each row', async () => {
     await expect(
       trainMlp({ shards: data.source }, mlp, normalization, { ...config, loss: { kind: 'relative' } }, { validation: held }),
     ).rejects.toMatchObject({ code: 'NN_INVALID_CONFIG', message: expect.stringContaining('not available when the training set is streamed') });
   });
+});
+
+describe('per-output loss weights on a streamed training set', () => {
+  const two: MlpConfig = { ...mlp, outputDim: 2 };
+  const g = (a: number, b: number): number => Math.sin(a) * b;
+  const config: TrainConfig = { epochs: 8, stages: 1, batchSize: 64, learningRate: 1e-2, finalLearningRate: 1e-4, seed: 3, threads: 1 };
+  let data: TestDataset;
+  let normalization: Normalization;
+  const n = 1000;
+  const held = { inputs: new Float32Array(2 * n), outputs: new Float32Array(2 * n), count: n };
+
+  beforeAll(async () => {
+    const rng = new Rng(6);
+    data = writeTestShards([1500, 1000, 1500], 2, 2, (_g, x, y) => {
+      x[0] = 4 * rng.nextFloat() - 2;
+      x[1] = 2 * rng.nextFloat() - 1;
+      y[0] = f(x[0], x[1]);
+      y[1] = g(x[0], x[1]);
+    });
+    const stats = await computeShardStats(data.source);
+    normalization = { inputMin: [-2, -1], inputMax: [2, 1], outputMean: stats.outputMean, outputStd: stats.outputStd };
+    const vr = new Rng(7);
+    for (let i = 0; i < n; i++) {
+      const a = 4 * vr.nextFloat() - 2;
+      const b = 2 * vr.nextFloat() - 1;
+      held.inputs.set([a, b], 2 * i);
+      held.outputs.set([f(a, b), g(a, b)], 2 * i);
+    }
+  });
+  afterAll(() => removeTestShards(data));
+
+  /** Held-out RMSE of each output, in units of its std. */
+  async function errors(weights: number[]): Promise<number[]> {
+    const model = await trainMlp({ shards: data.source, windowRows: 1500 }, two, normalization, { ...config, loss: { kind: 'mse', outputWeights: weights } }, { validation: held });
+    expect(model.valLossHistory).toHaveLength(8);
+    const im = await InferenceModel.load(exportInferenceModel(model, { inputNames: ['a', 'b'], outputNames: ['f', 'g'] }));
+    const y = await im.predict(held.inputs, n);
+    await im.close();
+    return [0, 1].map((k) => {
+      let se = 0;
+      for (let i = 0; i < n; i++) se += (y[2 * i + k] - held.outputs[2 * i + k]) ** 2;
+      return Math.sqrt(se / n) / normalization.outputStd[k];
+    });
+  }
+
+  it('trains with them (they used to be refused) and they trade the outputs off', async () => {
+    const favourF = await errors([8, 1]);
+    const favourG = await errors([1, 8]);
+    expect(favourF[0]).toBeLessThan(favourG[0]);
+    expect(favourG[1]).toBeLessThan(favourF[1]);
+  }, 120_000);
 });

@@ -1,5 +1,6 @@
 import { shuffleSeed } from './batch-sampler';
-import { isWeightedLoss } from './loss-weights';
+import type { BatchLoader } from './batch-loader';
+import { isWeightedLoss, outputLossWeights } from './loss-weights';
 import type { MlpConfig } from './mlp-config';
 import { NnError } from './nn-error';
 import type { Normalization } from './normalization';
@@ -16,6 +17,11 @@ export interface StreamedData {
   shards: ShardSource;
   /** Most rows held in memory at once (default: the stream loader's, 2^20, or the largest shard). */
   windowRows?: number;
+  /**
+   * Per output, its value when it is the same in every row (ShardStats.outputConstant): the model
+   * then answers exactly that value (see pinConstantOutputs). Absent: none is pinned.
+   */
+  constantOutputs?: (number | undefined)[];
 }
 
 /**
@@ -23,8 +29,9 @@ export interface StreamedData {
  * same stages, schedule, validation, early stopping and checkpoints as trainStages, with batches
  * from a StreamBatchLoader. Stage s > 0 gets its targets on the loader thread from the finished
  * stages' model; the residual statistics come from one pass over the shards per stage. There is
- * no error-driven resampling (it needs every row's error in memory) and no weighted loss (the
- * stream carries no weights): asking for one is NN_INVALID_CONFIG.
+ * no error-driven resampling (it needs every row's error in memory) and no relative loss (its
+ * weights depend on each row's value): asking for it is NN_INVALID_CONFIG. Per-output weights
+ * (the same in every row) are added to each batch.
  */
 export async function trainStagesStreamed(
   data: StreamedData,
@@ -33,12 +40,14 @@ export async function trainStagesStreamed(
   config: TrainConfig,
   options: StagedTrainOptions = {},
 ): Promise<StagedTrainResult> {
-  if (isWeightedLoss(config.loss, mlp.outputDim)) {
-    throw new NnError('NN_INVALID_CONFIG', 'a weighted or relative loss is not available when the training set is streamed from disk: use loss mse, or give the trainer the memory to load the data', {
+  if (config.loss?.kind === 'relative') {
+    throw new NnError('NN_INVALID_CONFIG', 'the relative loss is not available when the training set is streamed from disk: use loss mse (per-output weights are fine), or give the trainer the memory to load the data', {
       details: { field: 'loss', value: config.loss },
     });
   }
-  const path = streamedStagePath(data, normalization, mlp);
+  // per-output weights are the same in every row: the loader's batches get them as a constant
+  const weights = isWeightedLoss(config.loss, mlp.outputDim) ? outputLossWeights(config.loss, mlp.outputDim, data.constantOutputs) : undefined;
+  const path = streamedStagePath(data, normalization, mlp, weights);
   try {
     return await trainStagesOn(path, mlp, config, options);
   } finally {
@@ -46,7 +55,23 @@ export async function trainStagesStreamed(
   }
 }
 
-function streamedStagePath(data: StreamedData, normalization: Normalization, mlp: MlpConfig): StagePath {
+/** A stream loader whose batches also carry the same loss weight per output in every row. */
+function withOutputWeights(loader: BatchLoader, weights: Float32Array): BatchLoader {
+  return {
+    next: (steps, x, y, w) => {
+      loader.next(steps, x, y);
+      if (!w) return;
+      for (let s = 0; s < steps; s++) {
+        const ws = w[s] as Float32Array;
+        for (let i = 0; i < ws.length; i += weights.length) ws.set(weights, i);
+      }
+    },
+    publishWeights: (version, sampling) => loader.publishWeights(version, sampling),
+    close: () => loader.close(),
+  };
+}
+
+function streamedStagePath(data: StreamedData, normalization: Normalization, mlp: MlpConfig, weights: Float32Array | undefined): StagePath {
   const D = mlp.inputDim;
   const K = mlp.outputDim;
   const { shards, windowRows } = data;
@@ -59,9 +84,11 @@ function streamedStagePath(data: StreamedData, normalization: Normalization, mlp
       const sp = makeStreamPlan(counts, D, K, { batchSize: stageConfig.batchSize, epochs: stageConfig.epochs, seed, windowRows });
       return {
         plan: { ...sp, weightDim: 0 },
-        weighted: false,
-        openLoader: (startStep, slots) =>
-          new StreamBatchLoader({ source: shards, normalization, batchSize: stageConfig.batchSize, epochs: stageConfig.epochs, seed, windowRows, startStep, aheadSteps: slots, adjust }),
+        weighted: weights !== undefined,
+        openLoader: (startStep, slots) => {
+          const loader = new StreamBatchLoader({ source: shards, normalization, batchSize: stageConfig.batchSize, epochs: stageConfig.epochs, seed, windowRows, startStep, aheadSteps: slots, adjust });
+          return weights ? withOutputWeights(loader, weights) : loader;
+        },
         close: async () => undefined,
       };
     },

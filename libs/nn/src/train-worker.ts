@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'worker_threads';
 import { SurrogateError } from '@surrogate/core';
 import { checkpointStep, readCheckpointFile, writeCheckpointFile } from './checkpoint';
-import { isWeightedLoss, lossWeightNormalizer, lossWeightsOf } from './loss-weights';
+import { isWeightedLoss, lossWeightNormalizer, lossWeightsOf, outputLossWeights } from './loss-weights';
 import { NnError } from './nn-error';
 import { normalizationAffine, normalizeInput } from './normalization';
 import { rowWidth, type NormalizedRows } from './train-loop';
@@ -51,6 +51,19 @@ export function normalizeToRows(
   return { rows, count, weighted: weights !== undefined };
 }
 
+/**
+ * Loss weights [count, K] with a constant output's set to 0: the model answers its value exactly
+ * (pinConstantOutputs), and a relative loss would otherwise weigh a constant 0 ~10^4 times the rest.
+ */
+function withoutConstantOutputs(w: Float32Array, constant: readonly (number | undefined)[] | undefined, K: number): Float32Array {
+  if (!constant) return w;
+  for (let k = 0; k < K; k++) {
+    if (constant[k] === undefined) continue;
+    for (let i = k; i < w.length; i += K) w[i] = 0;
+  }
+  return w;
+}
+
 function serialize(err: unknown): SerializedError {
   if (err instanceof SurrogateError) return { code: err.code, message: err.message, details: { ...err.details } };
   return { code: 'TRAINING_FAILED', message: err instanceof Error ? err.message : String(err), details: {} };
@@ -62,11 +75,24 @@ async function main(): Promise<void> {
   const K = mlp.outputDim;
   let trainWeights: Float32Array | undefined;
   let valWeights: Float32Array | undefined;
-  if (config.loss && isWeightedLoss(config.loss, K) && !input.streamed) {
-    const raw = lossWeightsOf(input.outputs, input.count, K, normalization.outputStd, config.loss);
+  if (config.loss && isWeightedLoss(config.loss, K) && input.streamed) {
+    // streamed: per-output weights only (trainStagesStreamed refuses the relative loss); the
+    // validation rows, in memory, carry the same weights as the streamed batches
+    if (input.validation && config.loss.kind !== 'relative') {
+      const perOutput = outputLossWeights(config.loss, K, input.constantOutputs);
+      valWeights = new Float32Array(input.validation.count * K);
+      for (let i = 0; i < valWeights.length; i += K) valWeights.set(perOutput, i);
+    }
+  } else if (config.loss && isWeightedLoss(config.loss, K)) {
+    const raw = withoutConstantOutputs(lossWeightsOf(input.outputs, input.count, K, normalization.outputStd, config.loss), input.constantOutputs, K);
     const norm = lossWeightNormalizer(raw);
     trainWeights = raw.map((w) => w * norm);
-    if (input.validation) valWeights = lossWeightsOf(input.validation.outputs, input.validation.count, K, normalization.outputStd, config.loss, norm);
+    if (input.validation)
+      valWeights = withoutConstantOutputs(
+        lossWeightsOf(input.validation.outputs, input.validation.count, K, normalization.outputStd, config.loss, norm),
+        input.constantOutputs,
+        K,
+      );
   }
   const validation = input.validation ? normalizeToRows({ ...input, ...input.validation }, valWeights) : undefined;
   const control = new Int32Array(input.control);
@@ -74,7 +100,7 @@ async function main(): Promise<void> {
   const resume = cp?.resume ? readCheckpointFile(cp.file, cp.fingerprint) : undefined;
   const train = (options: StagedTrainOptions): Promise<StagedTrainResult> =>
     input.streamed
-      ? trainStagesStreamed(input.streamed, normalization, mlp, config, options)
+      ? trainStagesStreamed({ ...input.streamed, ...(input.constantOutputs ? { constantOutputs: input.constantOutputs } : {}) }, normalization, mlp, config, options)
       : trainStages(normalizeToRows(input, trainWeights), mlp, config, options);
   const result = await train({
     validation,

@@ -18,6 +18,8 @@ export interface TrainWorkerInput {
   /** Held-out samples (RAW units) whose loss is recorded after every epoch. */
   validation?: { inputs: Float32Array; outputs: Float32Array; count: number };
   checkpoint?: CheckpointSettings;
+  /** Per output, its value when it is constant over the training set: a weighted loss gives it weight 0. */
+  constantOutputs?: (number | undefined)[];
   /** Int32Array[1] over shared memory; the caller stores STOP_REQUESTED in cell 0 to stop training. */
   control: SharedArrayBuffer;
 }

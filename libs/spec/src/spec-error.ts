@@ -44,6 +44,23 @@ export function formatIssue(issue: SpecIssue): string {
     issue.line !== undefined
       ? ` (line ${issue.line}${issue.column !== undefined ? `, column ${issue.column}` : ''})`
       : '';
-  const value = issue.value === undefined ? '' : ` = ${JSON.stringify(issue.value)}`;
+  const value = issue.value === undefined ? '' : ` = ${formatValue(issue.value)}`;
   return `${issue.field}${value}${at}: ${issue.rule}`;
+}
+
+/**
+ * A value as the user wrote it: JSON, except that the numbers JSON cannot hold (YAML's .nan, .inf,
+ * -.inf) read NaN, Infinity and -Infinity instead of JSON.stringify's `null`, which named the
+ * wrong value.
+ */
+export function formatValue(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  const marks: string[] = [];
+  const json = JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v !== 'number' || Number.isFinite(v)) return v;
+    marks.push(String(v));
+    return `\u0000${marks.length - 1}\u0000`;
+  });
+  if (json === undefined) return String(value);
+  return json.replace(/"\\u0000(\d+)\\u0000"/g, (_m, i: string) => marks[Number(i)] as string);
 }

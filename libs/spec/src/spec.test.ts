@@ -114,6 +114,21 @@ training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
     expect(byField['training.activation']?.rule).toMatch(/tanh, silu, softplus/);
   });
 
+  it("names YAML's .nan and .inf as NaN and Infinity, not null", () => {
+    const bad = EXAMPLE.replace('seed: 7', 'seed: 7\ntraining: {learningRate: .nan, epochs: .inf, lossWeights: {price: -.inf}}\nvalidation: {rmse: {price: .nan}}');
+    let message = '';
+    try {
+      parseSpec(bad);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('training.learningRate = NaN: must be a finite number');
+    expect(message).toContain('training.epochs = Infinity: must be a whole number');
+    expect(message).toContain('training.lossWeights.price = -Infinity: must be a finite number');
+    expect(message).toContain('validation.rmse.price = NaN: must be a finite number');
+    expect(message).not.toContain('= null');
+  });
+
   it('refuses a box too narrow for float32 inputs, naming the width and the bound; a slightly wider one passes', () => {
     const narrow = EXAMPLE.replace('volatility: {min: 0.1, max: 0.5}', 'volatility: {min: 0.2, max: 0.2000001}');
     const issue = issuesOf(() => parseSpec(narrow)).find((i) => i.field === 'inputs.volatility');

@@ -83,6 +83,26 @@ describe('report.html', () => {
     expect(escapeXml(`<&>"'`)).toBe('&lt;&amp;&gt;&quot;&#39;');
   });
 
+  it('draws the largest errors even when it thins a scatter out', () => {
+    // 10,000 points thinned to every 4th: the single spike sits at an index the stride skips
+    const n = 10_000;
+    const xs = Float64Array.from({ length: n }, (_, i) => i / n);
+    const err = Float64Array.from({ length: n }, (_, i) => (i === 4001 ? 1 : 1e-3));
+    const dots = (svg: string): number[][] =>
+      [...(/d="([^"]*)"/.exec(svg) as RegExpExecArray)[1].matchAll(/M([\d.]+) ([\d.]+)h0/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    const svg = scatter('s', { label: 'x' }, { label: '|error|' }, xs, err, { keep: err });
+    const top = Math.min(...dots(svg).map((d) => d[1])); // screen y: smaller is higher
+    expect(top).toBeCloseTo(26, 0); // the spike, at the top of the plot (M.top)
+    expect(dots(svg).length).toBeLessThanOrEqual(3000 + 100);
+    // and the page's |error| charts hold each output's worst point
+    const big = heldOut(20_000);
+    big.predicted[2 * 7778] += 5; // 7778 is not a multiple of the stride (7)
+    const v = validationMetrics(big, big.predicted, ['spot', 'vol'], thresholds);
+    const page = renderReportHtml({ name: 'n', experimentId: 'e', pricer: 'p', inputNames: ['spot', 'vol'], outputNames: ['price', 'delta'], lossHistory: [1], held: big, predicted: big.predicted, validation: v });
+    const chart = /<svg [^>]*aria-label="price: \|error\| across spot">[\s\S]*?<\/svg>/.exec(page)?.[0] ?? '';
+    expect(Math.min(...dots(chart).map((d) => d[1]))).toBeCloseTo(26, 0);
+  });
+
   it('draws the loss curves as lines: no style rule that reaches a series polyline fills it', () => {
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1];
     const polylineClasses = new Set(['series', 's0', 's1']);

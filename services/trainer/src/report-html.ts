@@ -61,9 +61,9 @@ export function renderReportHtml(r: ReportHtmlInput): string {
     const abs = err.map(Math.abs);
     const charts = [
       histogram(`${name}: error (predicted − true)`, { label: `error (${name})` }, err),
-      scatter(`${name}: predicted vs true`, { label: 'true' }, { label: 'predicted' }, truth, pred, { diagonal: true }),
+      scatter(`${name}: predicted vs true`, { label: 'true' }, { label: 'predicted' }, truth, pred, { diagonal: true, keep: abs }),
       ...inputNames.map((input, j) =>
-        scatter(`${name}: |error| across ${input}`, { label: input }, { label: '|error|' }, column(held.inputs, D, j), abs),
+        scatter(`${name}: |error| across ${input}`, { label: input }, { label: '|error|' }, column(held.inputs, D, j), abs, { keep: abs }),
       ),
     ];
     const worst = validation.outputs[k]?.worstPoints ?? [];

@@ -135,14 +135,22 @@ export function histogram(title: string, x: Axis, values: ArrayLike<number>, bin
   return frame(title, x, { label: 'points' }, sx, sy, body);
 }
 
-/** A scatter of (xs[i], ys[i]), at most `maxPoints` of them (evenly strided), with an optional y = x line. */
+/** How many of the points with the largest `keep` scores a thinned scatter always draws. */
+export const SCATTER_KEPT_POINTS = 100;
+
+/**
+ * A scatter of (xs[i], ys[i]), at most `maxPoints` of them (evenly strided), with an optional
+ * y = x line. When thinned, the SCATTER_KEPT_POINTS points with the largest `keep` score (e.g. the
+ * error) are drawn as well: the worst points are what the chart is read for, and a stride would
+ * leave them out.
+ */
 export function scatter(
   title: string,
   x: Axis,
   y: Axis,
   xs: ArrayLike<number>,
   ys: ArrayLike<number>,
-  options: { maxPoints?: number; diagonal?: boolean } = {},
+  options: { maxPoints?: number; diagonal?: boolean; keep?: ArrayLike<number> } = {},
 ): string {
   const n = Math.min(xs.length, ys.length);
   const stride = Math.max(1, Math.ceil(n / (options.maxPoints ?? 3000)));
@@ -153,10 +161,19 @@ export function scatter(
   let body = '';
   if (options.diagonal) body += `<line x1="${sx(ylo).toFixed(1)}" y1="${sy(ylo).toFixed(1)}" x2="${sx(yhi).toFixed(1)}" y2="${sy(yhi).toFixed(1)}" class="diag"/>`;
   const dots: string[] = [];
-  for (let i = 0; i < n; i += stride) {
-    if (!Number.isFinite(xs[i]) || !Number.isFinite(ys[i])) continue;
-    dots.push(`M${sx(xs[i]).toFixed(1)} ${sy(ys[i]).toFixed(1)}h0`);
-  }
+  const draw = (i: number): void => {
+    if (Number.isFinite(xs[i]) && Number.isFinite(ys[i])) dots.push(`M${sx(xs[i]).toFixed(1)} ${sy(ys[i]).toFixed(1)}h0`);
+  };
+  for (let i = 0; i < n; i += stride) draw(i);
+  if (stride > 1 && options.keep) for (const i of largest(options.keep, n, SCATTER_KEPT_POINTS)) if (i % stride !== 0) draw(i);
   body += `<path d="${dots.join('')}" class="dots"/>`;
   return frame(title, x, y, sx, sy, body);
+}
+
+/** Indices of the `count` largest finite scores among the first `n` (NaN scores never count). */
+function largest(scores: ArrayLike<number>, n: number, count: number): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < n; i++) if (!Number.isNaN(scores[i])) idx.push(i);
+  idx.sort((a, b) => (scores[b] as number) - (scores[a] as number));
+  return idx.slice(0, count);
 }

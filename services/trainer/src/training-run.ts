@@ -129,10 +129,10 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
   const train: Samples | undefined = shards ? undefined : await dataset.load('training');
   const held = await dataset.load('validation');
   // streamed: the output statistics come from one pass over the shards
-  const stats = shards
+  const stats: { mean: number[]; std: number[]; constant?: (number | undefined)[] } = shards
     ? await stage('training', async () => {
         const s = await computeShardStats(shards);
-        return { mean: s.outputMean, std: s.outputStd };
+        return { mean: s.outputMean, std: s.outputStd, constant: s.outputConstant };
       })
     : computeOutputStats((train as Samples).outputs, (train as Samples).count, K);
   const trainCount = shards ? sourceRows(shards) : (train as Samples).count;
@@ -163,7 +163,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
       : undefined;
   o.logger.info({ samples: trainCount, data: streamed ? 'stream' : 'memory', mlp, training: spec.training }, 'training started');
   const model = await stage('training', () =>
-    trainMlp(shards ? { shards } : (train as Samples), mlp, normalization, trainConfigOf(spec, o.threads), {
+    trainMlp(shards ? { shards, constantOutputs: stats.constant } : (train as Samples), mlp, normalization, trainConfigOf(spec, o.threads), {
       onProgress: o.onProgress,
       signal: o.signal,
       validation: monitorSet(held, spec.inputs.length, spec.outputs.length),
