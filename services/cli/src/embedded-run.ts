@@ -56,7 +56,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     artifactsDir: () => o.outDir,
     logger: logger.child({ service: 'trainer' }),
     // a fresh run never trains other runs' datasets left in outDir; a resumed one trains its own
-    resumeOnStart: o.resume ? { only: experimentId } : 'none',
+    resumeOnStart: o.resume ? { only: experimentId, spec: o.spec } : 'none',
     memoryBudgetBytes: o.memoryBudgetBytes,
   });
   const worker = new DatagenWorker({

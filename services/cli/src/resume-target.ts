@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { readCheckpointFile } from '@surrogate/nn';
 import type { HeldChunks } from '@surrogate/producer';
 import { v1 } from '@surrogate/proto';
-import { chunkCounts, specToWire, type ExperimentSpec } from '@surrogate/spec';
-import { CHECKPOINT_FILE, checkpointFingerprint, DatasetStore, type DatasetStatus } from '@surrogate/trainer';
+import { chunkCounts, specFromWire, type ExperimentSpec } from '@surrogate/spec';
+import { CHECKPOINT_FILE, checkpointFingerprint, DatasetStore, sameTraining, type DatasetStatus } from '@surrogate/trainer';
 import { badInput } from './cli-error';
 
 /** The earlier run in an output directory that `surrogate run --resume` carries on. */
@@ -31,13 +31,14 @@ export async function findResumeTarget(outDir: string, spec: ExperimentSpec): Pr
   const root = path.join(outDir, 'dataset');
   const ids = await DatasetStore.list(root).catch(() => [] as string[]);
   if (ids.length === 0) return undefined;
-  const wanted = Buffer.from(v1.ExperimentSpec.encode(specToWire(spec)).finish());
   const others: string[] = [];
   // experiment ids start with the spec name and a UTC timestamp: the last in order is the newest
   for (const id of [...ids].sort().reverse()) {
     const store = await DatasetStore.open(root, id);
     try {
-      if (!wanted.equals(Buffer.from(store.specBytes))) {
+      // threads, device and checkpoint interval may change: they do not change what is computed
+      const stored = storedSpec(store.specBytes);
+      if (!stored || !sameTraining(spec, stored)) {
         others.push(id);
         continue;
       }
@@ -70,6 +71,15 @@ export async function findResumeTarget(outDir: string, spec: ExperimentSpec): Pr
     `--resume: ${root} holds runs of another spec (${others.join(', ')}), none of this one (${spec.name}); ` +
       'a run only resumes with the spec it started with. Use another --out, or run without --resume.',
   );
+}
+
+/** The spec a dataset was made with; undefined when its bytes do not decode (never the same spec). */
+function storedSpec(bytes: Uint8Array): ExperimentSpec | undefined {
+  try {
+    return specFromWire(v1.ExperimentSpec.decode(bytes));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The one-line summary of a finished run, from its report.json. */

@@ -99,6 +99,22 @@ describe('surrogate run --resume', () => {
     expect(again.stderr).toMatch(/has already finished/);
   }, 300_000);
 
+  it('resumes with other threads and another checkpoint interval (they change how fast it trains, not what), and uses them', async () => {
+    const out = path.join(dir, 'settings');
+    expect((await runKilledAtCheckpoint(specFile, out, 0)).signal).toBe('SIGKILL');
+    const checkpointAtKill = checkpointStep(decodeCheckpoint(readFileSync((await checkpointFileIn(out)) as string)));
+    const faster = path.join(dir, 'faster.yaml');
+    await writeFile(faster, SPEC.replace('checkpointSeconds: 0.2}', 'checkpointSeconds: 0.5, threads: 2}'));
+    const resumed = await surrogate(['run', faster, '--out', out, '--resume']);
+    expect(resumed.stderr).toMatch(new RegExp(`checkpoint at step ${checkpointAtKill}\\)`));
+    expect(resumed.code).toBe(0);
+    const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as {
+      training: { resumedFromStep: number; checkpointSeconds: number };
+    };
+    expect(report.training.resumedFromStep).toBe(checkpointAtKill);
+    expect(report.training.checkpointSeconds).toBe(0.5);
+  }, 300_000);
+
   it('refuses a corrupt checkpoint and a directory of another spec with exit 2 and the reason', async () => {
     const out = path.join(dir, 'corrupt');
     expect((await runKilledAtCheckpoint(specFile, out, -1)).signal).toBe('SIGKILL');

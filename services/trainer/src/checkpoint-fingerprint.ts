@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { v1 } from '@surrogate/proto';
-import { specToWire, type ExperimentSpec } from '@surrogate/spec';
+import type { ExperimentSpec } from '@surrogate/spec';
+import { trainingIdentity } from './training-identity';
 
 /**
  * What a training checkpoint belongs to: the experiment, its dataset's size and every setting of
@@ -9,9 +9,8 @@ import { specToWire, type ExperimentSpec } from '@surrogate/spec';
  * refused rather than trained on.
  */
 export function checkpointFingerprint(experimentId: string, spec: ExperimentSpec, samples: { training: number; validation: number }): string {
-  const wire = specToWire({ ...spec, training: { ...spec.training, threads: 0, device: 'cpu', checkpointSeconds: 0 } });
   const hash = createHash('sha256');
-  hash.update(v1.ExperimentSpec.encode(wire).finish());
+  hash.update(trainingIdentity(spec));
   hash.update(`\n${experimentId}\n${samples.training}\n${samples.validation}`);
   return `${spec.name}/${hash.digest('hex').slice(0, 32)}`;
 }

@@ -3,3 +3,4 @@ export { DatasetStore, DatasetStoreError, type DatasetStatus, type Samples } fro
 export { validationMetrics, type ValidationResult, type OutputMetrics } from './validation-metrics';
 export { runTraining, TrainingRunError, type TrainingRunResult } from './training-run';
 export { checkpointFingerprint, CHECKPOINT_FILE } from './checkpoint-fingerprint';
+export { sameTraining, trainingIdentity, withRunSettings } from './training-identity';

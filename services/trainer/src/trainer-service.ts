@@ -26,6 +26,7 @@ import { DatasetStore } from './dataset-store';
 import { EarlyCancels } from './early-cancels';
 import { TrainerMetrics } from './trainer-metrics';
 import { runTraining, TrainingRunError } from './training-run';
+import { sameTraining, withRunSettings } from './training-identity';
 
 export interface TrainerOptions {
   bus: Bus;
@@ -53,7 +54,7 @@ export interface TrainerOptions {
    * `{ only: id }` — that experiment alone, also after it failed or was cancelled (`surrogate run
    * --resume`); 'none'.
    */
-  resumeOnStart?: 'interrupted' | 'none' | { only: string };
+  resumeOnStart?: 'interrupted' | 'none' | { only: string; spec?: ExperimentSpec };
   /** Memory a training set may take before it is streamed from its shards (default: half the machine's). */
   memoryBudgetBytes?: number;
   /** Count chunks and trainings into this registry (see TrainerMetrics). */
@@ -252,7 +253,7 @@ export class TrainerService {
     switch (eventKind(event)) {
       case 'accepted':
         if (await this.refusedDevice(id, event.accepted?.spec?.training?.device)) return;
-        return this.resubmitted(id);
+        return this.resubmitted(id, event.accepted?.spec ?? undefined);
       case 'cancelled':
         return this.experimentEnded(id, 'cancelled', event.cancelled?.reason ?? '');
       case 'failed':
@@ -309,7 +310,7 @@ export class TrainerService {
    * counts as reused, and a dataset that is already complete trains at once (nothing else would
    * start it, since no chunk will arrive).
    */
-  private async resubmitted(id: string): Promise<void> {
+  private async resubmitted(id: string, acceptedSpec: v1.IExperimentSpec | undefined): Promise<void> {
     if (!id || this.collecting.has(id) || this.running.has(id)) return;
     // accepted after a cancel: it runs again, so its chunks are collected (also when none was held)
     await this.cancelled.delete(id);
@@ -317,7 +318,21 @@ export class TrainerService {
     const store = await this.store(id);
     if (store.status === 'done' || this.collecting.has(id)) return;
     await this.resume(store, 'resubmitted');
-    if (store.complete) this.startTraining(id, specFromWire(v1.ExperimentSpec.decode(store.specBytes)), store);
+    if (store.complete) this.startTraining(id, this.resumedSpec(store, specOrUndefined(acceptedSpec)), store);
+  }
+
+  /**
+   * The spec a resumed or resubmitted experiment trains with: the dataset's, with the threads,
+   * device and checkpoint interval of the spec it was asked to run with (they change how fast it
+   * trains, not what), so that `run --resume` on a bigger machine uses them. One that differs in
+   * more is logged, and trains as its dataset was made.
+   */
+  private resumedSpec(store: DatasetStore, asked: ExperimentSpec | undefined): ExperimentSpec {
+    const stored = specFromWire(v1.ExperimentSpec.decode(store.specBytes));
+    if (!asked) return stored;
+    if (sameTraining(stored, asked)) return withRunSettings(stored, asked.training);
+    this.log.warn({ experimentId: store.experimentId }, "asked to run with another spec than its dataset was made with; it trains with the dataset's");
+    return stored;
   }
 
   /** The dataset collects again (after a cancel or a failure), and its stored chunks count as reused. */
@@ -355,7 +370,7 @@ export class TrainerService {
         if (store.status === 'done') removeCheckpointFile(path.join(store.dir, CHECKPOINT_FILE));
         const unfinished = store.status === 'collecting' || store.status === 'training';
         if (!store.complete || !(unfinished || asked)) continue;
-        const spec = specFromWire(v1.ExperimentSpec.decode(store.specBytes));
+        const spec = this.resumedSpec(store, typeof mode === 'object' ? mode.spec : undefined);
         this.log.info({ experimentId: id }, 'resuming an interrupted training');
         this.startTraining(id, spec, store);
       } catch (err) {
@@ -507,5 +522,15 @@ export class TrainerService {
         if (!slept) return false;
       }
     }
+  }
+}
+
+/** The spec of an `accepted` event; undefined when it carries none, or none that is valid. */
+function specOrUndefined(wire: v1.IExperimentSpec | undefined): ExperimentSpec | undefined {
+  if (!wire) return undefined;
+  try {
+    return specFromWire(wire);
+  } catch {
+    return undefined;
   }
 }
