@@ -241,6 +241,18 @@ describe('surrogate run (embedded)', () => {
     }
   }, 180_000);
 
+  it('refuses the relative loss on a training set it would stream from disk before generating any data (exit 2)', async () => {
+    const spec = path.join(dir, 'relative-streamed.yaml');
+    // 65,536 rows of 4 columns, held 3 times: 3 MiB, more than the 1 MiB budget
+    await writeFile(spec, SMALL.replace('training: {', 'training: {loss: relative, ').replace('samples: 16384', 'samples: 65536'));
+    const out = path.join(dir, 'relative-out');
+    const r = await surrogate('run', spec, '--out', out, '--memory-budget-mb', '1', '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/relative-streamed\.yaml: training\.loss: relative: not available when the training set is streamed from disk/);
+    expect(r.stderr).toMatch(/--memory-budget-mb/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('fails the run with a clear event when the pricer returns NaN, and trains on nothing', async () => {
     const spec = path.join(dir, 'nan.yaml');
     await writeFile(

@@ -233,7 +233,7 @@ describe('TrainerService', () => {
     const manifestHas = (dataDir: string, id: string, text: string) => async (): Promise<boolean> =>
       (await readFile(path.join(dataDir, id, 'manifest.jsonl'), 'utf8').catch(() => '')).includes(text);
 
-    async function startOn(dataDir: string): Promise<void> {
+    async function startOn(dataDir: string, memoryBudgetBytes?: number): Promise<void> {
       own = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
       await own.subscribe({
         topic: topics.events,
@@ -241,7 +241,7 @@ describe('TrainerService', () => {
         type: 'exclusive',
         handler: (m) => void seen.push(Codecs.event.decode(m.payload)),
       });
-      service = new TrainerService({ bus: own, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent });
+      service = new TrainerService({ bus: own, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent, memoryBudgetBytes });
       await service.start();
     }
     afterEach(async () => {
@@ -380,6 +380,18 @@ describe('TrainerService', () => {
       }
       // a CPU experiment is never refused
       expect(seenKinds('e-cpu')).not.toContain('failed');
+    });
+
+    it('fails an experiment at once when it is accepted with the relative loss on a training set it would stream', async () => {
+      await startOn(path.join(root, 'data-stream'), 64 * 1024); // 64 KiB: SPEC's training set is streamed
+      const relative = specToWire({ ...SPEC, training: { ...SPEC.training, loss: 'relative' } });
+      await announce('e-relative', { accepted: { spec: relative, trainingChunks: 2, validationChunks: 1 } });
+      await announce('e-mse', accepted);
+      await waitFor(() => seenKinds('e-relative').includes('failed'), 10_000, 'the refusal');
+      const failed = seen.find((e) => e.experimentId === 'e-relative' && e.failed)?.failed;
+      expect(failed).toMatchObject({ code: 'RELATIVE_LOSS_STREAMED', stage: 'training' });
+      expect(failed?.reason).toMatch(/^training\.loss: relative: not available when the training set is streamed from disk.*64 KiB.*use loss mse/);
+      expect(seenKinds('e-mse')).not.toContain('failed'); // streamed with the mse loss is fine
     });
 
     it('trains a complete one at once, and ignores an accepted experiment it holds nothing of', async () => {

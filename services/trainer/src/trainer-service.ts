@@ -8,7 +8,7 @@ import {
   type Subscription,
   type Topics,
 } from '@surrogate/messaging';
-import { checkDevice, DEVICES, NnError, removeCheckpointFile, type Device } from '@surrogate/nn';
+import { removeCheckpointFile } from '@surrogate/nn';
 import type { MetricsRegistry } from '@surrogate/observability';
 import { v1 } from '@surrogate/proto';
 import {
@@ -27,6 +27,7 @@ import { EarlyCancels } from './early-cancels';
 import { TrainerMetrics } from './trainer-metrics';
 import { runTraining, TrainingRunError } from './training-run';
 import { sameTraining, withRunSettings } from './training-identity';
+import { trainingRefusal } from './training-refusal';
 
 export interface TrainerOptions {
   bus: Bus;
@@ -252,8 +253,11 @@ export class TrainerService {
     const id = event.experimentId;
     switch (eventKind(event)) {
       case 'accepted':
-        if (await this.refusedDevice(id, event.accepted?.spec?.training?.device)) return;
-        return this.resubmitted(id, event.accepted?.spec ?? undefined);
+      {
+        const spec = specOrUndefined(event.accepted?.spec ?? undefined);
+        if (await this.refusedAtAccept(id, spec)) return;
+        return this.resubmitted(id, spec);
+      }
       case 'cancelled':
         return this.experimentEnded(id, 'cancelled', event.cancelled?.reason ?? '');
       case 'failed':
@@ -283,24 +287,19 @@ export class TrainerService {
   }
 
   /**
-   * Fails an experiment at once, when it is accepted, if its spec asks for a device this trainer
-   * cannot train on (CUDA where onnxruntime's CUDA provider is not installed): it ends before its
-   * data is generated, with the reason, instead of after. True when it was failed.
+   * Fails an experiment at once, when it is accepted, if this trainer cannot train its spec (a
+   * device it cannot use, the relative loss on a training set it would stream: trainingRefusal): it
+   * ends before its data is generated, with the reason, instead of after. True when it was failed.
    */
-  private async refusedDevice(id: string, wireDevice: string | null | undefined): Promise<boolean> {
-    const device = (wireDevice || 'cpu') as Device;
-    if (!id || !DEVICES.includes(device)) return false; // an unknown device is the spec's to refuse
-    try {
-      await checkDevice(device);
-      return false;
-    } catch (err) {
-      if (!(err instanceof NnError) || err.code !== 'NN_DEVICE_UNAVAILABLE') throw err;
-      this.log.error({ experimentId: id, device, err: err.message }, 'refused: this trainer cannot train on the device the spec asks for');
-      const reason = `training.device: ${err.message}`;
-      await this.events.publish(id, { failed: { code: err.code, stage: 'training', reason } });
-      await this.experimentEnded(id, 'failed', reason);
-      return true;
-    }
+  private async refusedAtAccept(id: string, spec: ExperimentSpec | undefined): Promise<boolean> {
+    if (!id || !spec) return false; // a spec that does not decode is the producer's to refuse
+    const refusal = await trainingRefusal(spec, this.options.memoryBudgetBytes);
+    if (!refusal) return false;
+    this.log.error({ experimentId: id, code: refusal.code, err: refusal.reason }, 'refused: this trainer cannot train this spec');
+    const reason = `${refusal.field}: ${refusal.reason}`;
+    await this.events.publish(id, { failed: { code: refusal.code, stage: 'training', reason } });
+    await this.experimentEnded(id, 'failed', reason);
+    return true;
   }
 
   /**
@@ -310,7 +309,7 @@ export class TrainerService {
    * counts as reused, and a dataset that is already complete trains at once (nothing else would
    * start it, since no chunk will arrive).
    */
-  private async resubmitted(id: string, acceptedSpec: v1.IExperimentSpec | undefined): Promise<void> {
+  private async resubmitted(id: string, acceptedSpec: ExperimentSpec | undefined): Promise<void> {
     if (!id || this.collecting.has(id) || this.running.has(id)) return;
     // accepted after a cancel: it runs again, so its chunks are collected (also when none was held)
     await this.cancelled.delete(id);
@@ -318,7 +317,7 @@ export class TrainerService {
     const store = await this.store(id);
     if (store.status === 'done' || this.collecting.has(id)) return;
     await this.resume(store, 'resubmitted');
-    if (store.complete) this.startTraining(id, this.resumedSpec(store, specOrUndefined(acceptedSpec)), store);
+    if (store.complete) this.startTraining(id, this.resumedSpec(store, acceptedSpec), store);
   }
 
   /**

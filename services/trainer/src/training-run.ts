@@ -53,6 +53,15 @@ export function streamsTrainingSet(samples: number, columns: number, budget: num
   return samples * columns * 4 * IN_MEMORY_COPIES > budget;
 }
 
+/** Whether the training set of `spec` is streamed from its shards under `budget` bytes (default: half the machine's memory). */
+export function streamsTrainingSetOf(spec: ExperimentSpec, budget = defaultMemoryBudget()): boolean {
+  return streamsTrainingSet(spec.samples, spec.inputs.length + spec.outputs.length, budget);
+}
+
+function defaultMemoryBudget(): number {
+  return Math.floor(totalmem() / 2);
+}
+
 /**
  * The held-out points whose loss is measured after every epoch: the first MONITOR_POINTS of them
  * (the validation stream is uniform, so any prefix is a fair sample). A forward pass over all
@@ -123,8 +132,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
   const inputNames = spec.inputs.map((i) => i.name);
   const D = spec.inputs.length;
   const K = spec.outputs.length;
-  const budget = o.memoryBudgetBytes ?? Math.floor(totalmem() / 2);
-  const streamed = streamsTrainingSet(spec.samples, D + K, budget);
+  const streamed = streamsTrainingSetOf(spec, o.memoryBudgetBytes);
   const shards = streamed ? datasetShardSource(dataset.dir, dataset.shards('training'), D, K) : undefined;
   const train: Samples | undefined = shards ? undefined : await dataset.load('training');
   const held = await dataset.load('validation');

@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { checkDevice, NnError } from '@surrogate/nn';
 import { RemotePricers, type GrpcPricerOptions } from '@surrogate/pricing';
 import { loadSpecFileReachingPricer } from '@surrogate/spec';
+import { trainingRefusal } from '@surrogate/trainer';
 import { badInput, CliError, ExitCode } from '../cli-error';
 import { runEmbedded } from '../embedded-run';
 import { findResumeTarget, finishedSummary, type ResumeTarget } from '../resume-target';
@@ -56,14 +56,15 @@ async function runWith(
   o: RunCommandOptions,
 ): Promise<{ output: string; exitCode: ExitCode }> {
   const spec = await loadSpecFileReachingPricer(file, remotePricers);
-  // The trainer runs here: a device it cannot use is refused before any data is generated.
-  try {
-    await checkDevice(spec.training.device);
-  } catch (err) {
-    if (err instanceof NnError && err.code === 'NN_DEVICE_UNAVAILABLE')
-      throw new CliError('DEVICE_UNAVAILABLE', `${file}: training.device: ${err.message}`, ExitCode.badInput, { cause: err });
-    throw err;
-  }
+  // The trainer runs here: what it cannot train (a device it cannot use, the relative loss on a
+  // streamed training set) is refused before any data is generated.
+  const refusal = await trainingRefusal(spec, memoryBudgetBytes(o.memoryBudgetMb));
+  if (refusal)
+    throw new CliError(
+      refusal.code === 'NN_DEVICE_UNAVAILABLE' ? 'DEVICE_UNAVAILABLE' : refusal.code,
+      `${file}: ${refusal.field}: ${refusal.reason}`,
+      ExitCode.badInput,
+    );
   const outDir = path.resolve(o.out ?? path.join('out', spec.name));
   await mkdir(outDir, { recursive: true });
 
