@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { BatchSampler, makeBatchPlan, shuffleSeed } from './batch-sampler';
 import {
   checkpointStep,
@@ -95,6 +96,25 @@ describe('checkpoint files', () => {
       ['not a checkpoint', Buffer.from('{"weights": [1, 2, 3]}'), 'bad magic'],
       ['empty', Buffer.alloc(0), 'bad magic'],
     ];
+    // a header that was not written by encodeCheckpoint, under a CRC that holds
+    const jsonLength = bytes.readUInt32LE(8);
+    const header = JSON.parse(bytes.subarray(12, 12 + jsonLength).toString('utf8')) as Record<string, unknown>;
+    const withHeader = (h: Record<string, unknown>): Buffer => {
+      const json = Buffer.from(JSON.stringify(h), 'utf8');
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(json.length);
+      const body = Buffer.concat([bytes.subarray(0, 8), len, json, bytes.subarray(12 + jsonLength, bytes.length - 4)]);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32LE(crc32(body));
+      return Buffer.concat([body, crc]);
+    };
+    cases.push(
+      ['no loop', withHeader({ ...header, loop: undefined }), 'malformed header: loop is missing'],
+      ['arrays not a list', withHeader({ ...header, arrays: 'theta' }), 'malformed header: arrays is not a list'],
+      ['negative step', withHeader({ ...header, loop: { ...(header.loop as object), step: -1 } }), 'malformed header: loop.step'],
+      ['stages of strings', withHeader({ ...header, stages: ['a'] }), 'malformed header: stages'],
+    );
+    expect(decodeCheckpoint(withHeader(header)).loop.step).toBe(sampleCheckpoint().loop.step); // the rebuilt file itself is fine
     for (const [, data, reason] of cases) {
       writeFileSync(file, data);
       expect(() => readCheckpointFile(file, 'spec-abc/dataset-1')).toThrow(

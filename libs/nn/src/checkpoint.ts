@@ -116,6 +116,29 @@ function corrupt(file: string, why: string, cause?: unknown): NnError {
   return new NnError('CHECKPOINT_CORRUPT', `checkpoint ${file} is corrupt: ${why}; it was not used`, { cause, details: { file, reason: why } });
 }
 
+/**
+ * What is wrong with a decoded header's shape (undefined when nothing is): a file whose CRC holds
+ * but whose header was not written by encodeCheckpoint is refused like any other corrupt one.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function headerProblem(h: any): string | undefined {
+  const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+  const numbers = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'number');
+  if (typeof h.fingerprint !== 'string') return 'fingerprint is not a string';
+  if (!count(h.stage) || !count(h.stageSteps)) return 'stage or stageSteps is not a whole number ≥ 0';
+  if (!Array.isArray(h.stages) || !h.stages.every((st: { scale?: unknown; shift?: unknown } | null) => st !== null && numbers(st.scale) && numbers(st.shift)))
+    return 'stages is not a list of {scale, shift} number lists';
+  if (!numbers(h.lossHistory) || !numbers(h.valLossHistory)) return 'lossHistory or valLossHistory is not a number list';
+  if (h.stoppedEarly !== undefined && !Array.isArray(h.stoppedEarly)) return 'stoppedEarly is not a list';
+  const l = h.loop;
+  if (l === null || typeof l !== 'object') return 'loop is missing';
+  if (!count(l.step) || typeof l.epochLossSum !== 'number' || !numbers(l.lossHistory) || !numbers(l.valLossHistory))
+    return 'loop.step, loop.epochLossSum, loop.lossHistory or loop.valLossHistory is malformed';
+  if (!Array.isArray(h.arrays) || !h.arrays.every((e: { name?: unknown; length?: unknown } | null) => e !== null && typeof e.name === 'string' && count(e.length)))
+    return 'arrays is not a list of {name, length}';
+  return undefined;
+}
+
 /** Decodes a checkpoint file's bytes; throws CHECKPOINT_CORRUPT naming what is wrong. */
 export function decodeCheckpoint(bytes: Uint8Array, file = 'checkpoint'): TrainingCheckpoint {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -134,6 +157,8 @@ export function decodeCheckpoint(bytes: Uint8Array, file = 'checkpoint'): Traini
     throw corrupt(file, 'unreadable header', err);
   }
   if (h?.format !== FORMAT) throw corrupt(file, `format ${String(h?.format)} (this version reads format ${FORMAT})`);
+  const malformed = headerProblem(h);
+  if (malformed) throw corrupt(file, `malformed header: ${malformed}`);
   const arrays = new Map<string, Float32Array>();
   let offset = jsonStart + jsonLength;
   for (const e of h.arrays as ArrayEntry[]) {
