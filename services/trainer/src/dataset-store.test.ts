@@ -124,11 +124,16 @@ describe('DatasetStore', () => {
             i -= 1; // the same chunk again, as a redelivery would bring it
           }
         }
+        // a shard larger than the limit: the first write takes part of it without failing
+        const rows = 1000;
+        const big = { ...chunk(999), count: rows, inputs: new Uint8Array(rows * 8), outputs: new Uint8Array(rows * 4) };
+        out.big = await store.store(big).then((r) => r, (err) => err.code);
         console.log(JSON.stringify(out));
       })();`,
     );
     const { stdout } = await promisify(execFile)('bash', ['-c', 'ulimit -f 2 && exec node "$0"', script]);
     const out = JSON.parse(stdout) as {
+      big: string;
       acknowledged: number[];
       failures: { index: number; code: string; before: number; after: number }[];
     };
@@ -140,6 +145,8 @@ describe('DatasetStore', () => {
       expect(f.index).toBe(out.acknowledged.length);
     }
 
+    // a shard the disk took only part of is refused, not recorded with the bytes that fit
+    expect(out.big).toBe('SHARD_WRITE_FAILED');
     // with room again, the dataset holds exactly what was acknowledged and takes the failed chunk
     const again = await DatasetStore.open(root, 'exp-full');
     expect(again.held('training')).toEqual(out.acknowledged);

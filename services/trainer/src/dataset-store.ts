@@ -260,7 +260,7 @@ export class DatasetStore {
     try {
       const handle = await open(tmp, 'w');
       try {
-        await handle.writev([chunk.inputs, chunk.outputs]);
+        await writeWhole(handle, [chunk.inputs, chunk.outputs]);
         await handle.datasync();
       } finally {
         await handle.close();
@@ -401,6 +401,27 @@ function parseManifest(text: string): Record_[] {
     }
   });
   return out;
+}
+
+/**
+ * Writes every byte of `parts`: a write may take only some of them (a disk filling up, a file-size
+ * limit) without failing; the rest is written again, and the write that finds no room at all fails.
+ */
+async function writeWhole(handle: FileHandle, parts: Uint8Array[]): Promise<void> {
+  let rest = parts.filter((p) => p.byteLength > 0);
+  while (rest.length > 0) {
+    let { bytesWritten } = await handle.writev(rest);
+    if (bytesWritten === 0) throw new DatasetStoreError('SHARD_WRITE_FAILED', 'the disk took none of the bytes written');
+    const left: Uint8Array[] = [];
+    for (const p of rest) {
+      if (bytesWritten >= p.byteLength) bytesWritten -= p.byteLength;
+      else {
+        left.push(p.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    rest = left;
+  }
 }
 
 /** Makes a directory's entries (a new file, a rename) durable: fsync on the directory itself. */
