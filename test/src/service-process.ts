@@ -15,8 +15,13 @@ export class ServiceProcess {
     readonly name: string,
     args: string[],
     env: Record<string, string> = {},
+    /** Run under this largest file size (RLIMIT_FSIZE, in KiB): a write past it fails with EFBIG, as on a full disk. */
+    fileSizeLimitKiB?: number,
   ) {
-    this.child = spawn(process.execPath, [SURROGATE, ...args], {
+    const command = [process.execPath, SURROGATE, ...args];
+    const [file, argv] =
+      fileSizeLimitKiB === undefined ? [process.execPath, command.slice(1)] : ['bash', ['-c', `ulimit -f ${fileSizeLimitKiB} && exec "$0" "$@"`, ...command]];
+    this.child = spawn(file, argv, {
       env: { ...process.env, LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -48,8 +53,8 @@ export class ServiceProcess {
 export class ServiceProcesses {
   private readonly all: ServiceProcess[] = [];
 
-  start(name: string, args: string[], env: Record<string, string> = {}): ServiceProcess {
-    const p = new ServiceProcess(name, args, env);
+  start(name: string, args: string[], env: Record<string, string> = {}, fileSizeLimitKiB?: number): ServiceProcess {
+    const p = new ServiceProcess(name, args, env, fileSizeLimitKiB);
     this.all.push(p);
     return p;
   }

@@ -42,8 +42,11 @@ export class SystemScene {
     return path.join(this.dir, name);
   }
 
-  /** Starts `surrogate …args` as a child process, killed after the file if it still runs. */
-  start(name: string, args: string[], env: Record<string, string> = {}): ServiceProcess {
-    return this.processes.start(name, args, env);
+  /**
+   * Starts `surrogate …args` as a child process, killed after the file if it still runs; with
+   * `fileSizeLimitKiB`, no file it writes may grow past that (a write past it fails as on a full disk).
+   */
+  start(name: string, args: string[], env: Record<string, string> = {}, fileSizeLimitKiB?: number): ServiceProcess {
+    return this.processes.start(name, args, env, fileSizeLimitKiB);
   }
 }

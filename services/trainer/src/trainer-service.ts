@@ -28,6 +28,7 @@ import { TrainerMetrics } from './trainer-metrics';
 import { runTraining, TrainingRunError } from './training-run';
 import { sameTraining, withRunSettings } from './training-identity';
 import { trainingRefusal } from './training-refusal';
+import { holdWhileDiskFull } from './disk-full';
 
 export interface TrainerOptions {
   bus: Bus;
@@ -65,6 +66,11 @@ export interface TrainerOptions {
    * when the broker did not take it; the wait doubles up to 30 s. Default 1 s.
    */
   eventRetryMs?: number;
+  /**
+   * How long a message whose handling found the data disk full waits before it is handled again;
+   * the wait doubles up to 30 s. Default 1 s.
+   */
+  diskFullRetryMs?: number;
 }
 
 const SOURCE = 'trainer';
@@ -91,6 +97,8 @@ export class TrainerService {
    */
   private readonly collecting = new Set<string>();
   private readonly subscriptions: Subscription[] = [];
+  /** Aborted by stop: ends the waits of messages held while the disk is full. */
+  private readonly stopping = new AbortController();
 
   private readonly metrics: TrainerMetrics | undefined;
 
@@ -114,14 +122,14 @@ export class TrainerService {
         subscription: own ?? SERVICE_SUBSCRIPTIONS.trainer,
         type: 'failover',
         maxRedeliveries: this.options.maxRedeliveries ?? 5,
-        handler: (m) => this.handleChunk(m),
+        handler: (m) => this.holdWhileDiskFull(m, () => this.handleChunk(m)),
         onDeadLetter,
       }),
       await bus.subscribe({
         topic: topics.events,
         subscription: own === undefined ? SERVICE_SUBSCRIPTIONS.trainerControl : `${own}-control`,
         type: 'failover',
-        handler: (m) => this.handleEvent(m),
+        handler: (m) => this.holdWhileDiskFull(m, () => this.handleEvent(m)),
         onDeadLetter,
       }),
     );
@@ -131,12 +139,22 @@ export class TrainerService {
 
   /** Stops taking chunks and aborts running trainings (their datasets stay; a restart retrains). */
   async stop(): Promise<void> {
+    this.stopping.abort();
     await Promise.all(this.subscriptions.splice(0).map((s) => s.close()));
     for (const r of this.running.values()) r.abort.abort();
     await Promise.all([...this.running.values()].map((r) => r.done));
     for (const s of this.stores.values()) await (await s.catch(() => undefined))?.close();
     this.stores.clear();
     this.log.info('trainer stopped');
+  }
+
+  private holdWhileDiskFull(message: IncomingMessage, handler: () => Promise<void>): Promise<void> {
+    return holdWhileDiskFull({ topic: message.topic, messageId: message.messageId }, handler, {
+      log: this.log,
+      signal: this.stopping.signal,
+      retryMs: this.options.diskFullRetryMs ?? 1000,
+      maxRetryMs: MAX_EVENT_RETRY_MS,
+    });
   }
 
   /** Resolves when the experiment's training (if any is running) has finished. */
