@@ -206,14 +206,23 @@ export function decodeCheckpoint(bytes: Uint8Array, file = 'checkpoint'): Traini
 export function writeCheckpointFile(file: string, c: TrainingCheckpoint): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
   const bytes = encodeCheckpoint(c);
-  const fd = openSync(tmp, 'w');
   try {
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      unlinkSync(tmp); // what was written of it (a full disk) is of no use
+    } catch {
+      // not there, or not a file
+    }
+    throw err;
   }
-  renameSync(tmp, file);
   try {
     const dir = openSync(path.dirname(file), 'r');
     try {

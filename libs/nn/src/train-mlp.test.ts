@@ -1,3 +1,6 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { checkDevice, computeOutputStats, exportInferenceModel, InferenceModel, trainMlp, TrainingDivergedError, type MlpConfig, type Normalization, type TrainConfig, type TrainingData, type TrainProgress } from './index';
 import { predictModelRaw, predictRaw } from './mlp-reference';
 import { stageEpochs } from './train-types';
@@ -151,6 +154,31 @@ describe('trainMlp', () => {
     expect(b.parameters).toEqual(a.parameters);
     expect(b.lossHistory).toEqual(a.lossHistory);
     expect(c.parameters[0]).not.toEqual(a.parameters[0]);
+  });
+
+  it('goes on training when a checkpoint cannot be written, saying so, and ends as a run without checkpoints does', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'surrogate-ckpt-fail-'));
+    try {
+      const file = path.join(dir, 'checkpoint.bin');
+      mkdirSync(path.join(dir, '.checkpoint.bin.tmp')); // every write of it fails (EISDIR), as one on a full disk does
+      const failed: Array<{ step: number; reason: string }> = [];
+      const short = { ...config, epochs: 2 };
+      const model = await trainMlp(data, mlp, normalization, short, {
+        checkpoint: { file, fingerprint: 'fp', everySeconds: 0.001, resume: false },
+        onCheckpoint: () => {
+          throw new Error('no checkpoint can have been written');
+        },
+        onCheckpointFailed: (step, reason) => failed.push({ step, reason }),
+      });
+      const plain = await trainMlp(data, mlp, normalization, short);
+      expect(failed.length).toBeGreaterThan(0);
+      expect(failed[0]?.reason).toMatch(/EISDIR/);
+      expect(failed.map((f) => f.step)).toEqual([...failed.map((f) => f.step)].sort((a, b) => a - b));
+      expect(existsSync(file)).toBe(false);
+      expect(model.parameters).toEqual(plain.parameters);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('applies AdamW weight decay to the weights and leaves the biases alone', async () => {

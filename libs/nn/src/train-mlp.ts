@@ -38,6 +38,11 @@ export interface TrainMlpOptions {
   checkpoint?: CheckpointSettings;
   /** Called after each checkpoint is on disk, with the optimizer step it holds. */
   onCheckpoint?: (step: number) => void;
+  /**
+   * Called when a checkpoint could not be written (training goes on; the last one written stays on
+   * disk), with its step and the reason.
+   */
+  onCheckpointFailed?: (step: number, reason: string) => void;
 }
 
 /**
@@ -137,12 +142,14 @@ export async function trainMlp(
 
     worker.on('message', (msg: TrainWorkerMessage) => {
       if (settled) return;
-      if (msg.type === 'progress' || msg.type === 'checkpoint') {
+      if (msg.type === 'progress' || msg.type === 'checkpoint' || msg.type === 'checkpoint-failed') {
         try {
           if (msg.type === 'progress') onProgress?.(msg.progress);
-          else options.onCheckpoint?.(msg.step);
+          else if (msg.type === 'checkpoint') options.onCheckpoint?.(msg.step);
+          else options.onCheckpointFailed?.(msg.step, msg.reason);
         } catch (err) {
-          finish(new NnError('TRAINING_FAILED', `the ${msg.type === 'progress' ? 'onProgress' : 'onCheckpoint'} callback threw`, { cause: err }));
+          const callback = msg.type === 'progress' ? 'onProgress' : msg.type === 'checkpoint' ? 'onCheckpoint' : 'onCheckpointFailed';
+          finish(new NnError('TRAINING_FAILED', `the ${callback} callback threw`, { cause: err }));
         }
       } else if (msg.type === 'done') {
         const r = msg.result;

@@ -112,7 +112,14 @@ async function main(): Promise<void> {
           fingerprint: cp.fingerprint,
           checkpointEveryMs: cp.everySeconds * 1000,
           onCheckpoint: (c) => {
-            writeCheckpointFile(cp.file, c);
+            // A checkpoint only shortens a rerun: one that cannot be written (a full disk) must not
+            // end the run. Training goes on; the last checkpoint written stays as it was.
+            try {
+              writeCheckpointFile(cp.file, c);
+            } catch (err) {
+              post({ type: 'checkpoint-failed', step: checkpointStep(c), reason: err instanceof Error ? err.message : String(err) });
+              return;
+            }
             post({ type: 'checkpoint', step: checkpointStep(c) });
           },
         }

@@ -48,5 +48,7 @@ export interface SerializedError {
 export type TrainWorkerMessage =
   | { type: 'progress'; progress: TrainProgress }
   | { type: 'checkpoint'; step: number }
+  /** Writing the checkpoint of `step` failed (a full disk…): training went on, the last one written stays. */
+  | { type: 'checkpoint-failed'; step: number; reason: string }
   | { type: 'done'; result: StagedTrainResult }
   | { type: 'error'; error: SerializedError };

@@ -440,6 +440,8 @@ export class TrainerService {
         memoryBudgetBytes: this.options.memoryBudgetBytes,
         signal,
         onCheckpoint: (step) => log.debug({ step }, 'checkpoint written'),
+        onCheckpointFailed: (step, reason) =>
+          log.error({ step, err: reason }, 'checkpoint not written (is the data disk full?); training goes on, the last one written stays'),
         onProgress: (p) => {
           const now = Date.now();
           if (now - lastSent < interval && p.epoch < p.epochs) return;

@@ -38,6 +38,8 @@ export interface TrainingRunOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Called when a checkpoint is on disk, with the optimizer step it holds. */
   onCheckpoint?: (step: number) => void;
+  /** A checkpoint could not be written (training goes on; the last one written stays). */
+  onCheckpointFailed?: (step: number, reason: string) => void;
   /**
    * Memory the training set may take; above it the training set is streamed from its shards
    * instead of loaded (default: half the machine's memory). See IN_MEMORY_COPIES.
@@ -177,6 +179,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
       validation: monitorSet(held, spec.inputs.length, spec.outputs.length),
       checkpoint,
       onCheckpoint: o.onCheckpoint,
+      onCheckpointFailed: o.onCheckpointFailed,
     }),
   );
   if (model.resumedFromStep) o.logger.info({ step: model.resumedFromStep }, 'training resumed from a checkpoint');
