@@ -37,7 +37,7 @@ Distributed (each service its own process, talking through Apache Pulsar; each t
   surrogate datagen-worker --pulsar URL [--threads N] [--site S] [--pricer-module FILE] [--clock-skew-ms MS]
                          [--events-lookback-ms MS]
                          [--grpc-… (below)]
-  surrogate trainer --pulsar URL --artifacts DIR [--data DIR] [--threads N] [--memory-budget-mb M]
+  surrogate trainer --pulsar URL --artifacts DIR [--data DIR] [--threads N] [--memory-budget-mb M] [--max-trainings N]
   surrogate submit <spec> --pulsar URL [--wait]              publish a spec; with --wait follow it to the end
   surrogate cancel <experiment-id> --pulsar URL [--reason TEXT] [--timeout-ms MS]
                                                              cancel an experiment; waits for the producer's answer
@@ -56,6 +56,7 @@ Options:
   --out DIR              where run writes model.onnx, report.json, spec.json (default out/<spec name>)
   --memory-budget-mb M   run, trainer: a training set that would take more than M MiB in memory (3 copies)
                          is streamed from its shards on disk instead (default: half the machine's memory)
+  --max-trainings N      trainer: trainings run at once; other complete datasets wait in order (default 1)
   --resume               run: carry on the run of the same spec in --out from its last checkpoint,
                          or generate only the chunks it does not hold yet
                          (a corrupt checkpoint, or one of another spec, is refused: exit 2)
@@ -139,6 +140,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           offline: { type: 'boolean' },
           resume: { type: 'boolean' },
           'memory-budget-mb': { type: 'string' },
+          'max-trainings': { type: 'string' },
           'grpc-ca': { type: 'string' },
           'grpc-cert': { type: 'string' },
           'grpc-key': { type: 'string' },
@@ -309,6 +311,7 @@ function serviceOptions(
     clockSkewMs: str('clock-skew-ms'),
     eventsLookbackMs: str('events-lookback-ms'),
     memoryBudgetMb: str('memory-budget-mb'),
+    maxTrainings: str('max-trainings'),
     pricerModules: (values['pricer-module'] as string[] | undefined)?.map((m) => path.resolve(m)),
   };
 }

@@ -11,10 +11,11 @@ export class TrainerMetrics {
   readonly trainings: Counter;
   readonly trainingSeconds: Histogram;
 
-  constructor(registry: MetricsRegistry, running: () => number) {
+  constructor(registry: MetricsRegistry, slots: { readonly running: number; readonly queued: number }) {
     this.chunks = registry.counter('surrogate_trainer_chunks_total', 'Data chunks received, by purpose and result (stored, duplicate).', ['purpose', 'result']);
     this.trainings = registry.counter('surrogate_trainer_trainings_total', 'Trainings finished, by outcome (passed, failed_validation, failed, aborted).', ['outcome']);
     this.trainingSeconds = registry.histogram('surrogate_trainer_training_seconds', 'Time from a complete dataset to the model and report, in seconds (trainings that finished).', TRAINING_SECONDS_BUCKETS);
-    registry.gauge('surrogate_trainer_trainings_running', 'Trainings running now.', [], (g) => g.set(running()));
+    registry.gauge('surrogate_trainer_trainings_running', 'Trainings running now.', [], (g) => g.set(slots.running));
+    registry.gauge('surrogate_trainer_trainings_queued', 'Complete datasets waiting for a training slot (--max-trainings).', [], (g) => g.set(slots.queued));
   }
 }

@@ -11,7 +11,7 @@ import { v1 } from '@surrogate/proto';
 import { Codecs, encodeColumns, eventKind, purposeValue } from '@surrogate/protocol';
 import { parseSpec, planChunks, specToWire } from '@surrogate/spec';
 import { DatasetStore } from './dataset-store';
-import { TrainerService } from './trainer-service';
+import { TrainerService, type TrainerOptions } from './trainer-service';
 
 const SPEC = parseSpec(`
 name: tr
@@ -233,7 +233,7 @@ describe('TrainerService', () => {
     const manifestHas = (dataDir: string, id: string, text: string) => async (): Promise<boolean> =>
       (await readFile(path.join(dataDir, id, 'manifest.jsonl'), 'utf8').catch(() => '')).includes(text);
 
-    async function startOn(dataDir: string, memoryBudgetBytes?: number): Promise<void> {
+    async function startOn(dataDir: string, options: Partial<TrainerOptions> = {}): Promise<void> {
       own = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
       await own.subscribe({
         topic: topics.events,
@@ -241,7 +241,7 @@ describe('TrainerService', () => {
         type: 'exclusive',
         handler: (m) => void seen.push(Codecs.event.decode(m.payload)),
       });
-      service = new TrainerService({ bus: own, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent, memoryBudgetBytes });
+      service = new TrainerService({ bus: own, topics, dataDir, artifactsRoot: path.join(root, 'artifacts'), logger: silent, ...options });
       await service.start();
     }
     afterEach(async () => {
@@ -383,7 +383,7 @@ describe('TrainerService', () => {
     });
 
     it('fails an experiment at once when it is accepted with the relative loss on a training set it would stream', async () => {
-      await startOn(path.join(root, 'data-stream'), 64 * 1024); // 64 KiB: SPEC's training set is streamed
+      await startOn(path.join(root, 'data-stream'), { memoryBudgetBytes: 64 * 1024 }); // 64 KiB: SPEC's training set is streamed
       const relative = specToWire({ ...SPEC, training: { ...SPEC.training, loss: 'relative' } });
       await announce('e-relative', { accepted: { spec: relative, trainingChunks: 2, validationChunks: 1 } });
       await announce('e-mse', accepted);
@@ -393,6 +393,29 @@ describe('TrainerService', () => {
       expect(failed?.reason).toMatch(/^training\.loss: relative: not available when the training set is streamed from disk.*64 KiB.*use loss mse/);
       expect(seenKinds('e-mse')).not.toContain('failed'); // streamed with the mse loss is fine
     });
+
+    it('trains one complete dataset at a time: the others wait for the slot in turn, and a cancelled one never trains', async () => {
+      const dataDir = path.join(root, 'data-slots');
+      const ids = ['s1', 's2', 's3'];
+      for (const id of ids) {
+        const store = await newDataset(dataDir, id);
+        for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await storeChunk(store, id, purpose, index);
+        await store.close();
+      }
+      await startOn(dataDir, { maxConcurrentTrainings: 1 }); // the three were complete when a trainer died: all resume
+      await waitFor(() => ids.every((id) => seenKinds(id).includes('datasetReady')), 10_000, 'all three announced ready');
+      const index = (id: string, kind: string): number => seen.findIndex((e) => e.experimentId === id && eventKind(e) === kind);
+      await waitFor(() => ids.some((id) => index(id, 'trainingProgress') >= 0), 30_000, 'one training');
+      const first = ids.find((id) => index(id, 'trainingProgress') >= 0) as string;
+      const [cancelled, last] = ids.filter((id) => id !== first) as [string, string];
+      expect(index(cancelled, 'trainingProgress')).toBe(-1);
+      await announce(cancelled, { cancelled: { reason: 'user asked' } });
+      await waitFor(() => seenKinds(last).includes('modelReady'), 60_000, 'the model of the last one');
+      expect(index(first, 'modelReady')).toBeGreaterThanOrEqual(0);
+      // one at a time: the last one's training began after the first one's had ended
+      expect(index(last, 'trainingProgress')).toBeGreaterThan(index(first, 'modelReady'));
+      expect(seenKinds(cancelled).filter((k) => k === 'trainingProgress' || k === 'modelReady')).toEqual([]);
+    }, 120_000);
 
     it('trains a complete one at once, and ignores an accepted experiment it holds nothing of', async () => {
       const dataDir = path.join(root, 'data-complete');

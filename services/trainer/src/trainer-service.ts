@@ -29,6 +29,7 @@ import { runTraining, TrainingRunError } from './training-run';
 import { sameTraining, withRunSettings } from './training-identity';
 import { trainingRefusal } from './training-refusal';
 import { holdWhileDiskFull } from './disk-full';
+import { TrainingSlots } from './training-slots';
 
 export interface TrainerOptions {
   bus: Bus;
@@ -71,6 +72,11 @@ export interface TrainerOptions {
    * the wait doubles up to 30 s. Default 1 s.
    */
   diskFullRetryMs?: number;
+  /**
+   * Trainings run at once; the other complete datasets wait for a slot, in the order they became
+   * complete (they are announced DatasetReady, and a restart trains them too). Default 1.
+   */
+  maxConcurrentTrainings?: number;
 }
 
 const SOURCE = 'trainer';
@@ -101,10 +107,12 @@ export class TrainerService {
   private readonly stopping = new AbortController();
 
   private readonly metrics: TrainerMetrics | undefined;
+  private readonly slots: TrainingSlots;
 
   constructor(private readonly options: TrainerOptions) {
     this.log = options.logger ?? createLogger({ name: SOURCE });
-    this.metrics = options.metrics ? new TrainerMetrics(options.metrics, () => this.running.size) : undefined;
+    this.slots = new TrainingSlots(options.maxConcurrentTrainings ?? 1);
+    this.metrics = options.metrics ? new TrainerMetrics(options.metrics, this.slots) : undefined;
     this.events = new EventPublisher(options.bus, options.topics.events, SOURCE);
     this.cancelled = new EarlyCancels(options.dataDir);
   }
@@ -425,6 +433,9 @@ export class TrainerService {
           duplicatesDropped: store.duplicatesDropped,
         },
       });
+      if (this.slots.running >= this.slots.limit)
+        log.info({ training: t, validation: v, running: this.slots.running, queued: this.slots.queued + 1 }, 'dataset complete; waiting for a training slot');
+      const release = await this.slots.acquire(signal);
       log.info({ training: t, validation: v }, 'dataset complete; training');
       let lastSent = 0;
       const interval = this.options.progressIntervalMs ?? 1000;
@@ -448,7 +459,7 @@ export class TrainerService {
           lastSent = now;
           void publish({ trainingProgress: p });
         },
-      });
+      }).finally(release);
       log.info(
         {
           validation: {

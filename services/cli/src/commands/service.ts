@@ -43,6 +43,8 @@ export interface ServiceCommandOptions extends ServerTlsFlags {
   eventsLookbackMs?: string;
   /** trainer: training sets above this many MiB (×3 in memory) are streamed from disk. */
   memoryBudgetMb?: string;
+  /** trainer: trainings run at once (default 1). */
+  maxTrainings?: string;
   pricerModules?: string[];
   /** datagen-worker: how to reach gRPC pricers. */
   grpc?: GrpcPricerOptions;
@@ -175,6 +177,7 @@ function build(
         dataDir: path.resolve(o.data ?? path.join(artifactsRoot, '.datasets')),
         threads: positiveInt(o.threads, '--threads'),
         memoryBudgetBytes: memoryBudgetBytes(o.memoryBudgetMb),
+        maxConcurrentTrainings: positiveInt(o.maxTrainings, '--max-trainings'),
         metrics,
       });
     }
@@ -196,6 +199,7 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
   wholeNumber(o.clockSkewMs, '--clock-skew-ms', 0);
   wholeNumber(o.eventsLookbackMs, '--events-lookback-ms', 0);
   memoryBudgetBytes(o.memoryBudgetMb);
+  positiveInt(o.maxTrainings, '--max-trainings');
   if (o.metrics !== undefined && !parseListenAddress(o.metrics))
     throw badInput('BAD_OPTION', `--metrics = ${o.metrics}: must be host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464`);
   if (o.api !== undefined && name !== 'producer') throw badInput('BAD_OPTION', `--api = ${o.api}: only the producer serves the ExperimentService`);
