@@ -264,25 +264,39 @@ export class RedisExperimentStore implements ExperimentStore {
     for (;;) {
       const from = after === undefined ? '-' : `(${after}`;
       const ids = await this.run('list', '', () => this.client.zrangebylex(index, from, '+', 'LIMIT', 0, batch));
-      for (const [n, id] of ids.entries()) {
-        const k = this.keys(id);
-        const status = await this.run('list', id, () => this.client.hget(k.record, 'status'));
-        if (status === null) {
-          await this.run('list', id, () => this.client.eval(PRUNE_INDEX, 2, k.record, index, id));
-          continue;
-        }
-        if (query.status !== undefined && status !== query.status) continue;
-        const record = await this.get(id);
-        if (!record) continue; // expired just now
-        records.push(record);
-        if (records.length === query.limit) {
-          const more = n < ids.length - 1 || (await this.run('list', '', () => this.client.zrangebylex(index, `(${id}`, '+', 'LIMIT', 0, 1))).length > 0;
-          return { records, next: more ? id : undefined };
-        }
+      // one round trip for the statuses of the batch, one for the records it keeps
+      const statuses = await this.pipelined('list', ids.map((id) => ['hget', this.keys(id).record, 'status']));
+      const gone = ids.filter((_, n) => statuses[n] === null);
+      for (const id of gone) await this.run('list', id, () => this.client.eval(PRUNE_INDEX, 2, this.keys(id).record, index, id));
+      const wanted = ids.filter((_, n) => statuses[n] !== null && (query.status === undefined || statuses[n] === query.status));
+      for (let pos = 0; pos < wanted.length && records.length < query.limit; ) {
+        const take = wanted.slice(pos, pos + query.limit - records.length);
+        pos += take.length;
+        const reads = await this.pipelined('list', take.flatMap((id) => [['hgetall', this.keys(id).record], ['hgetall', this.keys(id).chunks]]));
+        take.forEach((id, n) => {
+          const fields = reads[2 * n] as Record<string, string>;
+          if (Object.keys(fields).length > 0) records.push(this.parse(id, fields, reads[2 * n + 1] as Record<string, string>)); // else expired just now
+        });
+      }
+      if (records.length === query.limit) {
+        const last = records[records.length - 1]?.id as string;
+        const more = ids.indexOf(last) < ids.length - 1 || (await this.run('list', '', () => this.client.zrangebylex(index, `(${last}`, '+', 'LIMIT', 0, 1))).length > 0;
+        return { records, next: more ? last : undefined };
       }
       if (ids.length < batch) return { records };
       after = ids[ids.length - 1];
     }
+  }
+
+  /** Sends `commands` in one pipeline and gives their replies in order; a failed one fails the whole. */
+  private async pipelined(operation: string, commands: string[][]): Promise<unknown[]> {
+    if (commands.length === 0) return [];
+    return this.run(operation, '', async () => {
+      const results = await this.client.pipeline(commands).exec();
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw failed?.[0] ?? new Error('pipeline aborted');
+      return results.map(([, value]) => value);
+    });
   }
 
   async saveChunks(id: string, chunks: readonly ChunkState[]): Promise<void> {
