@@ -44,6 +44,21 @@ export function formatIssue(issue: SpecIssue): string {
     issue.line !== undefined
       ? ` (line ${issue.line}${issue.column !== undefined ? `, column ${issue.column}` : ''})`
       : '';
-  const value = issue.value === undefined ? '' : ` = ${JSON.stringify(issue.value)}`;
+  const value = issue.value === undefined ? '' : ` = ${formatValue(issue.value)}`;
   return `${issue.field}${value}${at}: ${issue.rule}`;
+}
+
+const MARK = '\u0000';
+
+/**
+ * A value as JSON, except that NaN and ±Infinity (which JSON.stringify turns into null) read as
+ * themselves: `inputs.spot.min = NaN`, not `= null`, which would name the wrong value.
+ */
+export function formatValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  const json = JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? `${MARK}${String(v)}${MARK}` : v,
+  );
+  if (json === undefined) return String(value);
+  return json.replace(/"\\u0000(-?Infinity|NaN)\\u0000"/g, '$1');
 }
