@@ -375,7 +375,7 @@ describe('DatagenWorker and jobs that no worker can price', () => {
     const broken = specToWire(spec);
     broken.pricer = 'not-loaded-here';
     await bus.publish(topics.jobs, { payload: job({ chunkIndex: 1, startIndex: 200 }, broken) });
-    await waitFor(() => dead.length === 3, 10_000, 'dead letter');
+    await waitFor(() => dead.length === 3 && failures.length === 1, 10_000, 'dead letter and chunk failed');
     expect(dead[2]).toEqual({
       reason: expect.stringMatching(/invalid spec.*unknown pricer "not-loaded-here"/s),
       redeliveries: '0',
@@ -396,7 +396,7 @@ describe('DatagenWorker and jobs that no worker can price', () => {
     await bus.publish(topics.jobs, { payload: job({ chunkIndex: 2, startIndex: 450 }) });
     await bus.publish(topics.jobs, { payload: job({ chunkIndex: 3, startIndex: 600 }) });
     await bus.publish(topics.jobs, { payload: job({ sampleCount: 0 }) });
-    await waitFor(() => dead.length === 7, 10_000, 'dead letters');
+    await waitFor(() => dead.length === 7 && failures.length === 4, 10_000, 'dead letters and chunks failed');
     expect(dead.slice(3).map((d) => d.redeliveries)).toEqual(['0', '0', '0', '0']);
     expect(failures.map((f) => [f.code, f.permanent, f.reason])).toEqual([
       ['JOB_INVALID', true, expect.stringMatching(/sampleCount = 201 must be between 1 and the spec's chunkSize 200/)],
@@ -410,7 +410,7 @@ describe('DatagenWorker and jobs that no worker can price', () => {
   it('fails the chunk for good at the first delivery when the local pricer refuses a sample (it would again)', async () => {
     failures.length = 0;
     await bus.publish(topics.jobs, { payload: job({ chunkIndex: 2, startIndex: 400 }) });
-    await waitFor(() => dead.length === 8, 10_000, 'dead letter');
+    await waitFor(() => dead.length === 8 && failures.length === 1, 10_000, 'dead letter and chunk failed');
     expect(dead[7]).toEqual({ reason: expect.stringMatching(/row 123: refuses-one-x: x = .* is refused/), redeliveries: '0' });
     expect(failures).toEqual([
       expect.objectContaining({ chunkIndex: 2, code: 'INVALID_PARAMETER', permanent: true }),
@@ -419,5 +419,72 @@ describe('DatagenWorker and jobs that no worker can price', () => {
     await bus.publish(topics.jobs, { payload: job({ chunkIndex: 1, startIndex: 200 }) });
     await waitFor(() => chunks.length === 1, 10_000, 'chunk');
     expect(chunks[0]).toMatchObject({ experimentId: 'r', chunkIndex: 1, sampleCount: 200 });
+  });
+});
+
+describe('DatagenWorker and outputs beyond float32', () => {
+  it('fails the chunk for good when an output would travel as ±Infinity in float32, naming the sample', async () => {
+    const silent = createLogger({ name: 'w', level: 'silent' });
+    const bus = createMemoryBus({ logger: silent });
+    const topics = new Topics();
+    const chunks: v1.DataChunk[] = [];
+    const failures: v1.IChunkFailed[] = [];
+    await bus.subscribe({
+      topic: topics.chunks,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)),
+    });
+    await bus.subscribe({
+      topic: topics.events,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => {
+        const e = Codecs.event.decode(m.payload);
+        if (e.chunkFailed) failures.push(e.chunkFailed);
+      },
+    });
+    const plugin = require.resolve('./test-fixtures/overflowing-pricer');
+    loadPricerModules([plugin]);
+    const worker = new DatagenWorker({ bus, topics, threads: 1, pricerModules: [plugin], logger: silent });
+    await worker.start();
+    try {
+      const job = (max: number, chunkIndex: number): Uint8Array => {
+        const spec = parseSpec(
+          `name: o\npricer: overflows-float32\ninputs: {x: {min: 0, max: ${max}}}\noutputs: [y]\nsamples: 400\nchunkSize: 100\n`,
+        );
+        return Codecs.job.encode(
+          v1.DataGenJob.create({
+            experimentId: `o-${max}`,
+            purpose: v1.ChunkPurpose.TRAINING,
+            chunkIndex,
+            chunkCount: 4,
+            startIndex: chunkIndex * 100,
+            sampleCount: 100,
+            attempt: 1,
+            spec: specToWire(spec),
+          }),
+        );
+      };
+      // x ≤ 0.8: every y ≤ 3.2e38 is a finite float32; the chunk is published
+      await bus.publish(topics.jobs, { payload: job(0.8, 1) });
+      await waitFor(() => chunks.length === 1, 10_000, 'chunk');
+      const y = decodeColumns(chunks[0]!.outputs, 1, 100)[0]!;
+      expect(Array.from(y).every((v) => Number.isFinite(v))).toBe(true);
+      expect(Math.max(...y)).toBeGreaterThan(3e38);
+      // x up to 1: some y are above 3.4028e38, which float32 rounds to Infinity
+      const x = chunkInputs({ sampler: 'sobol', seed: 1, box: [{ name: 'x', min: 0, max: 1 }], start: 200, count: 100 })[0]!;
+      const row = x.findIndex((v) => !Number.isFinite(Math.fround(v * 4e38)));
+      expect(row).toBeGreaterThanOrEqual(0);
+      await bus.publish(topics.jobs, { payload: job(1, 2) });
+      await waitFor(() => failures.length === 1, 10_000, 'chunk failed');
+      expect(failures[0]).toMatchObject({ chunkIndex: 2, code: 'NON_FINITE_OUTPUT', permanent: true });
+      expect(failures[0]!.reason).toContain(`returned ${x[row]! * 4e38} for y at sample ${200 + row}`);
+      expect(failures[0]!.reason).toMatch(/beyond the float32 range .* where it is Infinity; non-finite values are never trained on/);
+      expect(chunks).toHaveLength(1);
+    } finally {
+      await worker.stop();
+      await bus.close();
+    }
   });
 });

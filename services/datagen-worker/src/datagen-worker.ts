@@ -10,7 +10,6 @@ import {
 } from '@surrogate/messaging';
 import type { MetricsRegistry } from '@surrogate/observability';
 import {
-  findNonFinite,
   getPricer,
   GrpcPricerError,
   isPermanentGrpcPricerError,
@@ -83,6 +82,34 @@ export interface DatagenWorkerOptions {
 }
 
 export const DEFAULT_EVENTS_LOOKBACK_MS = 30 * 60 * 1000;
+
+/** The largest finite float32, 2^128 − 2^104. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * The first output value (lowest row first, then in column order) that is not a finite number as
+ * the float32 a chunk carries: NaN, ±Infinity, or a finite double beyond ±FLOAT32_MAX that
+ * rounding to float32 would turn into ±Infinity. Null when there is none.
+ */
+function findNonFloat32(
+  columns: readonly Float64Array[],
+  outputNames: readonly string[],
+): { row: number; output: string; value: number } | null {
+  const fround = Math.fround;
+  const finite = Number.isFinite;
+  let found: { row: number; output: string; value: number } | null = null;
+  columns.forEach((column, k) => {
+    const limit = found === null ? column.length : Math.min(column.length, found.row);
+    for (let i = 0; i < limit; i++) {
+      const value = column[i] as number;
+      if (!finite(fround(value))) {
+        found = { row: i, output: outputNames[k] ?? `#${k}`, value };
+        return;
+      }
+    }
+  });
+  return found;
+}
 
 /** A job whose sample range cannot be a chunk of its spec. */
 class JobRangeError extends SurrogateError {}
@@ -330,7 +357,7 @@ export class DatagenWorker {
       return this.failed(message, job, spec, err, log);
     }
     this.metrics?.inProgress.dec();
-    const bad = findNonFinite(slice.outputs, spec.outputs);
+    const bad = findNonFloat32(slice.outputs, spec.outputs);
     if (bad) {
       this.metrics?.jobs.inc({ outcome: 'non_finite', ...pricer });
       return this.nonFinite(job, spec, slice.inputs, bad, log);
@@ -500,7 +527,10 @@ export class DatagenWorker {
   ): Promise<void> {
     const row: Record<string, number> = {};
     spec.inputs.forEach((b, j) => (row[b.name] = (inputs[j] as Float32Array)[bad.row] as number));
-    const reason = `pricer ${spec.pricer} returned ${bad.value} for ${bad.output} at sample ${Number(job.startIndex) + bad.row} (inputs ${JSON.stringify(row)}); non-finite values are never trained on`;
+    const overflow = Number.isFinite(bad.value)
+      ? `, beyond the float32 range (±${FLOAT32_MAX}) that chunks carry, where it is ${bad.value > 0 ? '' : '-'}Infinity`
+      : '';
+    const reason = `pricer ${spec.pricer} returned ${bad.value} for ${bad.output} at sample ${Number(job.startIndex) + bad.row} (inputs ${JSON.stringify(row)})${overflow}; non-finite values are never trained on`;
     log.error({ row, output: bad.output }, 'pricer returned a non-finite value; chunk failed');
     await this.events.publish(job.experimentId, {
       chunkFailed: {
