@@ -129,6 +129,23 @@ training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
     expect(message).not.toContain('= null');
   });
 
+  it('names NaN and ±Infinity as themselves in the message, not as null', () => {
+    const text = EXAMPLE.replace('spot: {min: 80, max: 120}', 'spot: {min: .nan, max: .inf}')
+      .replace('fixed: {type: call, strike: 100, dividend: 0}', 'fixed: {type: call, strike: -.inf, dividend: .nan}');
+    let message = '';
+    try {
+      parseSpec(text, 'nan.yaml');
+    } catch (err) {
+      expect(err).toBeInstanceOf(SpecError);
+      message = (err as SpecError).message;
+    }
+    expect(message).toContain('inputs.spot.min = NaN: must be a finite number');
+    expect(message).toContain('inputs.spot.max = Infinity: must be a finite number');
+    expect(message).toMatch(/fixed\.strike = -Infinity: /);
+    expect(message).toMatch(/fixed\.dividend = NaN: /);
+    expect(message).not.toContain('null');
+  });
+
   it('refuses a box too narrow for float32 inputs, naming the width and the bound; a slightly wider one passes', () => {
     const narrow = EXAMPLE.replace('volatility: {min: 0.1, max: 0.5}', 'volatility: {min: 0.2, max: 0.2000001}');
     const issue = issuesOf(() => parseSpec(narrow)).find((i) => i.field === 'inputs.volatility');

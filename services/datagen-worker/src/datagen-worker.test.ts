@@ -1,7 +1,7 @@
 import { createLogger } from '@surrogate/core';
 import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import { MetricsRegistry } from '@surrogate/observability';
-import { blackScholes, chunkInputs } from '@surrogate/pricing';
+import { blackScholes, chunkInputs, loadPricerModules } from '@surrogate/pricing';
 import { v1 } from '@surrogate/proto';
 import { Codecs, decodeColumns, eventKind } from '@surrogate/protocol';
 import { parseSpec, specToWire } from '@surrogate/spec';
@@ -276,6 +276,212 @@ describe('DatagenWorker with a pricer that throws', () => {
       expect(text).toContain('\nsurrogate_datagen_jobs_total{outcome="failed",pricer="always-throws"} 3\n');
       expect(text).not.toContain('outcome="priced"');
       expect(text).toContain('\nsurrogate_datagen_jobs_in_progress 0\n');
+    } finally {
+      await worker.stop();
+      await bus.close();
+    }
+  });
+});
+
+describe('DatagenWorker and jobs that no worker can price', () => {
+  const silent = createLogger({ name: 'w', level: 'silent' });
+  let bus: Bus;
+  let worker: DatagenWorker;
+  const topics = new Topics();
+  const chunks: v1.DataChunk[] = [];
+  const failures: v1.IChunkFailed[] = [];
+  const dead: { reason: string; redeliveries: string }[] = [];
+  const plugin = require.resolve('./test-fixtures/refusing-pricer');
+  // The pricer refuses one point of training chunk 2 (samples 400…599: row 123 is sample 523), far
+  // from the points the spec check probes (the corners and the first 256 of each stream).
+  loadPricerModules([plugin]);
+  const spec = parseSpec(
+    'name: r\npricer: refuses-one-x\ninputs: {x: {min: 0, max: 1}}\noutputs: [y]\nsamples: 600\nchunkSize: 200\n',
+  );
+
+  beforeAll(async () => {
+    bus = createMemoryBus({ logger: silent });
+    await bus.subscribe({
+      topic: topics.chunks,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)),
+    });
+    await bus.subscribe({
+      topic: topics.events,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => {
+        const e = Codecs.event.decode(m.payload);
+        if (e.chunkFailed) failures.push(e.chunkFailed);
+      },
+    });
+    await bus.subscribe({
+      topic: `${topics.jobs}-datagen-DLQ`,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) =>
+        void dead.push({
+          reason: m.properties.DEAD_LETTER_REASON ?? '',
+          redeliveries: m.properties.REDELIVERY_COUNT ?? '',
+        }),
+    });
+    // A redelivery would come a minute later: every refusal below must be final at the first delivery.
+    worker = new DatagenWorker({
+      bus,
+      topics,
+      threads: 1,
+      pricerModules: [plugin],
+      nackRedeliveryDelayMs: 60_000,
+      logger: silent,
+      workerId: 'w-1',
+    });
+    await worker.start();
+  });
+  afterAll(async () => {
+    await worker.stop();
+    await bus.close();
+  });
+
+  const job = (fields: Partial<v1.IDataGenJob>, wire: v1.IExperimentSpec = specToWire(spec)): Uint8Array =>
+    Codecs.job.encode(
+      v1.DataGenJob.create({
+        experimentId: 'r',
+        purpose: v1.ChunkPurpose.TRAINING,
+        chunkIndex: 0,
+        chunkCount: 3,
+        startIndex: 0,
+        sampleCount: 200,
+        attempt: 1,
+        spec: wire,
+        ...fields,
+      }),
+    );
+
+  it('dead-letters a job that names no experiment or no purpose (e.g. empty bytes) at once, naming the rule', async () => {
+    await bus.publish(topics.jobs, { payload: new Uint8Array(0) });
+    await waitFor(() => dead.length === 1, 10_000, 'dead letter');
+    expect(dead[0]).toEqual({ reason: expect.stringMatching(/experimentId is empty/), redeliveries: '0' });
+    await bus.publish(topics.jobs, { payload: job({ purpose: 0 as v1.ChunkPurpose }) });
+    await waitFor(() => dead.length === 2, 10_000, 'dead letter');
+    expect(dead[1]).toEqual({
+      reason: expect.stringMatching(/purpose = 0 is neither TRAINING nor VALIDATION/),
+      redeliveries: '0',
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it('fails the chunk for good and dead-letters the job at once when its spec is invalid here', async () => {
+    const broken = specToWire(spec);
+    broken.pricer = 'not-loaded-here';
+    await bus.publish(topics.jobs, { payload: job({ chunkIndex: 1, startIndex: 200 }, broken) });
+    await waitFor(() => dead.length === 3 && failures.length === 1, 10_000, 'dead letter and chunk failed');
+    expect(dead[2]).toEqual({
+      reason: expect.stringMatching(/invalid spec.*unknown pricer "not-loaded-here"/s),
+      redeliveries: '0',
+    });
+    expect(failures).toEqual([
+      expect.objectContaining({
+        chunkIndex: 1,
+        code: 'SPEC_INVALID',
+        permanent: true,
+        reason: expect.stringMatching(/unknown pricer "not-loaded-here".*\(worker w-1\)/s),
+      }),
+    ]);
+  });
+
+  it('fails the chunk for good when its sample range cannot be a chunk of its spec', async () => {
+    failures.length = 0;
+    await bus.publish(topics.jobs, { payload: job({ sampleCount: 201 }) });
+    await bus.publish(topics.jobs, { payload: job({ chunkIndex: 2, startIndex: 450 }) });
+    await bus.publish(topics.jobs, { payload: job({ chunkIndex: 3, startIndex: 600 }) });
+    await bus.publish(topics.jobs, { payload: job({ sampleCount: 0 }) });
+    await waitFor(() => dead.length === 7 && failures.length === 4, 10_000, 'dead letters and chunks failed');
+    expect(dead.slice(3).map((d) => d.redeliveries)).toEqual(['0', '0', '0', '0']);
+    expect(failures.map((f) => [f.code, f.permanent, f.reason])).toEqual([
+      ['JOB_INVALID', true, expect.stringMatching(/sampleCount = 201 must be between 1 and the spec's chunkSize 200/)],
+      ['JOB_INVALID', true, expect.stringMatching(/samples \[450, 650\) must lie within the spec's 600 training samples/)],
+      ['JOB_INVALID', true, expect.stringMatching(/chunkIndex = 3 must be below chunkCount = 3/)],
+      ['JOB_INVALID', true, expect.stringMatching(/sampleCount = 0 must be between 1/)],
+    ]);
+    expect(chunks).toEqual([]);
+  });
+
+  it('fails the chunk for good at the first delivery when the local pricer refuses a sample (it would again)', async () => {
+    failures.length = 0;
+    await bus.publish(topics.jobs, { payload: job({ chunkIndex: 2, startIndex: 400 }) });
+    await waitFor(() => dead.length === 8 && failures.length === 1, 10_000, 'dead letter and chunk failed');
+    expect(dead[7]).toEqual({ reason: expect.stringMatching(/row 123: refuses-one-x: x = .* is refused/), redeliveries: '0' });
+    expect(failures).toEqual([
+      expect.objectContaining({ chunkIndex: 2, code: 'INVALID_PARAMETER', permanent: true }),
+    ]);
+    // and it keeps working: the chunk before it has no refused point
+    await bus.publish(topics.jobs, { payload: job({ chunkIndex: 1, startIndex: 200 }) });
+    await waitFor(() => chunks.length === 1, 10_000, 'chunk');
+    expect(chunks[0]).toMatchObject({ experimentId: 'r', chunkIndex: 1, sampleCount: 200 });
+  });
+});
+
+describe('DatagenWorker and outputs beyond float32', () => {
+  it('fails the chunk for good when an output would travel as ±Infinity in float32, naming the sample', async () => {
+    const silent = createLogger({ name: 'w', level: 'silent' });
+    const bus = createMemoryBus({ logger: silent });
+    const topics = new Topics();
+    const chunks: v1.DataChunk[] = [];
+    const failures: v1.IChunkFailed[] = [];
+    await bus.subscribe({
+      topic: topics.chunks,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)),
+    });
+    await bus.subscribe({
+      topic: topics.events,
+      subscription: 't',
+      type: 'exclusive',
+      handler: (m) => {
+        const e = Codecs.event.decode(m.payload);
+        if (e.chunkFailed) failures.push(e.chunkFailed);
+      },
+    });
+    const plugin = require.resolve('./test-fixtures/overflowing-pricer');
+    loadPricerModules([plugin]);
+    const worker = new DatagenWorker({ bus, topics, threads: 1, pricerModules: [plugin], logger: silent });
+    await worker.start();
+    try {
+      const job = (max: number, chunkIndex: number): Uint8Array => {
+        const spec = parseSpec(
+          `name: o\npricer: overflows-float32\ninputs: {x: {min: 0, max: ${max}}}\noutputs: [y]\nsamples: 400\nchunkSize: 100\n`,
+        );
+        return Codecs.job.encode(
+          v1.DataGenJob.create({
+            experimentId: `o-${max}`,
+            purpose: v1.ChunkPurpose.TRAINING,
+            chunkIndex,
+            chunkCount: 4,
+            startIndex: chunkIndex * 100,
+            sampleCount: 100,
+            attempt: 1,
+            spec: specToWire(spec),
+          }),
+        );
+      };
+      // x ≤ 0.8: every y ≤ 3.2e38 is a finite float32; the chunk is published
+      await bus.publish(topics.jobs, { payload: job(0.8, 1) });
+      await waitFor(() => chunks.length === 1, 10_000, 'chunk');
+      const y = decodeColumns(chunks[0]!.outputs, 1, 100)[0]!;
+      expect(Array.from(y).every((v) => Number.isFinite(v))).toBe(true);
+      expect(Math.max(...y)).toBeGreaterThan(3e38);
+      // x up to 1: some y are above 3.4028e38, which float32 rounds to Infinity
+      const x = chunkInputs({ sampler: 'sobol', seed: 1, box: [{ name: 'x', min: 0, max: 1 }], start: 200, count: 100 })[0]!;
+      const row = x.findIndex((v) => !Number.isFinite(Math.fround(v * 4e38)));
+      expect(row).toBeGreaterThanOrEqual(0);
+      await bus.publish(topics.jobs, { payload: job(1, 2) });
+      await waitFor(() => failures.length === 1, 10_000, 'chunk failed');
+      expect(failures[0]).toMatchObject({ chunkIndex: 2, code: 'NON_FINITE_OUTPUT', permanent: true });
+      expect(failures[0]!.reason).toContain(`returned ${x[row]! * 4e38} for y at sample ${200 + row}`);
+      expect(failures[0]!.reason).toMatch(/beyond the float32 range .* where it is Infinity; non-finite values are never trained on/);
+      expect(chunks).toHaveLength(1);
     } finally {
       await worker.stop();
       await bus.close();

@@ -10,7 +10,6 @@ import {
 } from '@surrogate/messaging';
 import type { MetricsRegistry } from '@surrogate/observability';
 import {
-  findNonFinite,
   getPricer,
   GrpcPricerError,
   isPermanentGrpcPricerError,
@@ -34,7 +33,7 @@ import { SpecError, specFromWire, type ExperimentSpec } from '@surrogate/spec';
 import type { ChunkSlice, ChunkTask } from './chunk-task';
 import { DatagenMetrics } from './datagen-metrics';
 import { EndedExperiments, type EndedSubmission } from './ended-experiments';
-import { PricingPool } from './pricing-pool';
+import { PricingPool, PricingPoolError } from './pricing-pool';
 
 export interface DatagenWorkerOptions {
   bus: Bus;
@@ -83,6 +82,79 @@ export interface DatagenWorkerOptions {
 }
 
 export const DEFAULT_EVENTS_LOOKBACK_MS = 30 * 60 * 1000;
+
+/** The largest finite float32, 2^128 − 2^104. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * The first output value (lowest row first, then in column order) that is not a finite number as
+ * the float32 a chunk carries: NaN, ±Infinity, or a finite double beyond ±FLOAT32_MAX that
+ * rounding to float32 would turn into ±Infinity. Null when there is none.
+ */
+function findNonFloat32(
+  columns: readonly Float64Array[],
+  outputNames: readonly string[],
+): { row: number; output: string; value: number } | null {
+  const fround = Math.fround;
+  const finite = Number.isFinite;
+  let found: { row: number; output: string; value: number } | null = null;
+  columns.forEach((column, k) => {
+    const limit = found === null ? column.length : Math.min(column.length, found.row);
+    for (let i = 0; i < limit; i++) {
+      const value = column[i] as number;
+      if (!finite(fround(value))) {
+        found = { row: i, output: outputNames[k] ?? `#${k}`, value };
+        return;
+      }
+    }
+  });
+  return found;
+}
+
+/** A job whose sample range cannot be a chunk of its spec. */
+class JobRangeError extends SurrogateError {}
+
+/**
+ * Checks what the spec does not: the job's range is 1 … chunkSize samples (a larger chunk would
+ * not fit a message), within the purpose's sample count, and the chunk index below the count.
+ */
+function checkJobRange(job: v1.DataGenJob, spec: ExperimentSpec): void {
+  const total = job.purpose === v1.ChunkPurpose.TRAINING ? spec.samples : spec.validation.samples;
+  const start = Number(job.startIndex);
+  const what = `job ${job.experimentId} ${purposeName(job.purpose)} chunk ${job.chunkIndex}`;
+  const fail = (rule: string): never => {
+    throw new JobRangeError('JOB_INVALID', `${what}: ${rule}`, {
+      details: { chunkIndex: job.chunkIndex, chunkCount: job.chunkCount, startIndex: start, sampleCount: job.sampleCount },
+    });
+  };
+  if (job.chunkIndex >= job.chunkCount)
+    fail(`chunkIndex = ${job.chunkIndex} must be below chunkCount = ${job.chunkCount}`);
+  if (job.sampleCount < 1 || job.sampleCount > spec.chunkSize)
+    fail(`sampleCount = ${job.sampleCount} must be between 1 and the spec's chunkSize ${spec.chunkSize}`);
+  if (start + job.sampleCount > total)
+    fail(
+      `samples [${start}, ${start + job.sampleCount}) must lie within the spec's ${total} ${purposeName(job.purpose)} samples`,
+    );
+}
+
+/**
+ * A local pricer's error that comes again on every delivery: the pricer refused a parameter value
+ * at some sample (beyond the points the spec check probes), or the chunk asks for what it cannot
+ * give. The inputs are regenerated bit for bit, so a retry meets the same row.
+ */
+const REFUSED_LOCALLY: ReadonlySet<string> = new Set([
+  'UNKNOWN_PRICER',
+  'UNKNOWN_PARAMETER',
+  'MISSING_PARAMETER',
+  'INVALID_PARAMETER',
+  'UNKNOWN_OUTPUT',
+  'INDEX_OUT_OF_RANGE',
+  'INVALID_ARGUMENT',
+]);
+
+function isRefusedLocally(err: unknown): boolean {
+  return err instanceof PricingPoolError && REFUSED_LOCALLY.has(err.code);
+}
 
 const SOURCE = 'datagen-worker';
 
@@ -235,6 +307,12 @@ export class DatagenWorker {
 
   async handleJob(message: IncomingMessage): Promise<void> {
     const job = Codecs.job.decode(message.payload);
+    // A job without an experiment or a purpose names no chunk: nothing to price, nobody to tell.
+    if (!job.experimentId) throw new RejectMessageError('job names no experiment (experimentId is empty)');
+    if (job.purpose !== v1.ChunkPurpose.TRAINING && job.purpose !== v1.ChunkPurpose.VALIDATION)
+      throw new RejectMessageError(
+        `job ${job.experimentId} chunk ${job.chunkIndex}: purpose = ${String(job.purpose)} is neither TRAINING nor VALIDATION`,
+      );
     const purpose = purposeName(job.purpose);
     const ended = this.ended.staleJob(job.experimentId, message.publishTime);
     if (ended) {
@@ -242,20 +320,24 @@ export class DatagenWorker {
       this.metrics?.jobs.inc({ outcome: 'skipped', pricer: job.spec?.pricer ?? '' });
       return;
     }
-    let spec: ExperimentSpec;
-    try {
-      spec = specFromWire(job.spec ?? {});
-    } catch (err) {
-      if (err instanceof SpecError)
-        throw new RejectMessageError(`job carries an invalid spec: ${err.message}`, { cause: err });
-      throw err;
-    }
     const log = this.log.child({
       experimentId: job.experimentId,
       purpose,
       chunk: job.chunkIndex,
       attempt: job.attempt,
     });
+    let spec: ExperimentSpec;
+    try {
+      spec = specFromWire(job.spec ?? {});
+      checkJobRange(job, spec);
+    } catch (err) {
+      // The same job fails the same way on every worker that loads the same pricers: the chunk
+      // fails for good, so the producer fails the experiment now with the reason, instead of
+      // re-issuing the job until its attempts run out.
+      if (err instanceof SpecError || err instanceof JobRangeError)
+        return this.refuse(job, err instanceof SpecError ? `job carries an invalid spec: ${err.message}` : err.message, err, log);
+      throw err;
+    }
     const started = process.hrtime.bigint();
     const task = this.taskOf(job, spec);
     const pricer = { pricer: spec.pricer };
@@ -275,7 +357,7 @@ export class DatagenWorker {
       return this.failed(message, job, spec, err, log);
     }
     this.metrics?.inProgress.dec();
-    const bad = findNonFinite(slice.outputs, spec.outputs);
+    const bad = findNonFloat32(slice.outputs, spec.outputs);
     if (bad) {
       this.metrics?.jobs.inc({ outcome: 'non_finite', ...pricer });
       return this.nonFinite(job, spec, slice.inputs, bad, log);
@@ -353,7 +435,7 @@ export class DatagenWorker {
       const d = err.details as { row: number; output: string; value: number };
       return this.nonFinite(job, spec, await this.pool.sample(this.taskOf(job, spec)), d, log);
     }
-    const refused = err instanceof SpecError || isPermanentGrpcPricerError(err);
+    const refused = err instanceof SpecError || isPermanentGrpcPricerError(err) || isRefusedLocally(err);
     const code = err instanceof SurrogateError ? err.code : 'PRICING_FAILED';
     const permanent = refused || message.redeliveryCount >= this.maxRedeliveries;
     const deliveries = message.redeliveryCount + 1;
@@ -372,6 +454,28 @@ export class DatagenWorker {
     });
     if (refused) throw new RejectMessageError(reason, { cause: err });
     throw err;
+  }
+
+  /**
+   * A job that no worker can price (its spec is invalid here, its sample range does not fit the
+   * spec): a permanent chunkFailed, so the producer fails the experiment at once with the reason,
+   * then the job goes to the dead-letter topic.
+   */
+  private async refuse(job: v1.DataGenJob, reason: string, err: SurrogateError, log: Logger): Promise<never> {
+    const where = `${reason} (worker ${this.workerId})`;
+    log.warn({ err: reason, code: err.code }, 'job refused');
+    this.metrics?.jobs.inc({ outcome: 'failed', pricer: job.spec?.pricer ?? '' });
+    await this.events.publish(job.experimentId, {
+      chunkFailed: {
+        purpose: job.purpose,
+        chunkIndex: job.chunkIndex,
+        code: err.code,
+        reason: where,
+        permanent: true,
+        attempt: job.attempt,
+      },
+    });
+    throw new RejectMessageError(reason, { cause: err });
   }
 
   private taskOf(job: v1.DataGenJob, spec: ExperimentSpec): Omit<ChunkTask, 'outputs' | 'pricer'> {
@@ -423,7 +527,10 @@ export class DatagenWorker {
   ): Promise<void> {
     const row: Record<string, number> = {};
     spec.inputs.forEach((b, j) => (row[b.name] = (inputs[j] as Float32Array)[bad.row] as number));
-    const reason = `pricer ${spec.pricer} returned ${bad.value} for ${bad.output} at sample ${Number(job.startIndex) + bad.row} (inputs ${JSON.stringify(row)}); non-finite values are never trained on`;
+    const overflow = Number.isFinite(bad.value)
+      ? `, beyond the float32 range (±${FLOAT32_MAX}) that chunks carry, where it is ${bad.value > 0 ? '' : '-'}Infinity`
+      : '';
+    const reason = `pricer ${spec.pricer} returned ${bad.value} for ${bad.output} at sample ${Number(job.startIndex) + bad.row} (inputs ${JSON.stringify(row)})${overflow}; non-finite values are never trained on`;
     log.error({ row, output: bad.output }, 'pricer returned a non-finite value; chunk failed');
     await this.events.publish(job.experimentId, {
       chunkFailed: {
