@@ -3,6 +3,7 @@ import {
   getPricer,
   isRemotePricer,
   parseRemotePricerUrl,
+  pricerNames,
   type ParameterSpec,
   type ParamValues,
 } from '@surrogate/pricing';
@@ -80,6 +81,13 @@ export interface ResolveSpecOptions {
    * outputs are left to the places that can reach the pricer (the CLI, the datagen worker).
    */
   pricer?: Omit<SpecPricer, 'validate'>;
+  /**
+   * A local pricer this process's registry does not know: 'refuse' it (default), or check the spec
+   * for shape only, as a gRPC pricer's without its description. The trainer reads chunk specs so:
+   * it trains on names and numbers, and a client's own pricer module never leaves the client's
+   * cluster (only its datagen workers load it).
+   */
+  unknownPricer?: 'refuse' | 'shape-only';
 }
 
 type Pricer = SpecPricer;
@@ -531,8 +539,12 @@ export function resolveSpec(doc: unknown, source?: string, options: ResolveSpecO
 
   let pricer: Pricer | undefined;
   const pricerName = c.string(doc.pricer, 'pricer');
-  const remote = isRemotePricer(pricerName);
-  if (pricerName !== undefined && remote) {
+  const unknownLocal = pricerName !== undefined && !isRemotePricer(pricerName) && !pricerNames().includes(pricerName);
+  // checked for shape only: a gRPC pricer, or (when asked) a local one this process does not have
+  const remote = isRemotePricer(pricerName) || (unknownLocal && options.unknownPricer === 'shape-only');
+  if (pricerName !== undefined && remote && !isRemotePricer(pricerName)) {
+    // a pricer registered elsewhere: its name is all there is to check here
+  } else if (pricerName !== undefined && remote) {
     try {
       parseRemotePricerUrl(pricerName);
       // Messages name the pricer as the spec does: by its URL.

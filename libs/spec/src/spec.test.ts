@@ -114,6 +114,19 @@ training: {epochs: 2.5, activation: sigmoid, batchSize: 64}
     expect(byField['training.activation']?.rule).toMatch(/tanh, silu, softplus/);
   });
 
+  it('reads a spec whose local pricer this process lacks for shape only when asked (the trainer), and refuses it otherwise', () => {
+    const wire = { ...specToWire(parseSpec(EXAMPLE)), pricer: 'elsewhere' };
+    expect(() => specFromWire(wire)).toThrow(/pricer = "elsewhere": unknown pricer/);
+    const spec = specFromWire(wire, { unknownPricer: 'shape-only' });
+    expect(spec.pricer).toBe('elsewhere');
+    expect(spec.inputs.map((i) => i.name)).toEqual(['spot', 'volatility', 'rate', 'maturity']);
+    expect(spec.outputs).toEqual(['price']);
+    // the shape is still checked
+    expect(() => specFromWire({ ...wire, samples: 0 }, { unknownPricer: 'shape-only' })).toThrow(/samples = 0/);
+    // a registered pricer is checked in full either way
+    expect(() => specFromWire({ ...specToWire(parseSpec(EXAMPLE)), samples: 0 }, { unknownPricer: 'shape-only' })).toThrow(/samples = 0/);
+  });
+
   it("names YAML's .nan and .inf as NaN and Infinity, not null", () => {
     const bad = EXAMPLE.replace('seed: 7', 'seed: 7\ntraining: {learningRate: .nan, epochs: .inf, lossWeights: {price: -.inf}}\nvalidation: {rmse: {price: .nan}}');
     let message = '';

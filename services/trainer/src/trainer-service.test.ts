@@ -9,7 +9,7 @@ import { checkDevice } from '@surrogate/nn';
 import { chunkInputs, getPricer, priceColumns } from '@surrogate/pricing';
 import { v1 } from '@surrogate/proto';
 import { Codecs, encodeColumns, eventKind, purposeValue } from '@surrogate/protocol';
-import { parseSpec, planChunks, specToWire } from '@surrogate/spec';
+import { parseSpec, specFromWire, planChunks, specToWire } from '@surrogate/spec';
 import { DatasetStore } from './dataset-store';
 import { TrainerService, type TrainerOptions } from './trainer-service';
 
@@ -163,6 +163,23 @@ describe('TrainerService', () => {
     expect(text).toContain(`\nsurrogate_trainer_trainings_total{outcome="${ready.pass ? 'passed' : 'failed_validation'}"} 1\n`);
     expect(text).toContain('\nsurrogate_trainer_training_seconds_count 1\n');
     expect(text).toContain('\nsurrogate_trainer_trainings_running 0\n');
+  }, 90_000);
+
+  it("trains on chunks of a pricer it does not have (a client's own module stays in the client's cluster)", async () => {
+    const clientOnly = (purpose: 'training' | 'validation', index: number): v1.DataChunk => {
+      const c = chunkFor('e-plugin', purpose, index);
+      c.pricer = 'client-only-pricer';
+      c.spec = { ...specToWire(SPEC), pricer: 'client-only-pricer' };
+      return c;
+    };
+    expect(() => specFromWire({ ...specToWire(SPEC), pricer: 'client-only-pricer' })).toThrow(/unknown pricer/); // not registered here
+    for (const [purpose, index] of [['training', 0], ['training', 1], ['validation', 0]] as const) await publish(clientOnly(purpose, index));
+    await waitFor(() => kinds('e-plugin').includes('modelReady') || kinds('e-plugin').includes('failed'), 60_000, 'model');
+    expect(kinds('e-plugin')).not.toContain('failed');
+    const ready = events.find((e) => e.experimentId === 'e-plugin' && e.modelReady)?.modelReady;
+    const report = JSON.parse(await readFile(ready?.reportUri as string, 'utf8'));
+    expect(report.pricer).toEqual({ name: 'client-only-pricer', version: '1.0.0' });
+    expect(dead.filter((d) => /client-only-pricer/.test(d))).toEqual([]);
   }, 90_000);
 
   it('dead-letters malformed and non-finite chunks with a reason, storing nothing', async () => {

@@ -80,6 +80,12 @@ export interface TrainerOptions {
 }
 
 const SOURCE = 'trainer';
+
+/**
+ * How the trainer reads specs: a pricer it does not have (a client's own module, loaded by the
+ * client's datagen workers only) is checked for shape only; training needs names and numbers.
+ */
+const OPERATOR_SIDE = { unknownPricer: 'shape-only' } as const;
 const MAX_EVENT_RETRY_MS = 30_000;
 
 /**
@@ -215,7 +221,7 @@ export class TrainerService {
   private checkChunk(chunk: v1.DataChunk): ExperimentSpec {
     let spec: ExperimentSpec;
     try {
-      spec = specFromWire(chunk.spec ?? {});
+      spec = specFromWire(chunk.spec ?? {}, OPERATOR_SIDE);
     } catch (err) {
       if (err instanceof SpecError)
         throw new RejectMessageError(`chunk carries an invalid spec: ${err.message}`, { cause: err });
@@ -353,7 +359,7 @@ export class TrainerService {
    * more is logged, and trains as its dataset was made.
    */
   private resumedSpec(store: DatasetStore, asked: ExperimentSpec | undefined): ExperimentSpec {
-    const stored = specFromWire(v1.ExperimentSpec.decode(store.specBytes));
+    const stored = specFromWire(v1.ExperimentSpec.decode(store.specBytes), OPERATOR_SIDE);
     if (!asked) return stored;
     if (sameTraining(stored, asked)) return withRunSettings(stored, asked.training);
     this.log.warn({ experimentId: store.experimentId }, "asked to run with another spec than its dataset was made with; it trains with the dataset's");
@@ -559,7 +565,7 @@ export class TrainerService {
 function specOrUndefined(wire: v1.IExperimentSpec | undefined): ExperimentSpec | undefined {
   if (!wire) return undefined;
   try {
-    return specFromWire(wire);
+    return specFromWire(wire, OPERATOR_SIDE);
   } catch {
     return undefined;
   }
