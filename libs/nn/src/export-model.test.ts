@@ -221,4 +221,75 @@ describe('exportInferenceModel + InferenceModel', () => {
     await expect(im.predict(new Float32Array(3), 1)).rejects.toMatchObject({ code: 'NN_MODEL_CLOSED' });
     await im.close(); // idempotent
   });
+
+  describe('a model file that contradicts itself is refused on load, naming what is wrong', () => {
+    const model = randomModel('silu', 37);
+    /** The exported model with its ModelProto changed by `edit`. */
+    const edited = (edit: (m: onnx.ModelProto) => void): Uint8Array => {
+      const m = onnx.ModelProto.decode(exportInferenceModel(model, NAMES));
+      edit(m);
+      return onnx.ModelProto.encode(m).finish();
+    };
+    const withMetadata = (key: string, value: string): Uint8Array =>
+      edited((m) => {
+        m.metadataProps = m.metadataProps.map((p) => (p.key === key ? { key, value } : p));
+      });
+
+    it.each([
+      ['input names that are not JSON', METADATA_KEYS.inputNames, '["spot", "vo', /surrogate\.inputNames = .*must be a JSON array of 3 distinct, non-empty names \(the graph has 3 inputs\)/],
+      ['fewer input names than inputs', METADATA_KEYS.inputNames, '["spot","vol"]', /surrogate\.inputNames = .*the graph has 3 inputs/],
+      ['more output names than outputs', METADATA_KEYS.outputNames, '["price","delta","gamma"]', /surrogate\.outputNames = .*must be a JSON array of 2 .*the graph has 2 outputs/],
+      ['names that are not strings', METADATA_KEYS.inputNames, '[1,2,3]', /surrogate\.inputNames/],
+      ['an input named twice', METADATA_KEYS.inputNames, '["spot","spot","rate"]', /surrogate\.inputNames = .*distinct/],
+      ['a training box that is not JSON', METADATA_KEYS.normalization, 'xx', /surrogate\.normalization = "xx": not valid JSON/],
+      ['a training box for another number of inputs', METADATA_KEYS.normalization, '{"inputMin":[0],"inputMax":[1]}', /the model has 3 inputs/],
+    ])('%s', async (_what, key, value, message) => {
+      await expect(InferenceModel.load(withMetadata(key, value))).rejects.toMatchObject({ code: 'NN_INVALID_MODEL', message: expect.stringMatching(message) });
+    });
+
+    it('a graph with another input besides x, x of another type, or a zero-width x', async () => {
+      const extra = edited((m) => {
+        m.graph?.input?.push({ name: 'z', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 1 }] } } } });
+      });
+      await expect(InferenceModel.load(extra)).rejects.toMatchObject({
+        code: 'NN_INVALID_MODEL',
+        message: expect.stringMatching(/needs exactly one input "x" float32 \[N, D\].*it has inputs "x", "z" and outputs "y"/),
+      });
+      const double = edited((m) => {
+        const t = m.graph?.input?.[0].type?.tensorType;
+        if (t) t.elemType = onnx.TensorProto.DataType.DOUBLE;
+      });
+      await expect(InferenceModel.load(double)).rejects.toMatchObject({ message: expect.stringContaining('of another type or shape') });
+      const empty = edited((m) => {
+        const d = m.graph?.input?.[0].type?.tensorType?.shape?.dim?.[1];
+        if (d) d.dimValue = 0;
+      });
+      await expect(InferenceModel.load(empty)).rejects.toMatchObject({ message: expect.stringContaining('D and K fixed and at least 1') });
+    });
+
+    it('an empty file, and a directory given as the file', async () => {
+      await expect(InferenceModel.load(new Uint8Array(0))).rejects.toMatchObject({ code: 'NN_INVALID_MODEL', message: 'not an ONNX model (the file is empty)' });
+      await expect(InferenceModel.load(os.tmpdir())).rejects.toMatchObject({ code: 'NN_INVALID_MODEL', message: expect.stringContaining('a directory, not a file') });
+    });
+
+    it('while a model without any Surrogate metadata still loads, with positional names and no box', async () => {
+      const bare = edited((m) => {
+        m.metadataProps = [];
+      });
+      const im = await InferenceModel.load(bare);
+      try {
+        expect(im.inputNames).toEqual(['0', '1', '2']);
+        expect(im.inputBox).toBeUndefined();
+      } finally {
+        await im.close();
+      }
+    });
+
+    it('and export refuses names it could not load back (duplicate or empty)', () => {
+      expect(() => exportInferenceModel(model, { ...NAMES, inputNames: ['spot', 'spot', 'rate'] })).toThrow(
+        expect.objectContaining({ code: 'NN_INVALID_CONFIG', message: expect.stringContaining('input name 1 = "spot": input names must be distinct and non-empty') }),
+      );
+      expect(() => exportInferenceModel(model, { ...NAMES, outputNames: ['price', ''] })).toThrow(expect.objectContaining({ code: 'NN_INVALID_CONFIG' }));
+    });
+  });
 });

@@ -86,6 +86,17 @@ export function exportInferenceModel(
       { details: { inputNames: info.inputNames, outputNames: info.outputNames } },
     );
   }
+  for (const [what, names] of [
+    ['input', info.inputNames],
+    ['output', info.outputNames],
+  ] as const) {
+    const bad = names.findIndex((n, i) => n === '' || names.indexOf(n) !== i);
+    if (bad >= 0) {
+      throw new NnError('NN_INVALID_CONFIG', `${what} name ${bad} = ${JSON.stringify(names[bad])}: ${what} names must be distinct and non-empty`, {
+        details: { [`${what}Names`]: names },
+      });
+    }
+  }
   for (const [s, parameters] of [model.parameters, ...(model.residualStages ?? []).map((r) => r.parameters)].entries()) {
     if (!flattenParameters(mlp, parameters).every(Number.isFinite)) {
       throw new NnError('NN_INVALID_MODEL', `the model has non-finite parameters (stage ${s})`);

@@ -25,14 +25,18 @@ describe('the training box of a model', () => {
     expect(inputBoxFromMetadata(md, 3)).toEqual(box);
   });
 
+  it('is unknown when the metadata records none (a model not written by Surrogate)', () => {
+    expect(inputBoxFromMetadata({}, 3)).toBeUndefined();
+  });
+
   it.each([
-    ['no normalization', {}],
-    ['not JSON', { [METADATA_KEYS.normalization]: '{' }],
-    ['another number of inputs', metadata({ inputMin: [0, 0], inputMax: [1, 1] })],
-    ['a non-finite bound', metadata({ inputMin: [0, 0, null], inputMax: [1, 1, 1] })],
-    ['min above max', metadata({ inputMin: [0, 2, 0], inputMax: [1, 1, 1] })],
-  ])('is unknown with %s', (_what, md) => {
-    expect(inputBoxFromMetadata(md as Record<string, string>, 3)).toBeUndefined();
+    ['not JSON', { [METADATA_KEYS.normalization]: '{' }, /surrogate\.normalization = "\{": not valid JSON/],
+    ['another number of inputs', metadata({ inputMin: [0, 0], inputMax: [1, 1] }), /inputMin and inputMax must each be 3 finite numbers \(the model has 3 inputs\)/],
+    ['a non-finite bound', metadata({ inputMin: [0, 0, null], inputMax: [1, 1, 1] }), /must each be 3 finite numbers/],
+    ['min above max', metadata({ inputMin: [0, 2, 0], inputMax: [1, 1, 1] }), /input 1: inputMin 2 is above inputMax 1/],
+    ['no bounds at all', metadata(null), /must each be 3 finite numbers/],
+  ])('is refused as an invalid model with %s (it would let every value through)', (_what, md, message) => {
+    expect(() => inputBoxFromMetadata(md as Record<string, string>, 3)).toThrow(expect.objectContaining({ code: 'NN_INVALID_MODEL', message: expect.stringMatching(message) }));
   });
 
   it('holds its own corners given as decimals, compared as float32 (0.1 is not a float32)', () => {

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { exportInferenceModel } from '@surrogate/nn';
+import { onnx } from '@surrogate/proto';
+import { makeTestCertificates } from '@surrogate/pricing/dist/test-fixtures/test-certificates';
 import { cli } from './cli';
 
 const MAIN = path.join(__dirname, 'main.js');
@@ -109,6 +111,46 @@ describe('surrogate serve', () => {
     const metrics = await cli(['serve', model, '--port', '0', '--metrics', '9464']);
     expect(metrics.exitCode).toBe(2);
     expect(metrics.stderr).toContain('--metrics = 9464: must be host:port');
+  });
+
+  it('exits 2 naming the flag when the TLS files are not a certificate and its key, before listening', async () => {
+    const certs = makeTestCertificates();
+    try {
+      const cert = path.join(certs.dir, 'server.pem');
+      const key = path.join(certs.dir, 'server.key');
+      await writeFile(cert, certs.serverCert);
+      await writeFile(key, certs.serverKey);
+      const mismatched = await cli(['serve', model, '--port', '0', '--tls-cert', cert, '--tls-key', certs.clientKeyFile]);
+      expect(mismatched.exitCode).toBe(2);
+      expect(mismatched.stderr).toContain(`--tls-key = ${certs.clientKeyFile}: not the private key of --tls-cert = ${cert}`);
+      const swapped = await cli(['serve', model, '--port', '0', '--tls-cert', key, '--tls-key', cert]);
+      expect(swapped.exitCode).toBe(2);
+      expect(swapped.stderr).toContain(`--tls-cert = ${key}: not a PEM certificate`);
+      const notKey = await cli(['serve', model, '--port', '0', '--tls-cert', cert, '--tls-key', model]);
+      expect(notKey.exitCode).toBe(2);
+      expect(notKey.stderr).toContain(`--tls-key = ${model}: not a PEM private key`);
+      const junkCa = await cli(['serve', model, '--port', '0', '--tls-cert', cert, '--tls-key', key, '--tls-client-ca', key]);
+      expect(junkCa.exitCode).toBe(2);
+      expect(junkCa.stderr).toContain(`--tls-client-ca = ${key}: not a PEM certificate`);
+    } finally {
+      await rm(certs.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('predict reads the names any exported model carries, as serve does, and refuses a value float32 cannot hold', async () => {
+    const p = await cli(['predict', model, '--params', '{"spot":0.5}']);
+    expect(p.exitCode).toBe(0);
+    expect(Object.keys(JSON.parse(p.stdout) as object)).toEqual(['price']);
+    const huge = await cli(['predict', model, '--params', '{"spot":1e39}', '--allow-extrapolation']);
+    expect(huge.exitCode).toBe(2);
+    expect(huge.stderr).toContain('--params.spot = 1e+39: every input (spot) needs a finite number that float32 can hold');
+    const bare = path.join(dir, 'bare.onnx');
+    const m = onnx.ModelProto.decode(await readFile(model));
+    m.metadataProps = [];
+    await writeFile(bare, onnx.ModelProto.encode(m).finish());
+    const refused = await cli(['predict', bare, '--params', '{"spot":0.5}']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(`${bare}: not a Surrogate model (metadata surrogate.inputNames, surrogate.outputNames missing)`);
   });
 
   it('bench infer: a --model that is not a Surrogate model is bad input (exit 2), named with the reason', async () => {

@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { badInput } from './cli-error';
 
@@ -19,18 +20,40 @@ export function readPem(flag: string, file: string): Buffer {
   }
 }
 
+/** The PEM certificate named by `flag`; exit 2 naming the flag when the file holds none. */
+function certificate(flag: string, file: string, pem: Buffer): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (err) {
+    throw badInput('BAD_OPTION', `${flag} = ${file}: not a PEM certificate (${(err as Error).message})`);
+  }
+}
+
+/** The PEM private key named by `flag`; exit 2 naming the flag when the file holds none. */
+function privateKey(flag: string, file: string, pem: Buffer): KeyObject {
+  try {
+    return createPrivateKey(pem);
+  } catch (err) {
+    throw badInput('BAD_OPTION', `${flag} = ${file}: not a PEM private key (${(err as Error).message})`);
+  }
+}
+
 /**
  * The server's TLS material, or undefined for plaintext. The flags must come as a pair (plus the
- * optional client CA, which needs them): exit 2 otherwise, and for a file that cannot be read.
+ * optional client CA, which needs them): exit 2 otherwise, for a file that cannot be read, that is
+ * not a PEM certificate or key, and for a key that is not the certificate's (each message names the
+ * flag), instead of a failure to listen later.
  */
 export function serverTls(o: ServerTlsFlags): { cert: Buffer; key: Buffer; clientCa?: Buffer } | undefined {
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw badInput('BAD_OPTION', 'TLS needs both --tls-cert and --tls-key');
   if (o.tlsClientCa !== undefined && o.tlsCert === undefined)
     throw badInput('BAD_OPTION', '--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS)');
   if (o.tlsCert === undefined || o.tlsKey === undefined) return undefined;
-  return {
-    cert: readPem('--tls-cert', o.tlsCert),
-    key: readPem('--tls-key', o.tlsKey),
-    ...(o.tlsClientCa === undefined ? {} : { clientCa: readPem('--tls-client-ca', o.tlsClientCa) }),
-  };
+  const cert = readPem('--tls-cert', o.tlsCert);
+  const key = readPem('--tls-key', o.tlsKey);
+  const clientCa = o.tlsClientCa === undefined ? undefined : readPem('--tls-client-ca', o.tlsClientCa);
+  if (!certificate('--tls-cert', o.tlsCert, cert).checkPrivateKey(privateKey('--tls-key', o.tlsKey, key)))
+    throw badInput('BAD_OPTION', `--tls-key = ${o.tlsKey}: not the private key of --tls-cert = ${o.tlsCert}`);
+  if (clientCa !== undefined && o.tlsClientCa !== undefined) certificate('--tls-client-ca', o.tlsClientCa, clientCa);
+  return { cert, key, ...(clientCa === undefined ? {} : { clientCa }) };
 }

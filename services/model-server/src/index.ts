@@ -1,4 +1,4 @@
 export { ModelServer, MODEL_METADATA, MAX_PREDICT_ROWS, maxPredictRequestBytes, type ModelServerOptions } from './model-server';
 export { ModelServerError, type ModelServerErrorCode } from './model-server-error';
 export { INFERENCE_SERVICE } from './inference-service-definition';
-export { HEALTH_SERVICE } from '@surrogate/proto';
+export { HEALTH_SERVICE, ServingHealth } from './serving-health';

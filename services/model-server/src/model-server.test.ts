@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { exportInferenceModel, InferenceModel, type TrainedModel } from '@surrogate/nn';
 import { MetricsRegistry } from '@surrogate/observability';
 import { makeTestCertificates, type TestCertificates } from '@surrogate/pricing/dist/test-fixtures/test-certificates';
-import { health, v1 } from '@surrogate/proto';
+import { health, onnx, v1 } from '@surrogate/proto';
 import { HEALTH_SERVICE, INFERENCE_SERVICE, ModelServer } from './index';
 
 /** A small random two-input, one-output model (its exact values are checked against InferenceModel). */
@@ -32,6 +32,7 @@ interface InferenceClient extends grpc.Client {
 }
 interface HealthClient extends grpc.Client {
   check: Unary<health.IHealthCheckRequest, health.HealthCheckResponse>;
+  watch: (req: health.IHealthCheckRequest) => grpc.ClientReadableStream<health.HealthCheckResponse>;
 }
 
 function call<Req, Res>(fn: Unary<Req, Res>, client: grpc.Client, req: Req, token?: string): Promise<Res> {
@@ -78,8 +79,7 @@ describe('model server', () => {
       expect(r.outputs).toEqual(Array.from(want));
       const h = await call(hc.check, hc, { service: '' });
       expect(h.status).toBe(health.HealthCheckResponse.ServingStatus.SERVING);
-      const other = await call(hc.check, hc, { service: 'nope' });
-      expect(other.status).toBe(health.HealthCheckResponse.ServingStatus.SERVICE_UNKNOWN);
+      expect((await call(hc.check, hc, { service: 'surrogate.v1.InferenceService' })).status).toBe(health.HealthCheckResponse.ServingStatus.SERVING);
     } finally {
       client.close();
       hc.close();
@@ -253,5 +253,116 @@ describe('model server', () => {
       code: 'MODEL_INVALID',
       message: expect.stringContaining('metadata surrogate.spec_name missing'),
     });
+  });
+
+  describe('health, as grpc.health.v1 defines it', () => {
+    const { SERVING, NOT_SERVING, SERVICE_UNKNOWN } = health.HealthCheckResponse.ServingStatus;
+
+    it('Check of a service the server does not serve fails with NOT_FOUND naming it', async () => {
+      const server = await ModelServer.start({ model: file });
+      const hc = new Health(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as HealthClient;
+      try {
+        await expect(call(hc.check, hc, { service: 'nope.v1.Other' })).rejects.toMatchObject({
+          code: grpc.status.NOT_FOUND,
+          details: expect.stringContaining('unknown service "nope.v1.Other"'),
+        });
+        expect((await call(hc.check, hc, {})).status).toBe(SERVING);
+      } finally {
+        hc.close();
+        await server.stop();
+      }
+    });
+
+    it('Watch gives SERVING, then NOT_SERVING when the server stops, and ends; an unknown service is SERVICE_UNKNOWN', async () => {
+      const server = await ModelServer.start({ model: file });
+      const hc = new Health(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as HealthClient;
+      const watch = (service: string): { statuses: number[]; ended: Promise<void>; first: Promise<void> } => {
+        const statuses: number[] = [];
+        const stream = hc.watch({ service });
+        const first = new Promise<void>((resolve, reject) => {
+          stream.once('data', () => resolve());
+          stream.once('error', reject);
+        });
+        stream.on('data', (r: health.HealthCheckResponse) => statuses.push(r.status));
+        const ended = new Promise<void>((resolve, reject) => {
+          stream.on('end', resolve);
+          stream.on('error', reject);
+        });
+        return { statuses, ended, first };
+      };
+      let stopped = false;
+      try {
+        const whole = watch('');
+        const inference = watch('surrogate.v1.InferenceService');
+        const unknown = watch('nope.v1.Other');
+        await Promise.all([whole.first, inference.first, unknown.first]);
+        expect([whole.statuses, inference.statuses, unknown.statuses]).toEqual([[SERVING], [SERVING], [SERVICE_UNKNOWN]]);
+        // open watches must not hold the graceful shutdown up to its grace period
+        await server.stop(600_000);
+        stopped = true;
+        await Promise.all([whole.ended, inference.ended, unknown.ended]);
+        expect([whole.statuses, inference.statuses, unknown.statuses]).toEqual([[SERVING, NOT_SERVING], [SERVING, NOT_SERVING], [SERVICE_UNKNOWN]]);
+      } finally {
+        hc.close();
+        if (!stopped) await server.stop(0);
+      }
+    }, 30_000);
+  });
+
+  it('refuses a Predict body that is not a PredictRequest with INVALID_ARGUMENT, and keeps serving', async () => {
+    const server = await ModelServer.start({ model: file });
+    const raw = (b: Buffer): Buffer => b;
+    const Raw = grpc.makeGenericClientConstructor(
+      {
+        predict: {
+          path: '/surrogate.v1.InferenceService/Predict',
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: raw,
+          requestDeserialize: raw,
+          responseSerialize: raw,
+          responseDeserialize: raw,
+        },
+      },
+      'Raw',
+    );
+    const rawClient = new Raw(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { predict: Unary<Buffer, Buffer> };
+    const client = new Inference(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as InferenceClient;
+    try {
+      // field 2 (inputs) says 12 bytes follow, 3 do
+      await expect(call(rawClient.predict, rawClient, Buffer.from([0x08, 0x01, 0x12, 0x0c, 0, 0, 0x80]))).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringContaining('the request is not a valid surrogate.v1.PredictRequest'),
+      });
+      expect((await call(client.predict, client, { rows: 1, inputs: [100, 0.2] })).outputs).toHaveLength(1);
+    } finally {
+      rawClient.close();
+      client.close();
+      await server.stop();
+    }
+  });
+
+  it('refuses a model whose metadata cannot describe it: an empty spec name, validation figures that are not JSON, names that do not fit the graph', async () => {
+    const variant = async (name: string, edit: (md: Record<string, string>) => void): Promise<string> => {
+      const m = onnx.ModelProto.decode(
+        exportInferenceModel(model(), {
+          inputNames: ['spot', 'volatility'],
+          outputNames: ['price'],
+          metadata: { 'surrogate.spec_name': 'bs-call', 'surrogate.validation': '{"pass":true}' },
+        }),
+      );
+      const md: Record<string, string> = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
+      edit(md);
+      m.metadataProps = Object.entries(md).map(([key, value]) => ({ key, value }));
+      const f = path.join(dir, `${name}.onnx`);
+      await writeFile(f, onnx.ModelProto.encode(m).finish());
+      return f;
+    };
+    const refused = (f: string, message: RegExp): Promise<void> =>
+      expect(ModelServer.start({ model: f })).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringMatching(message) });
+    await refused(await variant('no-spec-name', (md) => (md['surrogate.spec_name'] = '')), /no-spec-name\.onnx: metadata surrogate\.spec_name is empty/);
+    await refused(await variant('bad-validation', (md) => (md['surrogate.validation'] = '{oops')), /surrogate\.validation = "\{oops": must be a JSON object/);
+    await refused(await variant('bad-names', (md) => (md['surrogate.inputNames'] = '["spot"]')), /bad-names\.onnx: metadata surrogate\.inputNames = .*the graph has 2 inputs/);
+    await refused(await variant('bad-box', (md) => (md['surrogate.normalization'] = '{')), /surrogate\.normalization = "\{": not valid JSON/);
   });
 });

@@ -2,10 +2,12 @@ import * as grpc from '@grpc/grpc-js';
 import { bearerTokenCheck, createLogger, errorMessage, type Logger } from '@surrogate/core';
 import { firstOutsideBox, InferenceModel, METADATA_KEYS, NnError } from '@surrogate/nn';
 import type { MetricsRegistry } from '@surrogate/observability';
-import { HEALTH_SERVICE, healthStatus, shutdownGracefully, v1, type health } from '@surrogate/proto';
+import { shutdownGracefully, v1, type health } from '@surrogate/proto';
 import { INFERENCE_SERVICE } from './inference-service-definition';
 import { ModelServerError } from './model-server-error';
 import { ModelServerMetrics } from './model-server-metrics';
+import { Refusal } from './refusal';
+import { HEALTH_SERVICE, ServingHealth } from './serving-health';
 
 /** ONNX metadata keys the trainer writes and the server needs (besides libs/nn's own). */
 export const MODEL_METADATA = {
@@ -51,14 +53,29 @@ export interface ModelServerOptions {
   logger?: Logger;
 }
 
-class Refusal extends Error {
-  constructor(
-    readonly status: grpc.status,
-    message: string,
-  ) {
-    super(message);
-  }
+/** What the server-side decoder hands Predict for bytes that are not a PredictRequest. */
+class MalformedRequest {
+  constructor(readonly reason: string) {}
 }
+
+/**
+ * Predict as the server reads it: bytes that do not decode as a PredictRequest reach the handler as
+ * a MalformedRequest, refused with INVALID_ARGUMENT (grpc-js answers a throwing decoder with
+ * INTERNAL, which says the server failed).
+ */
+const PREDICT_SERVED = {
+  ...INFERENCE_SERVICE.predict,
+  requestDeserialize: (bytes: Buffer): v1.PredictRequest | MalformedRequest => {
+    try {
+      return v1.PredictRequest.decode(bytes);
+    } catch (err) {
+      return new MalformedRequest(errorMessage(err));
+    }
+  },
+};
+
+/** The services a model server answers for, by their health-check names. */
+const SERVED = ['surrogate.v1.InferenceService'];
 
 /**
  * Serves one trained model over gRPC: `InferenceService` (Describe, Predict) and
@@ -69,6 +86,7 @@ export class ModelServer {
   private constructor(
     private readonly server: grpc.Server,
     private readonly model: InferenceModel,
+    private readonly health: ServingHealth,
     readonly port: number,
     readonly url: string,
     readonly description: v1.IModelDescription,
@@ -81,14 +99,13 @@ export class ModelServer {
     try {
       model = await InferenceModel.load(o.model, { threads: o.threads ?? 1 });
     } catch (err) {
-      throw new ModelServerError('MODEL_INVALID', `${o.model}: ${err instanceof NnError ? err.message : errorMessage(err)}`, { cause: err });
+      const reason = err instanceof NnError ? err.message : errorMessage(err);
+      throw new ModelServerError('MODEL_INVALID', reason.includes(o.model) ? reason : `${o.model}: ${reason}`, { cause: err });
     }
-    const missing = [METADATA_KEYS.inputNames, METADATA_KEYS.outputNames, MODEL_METADATA.specName].filter((k) => !(k in model.metadata));
-    if (missing.length > 0) {
+    const problem = surrogateMetadataProblem(model.metadata);
+    if (problem) {
       await model.close();
-      throw new ModelServerError('MODEL_INVALID', `${o.model}: not a Surrogate model (metadata ${missing.join(', ')} missing)`, {
-        details: { missing },
-      });
+      throw new ModelServerError('MODEL_INVALID', `${o.model}: ${problem}`, { details: { model: o.model } });
     }
     const md = model.metadata;
     const description: v1.IModelDescription = {
@@ -140,16 +157,17 @@ export class ModelServer {
           fail(err);
         }
       };
-    server.addService(INFERENCE_SERVICE, {
-      describe: handle('Describe', () => description, true),
-      predict: handle('Predict', (req: v1.PredictRequest) => predict(model, req, o.allowExtrapolation === true), true),
-    });
+    server.addService(
+      { ...INFERENCE_SERVICE, predict: PREDICT_SERVED },
+      {
+        describe: handle('Describe', () => description, true),
+        predict: handle('Predict', (req: v1.PredictRequest | MalformedRequest) => predict(model, req, o.allowExtrapolation === true), true),
+      },
+    );
+    const health = new ServingHealth(SERVED);
     server.addService(HEALTH_SERVICE, {
-      check: handle(
-        'Check',
-        (req: health.HealthCheckRequest) => healthStatus(req, ['surrogate.v1.InferenceService']),
-        false,
-      ),
+      check: handle('Check', (req: health.HealthCheckRequest) => health.check(req), false),
+      watch: (call: grpc.ServerWritableStream<health.HealthCheckRequest, health.IHealthCheckResponse>) => health.watch(call),
     });
     const credentials = o.tls
       ? grpc.ServerCredentials.createSsl(o.tls.clientCa ?? null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], o.tls.clientCa !== undefined)
@@ -166,21 +184,30 @@ export class ModelServer {
     const host = address.slice(0, address.lastIndexOf(':'));
     const url = `${o.tls ? 'grpcs' : 'grpc'}://${host}:${port}`;
     log.info(
-      { url, model: o.model, spec: description.specName, tls: !!o.tls, mutualTls: o.tls?.clientCa !== undefined, token: !!o.token, extrapolation: description.extrapolationAllowed },
+      // (a field named "token" would be redacted, whatever its value)
+      { url, model: o.model, spec: description.specName, tls: !!o.tls, mutualTls: o.tls?.clientCa !== undefined, bearerTokenRequired: !!o.token, extrapolation: description.extrapolationAllowed },
       'serving model',
     );
-    return new ModelServer(server, model, port, url, description);
+    if (o.token && !o.tls && !/^(127\.|localhost$|\[?::1\]?$)/.test(host)) {
+      log.warn({ url }, 'a bearer token over plaintext can be read by anyone on the network path: serve TLS as well (--tls-cert, --tls-key)');
+    }
+    return new ModelServer(server, model, health, port, url, description);
   }
 
-  /** Stops taking calls, lets running ones finish (at most `graceMs`), releases the model. */
+  /**
+   * Says NOT_SERVING to health watchers and ends their watches, stops taking calls, lets running
+   * ones finish (at most `graceMs`), releases the model.
+   */
   async stop(graceMs = 5000): Promise<void> {
+    this.health.shutdown();
     await shutdownGracefully(this.server, graceMs);
     await this.model.close();
   }
 }
 
 /** Checks a request (INVALID_ARGUMENT naming the problem: count, non-finite or out-of-box values) and runs the model on its rows. */
-async function predict(model: InferenceModel, req: v1.PredictRequest, allowExtrapolation: boolean): Promise<v1.IPredictResponse> {
+async function predict(model: InferenceModel, req: v1.PredictRequest | MalformedRequest, allowExtrapolation: boolean): Promise<v1.IPredictResponse> {
+  if (req instanceof MalformedRequest) throw new Refusal(grpc.status.INVALID_ARGUMENT, `the request is not a valid surrogate.v1.PredictRequest: ${req.reason}`);
   const rows = req.rows;
   const D = model.inputDim;
   const names = model.inputNames;
@@ -191,7 +218,7 @@ async function predict(model: InferenceModel, req: v1.PredictRequest, allowExtra
   if (values.length !== rows * D) {
     throw new Refusal(
       grpc.status.INVALID_ARGUMENT,
-      `inputs has ${values.length} values; ${rows} rows of ${D} inputs (${names.join(', ')}) need ${rows * D}`,
+      `inputs has ${values.length} values; ${rows} row${rows === 1 ? '' : 's'} of ${D} inputs (${names.join(', ')}) need${rows === 1 ? 's' : ''} ${rows * D}`,
     );
   }
   const x = new Float32Array(values);
@@ -209,7 +236,34 @@ async function predict(model: InferenceModel, req: v1.PredictRequest, allowExtra
     );
   }
   const y = await model.predict(x, rows);
-  return { rows, outputs: Array.from(y) };
+  // the generated encoder reads outputs by index and length, so the Float32Array goes out as it is:
+  // no copy into a number[] (rows × outputs boxed doubles; 8 MB more per million outputs)
+  return { rows, outputs: y as unknown as number[] };
+}
+
+/**
+ * Why a model's metadata does not make it a Surrogate model the server can describe, or undefined:
+ * the input and output names and a spec name are required (libs/nn has checked the names against
+ * the graph); validation figures, when present, must be a JSON object (Describe hands them on).
+ */
+function surrogateMetadataProblem(md: Readonly<Record<string, string>>): string | undefined {
+  const missing = [METADATA_KEYS.inputNames, METADATA_KEYS.outputNames, MODEL_METADATA.specName].filter((k) => !(k in md));
+  if (missing.length > 0) return `not a Surrogate model (metadata ${missing.join(', ')} missing)`;
+  if (md[MODEL_METADATA.specName].trim() === '') return `metadata ${MODEL_METADATA.specName} is empty: a Surrogate model names its spec`;
+  const validation = md[MODEL_METADATA.validation];
+  if (validation !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(validation);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      const shown = validation.length > 120 ? `${validation.slice(0, 120)}…` : validation;
+      return `metadata ${MODEL_METADATA.validation} = ${JSON.stringify(shown)}: must be a JSON object (the validation figures)`;
+    }
+  }
+  return undefined;
 }
 
 /** Whether a call's metadata carries `authorization: Bearer <token>`; always true when no token is set. */

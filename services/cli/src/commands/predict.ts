@@ -1,20 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { firstOutsideBox, InferenceModel } from '@surrogate/nn';
+import { firstOutsideBox, InferenceModel, METADATA_KEYS } from '@surrogate/nn';
 import { badInput } from '../cli-error';
 import { parseJsonParams } from '../json-params';
 
-function namesFrom(metadata: Record<string, string>, key: string, file: string): string[] {
-  const raw = metadata[key];
-  try {
-    const names = JSON.parse(raw ?? '') as unknown;
-    if (Array.isArray(names) && names.every((n) => typeof n === 'string')) return names as string[];
-  } catch {
-    // reported below
-  }
-  throw badInput(
-    'MODEL_METADATA_MISSING',
-    `${file} lacks Surrogate metadata (${key}); was it exported by surrogate run?`,
-  );
+/**
+ * The model's input and output names. They come from the metadata every exported model carries
+ * (libs/nn has checked them against the graph); a model without them is not a Surrogate model, as
+ * for `surrogate serve`.
+ */
+function namesOf(model: InferenceModel, file: string): { inputs: readonly string[]; outputs: readonly string[] } {
+  const missing = [METADATA_KEYS.inputNames, METADATA_KEYS.outputNames].filter((k) => !(k in model.metadata));
+  if (missing.length > 0)
+    throw badInput('MODEL_METADATA_MISSING', `${file}: not a Surrogate model (metadata ${missing.join(', ')} missing); was it exported by surrogate run?`);
+  return { inputs: model.inputNames, outputs: model.outputNames };
 }
 
 /**
@@ -34,18 +32,17 @@ export async function predictCommand(
   } catch (err) {
     throw badInput(
       'MODEL_NOT_FOUND',
-      `cannot read model ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      `cannot read model ${file}: ${{ ENOENT: 'no such file', EISDIR: 'a directory, not a file' }[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message}`,
     );
   }
   let model: InferenceModel;
   try {
     model = await InferenceModel.load(bytes);
   } catch (err) {
-    throw badInput('MODEL_INVALID', `${file} is not a loadable ONNX model: ${(err as Error).message}`);
+    throw badInput('MODEL_INVALID', `${file}: ${(err as Error).message}`);
   }
   try {
-    const inputs = namesFrom(model.metadata, 'surrogate.inputs', file);
-    const outputs = namesFrom(model.metadata, 'surrogate.outputs', file);
+    const { inputs, outputs } = namesOf(model, file);
     const x = new Float32Array(points.length * inputs.length);
     points.forEach((point, i) => {
       const where = points.length > 1 ? `--params[${i}]` : '--params';
@@ -60,10 +57,12 @@ export async function predictCommand(
         const v = point[name];
         if (v === undefined)
           throw badInput('MISSING_INPUT', `${where}.${name} is missing: every input (${inputs.join(', ')}) needs a value`);
-        if (typeof v !== 'number' || !Number.isFinite(v))
+        // JSON.parse reads 1e400 as Infinity; the model reads float32, where 1e39 is Infinity too
+        if (typeof v !== 'number' || !Number.isFinite(Math.fround(v)))
           throw badInput(
             'BAD_INPUT',
-            `${where}.${name} = ${JSON.stringify(v)}: every input (${inputs.join(', ')}) needs a finite number`,
+            `${where}.${name} = ${typeof v === 'number' ? String(v) : JSON.stringify(v)}: every input (${inputs.join(', ')}) needs a finite number` +
+              (typeof v === 'number' && Number.isFinite(v) ? ' that float32 can hold (the model reads float32; |value| ≤ 3.4e38)' : ''),
           );
         x[i * inputs.length + j] = v;
       });
