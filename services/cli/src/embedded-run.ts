@@ -10,6 +10,12 @@ import { TrainerService } from '@surrogate/trainer';
 import { ExperimentWatcher, type ExperimentOutcome } from './experiment-watcher';
 import type { ProgressDisplay } from './progress-display';
 
+/**
+ * How long an embedded run waits, after a message of its own was dead-lettered, for the event that
+ * ends it with the precise reason (a permanent ChunkFailed turned into the producer's Failed).
+ */
+const DEAD_LETTER_GRACE_MS = 2000;
+
 export interface EmbeddedRunOptions {
   spec: ExperimentSpec;
   outDir: string;
@@ -70,7 +76,8 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
   });
   const producer = new Producer({ bus, topics, logger: logger.child({ service: 'producer' }) });
   const commands = new CommandPublisher(bus, topics, logger);
-  const watcher = new ExperimentWatcher(experimentId, o.display, o.resume?.held);
+  // this bus carries this run alone: a dead letter is one of its own messages, which it cannot complete without
+  const watcher = new ExperimentWatcher(experimentId, o.display, o.resume?.held, { graceMs: DEAD_LETTER_GRACE_MS });
   const onAbort = (): void => {
     o.display.note('cancelling…');
     void commands.publish({ experimentId, issuedAtMs: Date.now(), cancel: { reason: 'interrupted' } });

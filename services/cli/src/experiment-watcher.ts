@@ -21,12 +21,20 @@ export class ExperimentWatcher {
   private follower: EventsFollower | undefined;
   private expected = 0;
   private readonly landed = new Set<string>();
+  private deadLetterTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly experimentId: string,
     private readonly display: ProgressDisplay,
     /** Chunks a resumed experiment holds already: they count as landed from the start. */
     held?: HeldChunks,
+    /**
+     * The bus carries this experiment alone (the embedded run): a dead-lettered message is one of
+     * its own, and it cannot complete without it. Unless a terminal event comes within `graceMs`
+     * (a worker that dead-letters a job it cannot price also fails its chunk, and the producer the
+     * experiment, with the precise reason), the watch ends as failed, naming the dead letter.
+     */
+    private readonly deadLettersEndIt?: { graceMs: number },
   ) {
     this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
     for (const purpose of ['training', 'validation'] as const)
@@ -43,6 +51,7 @@ export class ExperimentWatcher {
 
   /** Stops following; the broker drops the subscription. */
   async detach(): Promise<void> {
+    if (this.deadLetterTimer) clearTimeout(this.deadLetterTimer);
     const follower = this.follower;
     this.follower = undefined;
     await follower?.stop();
@@ -51,9 +60,21 @@ export class ExperimentWatcher {
   onEvent(event: v1.ExperimentEvent): void {
     if (event.experimentId !== this.experimentId) {
       if (eventKind(event) === 'deadLettered' && event.deadLettered) {
-        this.display.note(
-          `warning: a message was dead-lettered from ${event.deadLettered.topic}: ${event.deadLettered.reason}`,
-        );
+        const d = event.deadLettered;
+        this.display.note(`warning: a message was dead-lettered from ${d.topic}: ${d.reason}`);
+        if (this.deadLettersEndIt && !this.deadLetterTimer)
+          this.deadLetterTimer = setTimeout(
+            () =>
+              this.resolveOutcome({
+                kind: 'failed',
+                failed: {
+                  code: 'MESSAGE_DEAD_LETTERED',
+                  stage: d.topic?.endsWith('chunks') ? 'training' : 'datagen',
+                  reason: `a message was dead-lettered from ${d.topic} (${d.reason}); the run cannot complete without it`,
+                },
+              }),
+            this.deadLettersEndIt.graceMs,
+          );
       }
       return;
     }
