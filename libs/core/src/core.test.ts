@@ -1,4 +1,4 @@
-import { createLogger, errorMessage, safeUrl, SurrogateError } from './index';
+import { bearerTokenCheck, createLogger, errorMessage, safeUrl, SurrogateError } from './index';
 
 class ExampleError extends SurrogateError {}
 
@@ -60,5 +60,15 @@ describe('logging without secrets', () => {
       'pulsar+ssl://broker:6651/?token=redacted&x=1',
     );
     expect(safeUrl('not a url')).toBe('[unparseable url]');
+  });
+});
+
+describe('bearerTokenCheck', () => {
+  it('takes the token under the Bearer scheme in any case (RFC 7235), and nothing else', () => {
+    const check = bearerTokenCheck('s3cret-token');
+    for (const header of ['Bearer s3cret-token', 'bearer s3cret-token', 'BEARER s3cret-token', '  Bearer   s3cret-token  '])
+      expect(check(header)).toBe(true);
+    for (const header of ['Bearer s3cret-tokeN', 'Bearer s3cret-token2', 'Basic s3cret-token', 's3cret-token', 'Bearer', 'Bearers3cret-token', '', undefined, 42])
+      expect(check(header)).toBe(false);
   });
 });
