@@ -16,4 +16,5 @@ export import v1 = surrogate.v1;
 export import health = grpc.health.v1;
 export { serverStreamMethod, unaryMethod, type ServerStreamMethod, type UnaryMethod, type GeneratedType } from './grpc-method';
 export { shutdownGracefully, type ShutdownableServer } from './grpc-shutdown';
-export { HEALTH_SERVICE, healthStatus } from './health-service';
+export { HEALTH_SERVICE } from './health-service';
+export { GRPC_NOT_FOUND, ServingHealth, UnknownHealthService, type HealthWatchCall } from './serving-health';

@@ -5,8 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import { exportInferenceModel, InferenceModel, type TrainedModel } from '@surrogate/nn';
 import { MetricsRegistry } from '@surrogate/observability';
 import { makeTestCertificates, type TestCertificates } from '@surrogate/pricing/dist/test-fixtures/test-certificates';
-import { health, onnx, v1 } from '@surrogate/proto';
-import { HEALTH_SERVICE, INFERENCE_SERVICE, ModelServer } from './index';
+import { HEALTH_SERVICE, health, onnx, v1 } from '@surrogate/proto';
+import { INFERENCE_SERVICE, ModelServer } from './index';
 
 /** A small random two-input, one-output model (its exact values are checked against InferenceModel). */
 function model(): TrainedModel {

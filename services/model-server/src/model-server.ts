@@ -2,12 +2,12 @@ import * as grpc from '@grpc/grpc-js';
 import { bearerTokenCheck, createLogger, errorMessage, type Logger } from '@surrogate/core';
 import { firstOutsideBox, InferenceModel, METADATA_KEYS, NnError } from '@surrogate/nn';
 import type { MetricsRegistry } from '@surrogate/observability';
-import { shutdownGracefully, v1, type health } from '@surrogate/proto';
+import { HEALTH_SERVICE, ServingHealth, shutdownGracefully, UnknownHealthService, v1, type health } from '@surrogate/proto';
 import { INFERENCE_SERVICE } from './inference-service-definition';
 import { ModelServerError } from './model-server-error';
 import { ModelServerMetrics } from './model-server-metrics';
 import { Refusal } from './refusal';
-import { HEALTH_SERVICE, ServingHealth } from './serving-health';
+
 
 /** ONNX metadata keys the trainer writes and the server needs (besides libs/nn's own). */
 export const MODEL_METADATA = {
@@ -166,7 +166,7 @@ export class ModelServer {
     );
     const health = new ServingHealth(SERVED);
     server.addService(HEALTH_SERVICE, {
-      check: handle('Check', (req: health.HealthCheckRequest) => health.check(req), false),
+      check: handle('Check', (req: health.HealthCheckRequest) => checkHealth(health, req), false),
       watch: (call: grpc.ServerWritableStream<health.HealthCheckRequest, health.IHealthCheckResponse>) => health.watch(call),
     });
     const credentials = o.tls
@@ -271,4 +271,14 @@ function bearerCheck(token: string | undefined): (metadata: grpc.Metadata) => bo
   if (!token) return () => true;
   const check = bearerTokenCheck(token);
   return (metadata) => check(metadata.get('authorization')[0]);
+}
+
+/** Health/Check, with a service this server does not serve refused as grpc.health.v1 asks (NOT_FOUND). */
+function checkHealth(serving: ServingHealth, request: health.IHealthCheckRequest): health.IHealthCheckResponse {
+  try {
+    return serving.check(request);
+  } catch (err) {
+    if (err instanceof UnknownHealthService) throw new Refusal(err.grpcStatus, err.message);
+    throw err;
+  }
 }

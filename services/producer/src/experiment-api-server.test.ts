@@ -27,6 +27,7 @@ const SPEC = specToWire(smallSpec('api'));
 
 interface HealthClient extends grpc.Client {
   check: UnaryCall<health.IHealthCheckRequest, health.HealthCheckResponse>;
+  watch(request: health.IHealthCheckRequest): grpc.ClientReadableStream<health.HealthCheckResponse>;
 }
 const HealthClientCtor = grpc.makeGenericClientConstructor(HEALTH_SERVICE, 'Health');
 
@@ -513,9 +514,31 @@ describe('ExperimentService', () => {
         expect((await call(hc, hc.check, { service: '' })).status).toBe(
           health.HealthCheckResponse.ServingStatus.SERVING,
         );
-        expect((await call(hc, hc.check, { service: 'surrogate.v1.Other' })).status).toBe(
-          health.HealthCheckResponse.ServingStatus.SERVICE_UNKNOWN,
-        );
+        // grpc.health.v1: Check of a service the server does not serve is NOT_FOUND
+        await expect(call(hc, hc.check, { service: 'surrogate.v1.Other' })).rejects.toMatchObject({
+          code: grpc.status.NOT_FOUND,
+          details: expect.stringContaining('unknown service "surrogate.v1.Other"'),
+        });
+      } finally {
+        hc.close();
+      }
+    });
+
+    it('health Watch says SERVING, then NOT_SERVING when the server stops, and ends', async () => {
+      h = await harness();
+      const hc = new HealthClientCtor(`127.0.0.1:${h.server.port}`, grpc.credentials.createInsecure()) as unknown as HealthClient;
+      try {
+        const stream = hc.watch({ service: 'surrogate.v1.ExperimentService' });
+        const statuses: number[] = [];
+        stream.on('data', (r: health.HealthCheckResponse) => statuses.push(r.status));
+        const ended = new Promise<void>((resolve) => {
+          stream.on('end', () => resolve());
+          stream.on('error', () => resolve());
+        });
+        await waitFor(() => statuses.length === 1, 5000, 'the first status');
+        await h.server.stop(500);
+        await ended;
+        expect(statuses).toEqual([health.HealthCheckResponse.ServingStatus.SERVING, health.HealthCheckResponse.ServingStatus.NOT_SERVING]);
       } finally {
         hc.close();
       }

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { bearerTokenCheck, createLogger, errorMessage } from '@surrogate/core';
 import type { Counter, MetricsRegistry } from '@surrogate/observability';
-import { HEALTH_SERVICE, healthStatus, shutdownGracefully, type health, type v1 } from '@surrogate/proto';
+import { HEALTH_SERVICE, ServingHealth, shutdownGracefully, UnknownHealthService, type health, type v1 } from '@surrogate/proto';
 import {
   DEFAULT_ANSWER_TIMEOUT_MS,
   ExperimentApi,
@@ -60,6 +60,8 @@ export class ExperimentApiServer {
     private readonly server: grpc.Server,
     /** The watches in progress (ended by stop). */
     private readonly watches: Set<ExperimentWatch>,
+    /** grpc.health.v1: SERVING until stop, which tells the health watchers NOT_SERVING. */
+    private readonly serving: ServingHealth,
     readonly port: number,
     readonly url: string,
   ) {}
@@ -75,6 +77,7 @@ export class ExperimentApiServer {
     );
     const refusal = (err: unknown, method: string): Refusal => {
       if (err instanceof ExperimentApiError) return { code: STATUS[err.code], details: err.message };
+      if (err instanceof UnknownHealthService) return { code: err.grpcStatus, details: err.message };
       log.error({ err: errorMessage(err), method }, 'experiment API call failed');
       return { code: grpc.status.INTERNAL, details: errorMessage(err) };
     };
@@ -174,12 +177,10 @@ export class ExperimentApiServer {
           );
       },
     });
+    const serving = new ServingHealth([EXPERIMENT_SERVICE_NAME]);
     grpcServer.addService(HEALTH_SERVICE, {
-      check: unary(
-        'Check',
-        async (req: health.HealthCheckRequest) => healthStatus(req, [EXPERIMENT_SERVICE_NAME]),
-        false,
-      ),
+      check: unary('Check', async (req: health.HealthCheckRequest) => serving.check(req), false),
+      watch: (call: grpc.ServerWritableStream<health.HealthCheckRequest, health.IHealthCheckResponse>) => serving.watch(call),
     });
     const credentials = o.tls
       ? grpc.ServerCredentials.createSsl(
@@ -209,11 +210,12 @@ export class ExperimentApiServer {
       { api: url, tls: !!o.tls, mutualTls: o.tls?.clientCa !== undefined, token: !!o.token },
       'experiment API serving',
     );
-    return new ExperimentApiServer(grpcServer, watches, port, url);
+    return new ExperimentApiServer(grpcServer, watches, serving, port, url);
   }
 
   /** Ends the watches in progress (UNAVAILABLE), lets other calls finish (at most `graceMs`), and stops. */
   async stop(graceMs = 5000): Promise<void> {
+    this.serving.shutdown();
     await Promise.all([...this.watches].map((w) => w.close()));
     await shutdownGracefully(this.server, graceMs);
   }

@@ -1,0 +1,80 @@
+import { SurrogateError } from '@surrogate/core';
+import { grpc } from './gen/wire';
+
+import health = grpc.health.v1;
+
+const ServingStatus = health.HealthCheckResponse.ServingStatus;
+
+/** gRPC status NOT_FOUND, which grpc.health.v1 asks Check to answer for a service the server does not serve. */
+export const GRPC_NOT_FOUND = 5;
+
+/** Check of a service the server does not serve: answer it with `grpcStatus` (NOT_FOUND) and the message. */
+export class UnknownHealthService extends SurrogateError {
+  readonly grpcStatus = GRPC_NOT_FOUND;
+}
+
+/** What Watch needs of a @grpc/grpc-js server stream (structural: this package imports no gRPC runtime). */
+export interface HealthWatchCall {
+  readonly request: health.IHealthCheckRequest;
+  write(response: health.IHealthCheckResponse): unknown;
+  end(): unknown;
+  once(event: 'cancelled' | 'close' | 'error', listener: () => void): unknown;
+}
+
+/**
+ * The health of a gRPC server of `services`, as grpc.health.v1 defines it: "" (the whole server)
+ * and each service are SERVING until `shutdown()`, then NOT_SERVING. Check of another service fails
+ * with NOT_FOUND (UnknownHealthService); Watch of one answers SERVICE_UNKNOWN and stays open, as the
+ * protocol asks. Watchers get every change; `shutdown()` tells them NOT_SERVING and ends their
+ * streams, so that open watches do not hold up a graceful shutdown.
+ */
+export class ServingHealth {
+  private status: health.HealthCheckResponse.ServingStatus = ServingStatus.SERVING;
+  private readonly watchers = new Set<HealthWatchCall>();
+
+  constructor(private readonly services: readonly string[]) {}
+
+  private statusOf(service: string): health.HealthCheckResponse.ServingStatus {
+    return service === '' || this.services.includes(service) ? this.status : ServingStatus.SERVICE_UNKNOWN;
+  }
+
+  /** Health/Check: the status of "" or a served service; UnknownHealthService (NOT_FOUND) for any other name. */
+  check(request: health.IHealthCheckRequest): health.IHealthCheckResponse {
+    const service = request.service ?? '';
+    const status = this.statusOf(service);
+    if (status === ServingStatus.SERVICE_UNKNOWN)
+      throw new UnknownHealthService(
+        'UNKNOWN_SERVICE',
+        `unknown service ${JSON.stringify(service)}; this server serves "" and ${this.services.join(', ')}`,
+        { details: { service } },
+      );
+    return { status };
+  }
+
+  /** Health/Watch: the current status now, then each change, until the client cancels or the server stops. */
+  watch(call: HealthWatchCall): void {
+    call.write({ status: this.statusOf(call.request.service ?? '') });
+    if (this.status === ServingStatus.NOT_SERVING) {
+      call.end();
+      return;
+    }
+    this.watchers.add(call);
+    const forget = (): void => {
+      this.watchers.delete(call);
+    };
+    call.once('cancelled', forget);
+    call.once('close', forget);
+    call.once('error', forget);
+  }
+
+  /** Every status becomes NOT_SERVING; watchers of "" and of the served services are told, and every watch ends. */
+  shutdown(): void {
+    this.status = ServingStatus.NOT_SERVING;
+    for (const call of this.watchers) {
+      const status = this.statusOf(call.request.service ?? '');
+      if (status !== ServingStatus.SERVICE_UNKNOWN) call.write({ status });
+      call.end();
+    }
+    this.watchers.clear();
+  }
+}
