@@ -73,8 +73,8 @@ export interface TrainerOptions {
    */
   diskFullRetryMs?: number;
   /**
-   * Trainings run at once; the other complete datasets wait for a slot, in the order they became
-   * complete (they are announced DatasetReady, and a restart trains them too). Default 1.
+   * Trainings run at once; the other complete datasets wait for a slot in turn (they are announced
+   * DatasetReady, and a restart trains them too). Default 1.
    */
   maxConcurrentTrainings?: number;
 }
@@ -284,8 +284,7 @@ export class TrainerService {
     const event = Codecs.event.decode(message.payload);
     const id = event.experimentId;
     switch (eventKind(event)) {
-      case 'accepted':
-      {
+      case 'accepted': {
         const spec = specOrUndefined(event.accepted?.spec ?? undefined);
         if (await this.refusedAtAccept(id, spec)) return;
         return this.resubmitted(id, spec);
