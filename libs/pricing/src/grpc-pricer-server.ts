@@ -1,12 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { bearerTokenCheck, createLogger, errorMessage, type Logger } from '@surrogate/core';
-import { shutdownGracefully, v1 } from '@surrogate/proto';
+import { HEALTH_SERVICE, ServingHealth, shutdownGracefully, v1 } from '@surrogate/proto';
 import { GrpcPricerError } from './grpc-pricer-error';
 import type { NumberParameter } from './parameter-spec';
 import type { Pricer } from './pricer';
 import { describeToWire } from './pricer-description';
 import { checkPricerShape } from './pricer-registry';
-import { PRICER_SERVICE, VIOLATION_TRAILER } from './pricer-service-definition';
+import { PRICER_SERVICE, PRICER_SERVICE_NAME, VIOLATION_TRAILER } from './pricer-service-definition';
 import { PricingError } from './pricing-error';
 import { checkValue, formatValue, validateParams } from './validate-params';
 
@@ -285,6 +285,8 @@ export function pricerServiceHandlers(
 export class PricerServer {
   private constructor(
     private readonly server: grpc.Server,
+    /** grpc.health.v1: SERVING until close, which tells the health watchers NOT_SERVING. */
+    private readonly serving: ServingHealth,
     /** The port it listens on (useful with port 0). */
     readonly port: number,
     readonly host: string,
@@ -305,6 +307,8 @@ export class PricerServer {
       'grpc.max_send_message_length': 256 * 1024 * 1024,
     });
     server.addService(PRICER_SERVICE, handlers);
+    const serving = new ServingHealth([PRICER_SERVICE_NAME]);
+    server.addService(HEALTH_SERVICE, serving.handlers());
     const credentials = options.tls
       ? grpc.ServerCredentials.createSsl(
           options.tls.clientCa ?? null,
@@ -324,6 +328,7 @@ export class PricerServer {
     const host = address.slice(0, address.lastIndexOf(':'));
     return new PricerServer(
       server,
+      serving,
       port,
       host === '0.0.0.0' || host === '' ? '127.0.0.1' : host,
       options.tls !== undefined,
@@ -332,6 +337,7 @@ export class PricerServer {
 
   /** Stops taking calls, lets calls in progress finish (at most `graceMs`), then closes. */
   async close(graceMs = 5000): Promise<void> {
+    this.serving.shutdown();
     await shutdownGracefully(this.server, graceMs);
   }
 
