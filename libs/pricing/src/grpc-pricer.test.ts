@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { v1 } from '@surrogate/proto';
+import { HEALTH_SERVICE, health, v1 } from '@surrogate/proto';
 import { barrierPricer } from './barrier';
 import { blackScholesPricer } from './black-scholes';
 import { chunkInputs } from './chunk-inputs';
@@ -230,6 +230,40 @@ describe('gRPC pricer client and server on loopback', () => {
       expect((await pricers.describe(url)) === a).toBe(true);
     } finally {
       pricers.close();
+    }
+  });
+});
+
+describe('the pricer server\'s health service (grpc.health.v1)', () => {
+  it('answers SERVING for the server and PricerService, NOT_FOUND for another name, and NOT_SERVING to watchers when it closes', async () => {
+    const server = await PricerServer.start({ pricers: [blackScholesPricer] });
+    const Client = grpc.makeGenericClientConstructor(HEALTH_SERVICE, 'Health');
+    const hc = new Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as {
+      check(req: health.IHealthCheckRequest, cb: (err: grpc.ServiceError | null, res?: health.HealthCheckResponse) => void): void;
+      watch(req: health.IHealthCheckRequest): grpc.ClientReadableStream<health.HealthCheckResponse>;
+      close(): void;
+    };
+    const check = (service: string): Promise<health.HealthCheckResponse> =>
+      new Promise((resolve, reject) => hc.check({ service }, (err, res) => (err ? reject(err) : resolve(res as health.HealthCheckResponse))));
+    try {
+      const SERVING = health.HealthCheckResponse.ServingStatus.SERVING;
+      expect((await check('')).status).toBe(SERVING);
+      expect((await check('surrogate.v1.PricerService')).status).toBe(SERVING);
+      await expect(check('surrogate.v1.Other')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+      const statuses: number[] = [];
+      const stream = hc.watch({ service: '' });
+      stream.on('data', (r: health.HealthCheckResponse) => statuses.push(r.status));
+      const ended = new Promise<void>((resolve) => {
+        stream.on('end', () => resolve());
+        stream.on('error', () => resolve());
+      });
+      while (statuses.length === 0) await new Promise((r) => setTimeout(r, 10));
+      await server.close(500);
+      await ended;
+      expect(statuses).toEqual([SERVING, health.HealthCheckResponse.ServingStatus.NOT_SERVING]);
+    } finally {
+      hc.close();
+      server.kill();
     }
   });
 });
