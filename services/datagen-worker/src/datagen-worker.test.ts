@@ -7,6 +7,7 @@ import { Codecs, decodeColumns, eventKind } from '@surrogate/protocol';
 import { parseSpec, specToWire } from '@surrogate/spec';
 import { DatagenWorker } from './datagen-worker';
 import { PricingPool } from './pricing-pool';
+import { recordWorkerOutput, type WorkerOutput } from './test-fixtures/worker-output';
 
 const SPEC = parseSpec(`
 name: w
@@ -92,30 +93,13 @@ describe('DatagenWorker', () => {
   let worker: DatagenWorker;
   const registry = new MetricsRegistry();
   const topics = new Topics();
-  const chunks: v1.DataChunk[] = [];
-  const events: v1.ExperimentEvent[] = [];
-  const dead: string[] = [];
+  let chunks: v1.DataChunk[];
+  let events: v1.ExperimentEvent[];
+  let dead: WorkerOutput['dead'];
 
   beforeAll(async () => {
     bus = createMemoryBus({ logger: createLogger({ name: 'bus', level: 'silent' }) });
-    await bus.subscribe({
-      topic: topics.chunks,
-      subscription: 't',
-      type: 'exclusive',
-      handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)),
-    });
-    await bus.subscribe({
-      topic: topics.events,
-      subscription: 't',
-      type: 'exclusive',
-      handler: (m) => void events.push(Codecs.event.decode(m.payload)),
-    });
-    await bus.subscribe({
-      topic: `${topics.jobs}-datagen-DLQ`,
-      subscription: 't',
-      type: 'exclusive',
-      handler: (m) => void dead.push(m.properties.DEAD_LETTER_REASON ?? ''),
-    });
+    ({ chunks, events, dead } = await recordWorkerOutput(bus, topics));
     worker = new DatagenWorker({
       bus,
       topics,
@@ -209,8 +193,8 @@ describe('DatagenWorker', () => {
     broken.pricer = 'nope';
     await bus.publish(topics.jobs, { payload: Codecs.job.encode(job(v1.ChunkPurpose.TRAINING, 0, broken)) });
     await waitFor(() => dead.length === 2, 5000, 'dead letters');
-    expect(dead[0]).toMatch(/not a valid surrogate\.v1\.DataGenJob/);
-    expect(dead[1]).toMatch(/invalid spec.*pricer/s);
+    expect(dead[0]?.reason).toMatch(/not a valid surrogate\.v1\.DataGenJob/);
+    expect(dead[1]?.reason).toMatch(/invalid spec.*pricer/s);
     await waitFor(() => events.filter((e) => eventKind(e) === 'deadLettered').length === 2, 5000);
     await bus.publish(topics.jobs, { payload: Codecs.job.encode(job(v1.ChunkPurpose.TRAINING, 3)) });
     await waitFor(() => chunks.length === 3, 5000, 'chunk after bad jobs');
@@ -222,23 +206,7 @@ describe('DatagenWorker with a pricer that throws', () => {
     const silent = createLogger({ name: 'w', level: 'silent' });
     const bus = createMemoryBus({ logger: silent });
     const topics = new Topics();
-    const failures: v1.IChunkFailed[] = [];
-    const dead: string[] = [];
-    await bus.subscribe({
-      topic: topics.events,
-      subscription: 't',
-      type: 'exclusive',
-      handler: (m) => {
-        const e = Codecs.event.decode(m.payload);
-        if (e.chunkFailed) failures.push(e.chunkFailed);
-      },
-    });
-    await bus.subscribe({
-      topic: `${topics.jobs}-datagen-DLQ`,
-      subscription: 't',
-      type: 'exclusive',
-      handler: (m) => void dead.push(m.properties.DEAD_LETTER_REASON ?? ''),
-    });
+    const { failures, dead } = await recordWorkerOutput(bus, topics);
     const registry = new MetricsRegistry();
     const plugin = require.resolve('./test-fixtures/throwing-pricer');
     const worker = new DatagenWorker({
@@ -270,7 +238,7 @@ describe('DatagenWorker with a pricer that throws', () => {
       await waitFor(() => dead.length === 1, 5000, 'dead letter');
       expect(failures.map((f) => f.permanent)).toEqual([false, false, true]);
       expect(failures[2]?.reason).toMatch(/pricing library crashed \(after 3 deliveries\)/);
-      expect(dead[0]).toMatch(/pricing library crashed/);
+      expect(dead[0]?.reason).toMatch(/pricing library crashed/);
       // every delivery failed; none was priced, and nothing is left in progress
       const text = registry.exposition();
       expect(text).toContain('\nsurrogate_datagen_jobs_total{outcome="failed",pricer="always-throws"} 3\n');
@@ -288,9 +256,9 @@ describe('DatagenWorker and jobs that no worker can price', () => {
   let bus: Bus;
   let worker: DatagenWorker;
   const topics = new Topics();
-  const chunks: v1.DataChunk[] = [];
-  const failures: v1.IChunkFailed[] = [];
-  const dead: { reason: string; redeliveries: string }[] = [];
+  let chunks: v1.DataChunk[];
+  let failures: v1.IChunkFailed[];
+  let dead: WorkerOutput['dead'];
   const plugin = require.resolve('./test-fixtures/refusing-pricer');
   // The pricer refuses one point of training chunk 2 (samples 400…599: row 123 is sample 523), far
   // from the points the spec check probes (the corners and the first 256 of each stream).
@@ -301,31 +269,7 @@ describe('DatagenWorker and jobs that no worker can price', () => {
 
   beforeAll(async () => {
     bus = createMemoryBus({ logger: silent });
-    await bus.subscribe({
-      topic: topics.chunks,
-      subscription: 't',
-      type: 'exclusive',
-      handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)),
-    });
-    await bus.subscribe({
-      topic: topics.events,
-      subscription: 't',
-      type: 'exclusive',
-      handler: (m) => {
-        const e = Codecs.event.decode(m.payload);
-        if (e.chunkFailed) failures.push(e.chunkFailed);
-      },
-    });
-    await bus.subscribe({
-      topic: `${topics.jobs}-datagen-DLQ`,
-      subscription: 't',
-      type: 'exclusive',
-      handler: (m) =>
-        void dead.push({
-          reason: m.properties.DEAD_LETTER_REASON ?? '',
-          redeliveries: m.properties.REDELIVERY_COUNT ?? '',
-        }),
-    });
+    ({ chunks, failures, dead } = await recordWorkerOutput(bus, topics));
     // A redelivery would come a minute later: every refusal below must be final at the first delivery.
     worker = new DatagenWorker({
       bus,
@@ -427,23 +371,7 @@ describe('DatagenWorker and outputs beyond float32', () => {
     const silent = createLogger({ name: 'w', level: 'silent' });
     const bus = createMemoryBus({ logger: silent });
     const topics = new Topics();
-    const chunks: v1.DataChunk[] = [];
-    const failures: v1.IChunkFailed[] = [];
-    await bus.subscribe({
-      topic: topics.chunks,
-      subscription: 't',
-      type: 'exclusive',
-      handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)),
-    });
-    await bus.subscribe({
-      topic: topics.events,
-      subscription: 't',
-      type: 'exclusive',
-      handler: (m) => {
-        const e = Codecs.event.decode(m.payload);
-        if (e.chunkFailed) failures.push(e.chunkFailed);
-      },
-    });
+    const { chunks, failures } = await recordWorkerOutput(bus, topics);
     const plugin = require.resolve('./test-fixtures/overflowing-pricer');
     loadPricerModules([plugin]);
     const worker = new DatagenWorker({ bus, topics, threads: 1, pricerModules: [plugin], logger: silent });

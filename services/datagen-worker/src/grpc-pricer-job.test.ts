@@ -15,6 +15,7 @@ import { v1 } from '@surrogate/proto';
 import { Codecs, decodeColumns } from '@surrogate/protocol';
 import { parseSpec, specToWire, type ExperimentSpec } from '@surrogate/spec';
 import { DatagenWorker } from './datagen-worker';
+import { recordWorkerOutput } from './test-fixtures/worker-output';
 
 const silent = createLogger({ name: 'test', level: 'silent' });
 
@@ -34,30 +35,7 @@ ${extra}`);
 async function harness(grpc: GrpcPricerOptions, maxRedeliveries = 2) {
   const bus: Bus = createMemoryBus({ logger: silent });
   const topics = new Topics();
-  const chunks: v1.DataChunk[] = [];
-  const failures: v1.IChunkFailed[] = [];
-  const dead: string[] = [];
-  await bus.subscribe({
-    topic: topics.chunks,
-    subscription: 't',
-    type: 'exclusive',
-    handler: (m) => void chunks.push(Codecs.chunk.decode(m.payload)),
-  });
-  await bus.subscribe({
-    topic: topics.events,
-    subscription: 't',
-    type: 'exclusive',
-    handler: (m) => {
-      const e = Codecs.event.decode(m.payload);
-      if (e.chunkFailed) failures.push(e.chunkFailed);
-    },
-  });
-  await bus.subscribe({
-    topic: `${topics.jobs}-datagen-DLQ`,
-    subscription: 't',
-    type: 'exclusive',
-    handler: (m) => void dead.push(m.properties.DEAD_LETTER_REASON ?? ''),
-  });
+  const { chunks, failures, dead } = await recordWorkerOutput(bus, topics);
   const worker = new DatagenWorker({
     bus,
     topics,
@@ -157,7 +135,7 @@ describe('a datagen job whose pricer is a gRPC pricer', () => {
         expect(h.failures.map((f) => f.permanent)).toEqual([false, false, true]);
         for (const f of h.failures) expect(f.reason).toMatch(reason);
         expect(h.failures[2]!.reason).toMatch(/\(after 3 deliveries\)$/);
-        expect(h.dead[0]).toMatch(reason);
+        expect(h.dead[0]?.reason).toMatch(reason);
         expect(h.chunks).toEqual([]);
         expect(server.calls()).toBeGreaterThanOrEqual(3);
       } finally {
@@ -198,7 +176,7 @@ describe('a datagen job whose pricer is a gRPC pricer', () => {
       expect(h.failures[0]!.reason).toMatch(
         /inputs\.vol: not a parameter of pricer grpc:\/\/.*black-scholes/,
       );
-      expect(h.dead[0]).toMatch(/inputs\.vol/);
+      expect(h.dead[0]?.reason).toMatch(/inputs\.vol/);
     } finally {
       await h.stop();
       await server.close();
