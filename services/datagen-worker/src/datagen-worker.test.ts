@@ -128,6 +128,7 @@ describe('DatagenWorker', () => {
       sampleCount: 1000,
       attempt: 1,
       spec,
+      submittedAtMs: 1_700_000_000_123,
     });
   }
 
@@ -142,6 +143,7 @@ describe('DatagenWorker', () => {
       sampleCount: 1000,
       pricer: 'black-scholes',
     });
+    expect(Number(c.submittedAtMs)).toBe(1_700_000_000_123); // the submission the job was issued for
     expect(c.inputNames).toEqual(['spot', 'volatility', 'rate', 'maturity']);
     expect(c.outputNames).toEqual(['price', 'delta']);
     const inputs = decodeColumns(c.inputs, 4, 1000);

@@ -380,6 +380,7 @@ export class DatagenWorker {
       workerId: this.workerId,
       attempt: job.attempt,
       computeSeconds: seconds,
+      submittedAtMs: job.submittedAtMs,
     });
     await this.options.bus.publish(this.options.topics.chunks, {
       payload: Codecs.chunk.encode(chunk),

@@ -425,6 +425,9 @@ describe('Producer', () => {
       await waitFor(() => h.jobs.length === 9, 2000, 'the jobs of the resubmission');
       expect(jobIds(h.jobs.slice(5))).toEqual(['training/1', 'training/2', 'training/3', 'validation/0']);
       expect(kinds(h, 'e1').filter((k) => k === 'accepted')).toHaveLength(2);
+      // jobs and accepted events name the submission they belong to (the trainer tells a late event from a new run by it)
+      expect(h.jobs.map((j) => Number(j.submittedAtMs))).toEqual([...Array(5).fill(1000), ...Array(4).fill(2000)]);
+      expect(h.events.filter((e) => e.accepted).map((e) => Number(e.accepted?.submittedAtMs))).toEqual([1000, 2000]);
       const tracker = h.producer.experiment('e1');
       expect(tracker?.status).toBe('running');
       expect(tracker?.submittedAt).toBe(2000);

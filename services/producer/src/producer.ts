@@ -311,7 +311,7 @@ export class Producer {
   private async announce(tracker: ExperimentTracker, jobs: { purpose: ChunkPurposeName; index: number; attempt: number }[]): Promise<void> {
     const { training, validation } = tracker.expected;
     await this.events.publish(tracker.id, {
-      accepted: { spec: tracker.wireSpec, trainingChunks: training, validationChunks: validation },
+      accepted: { spec: tracker.wireSpec, trainingChunks: training, validationChunks: validation, submittedAtMs: tracker.submittedAt },
     });
     this.log.info(
       { experimentId: tracker.id, name: tracker.spec.name, training, validation, held: tracker.presumed, issuing: jobs.length },
@@ -354,6 +354,7 @@ export class Producer {
       sampleCount: plan.count,
       attempt,
       spec: tracker.wireSpec,
+      submittedAtMs: tracker.submittedAt,
     });
     await this.options.bus.publish(this.options.topics.jobs, {
       payload: Codecs.job.encode(job),

@@ -289,6 +289,35 @@ describe('TrainerService', () => {
       expect(report.dataset).toMatchObject({ chunksStored: 3, chunksReused: 3, chunksGenerated: 0, duplicatesDropped: 0 });
     }, 90_000);
 
+    it('takes a late-read accepted of the submission whose chunks it holds for what it is (nothing reused), and another for a resubmission', async () => {
+      const dataDir = path.join(root, 'data-late-accepted');
+      const S = 1_700_000_000_001;
+      const ofSubmission = (id: string, purpose: 'training' | 'validation', index: number): v1.DataChunk => {
+        const c = chunkFor(id, purpose, index);
+        c.submittedAtMs = S;
+        return c;
+      };
+      await startOn(dataDir);
+      for (const id of ['same', 'again']) {
+        await send(ofSubmission(id, 'training', 0));
+        await send(ofSubmission(id, 'training', 1));
+      }
+      await waitFor(() => ['same', 'again'].every((id) => seenKinds(id).filter((k) => k === 'chunkAccepted').length === 2), 5000, 'two chunks each');
+      // the trainer restarts before it has read their accepted events
+      await service.stop();
+      await own.close();
+      await startOn(dataDir);
+      await announce('same', { accepted: { ...accepted.accepted, submittedAtMs: S } });
+      await announce('again', { accepted: { ...accepted.accepted, submittedAtMs: S + 1000 } }); // submitted anew
+      // events are handled in order: once the second is recorded, the first has been handled too
+      await waitFor(manifestHas(dataDir, 'again', '"resumed"'), 5000, 'the resubmission recorded');
+      for (const id of ['same', 'again']) await send(ofSubmission(id, 'validation', 0));
+      await waitFor(() => ['same', 'again'].every((id) => seenKinds(id).includes('modelReady')), 90_000, 'both models');
+      const dataset = async (id: string): Promise<unknown> => JSON.parse(await readFile(path.join(root, 'artifacts', id, 'report.json'), 'utf8')).dataset;
+      expect(await dataset('same')).toMatchObject({ chunksStored: 3, chunksReused: 0, chunksGenerated: 3 });
+      expect(await dataset('again')).toMatchObject({ chunksStored: 3, chunksReused: 2, chunksGenerated: 1 });
+    }, 120_000);
+
     it('keeps a resubmission\'s chunks that arrive before its accepted, and trains once that arrives', async () => {
       const dataDir = path.join(root, 'data-early-chunks');
       await startOn(dataDir);

@@ -271,6 +271,7 @@ export class TrainerService {
               ).toString('base64'),
               inputDim: spec.inputs.length,
               outputDim: spec.outputs.length,
+              submittedAt: Number(chunk.submittedAtMs ?? 0) || undefined,
             }
           : undefined;
       p = DatasetStore.open(this.options.dataDir, id, first);
@@ -287,7 +288,7 @@ export class TrainerService {
       case 'accepted': {
         const spec = specOrUndefined(event.accepted?.spec ?? undefined);
         if (await this.refusedAtAccept(id, spec)) return;
-        return this.resubmitted(id, spec);
+        return this.resubmitted(id, spec, Number(event.accepted?.submittedAtMs ?? 0));
       }
       case 'cancelled':
         return this.experimentEnded(id, 'cancelled', event.cancelled?.reason ?? '');
@@ -340,14 +341,23 @@ export class TrainerService {
    * counts as reused, and a dataset that is already complete trains at once (nothing else would
    * start it, since no chunk will arrive).
    */
-  private async resubmitted(id: string, acceptedSpec: ExperimentSpec | undefined): Promise<void> {
+  private async resubmitted(id: string, acceptedSpec: ExperimentSpec | undefined, submittedAt: number): Promise<void> {
     if (!id || this.collecting.has(id) || this.running.has(id)) return;
+    const onDisk = await DatasetStore.exists(this.options.dataDir, id).catch(() => false);
+    const store = onDisk ? await this.store(id) : undefined;
+    // The accepted of the very submission whose chunks the dataset holds, read late (this trainer
+    // restarted between its chunks and it): not a resubmission, nothing was reused; it collects on.
+    if (store && submittedAt > 0 && store.submittedAt === submittedAt) {
+      if (store.status !== 'collecting') return; // cancelled or failed since: this is an old event
+      this.collecting.add(id);
+      if (store.complete) this.startTraining(id, this.resumedSpec(store, acceptedSpec), store);
+      return;
+    }
     // accepted after a cancel: it runs again, so its chunks are collected (also when none was held)
     await this.cancelled.delete(id);
-    if (!(await DatasetStore.exists(this.options.dataDir, id).catch(() => false))) return;
-    const store = await this.store(id);
+    if (!store) return;
     if (store.status === 'done' || this.collecting.has(id)) return;
-    await this.resume(store, 'resubmitted');
+    await this.resume(store, 'resubmitted', submittedAt);
     if (store.complete) this.startTraining(id, this.resumedSpec(store, acceptedSpec), store);
   }
 
@@ -366,12 +376,12 @@ export class TrainerService {
   }
 
   /** The dataset collects again (after a cancel or a failure), and its stored chunks count as reused. */
-  private async resume(store: DatasetStore, reason: string): Promise<void> {
+  private async resume(store: DatasetStore, reason: string, submittedAt?: number): Promise<void> {
     const id = store.experimentId;
     this.collecting.add(id);
     await this.cancelled.delete(id);
     if (store.status === 'cancelled' || store.status === 'failed') await store.setStatus('collecting', reason);
-    await store.markResumed();
+    await store.markResumed(submittedAt);
     this.log.info(
       { experimentId: id, reason, held: store.chunksReused, complete: store.complete },
       'dataset resumed with the chunks it holds',
