@@ -97,6 +97,8 @@ describe('surrogate pricer-server', () => {
     [['--listen', 'nowhere'], /--listen = nowhere: must be host:port/],
     [['--tls-cert', '/x.pem'], /TLS needs both --tls-cert and --tls-key/],
     [['--pricers', 'sabr'], /unknown pricer "sabr"/],
+    [['--max-batch-rows', ''], /--max-batch-rows = : must be a whole number from 0 \(no limit\)/],
+    [['--max-batch-rows', '2.5'], /--max-batch-rows = 2.5: must be a whole number/],
   ])('exits 2 on bad options %j', async (args, pattern) => {
     const r = await cli(['pricer-server', ...args]);
     expect(r.exitCode).toBe(2);

@@ -48,7 +48,7 @@ export async function pricerServerCommand(o: PricerServerCommandOptions): Promis
     );
   let maxBatchRows: number | undefined;
   if (o.maxBatchRows !== undefined) {
-    maxBatchRows = Number(o.maxBatchRows);
+    maxBatchRows = o.maxBatchRows.trim() === '' ? Number.NaN : Number(o.maxBatchRows);
     if (!Number.isInteger(maxBatchRows) || maxBatchRows < 0 || maxBatchRows > 1 << 24)
       throw badInput(
         'BAD_OPTION',
