@@ -2,3 +2,4 @@ export { SurrogateError, errorMessage } from './surrogate-error';
 export { createLogger, safeUrl, REDACTED_PATHS, type Logger, type LoggerConfig } from './logger';
 export { bearerTokenCheck } from './bearer-token';
 export { parseListenAddress } from './listen-address';
+export { syncDirectory, writeFileDurably } from './durable-file';

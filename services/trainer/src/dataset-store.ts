@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { SurrogateError, errorMessage } from '@surrogate/core';
+import { SurrogateError, errorMessage, syncDirectory } from '@surrogate/core';
 import type { PurposeName } from '@surrogate/protocol';
 
 export class DatasetStoreError extends SurrogateError {}
@@ -436,16 +436,6 @@ async function writeWhole(handle: FileHandle, parts: Uint8Array[]): Promise<void
       }
     }
     rest = left;
-  }
-}
-
-/** Makes a directory's entries (a new file, a rename) durable: fsync on the directory itself. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -18,10 +18,12 @@ export interface DiskFullOptions {
   /** First wait before trying again; it doubles up to maxRetryMs. */
   retryMs: number;
   maxRetryMs: number;
+  /** What the log says is held while the disk is full (default: the message being handled). */
+  held?: string;
 }
 
 /**
- * Runs a message handler; while it fails because the disk is full, waits and runs it again (the
+ * Runs a message handler (or any idempotent write); while it fails because the disk is full, waits and runs it again (the
  * handlers are idempotent, as a redelivery needs them to be). The message stays unacknowledged
  * meanwhile, and with one handler per subscription nothing more is taken from the broker: a full
  * disk holds the trainer's input back instead of dead-lettering good chunks after a few
@@ -36,7 +38,7 @@ export async function holdWhileDiskFull<T>(what: Record<string, unknown>, handle
       const waitMs = Math.min(o.retryMs * 2 ** Math.min(attempt - 1, 20), o.maxRetryMs);
       o.log.error(
         { ...what, attempt, retryInMs: waitMs, err: errorMessage(err) },
-        'the data disk is full: this message waits unacknowledged, and nothing more is taken, until it can be stored',
+        o.held ?? 'the data disk is full: this message waits unacknowledged, and nothing more is taken, until it can be stored',
       );
       await sleep(waitMs, undefined, { signal: o.signal }).catch(() => undefined);
       if (o.signal.aborted) throw err;

@@ -28,7 +28,7 @@ import { TrainerMetrics } from './trainer-metrics';
 import { runTraining, TrainingRunError } from './training-run';
 import { sameTraining, withRunSettings } from './training-identity';
 import { trainingRefusal } from './training-refusal';
-import { holdWhileDiskFull } from './disk-full';
+import { holdWhileDiskFull, type DiskFullOptions } from './disk-full';
 import { TrainingSlots } from './training-slots';
 
 export interface TrainerOptions {
@@ -87,6 +87,10 @@ const SOURCE = 'trainer';
  */
 const OPERATOR_SIDE = { unknownPricer: 'shape-only' } as const;
 const MAX_EVENT_RETRY_MS = 30_000;
+
+/** What the log says while a trained model's files wait for room on the disk. */
+const ARTIFACTS_HELD =
+  'the disk is full: the trained model waits in memory and is written as soon as there is room (its checkpoint stays)';
 
 /**
  * The trainer: stores each chunk once (idempotent by experiment, purpose and chunk index), and
@@ -163,12 +167,11 @@ export class TrainerService {
   }
 
   private holdWhileDiskFull(message: IncomingMessage, handler: () => Promise<void>): Promise<void> {
-    return holdWhileDiskFull({ topic: message.topic, messageId: message.messageId }, handler, {
-      log: this.log,
-      signal: this.stopping.signal,
-      retryMs: this.options.diskFullRetryMs ?? 1000,
-      maxRetryMs: MAX_EVENT_RETRY_MS,
-    });
+    return holdWhileDiskFull({ topic: message.topic, messageId: message.messageId }, handler, this.diskFull(this.log, this.stopping.signal));
+  }
+
+  private diskFull(log: Logger, signal: AbortSignal, held?: string): DiskFullOptions {
+    return { log, signal, retryMs: this.options.diskFullRetryMs ?? 1000, maxRetryMs: MAX_EVENT_RETRY_MS, ...(held ? { held } : {}) };
   }
 
   /** Resolves when the experiment's training (if any is running) has finished. */
@@ -455,17 +458,20 @@ export class TrainerService {
       let lastSent = 0;
       const interval = this.options.progressIntervalMs ?? 1000;
       const started = performance.now();
+      const artifactsDir = this.artifactsDir(id, spec);
       const result = await runTraining({
         experimentId: id,
         spec,
         pricerVersion: store.pricerVersion,
         dataset: store,
-        artifactsDir: this.artifactsDir(id, spec),
+        artifactsDir,
         logger: log,
         threads: this.options.threads,
         memoryBudgetBytes: this.options.memoryBudgetBytes,
         signal,
         onCheckpoint: (step) => log.debug({ step }, 'checkpoint written'),
+        writeArtifacts: (write) =>
+          holdWhileDiskFull({ artifactsDir }, write, this.diskFull(log, signal, ARTIFACTS_HELD)),
         onCheckpointFailed: (step, reason) =>
           log.error({ step, err: reason }, 'checkpoint not written (is the data disk full?); training goes on, the last one written stays'),
         onProgress: (p) => {

@@ -1,7 +1,7 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import * as path from 'node:path';
-import { SurrogateError, type Logger } from '@surrogate/core';
+import { SurrogateError, writeFileDurably, type Logger } from '@surrogate/core';
 import {
   computeOutputStats,
   computeShardStats,
@@ -45,6 +45,12 @@ export interface TrainingRunOptions {
    * instead of loaded (default: half the machine's memory). See IN_MEMORY_COPIES.
    */
   memoryBudgetBytes?: number;
+  /**
+   * Runs the writing of the artifacts (the artifacts directory, model.onnx, spec.json, report.json,
+   * report.html: all of them again on a retry). Default: once, and a failure fails the run. The
+   * trainer service waits while the disk is full instead, so that a long training is not lost to it.
+   */
+  writeArtifacts?: (write: () => Promise<void>) => Promise<void>;
 }
 
 /** Loaded, the training set is held about this many times over (raw rows, the worker's copy, normalized rows). */
@@ -107,12 +113,6 @@ export class TrainingRunError extends SurrogateError {
     const code = err instanceof SurrogateError ? err.code : 'TRAINING_RUN_FAILED';
     super(code, err instanceof Error ? err.message : String(err), { cause: err, details: { stage } });
   }
-}
-
-async function atomicWrite(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
-  await writeFile(tmp, data);
-  await rename(tmp, file);
 }
 
 async function stage<T>(name: TrainingRunError['stage'], fn: () => Promise<T>): Promise<T> {
@@ -223,7 +223,6 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
         }),
       },
     });
-    await mkdir(o.artifactsDir, { recursive: true });
     return bytes;
   });
   const modelPath = path.join(o.artifactsDir, 'model.onnx');
@@ -287,26 +286,26 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
       output: `y float32 [N, ${spec.outputs.length}]`,
     },
   };
-  await stage('export', async () => {
-    await atomicWrite(modelPath, onnxBytes);
-    await atomicWrite(path.join(o.artifactsDir, 'spec.json'), JSON.stringify(spec, null, 2) + '\n');
-    await atomicWrite(reportPath, JSON.stringify(report, null, 2) + '\n');
-    await atomicWrite(
-      path.join(o.artifactsDir, 'report.html'),
-      renderReportHtml({
-        name: spec.name,
-        experimentId: o.experimentId,
-        pricer: spec.pricer,
-        inputNames,
-        outputNames: spec.outputs,
-        lossHistory: model.lossHistory,
-        validationLossHistory: model.valLossHistory ?? [],
-        held,
-        predicted,
-        validation,
-      }),
-    );
+  const html = renderReportHtml({
+    name: spec.name,
+    experimentId: o.experimentId,
+    pricer: spec.pricer,
+    inputNames,
+    outputNames: spec.outputs,
+    lossHistory: model.lossHistory,
+    validationLossHistory: model.valLossHistory ?? [],
+    held,
+    predicted,
+    validation,
   });
+  const writeAll = async (): Promise<void> => {
+    await mkdir(o.artifactsDir, { recursive: true });
+    await writeFileDurably(path.join(o.artifactsDir, 'spec.json'), JSON.stringify(spec, null, 2) + '\n');
+    await writeFileDurably(path.join(o.artifactsDir, 'report.html'), html);
+    await writeFileDurably(reportPath, JSON.stringify(report, null, 2) + '\n');
+    await writeFileDurably(modelPath, onnxBytes); // last: a model.onnx is never there without its report
+  };
+  await stage('export', () => (o.writeArtifacts ?? ((write) => write()))(writeAll));
   // The checkpoint stays until the caller has announced the model and recorded the run done (see
   // TrainerService): a trainer that dies before then carries on from it instead of from the start.
   return { modelPath, reportPath, report, validation };
