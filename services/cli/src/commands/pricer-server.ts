@@ -76,7 +76,7 @@ export async function pricerServerCommand(o: PricerServerCommandOptions): Promis
     },
     'pricer server listening; SIGTERM or SIGINT stops it',
   );
-  await stopped;
+  await stopped.received;
   log.info('stopping');
   await server.close();
   return '';

@@ -75,7 +75,7 @@ export async function serveCommand(file: string | undefined, o: ServeCommandOpti
   }
   const stopped = stopSignal(); // before the service says it is ready
   process.stdout.write(`${JSON.stringify({ url: server.url, model: file, spec: server.description.specName, inputs: server.description.inputNames, outputs: server.description.outputNames, extrapolation: server.description.extrapolationAllowed, ...(observability ? { metrics: `${observability.url}/metrics` } : {}) })}\n`);
-  await stopped;
+  await stopped.received;
   log.info('stopping');
   stopping = true;
   await server.stop();

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { createLogger, parseListenAddress, safeUrl, type Logger } from '@surrogate/core';
+import { createLogger, errorMessage, parseListenAddress, safeUrl, type Logger } from '@surrogate/core';
 import { DatagenWorker } from '@surrogate/datagen-worker';
 import { openBus, Topics, type Bus } from '@surrogate/messaging';
 import { MetricsRegistry, ObservabilityServer, registerProcessMetrics } from '@surrogate/observability';
@@ -231,13 +231,14 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
     if (store === undefined && o.api !== undefined) store = new MemoryExperimentStore();
     readiness = 'connecting to the broker';
     const { bus, topics } = await connect(o, log);
-    const service = build(name, o, bus, topics, log, store, registry);
     const stopped = stopSignal(); // before the service says it is ready
-    readiness = 'starting the service';
-    await service.start();
-    if (o.api !== undefined && store !== undefined) {
-      readiness = 'starting the experiment API';
-      try {
+    let service: Runnable | undefined;
+    try {
+      service = build(name, o, bus, topics, log, store, registry);
+      readiness = 'starting the service';
+      await service.start();
+      if (o.api !== undefined && store !== undefined) {
+        readiness = 'starting the experiment API';
         api = await ExperimentApiServer.start({
           bus,
           topics,
@@ -248,16 +249,19 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
           metrics: registry,
           logger: log.child({ component: 'experiment-api' }),
         });
-      } catch (err) {
-        // e.g. the address is taken: the producer does not run without the API it was asked for
-        await service.stop();
-        await bus.close();
-        throw err;
       }
+    } catch (err) {
+      // e.g. a subscription the broker refuses (a namespace that does not exist), or the API's
+      // address taken: what started is stopped and the connection closed, so the command ends
+      // (exit 1) instead of hanging on an open connection with its signals caught
+      stopped.release();
+      await service?.stop().catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'stopping after a failed start failed'));
+      await bus.close().catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'closing the broker connection failed'));
+      throw err;
     }
     readiness = undefined;
     log.info('running; SIGTERM or SIGINT stops gracefully');
-    await stopped;
+    await stopped.received;
     readiness = 'stopping';
     log.info('stopping');
     await api?.stop();

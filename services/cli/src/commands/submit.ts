@@ -32,7 +32,7 @@ export async function submitCommand(
   try {
     // Ctrl-C (or SIGTERM) while following stops following, not the experiment; caught from here on,
     // so that one arriving before the experiment is published still ends in the subscription's deletion.
-    const stopped: Promise<undefined> = o.wait ? stopSignal().then(() => undefined) : new Promise<undefined>(() => undefined);
+    const stopped: Promise<undefined> = o.wait ? stopSignal().received.then(() => undefined) : new Promise<undefined>(() => undefined);
     // Follow before publishing, so not one event of this experiment is missed.
     if (o.wait) await watcher.attach(bus, topics.events, `submit-${experimentId}`);
     await new CommandPublisher(bus, topics, log).publish({ experimentId, issuedAtMs: Date.now(), submit: { spec: specToWire(spec) } });
