@@ -29,3 +29,4 @@ export {
 } from './remote-pricer-check';
 export { specToWire, specFromWire } from './wire-spec';
 export { chunkCounts, planChunk, planChunks, type PlannedChunk, type ChunkPurposeName } from './chunk-plan';
+export { specToDocument } from './spec-document';

@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { checkDevice } from '@surrogate/nn';
 import { blackScholes } from '@surrogate/pricing';
-import { parseSpec } from '@surrogate/spec';
+import { parseSpec, resolveSpec } from '@surrogate/spec';
 import { cli } from './cli';
 import { runEmbedded } from './embedded-run';
 import { ProgressDisplay } from './progress-display';
@@ -93,6 +93,12 @@ describe('surrogate validate', () => {
     expect(out.valid).toBe(true);
     expect(out.spec.samples).toBe(1048576);
     expect(out.spec.training.epochs).toBeGreaterThan(0);
+    // what it prints is a spec itself: saved as a file, it validates to the same
+    const file = path.join(dir, 'printed.json');
+    await writeFile(file, JSON.stringify(out.spec));
+    const again = await cli(['validate', file]);
+    expect(again.exitCode).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual(out);
   });
 
   it.each([
@@ -156,8 +162,9 @@ describe('surrogate run (embedded)', () => {
     expect(Number.isFinite(report.training.finalLoss)).toBe(true);
     for (const k of ['datagenSeconds', 'trainingSeconds', 'validationSeconds', 'exportSeconds'])
       expect(typeof report.timings[k]).toBe('number');
-    const saved = JSON.parse(await readFile(path.join(out, 'spec.json'), 'utf8'));
-    expect(saved).toEqual(JSON.parse(JSON.stringify(parseSpec(SMALL))));
+    // spec.json is the spec as it ran, in the syntax of a spec file: it resolves to the same spec
+    const saved = JSON.parse(await readFile(path.join(out, 'spec.json'), 'utf8')) as unknown;
+    expect(resolveSpec(saved)).toEqual(parseSpec(SMALL));
 
     // The exported model takes raw inputs in spec order and returns raw prices.
     const point = { spot: 103, volatility: 0.3, maturity: 0.9 };
@@ -265,6 +272,13 @@ describe('surrogate run (embedded)', () => {
     expect(r.stderr).toMatch(/NON_FINITE_OUTPUT|returned NaN/);
     expect(r.stderr).toMatch(/spot/);
     expect(existsSync(path.join(out, 'model.onnx'))).toBe(false);
+    // the summary says so on stdout too, as for a run that finished
+    const summary = JSON.parse(r.stdout) as { experimentId: string; pass: boolean; failed: { code: string; stage: string; reason: string } };
+    expect(summary.experimentId).toMatch(/^nan-/);
+    expect(summary.pass).toBe(false);
+    expect(summary.failed.stage).toBe('datagen');
+    expect(summary.failed.code).toBe('NON_FINITE_OUTPUT');
+    expect(summary.failed.reason).toMatch(/spot/);
   }, 60_000);
 
   it('keeps the event loop responsive while data is generated and the model trains', async () => {

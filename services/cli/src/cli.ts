@@ -62,7 +62,7 @@ Options:
                          (a corrupt checkpoint, or one of another spec, is refused: exit 2)
   --threads N            pricing threads for run (default: one per core)
   --pricer-module FILE   load a JS module that registers extra pricers (repeatable)
-  --quiet                no progress output
+  --quiet                no progress bars or lines; the notes on what starts and how it ends stay
   --pulsar URL           the broker (pulsar:// or pulsar+ssl://); default $PULSAR_URL; token from $PULSAR_TOKEN
   --tenant T, --namespace N   topic scope (default public/default); --site S uses the jobs-<S> topic
   --redis URL            producer: keep the experiments' state in Redis (redis:// or rediss://), so that a restarted
@@ -196,7 +196,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           pricerModules,
           grpc: grpc(),
         });
-        return { exitCode: r.exitCode, stdout: r.output, stderr: '' };
+        return { exitCode: r.exitCode, stdout: r.output, stderr: r.error === undefined ? '' : `error: ${r.error}` };
       }
       case 'validate':
         return {

@@ -56,9 +56,10 @@ export class ProgressDisplay {
       return;
     }
     const c = this.chunks.total ? bar(this.chunks.done / this.chunks.total) : bar(0);
-    const e = this.epochs.total ? bar(this.epochs.done / this.epochs.total) : bar(0);
     const loss = Number.isFinite(this.epochs.loss) ? ` loss ${this.epochs.loss.toExponential(2)}` : '';
-    const text = `${this.stage.padEnd(10)} chunks ${c} ${this.chunks.done}/${this.chunks.total}  epochs ${e} ${this.epochs.done}/${this.epochs.total}${loss}`;
+    // epochs appear once training has said how many there are
+    const epochs = this.epochs.total ? `  epochs ${bar(this.epochs.done / this.epochs.total)} ${this.epochs.done}/${this.epochs.total}${loss}` : '';
+    const text = `${this.stage.padEnd(10)} chunks ${c} ${this.chunks.done}/${this.chunks.total}${epochs}`;
     this.out.write(`\r\x1b[2K${text}`);
     this.drawn = true;
   }

@@ -141,6 +141,7 @@ describe('surrogate run --resume after a cut during data generation', () => {
     expect(cut.signal).toBeNull();
     expect(cut.code).toBe(1);
     expect(cut.stderr).toMatch(/cancelled: interrupted/);
+    expect(JSON.parse(cut.stdout)).toEqual(expect.objectContaining({ pass: false, cancelled: { reason: 'interrupted' } }));
     expect(existsSync(path.join(out, 'report.json'))).toBe(false);
     const held = readManifest(out);
     expect(held.chunks.length).toBeGreaterThanOrEqual(3);

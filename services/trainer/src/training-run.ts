@@ -13,7 +13,7 @@ import {
   type TrainConfig,
   type TrainProgress,
 } from '@surrogate/nn';
-import type { ExperimentSpec } from '@surrogate/spec';
+import { specToDocument, type ExperimentSpec } from '@surrogate/spec';
 import { CHECKPOINT_FILE, checkpointFingerprint } from './checkpoint-fingerprint';
 import type { DatasetStore, Samples } from './dataset-store';
 import { renderReportHtml } from './report-html';
@@ -300,7 +300,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
   });
   const writeAll = async (): Promise<void> => {
     await mkdir(o.artifactsDir, { recursive: true });
-    await writeFileDurably(path.join(o.artifactsDir, 'spec.json'), JSON.stringify(spec, null, 2) + '\n');
+    await writeFileDurably(path.join(o.artifactsDir, 'spec.json'), JSON.stringify(specToDocument(spec), null, 2) + '\n');
     await writeFileDurably(path.join(o.artifactsDir, 'report.html'), html);
     await writeFileDurably(reportPath, JSON.stringify(report, null, 2) + '\n');
     await writeFileDurably(modelPath, onnxBytes); // last: a model.onnx is never there without its report

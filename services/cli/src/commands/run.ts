@@ -23,6 +23,16 @@ export interface RunCommandOptions {
 }
 
 /**
+ * What `run` prints: the one-line JSON summary (stdout), its exit code, and for a run that failed
+ * or was cancelled the error (stderr) as well.
+ */
+export interface RunResult {
+  output: string;
+  exitCode: ExitCode;
+  error?: string;
+}
+
+/**
  * `surrogate run <spec> [--out DIR]`: the whole experiment in this process. Writes
  * DIR/model.onnx, DIR/report.json, DIR/spec.json; prints a one-line JSON summary on stdout.
  * Exit 0 when validation passes, 1 when it does not or the run fails, 2 on bad input
@@ -32,7 +42,7 @@ export interface RunCommandOptions {
 export async function runCommand(
   file: string | undefined,
   o: RunCommandOptions,
-): Promise<{ output: string; exitCode: ExitCode }> {
+): Promise<RunResult> {
   if (!file) throw badInput('MISSING_ARGUMENT', 'usage: surrogate run <spec.yaml|spec.json> [--out DIR]');
   let threads: number | undefined;
   if (o.threads !== undefined) {
@@ -54,7 +64,7 @@ async function runWith(
   threads: number | undefined,
   remotePricers: RemotePricers,
   o: RunCommandOptions,
-): Promise<{ output: string; exitCode: ExitCode }> {
+): Promise<RunResult> {
   const spec = await loadSpecFileReachingPricer(file, remotePricers);
   // The trainer runs here: what it cannot train (a device it cannot use, the relative loss on a
   // streamed training set) is refused before any data is generated.
@@ -113,19 +123,21 @@ async function runWith(
           validationSamples: m.validationSamples,
           model: m.modelUri,
           report: m.reportUri,
-          seconds: Math.round(seconds * 10) / 10,
+          seconds: tenths(seconds),
         };
         display.note(
           `${m.pass ? 'PASS' : 'FAIL'}: max abs error ${fmt(m.maxAbsError)}, RMSE ${fmt(m.rmse)} on ${m.validationSamples} held-out points; ${summary.seconds} s`,
         );
         return { output: JSON.stringify(summary), exitCode: m.pass ? ExitCode.ok : ExitCode.failed };
       }
-      case 'failed':
-        throw new CliError(
-          outcome.failed.code ?? 'FAILED',
-          `experiment ${experimentId} failed in ${outcome.failed.stage}: ${outcome.failed.reason}`,
-          ExitCode.failed,
-        );
+      case 'failed': {
+        const f = outcome.failed;
+        return {
+          output: JSON.stringify({ experimentId, pass: false, failed: { code: f.code, stage: f.stage, reason: f.reason }, seconds: tenths(seconds) }),
+          exitCode: ExitCode.failed,
+          error: `experiment ${experimentId} failed in ${f.stage}: ${f.reason}`,
+        };
+      }
       case 'rejected':
         throw new CliError(
           outcome.rejected.code ?? 'REJECTED',
@@ -133,11 +145,11 @@ async function runWith(
           ExitCode.badInput,
         );
       case 'cancelled':
-        throw new CliError(
-          'CANCELLED',
-          `experiment ${experimentId} cancelled: ${outcome.cancelled.reason}`,
-          ExitCode.failed,
-        );
+        return {
+          output: JSON.stringify({ experimentId, pass: false, cancelled: { reason: outcome.cancelled.reason }, seconds: tenths(seconds) }),
+          exitCode: ExitCode.failed,
+          error: `experiment ${experimentId} cancelled: ${outcome.cancelled.reason}`,
+        };
     }
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -151,6 +163,10 @@ function heldNote(target: ResumeTarget): string {
   const total = target.expected.training + target.expected.validation;
   const rest = total - held;
   return `resuming with ${held} of ${total} chunks held; ${rest === 0 ? 'none to generate' : `generating the other ${rest}`}`;
+}
+
+function tenths(seconds: number): number {
+  return Math.round(seconds * 10) / 10;
 }
 
 function fmt(x: number | null | undefined): string {
