@@ -16,7 +16,7 @@ import {
 } from '@surrogate/pricing/dist/test-fixtures/test-certificates';
 import { HEALTH_SERVICE, health, v1 } from '@surrogate/proto';
 import { Codecs, EventPublisher, purposeValue } from '@surrogate/protocol';
-import { specToWire } from '@surrogate/spec';
+import { DEFAULTS, parseSpec, specFromWire, specToWire } from '@surrogate/spec';
 import { ExperimentApiServer } from './experiment-api-server';
 import { experimentServiceClient, type ExperimentServiceClient, type UnaryCall } from './experiment-service-client';
 import { MemoryExperimentStore } from './memory-experiment-store';
@@ -195,6 +195,45 @@ describe('ExperimentService', () => {
       ).rejects.toMatchObject({
         code: grpc.status.INVALID_ARGUMENT,
         details: expect.stringContaining('experiment_id = "bad\\nid": must be at most 200 characters'),
+      });
+      expect(h.commands).toEqual([]);
+    });
+
+    it("takes a spec file's text (spec_text) and resolves it as surrogate submit does, defaults filled in", async () => {
+      h = await harness();
+      const text = `name: from-text
+pricer: black-scholes
+fixed: {type: put, strike: 100, rate: 0.01, maturity: 1}
+inputs: {spot: {min: 80, max: 120}, volatility: {min: 0.1, max: 0.5}}
+samples: 1000
+chunkSize: 300
+validation: {samples: 250}
+`;
+      const r = await call(h.client, h.client.submit, { specText: text, experimentId: 'text-1' });
+      expect(r).toMatchObject({ experimentId: 'text-1', trainingChunks: 4, validationChunks: 1 });
+      const command = h.commands[0] as v1.ExperimentCommand;
+      // the producer received the spec resolved with every default, as the CLI would have sent it
+      expect(specFromWire(command.submit?.spec as v1.IExperimentSpec)).toEqual(parseSpec(text));
+      expect(command.submit?.spec?.training?.hiddenLayers).toEqual(DEFAULTS.training.hiddenLayers);
+    });
+
+    it('refuses spec_text that is not a valid spec (naming the line or the field), and neither or both of spec and spec_text', async () => {
+      h = await harness();
+      await expect(call(h.client, h.client.submit, { specText: 'name: x\ninputs: [oops\n' })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringMatching(/spec_text: spec syntax error[\s\S]*line \d+/),
+      });
+      await expect(call(h.client, h.client.submit, { specText: 'name: x\npricer: black-scholes\nsamples: 0\n' })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringMatching(/samples = 0/),
+      });
+      await expect(call(h.client, h.client.submit, { spec: SPEC, specText: 'name: x\n' })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringContaining('spec and spec_text are both given'),
+      });
+      await expect(call(h.client, h.client.submit, { specText: '' })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringContaining('spec is missing'),
       });
       expect(h.commands).toEqual([]);
     });

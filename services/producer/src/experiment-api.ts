@@ -2,7 +2,7 @@ import { createLogger, type Logger } from '@surrogate/core';
 import type { Bus, Topics } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
 import { CommandPublisher, eventKind, followEvents, newExperimentId, refusalOf } from '@surrogate/protocol';
-import { SpecError, specFromWire, specToWire, type ExperimentSpec } from '@surrogate/spec';
+import { parseSpec, SpecError, specFromWire, specToWire, type ExperimentSpec } from '@surrogate/spec';
 import { ExperimentApiError } from './experiment-api-error';
 import { experimentInfo, statusFromWire } from './experiment-info';
 import type { ExperimentStatus } from './experiment-status';
@@ -59,13 +59,20 @@ export class ExperimentApi {
     request: v1.ISubmitExperimentRequest,
     waitMs = DEFAULT_ANSWER_TIMEOUT_MS,
   ): Promise<v1.ISubmitExperimentResponse> {
-    if (!request.spec)
-      throw new ExperimentApiError('BAD_REQUEST', 'spec is missing: Submit needs the experiment spec', {
-        details: { field: 'spec' },
+    const text = request.specText ?? '';
+    if (!request.spec && text === '')
+      throw new ExperimentApiError(
+        'BAD_REQUEST',
+        "spec is missing: Submit needs the experiment's spec, resolved (spec) or as a spec file's text (spec_text)",
+        { details: { field: 'spec' } },
+      );
+    if (request.spec && text !== '')
+      throw new ExperimentApiError('BAD_REQUEST', 'spec and spec_text are both given: give one of them', {
+        details: { field: 'spec_text' },
       });
     let spec: ExperimentSpec;
     try {
-      spec = specFromWire(request.spec);
+      spec = request.spec ? specFromWire(request.spec) : parseSpec(text, 'spec_text');
     } catch (err) {
       if (err instanceof SpecError)
         throw new ExperimentApiError('SPEC_INVALID', err.message, {
