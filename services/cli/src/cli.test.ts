@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { checkDevice } from '@surrogate/nn';
+import { checkDevice, InferenceModel } from '@surrogate/nn';
 import { blackScholes } from '@surrogate/pricing';
 import { parseSpec, resolveSpec } from '@surrogate/spec';
 import { cli } from './cli';
@@ -139,10 +139,19 @@ describe('surrogate run (embedded)', () => {
     const r = await surrogate('run', spec, '--out', out);
     expect(r.stderr).toMatch(/chunks/);
     expect(r.code).toBe(0);
-    const summary = JSON.parse(r.stdout) as { pass: boolean; model: string };
+    const summary = JSON.parse(r.stdout) as { pass: boolean; model: string; experimentId: string };
     expect(summary.pass).toBe(true);
     for (const f of ['model.onnx', 'report.json', 'report.html', 'spec.json'])
       expect(existsSync(path.join(out, f))).toBe(true);
+    // the model carries its version (the experiment that trained it) and the trainer's release
+    const model = await InferenceModel.load(path.join(out, 'model.onnx'));
+    const trainerPackage = JSON.parse(await readFile(path.join(__dirname, '..', '..', 'trainer', 'package.json'), 'utf8')) as { version: string };
+    expect(model.metadata).toMatchObject({
+      'surrogate.model_version': summary.experimentId,
+      'surrogate.trainer_version': trainerPackage.version,
+      'surrogate.spec_name': 'small-bs',
+    });
+    await model.close();
     const html = await readFile(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('price: |error| across maturity');
 

@@ -53,6 +53,7 @@ describe('model server', () => {
     const metadata = {
       'surrogate.spec_name': 'bs-call',
       'surrogate.experiment_id': 'bs-call-1',
+      'surrogate.model_version': 'bs-call-1-v2', // Describe's version (older models have only the experiment id)
       'surrogate.pricer': 'black-scholes',
       'surrogate.pricer_version': '1',
       'surrogate.validation': JSON.stringify({ maxAbsError: 0.002, rmse: 0.0001, pass: true }),
@@ -70,7 +71,7 @@ describe('model server', () => {
     const local = await InferenceModel.load(file);
     try {
       const d = await call(client.describe, client, {});
-      expect(d).toMatchObject({ specName: 'bs-call', inputNames: ['spot', 'volatility'], outputNames: ['price'], version: 'bs-call-1', pricer: 'black-scholes@1' });
+      expect(d).toMatchObject({ specName: 'bs-call', inputNames: ['spot', 'volatility'], outputNames: ['price'], version: 'bs-call-1-v2', pricer: 'black-scholes@1' });
       expect(JSON.parse(d.validationJson)).toMatchObject({ pass: true, rmse: 0.0001 });
       const inputs = [100, 0.2, 85, 0.45, 119, 0.11];
       const r = await call(client.predict, client, { rows: 3, inputs });
@@ -155,7 +156,7 @@ describe('model server', () => {
       expect(text).toContain('\nsurrogate_inference_calls_total{method="Describe",code="OK"} 1\n');
       expect(text).toContain('\nsurrogate_inference_predicted_rows_total 4\n');
       expect(text).toContain('\nsurrogate_inference_call_seconds_count{method="Predict"} 3\n');
-      expect(text).toContain('\nsurrogate_model_info{spec="bs-call",version="bs-call-1",pricer="black-scholes@1"} 1\n');
+      expect(text).toContain('\nsurrogate_model_info{spec="bs-call",version="bs-call-1-v2",pricer="black-scholes@1"} 1\n');
     } finally {
       client.close();
       await server.stop();

@@ -13,6 +13,7 @@ import { Refusal } from './refusal';
 export const MODEL_METADATA = {
   specName: 'surrogate.spec_name',
   experimentId: 'surrogate.experiment_id',
+  modelVersion: 'surrogate.model_version',
   pricer: 'surrogate.pricer',
   pricerVersion: 'surrogate.pricer_version',
   validation: 'surrogate.validation',
@@ -112,7 +113,7 @@ export class ModelServer {
       specName: md[MODEL_METADATA.specName],
       inputNames: [...model.inputNames],
       outputNames: [...model.outputNames],
-      version: md[MODEL_METADATA.experimentId] ?? '',
+      version: md[MODEL_METADATA.modelVersion] ?? md[MODEL_METADATA.experimentId] ?? '',
       pricer: [md[MODEL_METADATA.pricer], md[MODEL_METADATA.pricerVersion]].filter((s) => s).join('@'),
       validationJson: md[MODEL_METADATA.validation] ?? '',
       inputMin: [...(model.inputBox?.min ?? [])],

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import * as path from 'node:path';
@@ -104,6 +105,9 @@ export function trainConfigOf(spec: ExperimentSpec, threads?: number): TrainConf
   };
 }
 
+/** The release of the trainer that trains a model, written into its metadata. */
+const TRAINER_VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+
 /** Which stage failed, carried by errors out of a training run. */
 export class TrainingRunError extends SurrogateError {
   constructor(
@@ -188,6 +192,9 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRunRes
 
   const baseMetadata: Record<string, string> = {
     'surrogate.experiment_id': o.experimentId,
+    // each trained model is its own version: the experiment (a resubmission trains it again under the same id)
+    'surrogate.model_version': o.experimentId,
+    'surrogate.trainer_version': TRAINER_VERSION,
     'surrogate.spec_name': spec.name,
     'surrogate.inputs': JSON.stringify(inputNames),
     'surrogate.outputs': JSON.stringify(spec.outputs),
