@@ -3,3 +3,4 @@ export { createLogger, safeUrl, REDACTED_PATHS, type Logger, type LoggerConfig }
 export { bearerTokenCheck } from './bearer-token';
 export { parseListenAddress } from './listen-address';
 export { syncDirectory, writeFileDurably } from './durable-file';
+export { cgroupCpuQuota, usableCpus, usableMemoryBytes } from './container-limits';

@@ -1,3 +1,4 @@
+import { cgroupCpuQuota } from '@surrogate/core';
 import * as ort from 'onnxruntime-node';
 import { NnError } from './nn-error';
 import { GraphBuilder } from './onnx-builder';
@@ -5,6 +6,11 @@ import { GraphBuilder } from './onnx-builder';
 /** Where sessions run: onnxruntime's CPU provider (bundled) or its CUDA provider (installed separately). */
 export const DEVICES = ['cpu', 'cuda'] as const;
 export type Device = (typeof DEVICES)[number];
+
+function quotaThreads(): number {
+  const quota = cgroupCpuQuota();
+  return quota === undefined ? 0 : Math.max(1, Math.ceil(quota));
+}
 
 /**
  * Session options for this package's graphs: nodes run one after another (sequential), each
@@ -16,7 +22,9 @@ export type Device = (typeof DEVICES)[number];
 export function sessionOptions(threads: number, spin: boolean, device: Device = 'cpu'): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [device],
-    intraOpNumThreads: threads,
+    // 0 leaves it to onnxruntime (every core it may run on), except that a container's CPU quota
+    // caps it: onnxruntime does not read the quota, and threads beyond it are only throttled
+    intraOpNumThreads: threads === 0 ? quotaThreads() : threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',

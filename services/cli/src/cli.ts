@@ -55,12 +55,14 @@ Benchmarks (each against a reference measured in the same run; --json prints one
 Options:
   --out DIR              where run writes model.onnx, report.json, spec.json (default out/<spec name>)
   --memory-budget-mb M   run, trainer: a training set that would take more than M MiB in memory (3 copies)
-                         is streamed from its shards on disk instead (default: half the machine's memory)
+                         is streamed from its shards on disk instead (default: half the memory it may use,
+                         the machine's or its container's limit)
   --max-trainings N      trainer: trainings run at once; other complete datasets wait in order (default 1)
   --resume               run: carry on the run of the same spec in --out from its last checkpoint,
                          or generate only the chunks it does not hold yet
                          (a corrupt checkpoint, or one of another spec, is refused: exit 2)
-  --threads N            pricing threads for run (default: one per core)
+  --threads N            pricing threads for run and datagen-worker (default: one per core, at most the
+                         container's CPU quota)
   --pricer-module FILE   load a JS module that registers extra pricers (repeatable)
   --quiet                no progress bars or lines; the notes on what starts and how it ends stay
   --pulsar URL           the broker (pulsar:// or pulsar+ssl://); default $PULSAR_URL; token from $PULSAR_TOKEN

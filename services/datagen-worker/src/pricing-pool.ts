@@ -1,7 +1,6 @@
-import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { SurrogateError } from '@surrogate/core';
+import { SurrogateError, usableCpus } from '@surrogate/core';
 import type { ChunkSlice, ChunkTask, ThreadRequest, ThreadResponse } from './chunk-task';
 
 export class PricingPoolError extends SurrogateError {}
@@ -28,7 +27,7 @@ export class PricingPool {
   private readonly pricerModules: string[];
 
   constructor(options: { threads?: number; pricerModules?: string[] } = {}) {
-    this.size = Math.max(1, options.threads ?? availableParallelism());
+    this.size = Math.max(1, options.threads ?? usableCpus());
     this.pricerModules = options.pricerModules ?? [];
     for (let i = 0; i < this.size; i++) this.threads.push(this.spawn(i));
   }

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { totalmem } from 'node:os';
 import * as path from 'node:path';
-import { SurrogateError, writeFileDurably, type Logger } from '@surrogate/core';
+import { SurrogateError, usableMemoryBytes, writeFileDurably, type Logger } from '@surrogate/core';
 import {
   computeOutputStats,
   computeShardStats,
@@ -43,7 +42,7 @@ export interface TrainingRunOptions {
   onCheckpointFailed?: (step: number, reason: string) => void;
   /**
    * Memory the training set may take; above it the training set is streamed from its shards
-   * instead of loaded (default: half the machine's memory). See IN_MEMORY_COPIES.
+   * instead of loaded (default: half the memory this process may use: the machine's, or its container's limit). See IN_MEMORY_COPIES.
    */
   memoryBudgetBytes?: number;
   /**
@@ -62,13 +61,13 @@ export function streamsTrainingSet(samples: number, columns: number, budget: num
   return samples * columns * 4 * IN_MEMORY_COPIES > budget;
 }
 
-/** Whether the training set of `spec` is streamed from its shards under `budget` bytes (default: half the machine's memory). */
+/** Whether the training set of `spec` is streamed from its shards under `budget` bytes (default: half the memory this process may use). */
 export function streamsTrainingSetOf(spec: ExperimentSpec, budget = defaultMemoryBudget()): boolean {
   return streamsTrainingSet(spec.samples, spec.inputs.length + spec.outputs.length, budget);
 }
 
 function defaultMemoryBudget(): number {
-  return Math.floor(totalmem() / 2);
+  return Math.floor(usableMemoryBytes() / 2);
 }
 
 /**
