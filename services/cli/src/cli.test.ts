@@ -341,7 +341,7 @@ describe('surrogate datagen-worker', () => {
 
   it('refuses a bad --metrics address before anything starts (exit 2), for every service', async () => {
     for (const service of ['producer', 'datagen-worker', 'trainer']) {
-      const r = await cli([service, '--pulsar', 'pulsar://127.0.0.1:9', '--artifacts', dir, '--metrics', 'localhost']);
+      const r = await cli([service, '--pulsar', 'pulsar://127.0.0.1:9', ...(service === 'trainer' ? ['--artifacts', dir] : []), '--metrics', 'localhost']);
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toContain('--metrics = localhost: must be host:port');
     }
@@ -355,7 +355,7 @@ describe('surrogate datagen-worker', () => {
     const cases: [string[], string][] = [
       [['producer', ...pulsar, '--api', 'localhost'], '--api = localhost: must be host:port'],
       [['producer', ...pulsar, '--api', '127.0.0.1:99999'], '--api = 127.0.0.1:99999: must be host:port'],
-      [['trainer', ...pulsar, '--artifacts', dir, '--api', '127.0.0.1:0'], '--api = 127.0.0.1:0: only the producer serves the ExperimentService'],
+      [['trainer', ...pulsar, '--artifacts', dir, '--api', '127.0.0.1:0'], '--api: not an option of trainer'],
       [['producer', ...pulsar, '--tls-cert', 'c.pem', '--tls-key', 'k.pem'], 'they need --api HOST:PORT'],
       [['producer', ...pulsar, '--api', '127.0.0.1:0', '--tls-cert', 'c.pem'], 'TLS needs both --tls-cert and --tls-key'],
       [['producer', ...pulsar, '--api', '127.0.0.1:0', '--tls-cert', path.join(dir, 'none.pem'), '--tls-key', 'k.pem'], '--tls-cert = '],
@@ -365,6 +365,29 @@ describe('surrogate datagen-worker', () => {
       expect({ args, exitCode: r.exitCode }).toEqual({ args, exitCode: 2 });
       expect(r.stderr).toContain(message);
     }
+  });
+});
+
+describe('options a command does not take', () => {
+  it('are refused (exit 2) naming them and what the command takes, instead of being ignored', async () => {
+    const pulsar = ['--pulsar', 'pulsar://127.0.0.1:9'];
+    const cases: [string[], string][] = [
+      [['pricer-server', '--metrics', '127.0.0.1:0'], '--metrics: not an option of pricer-server, which takes --pricers, --listen'],
+      [['trainer', ...pulsar, '--artifacts', dir, '--redis', 'redis://127.0.0.1:6379'], '--redis: not an option of trainer'],
+      [['datagen-worker', ...pulsar, '--job-timeout-ms', '5000', '--max-trainings', '2'], '--job-timeout-ms, --max-trainings: not options of datagen-worker'],
+      [['price', 'black-scholes', '--out', dir], '--out: not an option of price, which takes --params'],
+      [['validate', 'examples/black-scholes.yaml', '--wait'], '--wait: not an option of validate'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(args);
+      expect({ args, exitCode: r.exitCode }).toEqual({ args, exitCode: 2 });
+      expect(r.stderr).toContain(message);
+    }
+    // what every command takes, and a deployment's common broker options on every service, stay accepted
+    const plugin = await cli(['price', 'black-scholes', '--pricer-module', NAN_PLUGIN, '--params', '{"spot":100,"strike":100,"rate":0,"volatility":0.2,"maturity":1}']);
+    expect(plugin.exitCode).toBe(0);
+    const site = await cli(['trainer', ...pulsar, '--site', 's1', '--tenant', 't', '--namespace', 'n']);
+    expect(site.stderr).toContain('trainer needs --artifacts'); // got past the option check
   });
 });
 

@@ -5,6 +5,7 @@ import { GrpcPricerError, loadPricerModules } from '@surrogate/pricing';
 import { SurrogateError } from '@surrogate/core';
 import { SpecError } from '@surrogate/spec';
 import { badInput, CliError, ExitCode } from './cli-error';
+import { checkCommandFlags } from './command-flags';
 import { benchCommand } from './commands/bench';
 import { cancelCommand } from './commands/cancel';
 import { predictCommand } from './commands/predict';
@@ -44,7 +45,8 @@ Distributed (each service its own process, talking through Apache Pulsar; each t
 
 gRPC pricers (a spec's pricer: grpc://host:port/name, or grpcs:// for TLS):
   surrogate pricer-server [--pricers P,…] [--listen HOST:PORT] [--tls-cert F --tls-key F [--tls-client-ca F]]
-                                                             serve registered pricers over PricerService
+                         [--max-batch-rows N]               serve registered pricers over PricerService (at most N
+                                                             rows a call, default 65536, 0 = no limit)
 
 Benchmarks (each against a reference measured in the same run; --json prints one JSON document):
   surrogate bench pulsar --pulsar URL [--sizes B,…] [--seconds S] [--json]   our client vs pulsar-perf
@@ -173,6 +175,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
       return { exitCode: ExitCode.ok, stdout: USAGE, stderr: '' };
     if (extra.length > 0)
       throw badInput('BAD_ARGUMENT', `unexpected argument(s): ${extra.join(' ')}\n\n${USAGE}`);
+    checkCommandFlags(command, values);
     // Plugins first: specs name their pricers, and every command checks specs against the registry.
     const pricerModules = values['pricer-module']?.map((m) => path.resolve(m));
     let fromModules: string[] = [];

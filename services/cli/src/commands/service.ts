@@ -202,7 +202,6 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
   positiveInt(o.maxTrainings, '--max-trainings');
   if (o.metrics !== undefined && !parseListenAddress(o.metrics))
     throw badInput('BAD_OPTION', `--metrics = ${o.metrics}: must be host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464`);
-  if (o.api !== undefined && name !== 'producer') throw badInput('BAD_OPTION', `--api = ${o.api}: only the producer serves the ExperimentService`);
   if (o.api !== undefined && !parseListenAddress(o.api))
     throw badInput('BAD_OPTION', `--api = ${o.api}: must be host:port, e.g. 127.0.0.1:50053 or 0.0.0.0:50053`);
   if (o.api === undefined && (o.tlsCert ?? o.tlsKey ?? o.tlsClientCa) !== undefined)
