@@ -37,6 +37,20 @@ describe('service URLs', () => {
     expect(addressUrl({ host: '::1', port: 3, tls: true })).toBe('pulsar+ssl://[::1]:3');
   });
 
+  it('refuses credentials or a query in the URL without quoting them (errors are printed and logged)', () => {
+    for (const url of ['pulsar://user:URLPW321@127.0.0.1:1', 'pulsar://127.0.0.1:1/?token=QTOK999', 'pulsar+ssl://svc:SUBPW111@h:6651', 'http://u:SECRET7@h', 'pulsar://h:1#SECRET8']) {
+      let message = '';
+      try {
+        parseServiceUrl(url);
+      } catch (err) {
+        expect(err).toBeInstanceOf(PulsarError);
+        message = (err as Error).message;
+      }
+      expect({ url, message }).toEqual({ url, message: expect.stringContaining('invalid Pulsar service URL') });
+      expect(message).not.toMatch(/URLPW321|QTOK999|SUBPW111|SECRET7|SECRET8|user|svc/);
+    }
+  });
+
   it('rejects other schemes and bad ports with PULSAR_INVALID_URL', () => {
     for (const bad of ['http://a:8080', 'pulsar://', 'pulsar://a:0', 'pulsar://a:99999', 'a:6650']) {
       expect(() => parseServiceUrl(bad)).toThrow(expect.objectContaining({ code: 'PULSAR_INVALID_URL' }));

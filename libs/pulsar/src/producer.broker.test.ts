@@ -2,7 +2,7 @@
 import { PulsarClient } from './client';
 import type { Consumer } from './consumer';
 import type { Message } from './message';
-import { SingleTopicProducer } from './producer';
+import { MAX_METADATA_BYTES, SingleTopicProducer } from './producer';
 import { PulsarError, PulsarErrorCode } from './pulsar-error';
 import {
   BROKER_START_TIMEOUT_MS,
@@ -172,6 +172,23 @@ describe('producer', () => {
     }
     const stats = await topicStats(topic);
     expect(stats.msgInCounter).toBe(2);
+  });
+
+  it('rejects a message whose key and properties are too large, instead of having the broker reset the connection', async () => {
+    const topic = uniqueTopic('big-key');
+    const consumer = await client.subscribe({ topic, subscription: 'r' });
+    for (const batching of [false, undefined] as const) {
+      const producer = await client.createProducer({ topic, ...(batching === false ? { batching } : {}) });
+      const err = await producer.send({ payload: Buffer.from('x'), key: 'k'.repeat(3_000_000) }).catch((e: unknown) => e);
+      expect((err as PulsarError).code).toBe(PulsarErrorCode.MESSAGE_TOO_LARGE);
+      expect((err as PulsarError).message).toContain('key and properties take 3000000 bytes');
+      const props = await producer.send({ payload: Buffer.from('x'), properties: { big: 'v'.repeat(MAX_METADATA_BYTES) } }).catch((e: unknown) => e);
+      expect((props as PulsarError).code).toBe(PulsarErrorCode.MESSAGE_TOO_LARGE);
+      // nothing was sent, and the connection carries on
+      await producer.send({ payload: Buffer.from('fine'), key: 'k'.repeat(1000) });
+    }
+    const got = await receiveAll(consumer, 2);
+    expect(got.map((m) => m.payload.toString())).toEqual(['fine', 'fine']);
   });
 
   it('a message just below the limit is accepted', async () => {

@@ -31,6 +31,25 @@ export interface ProducerMessage {
   eventTime?: number;
 }
 
+/**
+ * The most bytes a message's key and properties may take. The broker counts them, with the payload,
+ * against its frame limit (the maximum message size plus a little room); a message over it makes the
+ * broker reset the connection, and a producer that sent it again on every reconnect would take every
+ * other message of that connection down with it.
+ */
+export const MAX_METADATA_BYTES = 8 * 1024;
+
+function checkMetadataSize(message: ProducerMessage, topic: string): void {
+  let size = message.key === undefined ? 0 : Buffer.byteLength(message.key);
+  for (const [k, v] of Object.entries(message.properties ?? {})) size += Buffer.byteLength(k) + Buffer.byteLength(v);
+  if (size > MAX_METADATA_BYTES)
+    throw new PulsarError(
+      PulsarErrorCode.MESSAGE_TOO_LARGE,
+      `a message's key and properties take ${size} bytes; at most ${MAX_METADATA_BYTES}`,
+      { details: { size, maxMetadataBytes: MAX_METADATA_BYTES, topic } },
+    );
+}
+
 export interface BatchingOptions {
   /** Most messages in one batch (default 1000). */
   maxMessages?: number;
@@ -280,6 +299,7 @@ export class SingleTopicProducer implements Producer, ProducerListener {
       this.checkOpen();
       if (!(message.payload instanceof Uint8Array))
         throw new PulsarError(PulsarErrorCode.INVALID_ARGUMENT, 'payload must be a Uint8Array');
+      checkMetadataSize(message, this.topic);
       if (this.batching) this.checkSize(message.payload.length);
     } catch (err) {
       return Promise.reject(err);

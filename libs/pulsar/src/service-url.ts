@@ -12,11 +12,16 @@ export interface ServiceAddress {
  * 6650 (6651 with TLS).
  */
 export function parseServiceUrl(url: string): ServiceAddress[] {
+  if (/^[a-z+]+:\/\/[^/?#]*@/i.test(url.trim()) || /[?#]/.test(url))
+    throw new PulsarError(
+      PulsarErrorCode.INVALID_URL,
+      `invalid Pulsar service URL "${redacted(url)}": it carries no credentials or query (a token goes in $PULSAR_TOKEN)`,
+    );
   const match = /^(pulsar|pulsar\+ssl):\/\/([^/?#]+)\/?$/.exec(url.trim());
   if (!match) {
     throw new PulsarError(
       PulsarErrorCode.INVALID_URL,
-      `invalid Pulsar service URL "${url}" (want pulsar://host:port or pulsar+ssl://host:port)`,
+      `invalid Pulsar service URL "${redacted(url)}" (want pulsar://host:port or pulsar+ssl://host:port)`,
     );
   }
   const tls = match[1] === 'pulsar+ssl';
@@ -27,6 +32,11 @@ export function parseServiceUrl(url: string): ServiceAddress[] {
       throw new PulsarError(PulsarErrorCode.INVALID_URL, `invalid host:port "${hostPort}" in service URL`);
     return { host: m[1].replace(/^\[|\]$/g, ''), port, tls };
   });
+}
+
+/** A URL as an error may quote it: without what could be a secret (user info, query, fragment). */
+function redacted(url: string): string {
+  return url.trim().replace(/(\/\/)[^/?#]*@/, '$1[redacted]@').replace(/[?#].*$/, '?[redacted]');
 }
 
 /** The canonical URL of one address, used as the connection pool key. */

@@ -22,7 +22,12 @@ export function parseSpecDocument(text: string, source?: string): unknown {
       );
     }
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  } catch (err) {
+    throw unreadable(err, source); // e.g. nesting so deep that the parser runs out of stack
+  }
   if (doc.errors.length > 0) {
     const issues: SpecIssue[] = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
@@ -33,7 +38,16 @@ export function parseSpecDocument(text: string, source?: string): unknown {
     });
     throw new SpecError('SPEC_SYNTAX', issues, { source });
   }
-  return doc.toJS() as unknown;
+  try {
+    // maxAliasCount: a document of aliases of aliases (a "billion laughs") is refused, not expanded
+    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (err) {
+    throw unreadable(err, source);
+  }
+}
+
+function unreadable(err: unknown, source: string | undefined): SpecError {
+  return new SpecError('SPEC_SYNTAX', [{ field: '(document)', rule: `cannot be read: ${(err as Error).message}` }], { source, cause: err });
 }
 
 /** Parses and checks spec text; returns the resolved spec with every default filled in. */

@@ -360,3 +360,22 @@ describe('chunk plan', () => {
     expect(() => planChunk(spec, 'training', 4)).toThrow(RangeError);
   });
 });
+
+describe('spec text that cannot be read', () => {
+  it('is a spec syntax error, not a crash: aliases of aliases (a billion laughs) and nesting deeper than the stack', () => {
+    const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++) laughs.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    for (const text of [laughs.join('\n'), deep]) {
+      let thrown: unknown;
+      try {
+        parseSpec(text, 'spec_text');
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(SpecError);
+      expect((thrown as SpecError).code).toBe('SPEC_SYNTAX');
+      expect((thrown as SpecError).message).toMatch(/spec_text/);
+    }
+  });
+});

@@ -391,6 +391,28 @@ describe('options a command does not take', () => {
   });
 });
 
+describe('a server token set but empty', () => {
+  it('is bad input (exit 2) naming the variable, not a server without authentication', async () => {
+    const cases: [string, string[]][] = [
+      ['SURROGATE_SERVE_TOKEN', ['serve', path.join(dir, 'any.onnx')]],
+      ['SURROGATE_PRICER_SERVER_TOKEN', ['pricer-server', '--pricers', 'black-scholes', '--listen', '127.0.0.1:0']],
+      ['SURROGATE_EXPERIMENT_API_TOKEN', ['producer', '--pulsar', 'pulsar://127.0.0.1:9', '--api', '127.0.0.1:0']],
+    ];
+    for (const [name, args] of cases) {
+      for (const blank of ['', '  ']) {
+        process.env[name] = blank;
+        try {
+          const r = await cli(args);
+          expect({ name, exitCode: r.exitCode }).toEqual({ name, exitCode: 2 });
+          expect(r.stderr).toContain(`${name} is set but empty`);
+        } finally {
+          delete process.env[name];
+        }
+      }
+    }
+  });
+});
+
 describe('surrogate cancel', () => {
   it('refuses a missing id or a bad --timeout-ms before connecting (exit 2), and fails without a broker (exit 1)', async () => {
     const help = await cli(['--help']);

@@ -235,6 +235,16 @@ validation: {samples: 250}
         code: grpc.status.INVALID_ARGUMENT,
         details: expect.stringContaining('spec is missing'),
       });
+      // read on the producer's event loop: bounded, and what cannot be read is bad input, not a server error
+      await expect(call(h.client, h.client.submit, { specText: `name: x\n# ${'p'.repeat(70_000)}\n` })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringMatching(/spec_text is 700\d\d bytes: at most 65536/),
+      });
+      const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghijkl'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefghijk'[i]}`).join(', ')}]`)];
+      await expect(call(h.client, h.client.submit, { specText: laughs.join('\n') })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringMatching(/spec_text: spec syntax error[\s\S]*cannot be read/),
+      });
       expect(h.commands).toEqual([]);
     });
 
@@ -308,6 +318,23 @@ validation: {samples: 250}
         code: grpc.status.INVALID_ARGUMENT,
         details: expect.stringContaining('experiment_id is missing'),
       });
+    });
+
+    it('refuses an id no experiment can have (too long, control characters) in Get, Cancel and Watch, quoting only its beginning and publishing nothing', async () => {
+      h = await harness();
+      const huge = 'y'.repeat(3_000_000); // it would be a command's key: a message the broker resets the connection over
+      for (const [name, attempt] of [
+        ['get', () => call(h.client, h.client.get, { experimentId: huge })],
+        ['cancel', () => call(h.client, h.client.cancel, { experimentId: huge })],
+        ['cancel', () => call(h.client, h.client.cancel, { experimentId: 'a\nb' })],
+        ['watch', () => readWatch(h.client.watch({ experimentId: huge }, metadata())).ended.then((e) => Promise.reject(e))],
+      ] as const) {
+        const err = (await (attempt as () => Promise<unknown>)().catch((e: unknown) => e)) as grpc.ServiceError;
+        expect({ name, code: err.code }).toEqual({ name, code: grpc.status.INVALID_ARGUMENT });
+        expect(err.details).toMatch(/experiment_id = .*must be at most 200 characters/);
+        expect(err.details.length).toBeLessThan(400);
+      }
+      expect(h.commands).toEqual([]);
     });
 
     it('lists by id a page at a time, filters by status, and refuses a page size beyond 1000 or a token it did not give', async () => {

@@ -16,6 +16,8 @@ export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 /** The longest experiment id Submit accepts. */
 export const MAX_EXPERIMENT_ID_LENGTH = 200;
+/** The largest spec_text Submit reads (parsed on the producer's event loop). */
+export const MAX_SPEC_TEXT_BYTES = 64 * 1024;
 
 export interface ExperimentApiOptions {
   bus: Bus;
@@ -65,6 +67,12 @@ export class ExperimentApi {
         'BAD_REQUEST',
         "spec is missing: Submit needs the experiment's spec, resolved (spec) or as a spec file's text (spec_text)",
         { details: { field: 'spec' } },
+      );
+    if (Buffer.byteLength(text) > MAX_SPEC_TEXT_BYTES)
+      throw new ExperimentApiError(
+        'BAD_REQUEST',
+        `spec_text is ${Buffer.byteLength(text)} bytes: at most ${MAX_SPEC_TEXT_BYTES} (a spec travels inside every job and chunk)`,
+        { details: { field: 'spec_text', bytes: Buffer.byteLength(text) } },
       );
     if (request.spec && text !== '')
       throw new ExperimentApiError('BAD_REQUEST', 'spec and spec_text are both given: give one of them', {
@@ -317,23 +325,31 @@ export function isTerminal(event: v1.IExperimentEvent): boolean {
   return !!event.rejected && event.rejected.command !== v1.CommandKind.COMMAND_KIND_CANCEL;
 }
 
+/** An experiment id a call names (Get, Watch, Cancel): present, and of the shape Submit allows. */
 function requireId(id: string | null | undefined): string {
   if (!id)
     throw new ExperimentApiError('BAD_REQUEST', 'experiment_id is missing: name the experiment', {
       details: { field: 'experiment_id' },
     });
-  return id;
+  return checkNewId(id);
 }
 
+/**
+ * An experiment id is at most MAX_EXPERIMENT_ID_LENGTH characters, without control characters or
+ * surrounding spaces. It travels as the key of the commands published for it, so an unbounded one
+ * would make a message the broker refuses; the refusal quotes only its beginning.
+ */
 function checkNewId(id: string): string {
   // eslint-disable-next-line no-control-regex
   const control = /[\u0000-\u001f\u007f]/.exec(id);
-  if (id.length > MAX_EXPERIMENT_ID_LENGTH || control || id.trim() !== id)
+  if (id.length > MAX_EXPERIMENT_ID_LENGTH || control || id.trim() !== id) {
+    const shown = id.length > 64 ? `${JSON.stringify(id.slice(0, 64))}… (${id.length} characters)` : JSON.stringify(id);
     throw new ExperimentApiError(
       'BAD_REQUEST',
-      `experiment_id = ${JSON.stringify(id)}: must be at most ${MAX_EXPERIMENT_ID_LENGTH} characters, without control characters or surrounding spaces`,
-      { details: { field: 'experiment_id', value: id } },
+      `experiment_id = ${shown}: must be at most ${MAX_EXPERIMENT_ID_LENGTH} characters, without control characters or surrounding spaces`,
+      { details: { field: 'experiment_id', length: id.length } },
     );
+  }
   return id;
 }
 

@@ -2,6 +2,7 @@ import { createLogger, parseListenAddress } from '@surrogate/core';
 import { getPricer, PricerServer, pricerNames, type PricerServerTls } from '@surrogate/pricing';
 import { badInput } from '../cli-error';
 import { serverTls, type ServerTlsFlags } from '../server-tls-flags';
+import { serverToken } from '../server-token';
 import { stopSignal } from '../stop-signal';
 
 export interface PricerServerCommandOptions extends ServerTlsFlags {
@@ -56,7 +57,7 @@ export async function pricerServerCommand(o: PricerServerCommandOptions): Promis
       );
   }
   const tls: PricerServerTls | undefined = serverTls(o);
-  const token = process.env[PRICER_SERVER_TOKEN_ENV] || undefined;
+  const token = serverToken(PRICER_SERVER_TOKEN_ENV);
   const log = createLogger({ name: 'pricer-server' });
   const server = await PricerServer.start({
     pricers,

@@ -3,6 +3,7 @@ import { ModelServer, ModelServerError } from '@surrogate/model-server';
 import { MetricsRegistry, ObservabilityServer, registerProcessMetrics } from '@surrogate/observability';
 import { badInput } from '../cli-error';
 import { serverTls, type ServerTlsFlags } from '../server-tls-flags';
+import { serverToken } from '../server-token';
 import { stopSignal } from '../stop-signal';
 
 export interface ServeCommandOptions extends ServerTlsFlags {
@@ -40,6 +41,7 @@ export async function serveCommand(file: string | undefined, o: ServeCommandOpti
     if (!Number.isInteger(threads) || threads < 0) throw badInput('BAD_OPTION', `--threads = ${o.threads}: must be a whole number ≥ 0 (0 = all cores)`);
   }
   const tls = serverTls(o);
+  const token = serverToken(SERVE_TOKEN_ENV);
   if (o.metrics !== undefined && !parseListenAddress(o.metrics))
     throw badInput('BAD_OPTION', `--metrics = ${o.metrics}: must be host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464`);
   const log = createLogger({ name: 'model-server' });
@@ -51,7 +53,7 @@ export async function serveCommand(file: string | undefined, o: ServeCommandOpti
       model: file,
       address,
       tls,
-      token: process.env[SERVE_TOKEN_ENV] || undefined,
+      token,
       threads,
       allowExtrapolation: o.allowExtrapolation,
       metrics: registry,

@@ -16,6 +16,7 @@ import {
 import { TrainerService } from '@surrogate/trainer';
 import { badInput } from '../cli-error';
 import { serverTls, type ServerTlsFlags } from '../server-tls-flags';
+import { serverToken } from '../server-token';
 import { stopSignal } from '../stop-signal';
 
 export type ServiceName = 'producer' | 'datagen-worker' | 'trainer';
@@ -86,7 +87,7 @@ export function busUrl(o: { pulsar?: string }): string {
       '--pulsar URL is required (or set PULSAR_URL), e.g. --pulsar pulsar://127.0.0.1:6650',
     );
   if (!/^pulsar(\+ssl)?:\/\//.test(url))
-    throw badInput('BAD_OPTION', `--pulsar = ${url}: must be a pulsar:// or pulsar+ssl:// URL`);
+    throw badInput('BAD_OPTION', `--pulsar = ${safeUrl(url)}: must be a pulsar:// or pulsar+ssl:// URL`);
   return url;
 }
 
@@ -207,6 +208,7 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
   if (o.api === undefined && (o.tlsCert ?? o.tlsKey ?? o.tlsClientCa) !== undefined)
     throw badInput('BAD_OPTION', '--tls-cert, --tls-key and --tls-client-ca secure the ExperimentService: they need --api HOST:PORT');
   const apiTls = serverTls(o);
+  const apiToken = o.api === undefined ? undefined : serverToken(EXPERIMENT_API_TOKEN_ENV);
   if (name === 'trainer' && !o.artifacts)
     throw badInput(
       'MISSING_OPTION',
@@ -244,7 +246,7 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
           store,
           address: o.api,
           tls: apiTls,
-          token: process.env[EXPERIMENT_API_TOKEN_ENV] || undefined,
+          token: apiToken,
           metrics: registry,
           logger: log.child({ component: 'experiment-api' }),
         });
