@@ -16,6 +16,8 @@ import { SurrogateError } from '@surrogate/core';
  * - `REMOTE_NON_FINITE`: the pricer returned NaN or ±∞; details `{ pricer, row, output, value }`.
  * - `REMOTE_FAILED`: any other gRPC status (INTERNAL, UNKNOWN, UNIMPLEMENTED…).
  * - `REMOTE_CANCELLED`: the caller gave up (abort signal, client closed).
+ * - `PRICER_NOT_ALLOWED`: the URL's host and port are not among those the client may call
+ *   (`allow`): it is not called, and gets no credentials.
  */
 export type GrpcPricerErrorCode =
   | 'INVALID_PRICER_URL'
@@ -29,7 +31,8 @@ export type GrpcPricerErrorCode =
   | 'REMOTE_BAD_RESPONSE'
   | 'REMOTE_NON_FINITE'
   | 'REMOTE_FAILED'
-  | 'REMOTE_CANCELLED';
+  | 'REMOTE_CANCELLED'
+  | 'PRICER_NOT_ALLOWED';
 
 /** The typed error of gRPC pricers. */
 export class GrpcPricerError extends SurrogateError {
@@ -46,6 +49,7 @@ export class GrpcPricerError extends SurrogateError {
 
 const PERMANENT: ReadonlySet<string> = new Set([
   'INVALID_PRICER_URL',
+  'PRICER_NOT_ALLOWED',
   'REMOTE_UNKNOWN_PRICER',
   'REMOTE_INVALID_ARGUMENT',
   'REMOTE_NON_FINITE',

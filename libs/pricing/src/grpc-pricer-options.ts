@@ -11,6 +11,12 @@ export interface GrpcPricerOptions {
   key?: Buffer;
   /** Bearer token, sent as `authorization: Bearer <token>` on grpcs:// connections (never in clear). */
   token?: string;
+  /**
+   * The pricers that may be called, as `host` (any port) or `host:port`, lower case: a URL naming
+   * another is refused (PRICER_NOT_ALLOWED) before any connection, so neither the token nor a client
+   * certificate goes to a host a spec names. Default: any.
+   */
+  allow?: string[];
   /** Deadline of each call, in milliseconds. Default 30 000. */
   deadlineMs?: number;
   /** Retries of a call that failed with UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED. Default 3. */
@@ -32,6 +38,8 @@ export interface GrpcPricerSettings {
   certFile?: string;
   keyFile?: string;
   token?: string;
+  /** Comma-separated `host` or `host:port` entries. */
+  allow?: string;
   deadlineMs?: string | number;
   retries?: string | number;
   batchRows?: string | number;
@@ -44,6 +52,7 @@ export const GRPC_PRICER_ENV = {
   certFile: 'SURROGATE_GRPC_CERT',
   keyFile: 'SURROGATE_GRPC_KEY',
   token: 'SURROGATE_GRPC_TOKEN',
+  allow: 'SURROGATE_GRPC_ALLOW',
   deadlineMs: 'SURROGATE_GRPC_DEADLINE_MS',
   retries: 'SURROGATE_GRPC_RETRIES',
   batchRows: 'SURROGATE_GRPC_BATCH_ROWS',
@@ -90,6 +99,26 @@ function wholeNumber(
   return n;
 }
 
+function allowList(setting: string, raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const entries = raw.split(',').map((e) => e.trim().toLowerCase()).filter((e) => e !== '');
+  if (entries.length === 0) throw configError(setting, raw, 'name at least one host or host:port');
+  for (const e of entries) {
+    const m = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d+))?$/.exec(e);
+    const port = m?.[2] === undefined ? undefined : Number(m[2]);
+    if (!m || (port !== undefined && (port < 1 || port > 65535)))
+      throw configError(setting, raw, `${e}: each entry is a host or host:port (e.g. pricing.bank.internal:50051)`);
+  }
+  return entries;
+}
+
+/** Whether `host:port` is among `allow` (entries `host`, any port, or `host:port`). */
+export function pricerAllowed(allow: readonly string[] | undefined, host: string, port: number): boolean {
+  if (allow === undefined) return true;
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return allow.includes(h) || allow.includes(`${h}:${port}`);
+}
+
 /**
  * Client options from settings: reads the PEM files and checks the numbers. `names` says how each
  * setting is called where it came from (a flag or a variable), for the error messages.
@@ -116,6 +145,7 @@ export function grpcPricerOptions(
     cert: readPem(name('certFile'), settings.certFile),
     key: readPem(name('keyFile'), settings.keyFile),
     token: settings.token,
+    allow: allowList(name('allow'), settings.allow),
     deadlineMs: wholeNumber(name('deadlineMs'), settings.deadlineMs, 1, 24 * 3600_000),
     retries: wholeNumber(name('retries'), settings.retries, 0, 100),
     batchRows: wholeNumber(name('batchRows'), settings.batchRows, 1, 1 << 24),

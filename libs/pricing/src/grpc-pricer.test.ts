@@ -4,7 +4,7 @@ import { barrierPricer } from './barrier';
 import { blackScholesPricer } from './black-scholes';
 import { chunkInputs } from './chunk-inputs';
 import { GrpcPricerClient } from './grpc-pricer-client';
-import { GrpcPricerError } from './grpc-pricer-error';
+import { GrpcPricerError, isPermanentGrpcPricerError } from './grpc-pricer-error';
 import { grpcPricerOptions, grpcPricerSettingsFromEnv } from './grpc-pricer-options';
 import { PricerServer, priceBatchLocally } from './grpc-pricer-server';
 import type { Pricer } from './pricer';
@@ -535,5 +535,36 @@ describe('gRPC pricer settings', () => {
       /--grpc-deadline-ms = -3: must be a whole number from 1/,
     );
     expect(() => grpcPricerOptions({ certFile: '/x.pem' })).toThrow(/SURROGATE_GRPC_KEY is not set/);
+  });
+
+  it('read an allow-list of hosts or host:port entries, refusing malformed ones', () => {
+    expect(grpcPricerOptions(grpcPricerSettingsFromEnv({ SURROGATE_GRPC_ALLOW: ' Pricing.Bank.internal:50051, 10.0.0.7 ,[::1]:9' })).allow).toEqual([
+      'pricing.bank.internal:50051',
+      '10.0.0.7',
+      '[::1]:9',
+    ]);
+    expect(() => grpcPricerOptions({ allow: 'a.example:99999' })).toThrow(/SURROGATE_GRPC_ALLOW = a\.example:99999: a\.example:99999: each entry is a host or host:port/);
+    expect(() => grpcPricerOptions({ allow: ' , ' }, { allow: '--grpc-allow' })).toThrow(/--grpc-allow = .*name at least one host/);
+  });
+
+  it('with an allow-list, a pricer elsewhere is refused before any connection (PRICER_NOT_ALLOWED, permanent)', () => {
+    const remote = new RemotePricers({ allow: ['pricing.bank.internal:50051', '127.0.0.1', '[::1]:9'] });
+    try {
+      expect(remote.client('grpcs://PRICING.bank.internal:50051/heston').url).toBe('grpcs://pricing.bank.internal:50051/heston');
+      expect(remote.client('grpc://127.0.0.1:7/black-scholes').url).toBe('grpc://127.0.0.1:7/black-scholes');
+      expect(remote.client('grpc://[::1]:9/black-scholes').url).toContain(':9/black-scholes');
+      for (const url of ['grpcs://pricing.bank.internal:50052/heston', 'grpcs://evil.example:50051/heston', 'grpc://[::1]:10/x']) {
+        let err: unknown;
+        try {
+          remote.client(url);
+        } catch (e) {
+          err = e;
+        }
+        expect({ url, code: (err as GrpcPricerError).code }).toEqual({ url, code: 'PRICER_NOT_ALLOWED' });
+        expect(isPermanentGrpcPricerError(err)).toBe(true);
+      }
+    } finally {
+      remote.close();
+    }
   });
 });

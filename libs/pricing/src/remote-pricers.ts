@@ -1,5 +1,6 @@
 import { GrpcPricerClient } from './grpc-pricer-client';
-import type { GrpcPricerOptions } from './grpc-pricer-options';
+import { GrpcPricerError } from './grpc-pricer-error';
+import { pricerAllowed, type GrpcPricerOptions } from './grpc-pricer-options';
 import type { PricerDescription } from './pricer-description';
 import { parseRemotePricerUrl } from './remote-pricer-url';
 
@@ -20,6 +21,12 @@ export class RemotePricers {
   /** The client of `url` (INVALID_PRICER_URL when it is not a gRPC pricer URL). */
   client(url: string): GrpcPricerClient {
     const address = parseRemotePricerUrl(url);
+    if (!pricerAllowed(this.options.allow, address.host, address.port))
+      throw new GrpcPricerError(
+        'PRICER_NOT_ALLOWED',
+        `pricer ${address.url}: ${address.host}:${address.port} is not among the pricers this process may call (${(this.options.allow ?? []).join(', ')}; --grpc-allow or SURROGATE_GRPC_ALLOW)`,
+        { details: { url: address.url, allow: this.options.allow } },
+      );
     let client = this.clients.get(address.url);
     if (client === undefined) {
       client = new GrpcPricerClient(address, this.options);

@@ -391,6 +391,24 @@ describe('options a command does not take', () => {
   });
 });
 
+describe('a datagen-worker with a gRPC pricer token', () => {
+  it('needs an allow-list of the pricers the token may go to (exit 2 without one)', async () => {
+    process.env.SURROGATE_GRPC_TOKEN = 'PRICER-SECRET';
+    try {
+      const refused = await cli(['datagen-worker', '--pulsar', 'pulsar://127.0.0.1:9']);
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toContain('needs --grpc-allow HOST[:PORT]');
+      expect(refused.stderr).not.toContain('PRICER-SECRET');
+      // with one it gets past the check (and fails on the broker that is not there: exit 1)
+      const allowed = await cli(['datagen-worker', '--pulsar', 'pulsar://127.0.0.1:9', '--grpc-allow', 'pricing.bank.internal:50051']);
+      expect(allowed.exitCode).toBe(1);
+      expect(allowed.stderr).toMatch(/cannot connect to Pulsar/);
+    } finally {
+      delete process.env.SURROGATE_GRPC_TOKEN;
+    }
+  });
+});
+
 describe('a server token set but empty', () => {
   it('is bad input (exit 2) naming the variable, not a server without authentication', async () => {
     const cases: [string, string[]][] = [

@@ -86,6 +86,9 @@ Options:
   --grpc-ca FILE         PEM CA that verifies grpcs:// pricers (default: system roots)   [$SURROGATE_GRPC_CA]
   --grpc-cert FILE, --grpc-key FILE   client certificate for mutual TLS      [$SURROGATE_GRPC_CERT, $SURROGATE_GRPC_KEY]
   --grpc-token-file FILE bearer token for grpcs:// pricers                  [$SURROGATE_GRPC_TOKEN]
+  --grpc-allow H[:P],…   the only pricer hosts (or host:port) that may be called; a job naming another
+                         fails for good, and no credentials go to it. Required by datagen-worker with a
+                         token (specs are written by others)                [$SURROGATE_GRPC_ALLOW]
   --grpc-deadline-ms MS  deadline of each call (default 30000)              [$SURROGATE_GRPC_DEADLINE_MS]
   --grpc-retries N       retries on UNAVAILABLE/DEADLINE_EXCEEDED/RESOURCE_EXHAUSTED (default 3)  [$SURROGATE_GRPC_RETRIES]
   --grpc-batch-rows N    rows per call (default 8192)                       [$SURROGATE_GRPC_BATCH_ROWS]
@@ -149,6 +152,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
           'grpc-cert': { type: 'string' },
           'grpc-key': { type: 'string' },
           'grpc-token-file': { type: 'string' },
+          'grpc-allow': { type: 'string' },
           'grpc-deadline-ms': { type: 'string' },
           'grpc-retries': { type: 'string' },
           'grpc-batch-rows': { type: 'string' },
@@ -328,6 +332,7 @@ function grpcFlags(values: Record<string, string | boolean | string[] | undefine
     certFile: str('grpc-cert'),
     keyFile: str('grpc-key'),
     tokenFile: str('grpc-token-file'),
+    allow: str('grpc-allow'),
     deadlineMs: str('grpc-deadline-ms'),
     retries: str('grpc-retries'),
     batchRows: str('grpc-batch-rows'),

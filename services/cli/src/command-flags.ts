@@ -1,6 +1,6 @@
 import { badInput } from './cli-error';
 
-const GRPC_CLIENT = ['grpc-ca', 'grpc-cert', 'grpc-key', 'grpc-token-file', 'grpc-deadline-ms', 'grpc-retries', 'grpc-batch-rows', 'grpc-concurrency'];
+const GRPC_CLIENT = ['grpc-ca', 'grpc-cert', 'grpc-key', 'grpc-token-file', 'grpc-allow', 'grpc-deadline-ms', 'grpc-retries', 'grpc-batch-rows', 'grpc-concurrency'];
 const SERVER_TLS = ['tls-cert', 'tls-key', 'tls-client-ca'];
 /** How every distributed service and command reaches its topics (a deployment passes them to all alike). */
 const BROKER = ['pulsar', 'tenant', 'namespace', 'site'];

@@ -14,6 +14,7 @@ export const GRPC_FLAGS = {
   caFile: '--grpc-ca',
   certFile: '--grpc-cert',
   keyFile: '--grpc-key',
+  allow: '--grpc-allow',
   deadlineMs: '--grpc-deadline-ms',
   retries: '--grpc-retries',
   batchRows: '--grpc-batch-rows',

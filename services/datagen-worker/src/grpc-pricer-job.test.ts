@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { createLogger } from '@surrogate/core';
 import { createMemoryBus, Topics, waitFor, type Bus } from '@surrogate/messaging';
 import {
@@ -180,6 +181,33 @@ describe('a datagen job whose pricer is a gRPC pricer', () => {
     } finally {
       await h.stop();
       await server.close();
+    }
+  });
+
+  it('calls no pricer outside its allow-list: the chunk fails for good, and the token never leaves', async () => {
+    const trusted = await PricerServer.start({ pricers: [blackScholesPricer] });
+    // a "pricer" a submitter named: a TCP listener that counts who connects to it
+    let connections = 0;
+    const rogue = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => rogue.listen(0, '127.0.0.1', resolve));
+    const roguePort = (rogue.address() as AddressInfo).port;
+    const h = await harness({ token: 'PRICER-SECRET', allow: [`127.0.0.1:${trusted.port}`] });
+    try {
+      await h.submit(specFor(`grpc://127.0.0.1:${roguePort}/black-scholes`), 0);
+      await waitFor(() => h.dead.length === 1, 10_000, 'dead letter');
+      expect(h.failures[0]).toMatchObject({ permanent: true, code: 'PRICER_NOT_ALLOWED' });
+      expect(h.failures[0]!.reason).toContain(`127.0.0.1:${roguePort} is not among the pricers this process may call`);
+      expect(connections).toBe(0);
+      // the allowed one is priced as usual
+      await h.submit(specFor(trusted.urlOf('black-scholes')), 1);
+      await waitFor(() => h.chunks.length === 1, 20_000, 'the allowed pricer');
+    } finally {
+      await h.stop();
+      await trusted.close();
+      await new Promise((resolve) => rogue.close(resolve));
     }
   });
 

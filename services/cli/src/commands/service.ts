@@ -207,6 +207,12 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
     throw badInput('BAD_OPTION', `--api = ${o.api}: must be host:port, e.g. 127.0.0.1:50053 or 0.0.0.0:50053`);
   if (o.api === undefined && (o.tlsCert ?? o.tlsKey ?? o.tlsClientCa) !== undefined)
     throw badInput('BAD_OPTION', '--tls-cert, --tls-key and --tls-client-ca secure the ExperimentService: they need --api HOST:PORT');
+  if (name === 'datagen-worker' && o.grpc?.token !== undefined && o.grpc.allow === undefined)
+    throw badInput(
+      'BAD_OPTION',
+      'a gRPC pricer token (SURROGATE_GRPC_TOKEN or --grpc-token-file) needs --grpc-allow HOST[:PORT],… (or SURROGATE_GRPC_ALLOW): ' +
+        "jobs name their pricer's URL, and the token must go only to the pricers you trust",
+    );
   const apiTls = serverTls(o);
   const apiToken = o.api === undefined ? undefined : serverToken(EXPERIMENT_API_TOKEN_ENV);
   if (name === 'trainer' && !o.artifacts)
