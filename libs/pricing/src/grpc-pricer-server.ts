@@ -93,6 +93,54 @@ export function priceBatchLocally(
   request: v1.IPriceBatchRequest,
   maxBatchRows = 0,
 ): v1.IPriceBatchResponse {
+  const batch = preparedBatch(pricer, request, maxBatchRows);
+  batch.priceRows(batch.rows);
+  return batch.response();
+}
+
+/** How long the server prices before it lets other calls (health checks, cancellations) in. */
+const SLICE_MS = 5;
+
+/**
+ * priceBatchLocally, a few milliseconds of rows at a time: between slices the event loop serves
+ * other calls, and once `stopped()` says so (the call was cancelled, or its deadline passed) the
+ * rest is not priced (CANCELLED). A slow pricer or a large request no longer holds the server.
+ */
+export async function priceBatchInSlices(
+  pricer: Pricer,
+  request: v1.IPriceBatchRequest,
+  maxBatchRows: number,
+  stopped: () => boolean,
+): Promise<v1.IPriceBatchResponse> {
+  const batch = preparedBatch(pricer, request, maxBatchRows);
+  let step = 1;
+  while (batch.done < batch.rows) {
+    if (stopped())
+      throw new Refusal(
+        grpc.status.CANCELLED,
+        `the call was cancelled or its deadline passed after ${batch.done} of ${batch.rows} rows`,
+      );
+    const t0 = performance.now();
+    batch.priceRows(step);
+    const took = performance.now() - t0;
+    // as many rows as fit a slice, judged by the last one (at least 1, at most 4× more each time)
+    step = Math.max(1, Math.min(step * 4, Math.floor((step * SLICE_MS) / Math.max(took, 1e-3))));
+    if (batch.done < batch.rows) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return batch.response();
+}
+
+interface PreparedBatch {
+  readonly rows: number;
+  /** Rows checked (and priced) so far. */
+  readonly done: number;
+  /** Checks (and prices) up to `count` more rows. */
+  priceRows(count: number): void;
+  response(): v1.IPriceBatchResponse;
+}
+
+/** Checks a request's shape and fixed values; its rows are then priced by priceRows, in order. */
+function preparedBatch(pricer: Pricer, request: v1.IPriceBatchRequest, maxBatchRows: number): PreparedBatch {
   const rows = request.rows ?? 0;
   const inputNames = request.inputNames ?? [];
   const inputs = request.inputs ?? [];
@@ -154,7 +202,12 @@ export function priceBatchLocally(
     return spec as NumberParameter;
   });
   const values = new Float64Array(validateOnly ? 0 : outputs.length * rows);
-  if (rows === 0) return { rows, values: values as unknown as number[], pricerVersion: pricer.version };
+  const response = (): v1.IPriceBatchResponse => ({
+    rows,
+    values: values as unknown as number[],
+    pricerVersion: pricer.version,
+  });
+  if (rows === 0) return { rows, done: 0, priceRows: () => undefined, response };
 
   // Fixed values first, each on its own: a refusal about one of them is not about a row.
   for (const [name, value] of Object.entries(fixed)) {
@@ -185,37 +238,50 @@ export function priceBatchLocally(
   }
   const out = new Float64Array(pricer.outputs.length);
   const validate = pricer.validate;
-  for (let i = 0; i < rows; i++) {
-    try {
-      for (let j = 0; j < d; j++)
-        params[inputNames[j] as string] = checkValue(
-          pricer,
-          specs[j] as NumberParameter,
-          inputs[j * rows + i],
+  let done = 0;
+  const priceRows = (count: number): void => {
+    const end = Math.min(rows, done + count);
+    for (let i = done; i < end; i++) {
+      try {
+        for (let j = 0; j < d; j++)
+          params[inputNames[j] as string] = checkValue(
+            pricer,
+            specs[j] as NumberParameter,
+            inputs[j * rows + i],
+          );
+        validate?.call(pricer, params);
+      } catch (err) {
+        throw refusalOf(err, pricer, i);
+      }
+      if (validateOnly) continue;
+      out.fill(NaN);
+      try {
+        pricer.evaluate(params, out);
+      } catch (err) {
+        throw new Refusal(
+          grpc.status.INTERNAL,
+          `pricer ${pricer.name} failed at row ${i}: ${errorMessage(err)}`,
         );
-      validate?.call(pricer, params);
-    } catch (err) {
-      throw refusalOf(err, pricer, i);
+      }
+      for (let k = 0; k < indices.length; k++) values[k * rows + i] = out[indices[k] as number] as number;
     }
-    if (validateOnly) continue;
-    out.fill(NaN);
-    try {
-      pricer.evaluate(params, out);
-    } catch (err) {
-      throw new Refusal(
-        grpc.status.INTERNAL,
-        `pricer ${pricer.name} failed at row ${i}: ${errorMessage(err)}`,
-      );
-    }
-    for (let k = 0; k < indices.length; k++) values[k * rows + i] = out[indices[k] as number] as number;
-  }
-  return { rows, values: values as unknown as number[], pricerVersion: pricer.version };
+    done = end;
+  };
+  return {
+    rows,
+    get done() {
+      return done;
+    },
+    priceRows,
+    response,
+  };
 }
 
 /**
  * Handlers of PricerService for the given pricers, to add to any @grpc/grpc-js server with
- * `server.addService(PRICER_SERVICE, handlers)`. Pricing runs on the calling thread, one request
- * at a time: run several processes behind a load balancer to use more cores.
+ * `server.addService(PRICER_SERVICE, handlers)`. Pricing runs on the calling thread, a few
+ * milliseconds of rows at a time (other calls are served in between, and a cancelled call or one
+ * past its deadline stops being priced): run several processes behind a load balancer to use more cores.
  */
 export function pricerServiceHandlers(
   options: Pick<PricerServerOptions, 'pricers' | 'token' | 'maxBatchRows' | 'logger'>,
@@ -271,12 +337,21 @@ export function pricerServiceHandlers(
     }
   };
   const priceBatch: grpc.handleUnaryCall<v1.PriceBatchRequest, v1.IPriceBatchResponse> = (call, callback) => {
-    try {
-      authorize(call.metadata);
-      callback(null, priceBatchLocally(find(call.request.pricer), call.request, maxBatchRows));
-    } catch (err) {
-      fail(callback as grpc.sendUnaryData<never>, 'PriceBatch', err);
-    }
+    let cancelled = false;
+    call.on('cancelled', () => (cancelled = true)); // the client went away, or the deadline passed
+    const deadline = call.getDeadline();
+    const deadlineMs =
+      deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? Number(deadline) : Infinity;
+    const stopped = (): boolean => cancelled || Date.now() > deadlineMs;
+    Promise.resolve()
+      .then(() => {
+        authorize(call.metadata);
+        return priceBatchInSlices(find(call.request.pricer), call.request, maxBatchRows, stopped);
+      })
+      .then(
+        (response) => callback(null, response),
+        (err: unknown) => fail(callback as grpc.sendUnaryData<never>, 'PriceBatch', err),
+      );
   };
   return { describe, priceBatch } as grpc.UntypedServiceImplementation;
 }

@@ -314,6 +314,52 @@ describe('a server given requests directly', () => {
   });
 });
 
+describe('a server given a long request', () => {
+  it('serves other calls while it prices, and stops pricing a call that was cancelled or is past its deadline', async () => {
+    let evaluated = 0;
+    const slow: Pricer = {
+      name: 'slow',
+      version: '1',
+      description: 'a millisecond a row',
+      parameters: [{ kind: 'number', name: 'x', unit: '', description: '', min: 0, max: 1, minInclusive: true, maxInclusive: true, integer: false }],
+      outputs: ['y'],
+      evaluate: (p, out) => {
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+        evaluated += 1;
+        out[0] = p.x as number;
+      },
+    };
+    const server = await PricerServer.start({ pricers: [slow] });
+    const Client = grpc.makeGenericClientConstructor(PRICER_SERVICE, 'PricerService');
+    const raw = new Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as {
+      priceBatch(req: v1.IPriceBatchRequest, md: grpc.Metadata, o: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void): void;
+      close(): void;
+    };
+    const describer = new GrpcPricerClient(server.urlOf('slow'), FAST);
+    try {
+      const rows = 3000; // 3 s of pricing
+      const long = new Promise<grpc.ServiceError | null>((resolve) =>
+        raw.priceBatch({ pricer: 'slow', rows, inputNames: ['x'], inputs: new Array(rows).fill(0.5), outputs: ['y'] }, new grpc.Metadata(), { deadline: Date.now() + 300 }, resolve),
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      const t0 = performance.now();
+      expect((await describer.describe()).name).toBe('slow');
+      expect(performance.now() - t0).toBeLessThan(1000); // answered between slices, not after 3 s
+      expect((await long)?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+      await new Promise((r) => setTimeout(r, 200));
+      const after = evaluated;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(evaluated).toBe(after); // no longer pricing the abandoned call
+      expect(evaluated).toBeLessThan(rows);
+    } finally {
+      describer.close();
+      raw.close();
+      await server.close();
+    }
+  });
+});
+
 describe('a pricer that is down, slow or wrong', () => {
   it('fails with REMOTE_UNAVAILABLE after retrying when nothing listens', async () => {
     const { port, server } = await rawServer({});
