@@ -17,4 +17,4 @@ export import health = grpc.health.v1;
 export { serverStreamMethod, unaryMethod, type ServerStreamMethod, type UnaryMethod, type GeneratedType } from './grpc-method';
 export { shutdownGracefully, type ShutdownableServer } from './grpc-shutdown';
 export { HEALTH_SERVICE } from './health-service';
-export { GRPC_NOT_FOUND, ServingHealth, UnknownHealthService, type HealthWatchCall } from './serving-health';
+export { DEFAULT_MAX_HEALTH_WATCHERS, GRPC_NOT_FOUND, GRPC_RESOURCE_EXHAUSTED, ServingHealth, UnknownHealthService, type HealthWatchCall } from './serving-health';

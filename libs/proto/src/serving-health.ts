@@ -19,7 +19,15 @@ export interface HealthWatchCall {
   write(response: health.IHealthCheckResponse): unknown;
   end(): unknown;
   once(event: 'cancelled' | 'close' | 'error', listener: () => void): unknown;
+  /** Ends the stream with a gRPC status (as @grpc/grpc-js server streams do). */
+  emit(event: 'error', status: { code: number; details: string }): unknown;
 }
+
+/** gRPC status RESOURCE_EXHAUSTED: a Watch beyond the most that may be open. */
+export const GRPC_RESOURCE_EXHAUSTED = 8;
+
+/** Default for the most Health/Watch streams open at once. */
+export const DEFAULT_MAX_HEALTH_WATCHERS = 1000;
 
 /**
  * The health of a gRPC server of `services`, as grpc.health.v1 defines it: "" (the whole server)
@@ -32,7 +40,15 @@ export class ServingHealth {
   private status: health.HealthCheckResponse.ServingStatus = ServingStatus.SERVING;
   private readonly watchers = new Set<HealthWatchCall>();
 
-  constructor(private readonly services: readonly string[]) {}
+  /**
+   * `maxWatchers`: the most Watch streams open at once (default 1000). Health needs no token, so an
+   * unbounded number of streams would let anyone who can connect take the server's memory; one
+   * beyond it ends at once with RESOURCE_EXHAUSTED.
+   */
+  constructor(
+    private readonly services: readonly string[],
+    private readonly maxWatchers = DEFAULT_MAX_HEALTH_WATCHERS,
+  ) {}
 
   private statusOf(service: string): health.HealthCheckResponse.ServingStatus {
     return service === '' || this.services.includes(service) ? this.status : ServingStatus.SERVICE_UNKNOWN;
@@ -53,6 +69,13 @@ export class ServingHealth {
 
   /** Health/Watch: the current status now, then each change, until the client cancels or the server stops. */
   watch(call: HealthWatchCall): void {
+    if (this.watchers.size >= this.maxWatchers) {
+      call.emit('error', {
+        code: GRPC_RESOURCE_EXHAUSTED,
+        details: `${this.watchers.size} health watches are open, the most this server keeps; use Check, or watch again later`,
+      });
+      return;
+    }
     call.write({ status: this.statusOf(call.request.service ?? '') });
     if (this.status === ServingStatus.NOT_SERVING) {
       call.end();

@@ -95,7 +95,7 @@ interface Harness {
 
 const silent = createLogger({ name: 'api-test', level: 'silent' });
 
-async function harness(o: { token?: string; answerTimeoutMs?: number; watchMaxPending?: number } = {}): Promise<Harness> {
+async function harness(o: { token?: string; answerTimeoutMs?: number; watchMaxPending?: number; watchMaxOpen?: number } = {}): Promise<Harness> {
   const memory = createMemoryBus({ logger: silent });
   const bus = new RecordingBus(memory);
   const topics = new Topics();
@@ -117,6 +117,7 @@ async function harness(o: { token?: string; answerTimeoutMs?: number; watchMaxPe
     token: o.token,
     answerTimeoutMs: o.answerTimeoutMs,
     watchMaxPending: o.watchMaxPending,
+    watchMaxOpen: o.watchMaxOpen,
   });
   const client = experimentServiceClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
   return {
@@ -481,6 +482,24 @@ validation: {samples: 250}
       await h.trainer.publish('w', { modelReady: { modelUri: 'file:///m.onnx', pass: true } });
       expect((await next.ended).code).toBe(grpc.status.OK);
       expect(next.events.map((e) => (e.modelReady ? 'modelReady' : e.trainingProgress?.epoch))).toEqual([5001, 'modelReady']);
+    });
+
+    it('keeps at most watchMaxOpen watches open (each is a broker subscription); one more is RESOURCE_EXHAUSTED until one ends', async () => {
+      h = await harness({ watchMaxOpen: 2 });
+      await call(h.client, h.client.submit, { spec: SPEC, experimentId: 'w' });
+      const first = h.client.watch({ experimentId: 'w' }, metadata());
+      const second = readWatch(h.client.watch({ experimentId: 'w' }, metadata()));
+      readWatch(first);
+      await waitFor(() => h.liveFollowers().length === 2, 5000, 'two watches following events');
+      const third = await readWatch(h.client.watch({ experimentId: 'w' }, metadata())).ended;
+      expect(third).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('2 watches are open') });
+      first.cancel();
+      await waitFor(() => h.liveFollowers().length === 1, 5000, 'the cancelled watch to drop its subscription');
+      const fourth = h.client.watch({ experimentId: 'w' }, metadata());
+      readWatch(fourth);
+      await waitFor(() => h.liveFollowers().length === 2, 5000, 'a new watch in the freed place');
+      fourth.cancel();
+      void second;
     });
 
     it('ends after cancelled, and after a refused submission', async () => {

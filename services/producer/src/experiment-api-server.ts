@@ -27,7 +27,15 @@ export interface ExperimentApiServerOptions extends ExperimentApiOptions {
    * back the rest) before the watch ends with RESOURCE_EXHAUSTED. Default 10,000.
    */
   watchMaxPending?: number;
+  /**
+   * Watches open at once (each is a subscription of its own on the events topic); one beyond it
+   * ends at once with RESOURCE_EXHAUSTED. Default 1,000.
+   */
+  watchMaxOpen?: number;
 }
+
+/** Default for ExperimentApiServerOptions.watchMaxOpen. */
+export const DEFAULT_WATCH_MAX_OPEN = 1000;
 
 /** Default for ExperimentApiServerOptions.watchMaxPending. */
 export const DEFAULT_WATCH_MAX_PENDING = 10_000;
@@ -123,6 +131,8 @@ export class ExperimentApiServer {
     const maxPending = o.watchMaxPending ?? DEFAULT_WATCH_MAX_PENDING;
     const grpcServer = new grpc.Server();
     const watches = new Set<ExperimentWatch>();
+    const maxOpen = o.watchMaxOpen ?? DEFAULT_WATCH_MAX_OPEN;
+    let open = 0; // Watch calls accepted and not ended (some may still be starting their subscription)
     grpcServer.addService(EXPERIMENT_SERVICE, {
       submit: unary('Submit', (req: v1.SubmitExperimentRequest, call) => api.submit(req, waitFor(call))),
       get: unary('Get', (req: v1.GetExperimentRequest) => api.get(req.experimentId)),
@@ -134,6 +144,19 @@ export class ExperimentApiServer {
           call.emit('error', r);
         };
         if (!authorized(call.metadata)) return fail(unauthenticated);
+        if (open >= maxOpen)
+          return fail({
+            code: grpc.status.RESOURCE_EXHAUSTED,
+            details: `${open} watches are open, the most this server keeps; watch again later (Get tells the current state)`,
+          });
+        open += 1;
+        let closed = false;
+        const close = (): void => {
+          if (closed) return;
+          closed = true;
+          open -= 1;
+        };
+        for (const event of ['cancelled', 'finish', 'error', 'close'] as const) call.once(event, close);
         let gone = false;
         call.on('cancelled', () => (gone = true));
         // A client that does not read must not make the server buffer its events without bound.
