@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +9,22 @@ import { makeTestCertificates } from '@surrogate/pricing/dist/test-fixtures/test
 import { cli } from './cli';
 
 const MAIN = path.join(__dirname, 'main.js');
+
+
+/** A self-signed certificate (and its key) that was valid on 1 January 2020 only, made with openssl. */
+function expiredCertificate(dir: string): { cert: string; key: string } {
+  const run = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  mkdirSync(path.join(dir, 'expired-db'), { recursive: true });
+  writeFileSync(path.join(dir, 'expired-db', 'index.txt'), '');
+  writeFileSync(path.join(dir, 'expired-db', 'serial'), '01\n');
+  writeFileSync(
+    path.join(dir, 'expired-ca.cnf'),
+    '[ca]\ndefault_ca=c\n[c]\ndatabase=expired-db/index.txt\nnew_certs_dir=expired-db\nserial=expired-db/serial\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n',
+  );
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'expired.key', '-out', 'expired.csr', '-subj', '/CN=localhost']);
+  run(['ca', '-batch', '-config', 'expired-ca.cnf', '-selfsign', '-keyfile', 'expired.key', '-in', 'expired.csr', '-out', 'expired.pem', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z']);
+  return { cert: path.join(dir, 'expired.pem'), key: path.join(dir, 'expired.key') };
+}
 
 describe('surrogate serve', () => {
   let dir: string;
@@ -132,6 +149,11 @@ describe('surrogate serve', () => {
       const junkCa = await cli(['serve', model, '--port', '0', '--tls-cert', cert, '--tls-key', key, '--tls-client-ca', key]);
       expect(junkCa.exitCode).toBe(2);
       expect(junkCa.stderr).toContain(`--tls-client-ca = ${key}: not a PEM certificate`);
+      // a certificate every client would refuse: valid for one day in 2020
+      const expired = expiredCertificate(certs.dir);
+      const old = await cli(['serve', model, '--port', '0', '--tls-cert', expired.cert, '--tls-key', expired.key]);
+      expect(old.exitCode).toBe(2);
+      expect(old.stderr).toContain(`--tls-cert = ${expired.cert}: the certificate expired on Jan  2 00:00:00 2020 GMT`);
     } finally {
       await rm(certs.dir, { recursive: true, force: true });
     }

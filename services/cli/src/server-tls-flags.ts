@@ -41,8 +41,9 @@ function privateKey(flag: string, file: string, pem: Buffer): KeyObject {
 /**
  * The server's TLS material, or undefined for plaintext. The flags must come as a pair (plus the
  * optional client CA, which needs them): exit 2 otherwise, for a file that cannot be read, that is
- * not a PEM certificate or key, and for a key that is not the certificate's (each message names the
- * flag), instead of a failure to listen later.
+ * not a PEM certificate or key, for a key that is not the certificate's, and for a certificate outside
+ * its validity dates (each message names the flag), instead of a failure to listen later or clients
+ * that cannot connect.
  */
 export function serverTls(o: ServerTlsFlags): { cert: Buffer; key: Buffer; clientCa?: Buffer } | undefined {
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw badInput('BAD_OPTION', 'TLS needs both --tls-cert and --tls-key');
@@ -52,8 +53,15 @@ export function serverTls(o: ServerTlsFlags): { cert: Buffer; key: Buffer; clien
   const cert = readPem('--tls-cert', o.tlsCert);
   const key = readPem('--tls-key', o.tlsKey);
   const clientCa = o.tlsClientCa === undefined ? undefined : readPem('--tls-client-ca', o.tlsClientCa);
-  if (!certificate('--tls-cert', o.tlsCert, cert).checkPrivateKey(privateKey('--tls-key', o.tlsKey, key)))
+  const x509 = certificate('--tls-cert', o.tlsCert, cert);
+  if (!x509.checkPrivateKey(privateKey('--tls-key', o.tlsKey, key)))
     throw badInput('BAD_OPTION', `--tls-key = ${o.tlsKey}: not the private key of --tls-cert = ${o.tlsCert}`);
+  // every client would refuse it: said now, not as handshake failures on the clients' side
+  const now = Date.now();
+  if (Date.parse(x509.validTo) < now)
+    throw badInput('BAD_OPTION', `--tls-cert = ${o.tlsCert}: the certificate expired on ${x509.validTo}`);
+  if (Date.parse(x509.validFrom) > now)
+    throw badInput('BAD_OPTION', `--tls-cert = ${o.tlsCert}: the certificate is not valid before ${x509.validFrom}`);
   if (clientCa !== undefined && o.tlsClientCa !== undefined) certificate('--tls-client-ca', o.tlsClientCa, clientCa);
   return { cert, key, ...(clientCa === undefined ? {} : { clientCa }) };
 }
