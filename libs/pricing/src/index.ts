@@ -97,6 +97,7 @@ export { PRICER_SERVICE, PRICER_SERVICE_NAME, VIOLATION_TRAILER } from './pricer
 export {
   grpcPricerOptions,
   grpcPricerSettingsFromEnv,
+  pricerAllowed,
   GRPC_PRICER_ENV,
   type GrpcPricerOptions,
   type GrpcPricerSettings,

@@ -200,6 +200,10 @@ describe('DatagenWorker', () => {
     await waitFor(() => events.filter((e) => eventKind(e) === 'deadLettered').length === 2, 5000);
     await bus.publish(topics.jobs, { payload: Codecs.job.encode(job(v1.ChunkPurpose.TRAINING, 3)) });
     await waitFor(() => chunks.length === 3, 5000, 'chunk after bad jobs');
+    // a job's pricer is whatever its publisher wrote: metrics label it only with bounded values
+    const text = registry.exposition();
+    expect(text).toContain('\nsurrogate_datagen_jobs_total{outcome="failed",pricer="unknown"} 1\n');
+    expect(text).not.toContain('pricer="nope"');
   });
 });
 

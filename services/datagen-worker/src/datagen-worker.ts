@@ -15,6 +15,9 @@ import {
   isPermanentGrpcPricerError,
   isRemotePricer,
   loadPricerModules,
+  parseRemotePricerUrl,
+  pricerAllowed,
+  pricerNames,
   RemotePricers,
   type GrpcPricerOptions,
 } from '@surrogate/pricing';
@@ -221,6 +224,24 @@ export class DatagenWorker {
       });
   }
 
+  /**
+   * The `pricer` label of a job's metrics. A job's pricer is whatever its publisher wrote, so the
+   * label takes only bounded values: a pricer this worker has, a gRPC pricer's URL when an allow-list
+   * bounds them (else `grpc`), and `unknown` for anything else.
+   */
+  private pricerLabel(name: string | null | undefined): string {
+    if (!name) return 'unknown';
+    if (isRemotePricer(name)) {
+      try {
+        const url = parseRemotePricerUrl(name);
+        return this.remote.options.allow !== undefined && pricerAllowed(this.remote.options.allow, url.host, url.port) ? url.url : 'grpc';
+      } catch {
+        return 'unknown';
+      }
+    }
+    return pricerNames().includes(name) ? name : 'unknown';
+  }
+
   async start(): Promise<void> {
     // Chunks and events published before the trainer's or the producer's first start wait for them.
     await ensureServiceSubscriptions(this.options.bus, this.options.topics, ['chunks', 'events'], this.log);
@@ -317,7 +338,7 @@ export class DatagenWorker {
     const ended = this.ended.staleJob(job.experimentId, message.publishTime);
     if (ended) {
       await this.skip(job, ended);
-      this.metrics?.jobs.inc({ outcome: 'skipped', pricer: job.spec?.pricer ?? '' });
+      this.metrics?.jobs.inc({ outcome: 'skipped', pricer: this.pricerLabel(job.spec?.pricer) });
       return;
     }
     const log = this.log.child({
@@ -340,7 +361,7 @@ export class DatagenWorker {
     }
     const started = process.hrtime.bigint();
     const task = this.taskOf(job, spec);
-    const pricer = { pricer: spec.pricer };
+    const pricer = { pricer: this.pricerLabel(spec.pricer) };
     let slice: ChunkSlice;
     let pricerVersion: string;
     this.metrics?.inProgress.inc();
@@ -465,7 +486,7 @@ export class DatagenWorker {
   private async refuse(job: v1.DataGenJob, reason: string, err: SurrogateError, log: Logger): Promise<never> {
     const where = `${reason} (worker ${this.workerId})`;
     log.warn({ err: reason, code: err.code }, 'job refused');
-    this.metrics?.jobs.inc({ outcome: 'failed', pricer: job.spec?.pricer ?? '' });
+    this.metrics?.jobs.inc({ outcome: 'failed', pricer: this.pricerLabel(job.spec?.pricer) });
     await this.events.publish(job.experimentId, {
       chunkFailed: {
         purpose: job.purpose,
