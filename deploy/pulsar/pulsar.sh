@@ -155,15 +155,23 @@ admin_token() {
 # Healthy = admin health check (a real produce/consume on the heartbeat topic) passes,
 # the public/default namespace exists, and the binary port accepts connections.
 healthy() {
-  local host="$1" port="$2" http="$3" token
-  local -a auth=()
-  token="$(admin_token)"
-  [[ -n "$token" ]] && auth=(-H "Authorization: Bearer $token")
-  [[ "$(curl -sf --max-time 10 ${auth[@]+"${auth[@]}"} "http://$host:$http/admin/v2/brokers/health" 2>/dev/null)" == "ok" ]] ||
-    return 1
-  curl -sf --max-time 5 ${auth[@]+"${auth[@]}"} "http://$host:$http/admin/v2/namespaces/public" 2>/dev/null |
-    grep -q '"public/default"' || return 1
+  local host="$1" port="$2" http="$3"
+  [[ "$(admin_get "http://$host:$http/admin/v2/brokers/health" 10)" == "ok" ]] || return 1
+  admin_get "http://$host:$http/admin/v2/namespaces/public" 5 | grep -q '"public/default"' || return 1
   port_open "$host" "$port"
+}
+
+# GET from the admin API, with the admin token (if any) as a header read from a file descriptor: on
+# curl's command line it would be visible to every user of the machine (/proc/*/cmdline). printf is a
+# shell builtin, so the token is in no process's arguments.
+admin_get() {
+  local url="$1" max_time="$2" token
+  token="$(admin_token)"
+  if [[ -n "$token" ]]; then
+    curl -sf --max-time "$max_time" -H @<(printf 'Authorization: Bearer %s\n' "$token") "$url" 2>/dev/null
+  else
+    curl -sf --max-time "$max_time" "$url" 2>/dev/null
+  fi
 }
 
 state_healthy() {

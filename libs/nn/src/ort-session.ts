@@ -45,8 +45,9 @@ export async function createSession(model: Uint8Array | string, threads: number,
     if (device === 'cuda' && /cuda|providers_shared|shared library/i.test(err instanceof Error ? err.message : String(err))) {
       throw new NnError(
         'NN_DEVICE_UNAVAILABLE',
-        "device cuda: onnxruntime's CUDA execution provider is not installed here. Install it (npm install onnxruntime-node " +
-          'without ONNXRUNTIME_NODE_INSTALL=skip, on a machine with an NVIDIA GPU, CUDA 12 and cuDNN 9) or train with device: cpu',
+        "device cuda: onnxruntime's CUDA execution provider is not installed here. Install it on a machine with an NVIDIA GPU, " +
+          'CUDA 12 and cuDNN 9 (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install: the ' +
+          "package's own install script is off in package.json allowScripts) or train with device: cpu",
         { cause: err, details: { device } },
       );
     }
