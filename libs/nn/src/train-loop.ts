@@ -53,7 +53,10 @@ export interface TrainLoopOptions {
   loader?: 'thread' | 'inline';
   /** Starting parameters (flat); default: seeded initialization (initParameters). */
   initialTheta?: Float32Array;
-  /** Polled before every session.run; when it returns true training stops with TRAINING_ABORTED. */
+  /**
+   * Polled before every session.run; when it returns true training stops with TRAINING_ABORTED,
+   * after a last checkpoint (onCheckpoint) of what it trained since the previous one.
+   */
   shouldStop?: () => boolean;
   /** Error-driven resampling of the later epochs; default DEFAULT_RESAMPLING, null = plain shuffles. */
   resample?: ResampleOptions | null;
@@ -324,6 +327,7 @@ export async function trainFromSource(
     let epochStart = performance.now();
     let lastCheckpoint = performance.now();
     let step = startStep;
+    let checkpointedStep = startStep;
     let stoppedEarly: TrainLoopResult['stoppedEarly'];
     let resampleAt = nextResampleStep(step);
     const snapshot = (): LoopSnapshot => ({
@@ -340,7 +344,13 @@ export async function trainFromSource(
       bestTheta,
     });
     while (step < totalSteps) {
-      if (options.shouldStop?.()) throw new TrainingAbortedError('training aborted', { details: { step } });
+      if (options.shouldStop?.()) {
+        // asked to stop (the service stops, a cancel, Ctrl-C): what was trained since the last
+        // checkpoint is kept, so that a restart or a resume carries on from here, not from up to
+        // checkpointEveryMs before
+        if (options.onCheckpoint && step > checkpointedStep) options.onCheckpoint(snapshot());
+        throw new TrainingAbortedError('training aborted', { details: { step } });
+      }
       if (step === resampleAt && source.samplingWeights) {
         weightsVersionNow = weightsVersion(plan, step / stepsPerEpoch);
         weightsNow = await source.samplingWeights(theta);
@@ -400,6 +410,7 @@ export async function trainFromSource(
       if (options.onCheckpoint && step < totalSteps && performance.now() - lastCheckpoint >= (options.checkpointEveryMs ?? Infinity)) {
         options.onCheckpoint(snapshot());
         lastCheckpoint = performance.now();
+        checkpointedStep = step;
       }
     }
     // with early stopping the best parameters by the monitored loss are the result

@@ -239,6 +239,46 @@ describe('trainMlp', () => {
     await expect(trainMlp(data, mlp, normalization, config, { signal: already })).rejects.toMatchObject({ code: 'TRAINING_ABORTED' });
   });
 
+  it('keeps what it trained when stopped: a last checkpoint is on disk before the promise settles, and a resume carries on from it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'stop-checkpoint-'));
+    try {
+      const file = path.join(dir, 'checkpoint.bin');
+      // no checkpoint is due within the run (one an hour): only the stop writes one
+      const checkpoint = { file, fingerprint: 'fp-stop', everySeconds: 3600, resume: true };
+      const long = { ...config, epochs: 400 };
+      const written: number[] = [];
+      const controller = new AbortController();
+      const stopped = trainMlp(data, mlp, normalization, long, {
+        signal: controller.signal,
+        checkpoint,
+        onCheckpoint: (step) => written.push(step),
+        onProgress: (p) => {
+          if (p.epoch === 3) controller.abort();
+        },
+      });
+      await expect(stopped).rejects.toMatchObject({ code: 'TRAINING_ABORTED' });
+      expect(existsSync(file)).toBe(true); // on disk when the promise settled: a service exiting next keeps it
+      expect(written).toHaveLength(1);
+      const stepsPerEpoch = Math.ceil(data.count / long.batchSize);
+      expect(written[0]).toBeGreaterThanOrEqual(3 * stepsPerEpoch);
+      // the resume starts where the stop left off, not from the beginning: its first epoch is the 4th or later
+      let firstEpoch = 0;
+      const again = new AbortController();
+      await trainMlp(data, mlp, normalization, long, {
+        checkpoint,
+        signal: again.signal,
+        onProgress: (p) => {
+          if (firstEpoch > 0) return;
+          firstEpoch = p.epoch;
+          again.abort();
+        },
+      }).catch(() => undefined);
+      expect(firstEpoch).toBeGreaterThan(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stops with TRAINING_DIVERGED when the loss blows up without overflowing, far above what predicting the mean scores', async () => {
     // Adam's steps are bounded by the rate: at 1000 the weights grow huge but finite (loss ~1e27 seen)
     const err = await trainMlp(data, mlp, normalization, { ...config, learningRate: 1000, finalLearningRate: 1000 }).catch((e: unknown) => e);

@@ -48,9 +48,9 @@ export interface TrainMlpOptions {
 /**
  * Trains an MLP on RAW-unit data in a worker thread (session.run blocks its thread; the caller's
  * event loop stays free). Data in SharedArrayBuffers is shared with the worker; otherwise it is
- * copied once and the copy transferred. `signal` rejects at once with TRAINING_ABORTED and stops
- * the worker (it exits at its next step boundary, or is terminated after a grace period); a
- * non-finite loss stops training with TRAINING_DIVERGED naming the step.
+ * copied once and the copy transferred. `signal` stops the worker at its next step boundary, after
+ * a last checkpoint when checkpoints are on (or terminates it after a grace period), and then
+ * rejects with TRAINING_ABORTED; a non-finite loss stops training with TRAINING_DIVERGED naming the step.
  */
 export async function trainMlp(
   data: TrainingData | StreamedData,
@@ -137,7 +137,15 @@ export async function trainMlp(
       timer.unref();
       worker.once('exit', () => clearTimeout(timer));
     };
-    const onAbort = (): void => finish(new TrainingAbortedError('training aborted', { cause: signal?.reason }));
+    // Aborted: the worker stops at its next step boundary after a last checkpoint (when checkpoints
+    // are on); the promise settles once it has exited, so that a service that stops after this
+    // does not end the process before that checkpoint is on disk (at most STOP_GRACE_MS).
+    let aborted: TrainingAbortedError | undefined;
+    const onAbort = (): void => {
+      aborted = new TrainingAbortedError('training aborted', { cause: signal?.reason });
+      if (exited) return finish(aborted);
+      stopWorker(); // settled by the worker's answer (after its checkpoint) or its exit
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
 
     worker.on('message', (msg: TrainWorkerMessage) => {
@@ -174,13 +182,13 @@ export async function trainMlp(
         };
         finish(undefined, pinConstantOutputs(trained, constant));
       } else {
-        finish(deserialize(msg.error));
+        finish(aborted ?? deserialize(msg.error));
       }
     });
     worker.on('error', (err) => finish(new NnError('TRAINING_FAILED', `training worker failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => {
       exited = true;
-      finish(new NnError('TRAINING_FAILED', `training worker exited (code ${code}) without a result`, { details: { exitCode: code } }));
+      finish(aborted ?? new NnError('TRAINING_FAILED', `training worker exited (code ${code}) without a result`, { details: { exitCode: code } }));
     });
   });
 }
