@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import { checkDevice, InferenceModel } from '@surrogate/nn';
 import { blackScholes } from '@surrogate/pricing';
 import { parseSpec, resolveSpec } from '@surrogate/spec';
+import { createLogger } from '@surrogate/core';
+import { DataDirLock } from '@surrogate/trainer';
 import { cli } from './cli';
 import { runEmbedded } from './embedded-run';
 import { ProgressDisplay } from './progress-display';
@@ -388,6 +390,23 @@ describe('options a command does not take', () => {
     expect(plugin.exitCode).toBe(0);
     const site = await cli(['trainer', ...pulsar, '--site', 's1', '--tenant', 't', '--namespace', 'n']);
     expect(site.stderr).toContain('trainer needs --artifacts'); // got past the option check
+  });
+});
+
+describe('two runs on one --out', () => {
+  it('the second fails at once (exit 1, DATA_DIR_LOCKED) instead of training the same dataset beside the first', async () => {
+    const spec = path.join(dir, 'locked.yaml');
+    await writeFile(spec, SMALL.replace('name: small-bs', 'name: locked'));
+    const out = path.join(dir, 'locked-out');
+    const other = await DataDirLock.acquire(path.join(out, 'dataset'), { log: createLogger({ name: 't', level: 'silent' }), whenHeld: 'fail', signal: new AbortController().signal });
+    try {
+      const r = await cli(['run', spec, '--out', out, '--quiet']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/dataset is in use by another trainer \(.* pid \d+/);
+      expect(existsSync(path.join(out, 'model.onnx'))).toBe(false);
+    } finally {
+      await other.release();
+    }
   });
 });
 

@@ -64,6 +64,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     // a fresh run never trains other runs' datasets left in outDir; a resumed one trains its own
     resumeOnStart: o.resume ? { only: experimentId, spec: o.spec } : 'none',
     memoryBudgetBytes: o.memoryBudgetBytes,
+    whenDataDirHeld: 'fail', // another run on the same --out: say so, do not wait for it
   });
   const worker = new DatagenWorker({
     bus,

@@ -5,3 +5,4 @@ export { runTraining, streamsTrainingSetOf, TrainingRunError, type TrainingRunRe
 export { checkpointFingerprint, CHECKPOINT_FILE } from './checkpoint-fingerprint';
 export { sameTraining, trainingIdentity, withRunSettings } from './training-identity';
 export { trainingRefusal, type TrainingRefusal } from './training-refusal';
+export { DataDirLock, DataDirLockedError, LOCK_FILE } from './data-dir-lock';

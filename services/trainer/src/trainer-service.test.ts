@@ -578,7 +578,8 @@ describe('TrainerService', () => {
   });
 
   it('trains a dataset that was complete when a previous trainer died, whether or not it had recorded that it trains', async () => {
-    const dataDir = path.join(root, 'data');
+    // a directory of its own: the datasets a dead trainer left (this file's running trainer holds root/data)
+    const dataDir = path.join(root, 'data-left-behind');
     // e3: died while training; e3c: died after storing the last chunk, before recording that it trains
     for (const id of ['e3', 'e3c']) {
       const store = await newDataset(dataDir, id);

@@ -30,6 +30,7 @@ import { sameTraining, withRunSettings } from './training-identity';
 import { trainingRefusal } from './training-refusal';
 import { holdWhileDiskFull, type DiskFullOptions } from './disk-full';
 import { TrainingSlots } from './training-slots';
+import { DataDirLock } from './data-dir-lock';
 
 export interface TrainerOptions {
   bus: Bus;
@@ -77,6 +78,11 @@ export interface TrainerOptions {
    * DatasetReady, and a restart trains them too). Default 1.
    */
   maxConcurrentTrainings?: number;
+  /**
+   * One trainer per data directory (DataDirLock): when another holds it, 'wait' for it to stop (a
+   * service, default: as in a rolling update) or 'fail' at once (a command run by hand).
+   */
+  whenDataDirHeld?: 'wait' | 'fail';
 }
 
 const SOURCE = 'trainer';
@@ -118,6 +124,7 @@ export class TrainerService {
 
   private readonly metrics: TrainerMetrics | undefined;
   private readonly slots: TrainingSlots;
+  private lock?: DataDirLock;
 
   constructor(private readonly options: TrainerOptions) {
     this.log = options.logger ?? createLogger({ name: SOURCE });
@@ -130,6 +137,12 @@ export class TrainerService {
   async start(): Promise<void> {
     const { bus, topics } = this.options;
     const onDeadLetter = deadLetterReporter(this.events, this.log);
+    // before anything reads or writes the datasets
+    this.lock = await DataDirLock.acquire(this.options.dataDir, {
+      log: this.log,
+      whenHeld: this.options.whenDataDirHeld ?? 'wait',
+      signal: this.stopping.signal,
+    });
     await this.cancelled.load();
     // The events it publishes wait for a producer that has never run yet.
     await ensureServiceSubscriptions(bus, topics, ['events'], this.log);
@@ -163,6 +176,8 @@ export class TrainerService {
     await Promise.all([...this.running.values()].map((r) => r.done));
     for (const s of this.stores.values()) await (await s.catch(() => undefined))?.close();
     this.stores.clear();
+    await this.lock?.release();
+    this.lock = undefined;
     this.log.info('trainer stopped');
   }
 

@@ -243,7 +243,17 @@ export async function serviceCommand(name: ServiceName, o: ServiceCommandOptions
     try {
       service = build(name, o, bus, topics, log, store, registry);
       readiness = 'starting the service';
-      await service.start();
+      // A signal while it starts (e.g. a trainer waiting for the data directory's lock, a broker
+      // lookup retrying) stops it there: a pod is not left to its whole grace period.
+      const started = service.start();
+      const first = await Promise.race([started.then(() => 'started' as const), stopped.received.then(() => 'stop' as const)]);
+      if (first === 'stop') {
+        log.info('stopping before it finished starting');
+        await service.stop();
+        await started.catch(() => undefined);
+        await bus.close();
+        return '';
+      }
       if (o.api !== undefined && store !== undefined) {
         readiness = 'starting the experiment API';
         api = await ExperimentApiServer.start({
