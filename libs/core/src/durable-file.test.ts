@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { writeFileDurably } from './durable-file';
+import { writeFileDurably, writeFileDurablySync } from './durable-file';
 
 describe('writeFileDurably', () => {
   let dir: string;
@@ -20,6 +20,8 @@ describe('writeFileDurably', () => {
     expect([...(await readFile(file))]).toEqual([1, 2, 3]);
     await writeFileDurably(file, 'replaced\n');
     expect(await readFile(file, 'utf8')).toBe('replaced\n');
+    writeFileDurablySync(file, 'replaced again\n'); // the same, without yielding
+    expect(await readFile(file, 'utf8')).toBe('replaced again\n');
     expect(await readdir(dir)).toEqual(['model.onnx']);
   });
 
@@ -31,16 +33,23 @@ describe('writeFileDurably', () => {
     const script = path.join(dir, '..', `${path.basename(dir)}-child.js`);
     await writeFile(
       script,
-      `const { writeFileDurably } = require(${JSON.stringify(path.join(__dirname, 'durable-file.js'))});
+      `const { writeFileDurably, writeFileDurablySync } = require(${JSON.stringify(path.join(__dirname, 'durable-file.js'))});
       process.on('SIGXFSZ', () => {});
+      let sync;
+      try {
+        writeFileDurablySync(${JSON.stringify(file)}, 'x'.repeat(65536));
+        sync = 'written';
+      } catch (err) {
+        sync = err.code;
+      }
       writeFileDurably(${JSON.stringify(file)}, 'x'.repeat(65536)).then(
-        () => console.log('written'),
-        (err) => console.log(err.code),
+        () => console.log(sync, 'written'),
+        (err) => console.log(sync, err.code),
       );`,
     );
     try {
       const { stdout } = await promisify(execFile)('bash', ['-c', 'ulimit -f 4 && exec node "$0"', script]);
-      expect(stdout.trim()).toBe('EFBIG');
+      expect(stdout.trim()).toBe('EFBIG EFBIG'); // both forms
     } finally {
       await rm(script, { force: true });
     }

@@ -1,6 +1,6 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import * as path from 'node:path';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
+import { writeFileDurablySync } from '@surrogate/core';
 import { NnError } from './nn-error';
 import type { TrainedStage } from './train-stages';
 import type { ControlState } from './training-control';
@@ -204,35 +204,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file = 'checkpoint'): Traini
  * either the previous checkpoint or the new one, never a torn file.
  */
 export function writeCheckpointFile(file: string, c: TrainingCheckpoint): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
-  const bytes = encodeCheckpoint(c);
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (err) {
-    try {
-      unlinkSync(tmp); // what was written of it (a full disk) is of no use
-    } catch {
-      // not there, or not a file
-    }
-    throw err;
-  }
-  try {
-    const dir = openSync(path.dirname(file), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  } catch {
-    // directories cannot be synced on every platform; the rename itself is atomic
-  }
+  writeFileDurablySync(file, encodeCheckpoint(c));
 }
 
 /**
