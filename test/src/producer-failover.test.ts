@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { waitFor } from '@surrogate/messaging';
 import { v1 } from '@surrogate/proto';
-import { purposeName } from '@surrogate/protocol';
+import { purposeName, SERVICE_SUBSCRIPTIONS } from '@surrogate/protocol';
 import { admin } from '@surrogate/testing';
 import { TopicAudit } from './topic-audit';
 import type { ServiceProcess } from './service-process';
@@ -83,7 +83,18 @@ describe('two producers with the same Redis, the active one SIGKILLed mid-datage
     expect((await worker.exited).code).toBe(0);
     await new Promise((r) => setTimeout(r, 500)); // the trainer's last ChunkAccepted, if any
     await waitFor(async () => (await landedInRedis(main)) === of(main, 'chunkAccepted').length, 10_000, 'the landings stored');
-    await new Promise((r) => setTimeout(r, 300)); // and acknowledged
+    // and acknowledged: an event still unacknowledged at the kill would go to the standby, which would
+    // then learn of `main` from that message instead of from the store (what this test is about)
+    const eventsPath = scene.topics.events.replace(/^persistent:\/\//, '/admin/v2/persistent/');
+    await waitFor(
+      async () => {
+        const stats = (await admin('GET', `${eventsPath}/stats`)) as { subscriptions: Record<string, { msgBacklog: number; unackedMessages: number }> };
+        const sub = stats.subscriptions[SERVICE_SUBSCRIPTIONS.producer];
+        return sub !== undefined && sub.msgBacklog === 0 && sub.unackedMessages === 0;
+      },
+      10_000,
+      'every event acknowledged by the active producer',
+    );
 
     // the active producer dies without a word, mid-datagen
     active.child.kill('SIGKILL');
